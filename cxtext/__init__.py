@@ -1,0 +1,1 @@
+"""cxtext: Persian and English voice-of-customer analytics ranked by lifetime value at risk."""

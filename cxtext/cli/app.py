@@ -1,0 +1,18 @@
+"""The `cxtext` Typer application; command modules register themselves on it."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="cxtext",
+    help=(
+        "Voice-of-customer analytics for Persian and English feedback, ranked by the "
+        "customer lifetime value at stake.\n\n"
+        "Start with `cxtext run` (the nightly flow once, on the shipped sample), then "
+        "`cxtext pain-points` to read the ranked table back."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_show_locals=False,
+)

@@ -1,0 +1,63 @@
+"""The normalize stage: clean markup, detect language, normalize per language, redact PII.
+
+The redacted text is what gets classified and stored, so the models never see personal
+data and every stored prediction can be reproduced from the stored text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import pandas as pd
+
+from cxtext.normalize.english import normalize_english
+from cxtext.normalize.language import detect_language
+from cxtext.normalize.persian import normalize_persian
+from cxtext.normalize.pii import redact_pii
+
+_TAG = re.compile(r"<(?:script|style)\b.*?</(?:script|style)\s*>|<[^>]{0,2000}>", re.I | re.S)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_SPACE = re.compile(r"[ \t\r\n\u00a0]+")
+
+
+def clean_text(text: str) -> str:
+    """Plain text from whatever a channel exported: tags and entities gone, NFKC, one space.
+
+    NFKC folds Arabic presentation forms and full-width characters into ordinary letters,
+    so "ﻻ" and "لا" are the same word to everything downstream.
+
+    Examples
+    --------
+    >>> clean_text("<p>Refund&nbsp;<b>still</b> missing</p>")
+    'Refund still missing'
+    """
+    text = _TAG.sub(" ", text)
+    text = html.unescape(text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL.sub("", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def normalize_text(text: str, mixed_min_share: float = 0.2) -> tuple[str, str]:
+    """(language, redacted normalized text) of one raw document."""
+    cleaned = clean_text(text)
+    language = detect_language(cleaned, mixed_min_share)
+    if language in ("fa", "mixed"):
+        cleaned = normalize_persian(cleaned)
+    else:
+        cleaned = normalize_english(cleaned)
+    return language, redact_pii(cleaned)
+
+
+def normalize_feedback(records: pd.DataFrame, mixed_min_share: float = 0.2) -> pd.DataFrame:
+    """Records plus ``language`` and ``text_redacted``; the raw ``text`` column is dropped.
+
+    Dropping the raw text here means no later stage can store personal data by mistake.
+    """
+    pairs = [normalize_text(t, mixed_min_share) for t in records["text"].astype(str)]
+    out = records.drop(columns=["text"]).copy()
+    out["language"] = pd.array([p[0] for p in pairs], dtype="string")
+    out["text_redacted"] = pd.array([p[1] for p in pairs], dtype="string")
+    return out

@@ -1,0 +1,198 @@
+"""Column names and types of every record and table: the one place they are defined.
+
+Stages import these names instead of spelling column strings, and the store creates
+tables from :data:`TABLES`, so DuckDB, Parquet and Postgres agree on one layout.
+JSON-valued columns (maps and lists) are stored as JSON text so that every backend
+can hold them; DuckDB and Postgres can query them with their JSON functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+# Logical type -> (pandas dtype, SQL type). One mapping keeps the stores consistent.
+TYPES: dict[str, tuple[str, str]] = {
+    "str": ("string", "VARCHAR"),
+    "json": ("string", "VARCHAR"),
+    "int": ("Int64", "BIGINT"),
+    "float": ("Float64", "DOUBLE"),
+    "bool": ("boolean", "BOOLEAN"),
+    "ts": ("datetime64[us, UTC]", "TIMESTAMPTZ"),
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table's columns (name -> logical type) and its key for idempotent upserts."""
+
+    name: str
+    columns: dict[str, str]
+    key: tuple[str, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.columns)
+
+    def empty(self) -> pd.DataFrame:
+        return conform(pd.DataFrame(columns=self.names), self)
+
+
+# --- input contract -------------------------------------------------------------
+
+REQUIRED_INPUT = ("id", "text", "created_at")
+OPTIONAL_INPUT = ("source", "channel", "customer_id", "score", "score_type")
+CHANNELS = ("ticket", "social", "survey", "review", "chat", "email")
+SCORE_RANGES: dict[str, tuple[float, float]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+LANGUAGES = ("fa", "en", "mixed", "other")
+SENTIMENTS = ("negative", "neutral", "positive")
+
+# A validated feedback record, as ingest hands it to the later stages.
+RECORD = Table(
+    "record",
+    {
+        "source": "str",
+        "id": "str",
+        "text": "str",
+        "created_at": "ts",
+        "channel": "str",
+        "customer_id": "str",
+        "score": "float",
+        "score_type": "str",
+        "metadata": "json",  # every other input column, kept for segments
+        "source_file": "str",
+        "source_row": "int",
+    },
+    key=("source", "id"),
+)
+
+# --- output tables (same names in DuckDB, Parquet and Postgres) --------------------
+
+FEEDBACK = Table(
+    "feedback",
+    {
+        "source": "str",
+        "id": "str",
+        "channel": "str",
+        "created_at": "ts",
+        "customer_id": "str",
+        "score": "float",
+        "score_type": "str",
+        "language": "str",
+        "text_redacted": "str",
+        "topics": "json",  # ["delivery", ...] above the topic threshold
+        "topic_scores": "json",  # {"delivery": 0.93, ...}
+        "sentiment": "str",
+        "sentiment_score": "float",  # P(positive) - P(negative), in [-1, 1]
+        "aspect_sentiment": "json",  # {"delivery": "negative", ...} per topic
+        "topic_model": "str",
+        "sentiment_model": "str",
+        "metadata": "json",
+        "run_id": "str",
+    },
+    key=("source", "id"),
+)
+
+CUSTOMER_VALUE = Table(
+    "customer_value",
+    {
+        "customer_id": "str",
+        "segment": "str",
+        "clv": "float",
+        "clv_low": "float",
+        "clv_high": "float",
+        "p_alive": "float",
+        "expected_purchases": "float",
+        "churned": "bool",
+        "method": "str",  # crm | bgnbd_gammagamma | simple_rate | segment_default
+        "run_id": "str",
+    },
+    key=("customer_id",),
+)
+
+PAIN_POINTS = Table(
+    "pain_points",
+    {
+        "run_id": "str",
+        "window_start": "ts",
+        "window_end": "ts",
+        "segment": "str",  # "all" or "<column>=<value>"
+        "theme_id": "str",
+        "theme_en": "str",
+        "theme_fa": "str",
+        "mentions": "int",
+        "negative_mentions": "int",
+        "customers": "int",  # distinct customers who raised the theme negatively
+        "unlinked_mentions": "int",  # negative mentions with no customer id
+        "share": "float",  # mentions / documents in the window and segment
+        "negative_rate": "float",
+        "previous_mentions": "int",
+        "trend": "float",  # relative change in mentions vs the previous window
+        "spike": "bool",
+        "nps_impact": "float",  # overall score minus score without the theme's respondents
+        "csat_impact": "float",
+        "mean_clv": "float",
+        "churn_uplift": "float",
+        "churn_uplift_low": "float",
+        "churn_uplift_high": "float",
+        "clv_at_risk": "float",
+        "clv_at_risk_low": "float",
+        "clv_at_risk_high": "float",
+        "rank": "int",  # 1 = most CLV at risk
+        "examples": "json",  # up to 3 redacted quotes
+        "method": "str",  # how uplift and CLV were obtained
+    },
+    key=("window_end", "segment", "theme_id"),
+)
+
+RUNS = Table(
+    "runs",
+    {
+        "run_id": "str",
+        "started_at": "ts",
+        "finished_at": "ts",
+        "status": "str",
+        "parameters": "json",
+        "read": "int",
+        "kept": "int",
+        "quarantined": "int",
+        "duplicates": "int",
+        "model_versions": "json",
+        "stage_seconds": "json",
+    },
+    key=("run_id",),
+)
+
+QUARANTINE = Table(
+    "quarantine",
+    {
+        "run_id": "str",
+        "source": "str",
+        "source_file": "str",
+        "source_row": "int",
+        "id": "str",
+        "reason": "str",
+        "raw_redacted": "json",  # the rejected row, PII redacted
+    },
+    key=("source_file", "source_row"),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (FEEDBACK, CUSTOMER_VALUE, PAIN_POINTS, RUNS, QUARANTINE)}
+
+
+def conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Return ``df`` with exactly the table's columns, in order, cast to their dtypes.
+
+    Missing columns are added as nulls; extra columns are dropped. Casting here, once,
+    means a stage can build its frame loosely and still hand the store a clean table.
+    """
+    out = pd.DataFrame(index=df.index)
+    for name, logical in table.columns.items():
+        dtype = TYPES[logical][0]
+        col = df[name] if name in df.columns else pd.Series(pd.NA, index=df.index)
+        if logical == "ts":
+            out[name] = pd.to_datetime(col, utc=True).astype(dtype)
+        else:
+            out[name] = col.astype(dtype)
+    return out.reset_index(drop=True)
