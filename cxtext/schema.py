@@ -17,7 +17,7 @@ TYPES: dict[str, tuple[str, str]] = {
     "str": ("string", "VARCHAR"),
     "json": ("string", "VARCHAR"),
     "int": ("Int64", "BIGINT"),
-    "float": ("Float64", "DOUBLE"),
+    "float": ("Float64", "DOUBLE PRECISION"),
     "bool": ("boolean", "BOOLEAN"),
     "ts": ("datetime64[us, UTC]", "TIMESTAMPTZ"),
 }

@@ -13,6 +13,7 @@ app = typer.Typer(
         "`cxtext pain-points` to read the ranked table back."
     ),
     no_args_is_help=True,
+    add_completion=False,
     rich_markup_mode="markdown",
     pretty_exceptions_show_locals=False,
 )

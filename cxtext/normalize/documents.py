@@ -15,7 +15,7 @@ import pandas as pd
 from cxtext.normalize.english import normalize_english
 from cxtext.normalize.language import detect_language
 from cxtext.normalize.persian import normalize_persian
-from cxtext.normalize.pii import redact_pii
+from cxtext.normalize.pii import placeholder_pattern, redact_pii
 
 _TAG = re.compile(r"<(?:script|style)\b.*?</(?:script|style)\s*>|<[^>]{0,2000}>", re.I | re.S)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -41,14 +41,18 @@ def clean_text(text: str) -> str:
 
 
 def normalize_text(text: str, mixed_min_share: float = 0.2) -> tuple[str, str]:
-    """(language, redacted normalized text) of one raw document."""
-    cleaned = clean_text(text)
-    language = detect_language(cleaned, mixed_min_share)
+    """(language, redacted normalized text) of one raw document.
+
+    Redaction comes before hazm: hazm re-spaces punctuation ("a.b@x.io" becomes
+    "a. b@x. io", "0912-345" becomes "۰۹۱۲ - ۳۴۵"), which would hide PII from the patterns.
+    Placeholders such as "[EMAIL]" pass through hazm unchanged.
+    """
+    redacted = redact_pii(clean_text(text))
+    # Emails and URLs are Latin letters in any language: detect on the redacted text.
+    language = detect_language(placeholder_pattern().sub(" ", redacted), mixed_min_share)
     if language in ("fa", "mixed"):
-        cleaned = normalize_persian(cleaned)
-    else:
-        cleaned = normalize_english(cleaned)
-    return language, redact_pii(cleaned)
+        return language, normalize_persian(redacted)
+    return language, normalize_english(redacted)
 
 
 def normalize_feedback(records: pd.DataFrame, mixed_min_share: float = 0.2) -> pd.DataFrame:

@@ -42,6 +42,12 @@ def load_patterns(path: Path = PATTERNS_FILE) -> tuple[PiiPattern, ...]:
     )
 
 
+@cache
+def placeholder_pattern() -> re.Pattern[str]:
+    """Matches any placeholder that :func:`redact_pii` writes."""
+    return re.compile("|".join(sorted({re.escape(p.placeholder) for p in load_patterns()})))
+
+
 def redact_pii(text: str) -> str:
     """Replace emails, phone numbers, card numbers, IBANs, national ids and token URLs.
 

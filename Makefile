@@ -1,0 +1,31 @@
+# Two set-up commands (see README): `make run` and `make test`.
+# Python 3.12 is required (hazm 0.12); override with `make PYTHON=/path/to/python3.12 ...`.
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
+PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null))
+VENV := .venv
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+
+.PHONY: run test lint benchmarks
+$(VENV)/bin/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it (pyenv install 3.12) or pass PYTHON=..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install -q -e ".[test]"
+	$(VENV)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+run: $(VENV)/.installed-run
+	$(VENV)/bin/cxtext run
+
+test: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m pytest -q
+
+benchmarks: $(VENV)/.installed-test
+	$(VENV)/bin/python -m pytest -q -m slow

@@ -1,0 +1,159 @@
+"""`cxtext run`, `cxtext pain-points` and `cxtext schedule`: the nightly flow and its output."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from cxtext.cli.app import app
+from cxtext.cli.render import print_pain_points
+from cxtext.config import load_settings, resolve
+
+if TYPE_CHECKING:
+    from cxtext.store.warehouse import Warehouse
+
+console = Console()
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="YAML settings overriding cxtext/defaults.yaml.", exists=True)
+]
+WarehouseOption = Annotated[
+    str | None,
+    typer.Option("--warehouse", help="DuckDB file or postgresql:// URL. [default: out/cxtext.duckdb]"),
+]
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    """Prefect's per-task logs drown the summary; show them only on request."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@app.command()
+def run(
+    feedback: Annotated[
+        list[Path] | None,
+        typer.Option("--feedback", "-f", help="Feedback file or folder (CSV, JSONL, Parquet); repeatable.", exists=True),
+    ] = None,
+    customers: Annotated[Path | None, typer.Option(help="Customers file: customer_id, clv, churned, segments.", exists=True)] = None,
+    transactions: Annotated[Path | None, typer.Option(help="Transactions file: customer_id, date, amount.", exists=True)] = None,
+    warehouse: WarehouseOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write every table as Parquet into this folder.")] = None,
+    config: ConfigOption = None,
+    as_of: Annotated[str | None, typer.Option(help="End of the pain-point window (ISO date). [default: day of newest feedback]")] = None,
+    top: Annotated[int, typer.Option(help="How many pain points to print.")] = 10,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's task logs.")] = False,
+) -> None:
+    """Run the nightly flow once: ingest, normalize, classify, value, rank, store.
+
+    With no arguments it runs on the shipped sample in `data/sample/` into
+    `out/cxtext.duckdb`, then prints the top pain points and where the tables are.
+    """
+    _quiet_prefect(verbose)
+    from pipelines.nightly import nightly  # imports Prefect, so after the logging settings
+
+    with console.status("Running the nightly flow (Prefect starts a local server on first use)…"):
+        summary = nightly(
+            feedback=[str(p) for p in feedback] if feedback else None,
+            customers=str(customers) if customers else None,
+            transactions=str(transactions) if transactions else None,
+            warehouse=warehouse,
+            parquet_dir=str(out) if out else None,
+            config=str(config) if config else None,
+            as_of=as_of,
+        )
+    c = summary.counts
+    console.print(
+        f"[bold green]Run {summary.run_id} completed.[/] read {c['read']:,} · kept {c['kept']:,} · "
+        f"quarantined {c['quarantined']:,} · duplicates {c['duplicates']:,} · "
+        f"customers valued {c['customers_valued']:,}"
+    )
+    print_pain_points(console, summary.pain_points, top)
+    console.print(f"\n[bold]Warehouse:[/] {summary.warehouse}  (tables: feedback, pain_points, customer_value, runs, quarantine)")
+    for name, path in summary.parquet.items():
+        console.print(f"[bold]Parquet {name}:[/] {path}")
+    console.print("Read them back with `cxtext pain-points`; rejected rows with `cxtext quarantine`.")
+
+
+def _warehouse_location(warehouse: str | None, config: Path | None) -> str:
+    return warehouse or str(resolve(load_settings(config)["paths"]["warehouse"]))
+
+
+def _open_existing(location: str) -> Warehouse:
+    """The warehouse at ``location``, or a clear exit if there is none yet."""
+    from cxtext.store.warehouse import open_warehouse  # lazily, for a fast --help
+
+    if "://" not in location and not Path(location).exists():
+        console.print(f"[red]No warehouse at {location}.[/] Run `cxtext run` first or pass --warehouse.")
+        raise typer.Exit(1)
+    return open_warehouse(location)
+
+
+@app.command("pain-points")
+def pain_points(
+    warehouse: WarehouseOption = None,
+    top: Annotated[int, typer.Option(help="How many themes to show.")] = 10,
+    segment: Annotated[str, typer.Option(help='Segment to show: "all" or e.g. "plan=premium".')] = "all",
+    config: ConfigOption = None,
+) -> None:
+    """Show the latest ranked pain points from the warehouse."""
+    with _open_existing(_warehouse_location(warehouse, config)) as wh:
+        pain = wh.latest_pain_points()
+    print_pain_points(console, pain, top, segment)
+    if len(pain):
+        others = sorted(set(pain["segment"]) - {segment})
+        if others:
+            console.print(f"[dim]other segments: {', '.join(others)}[/]")
+
+
+@app.command()
+def quarantine(
+    warehouse: WarehouseOption = None,
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 20,
+    config: ConfigOption = None,
+) -> None:
+    """Show rows rejected by validation, with the reason (text already redacted)."""
+    from rich.table import Table
+
+    with _open_existing(_warehouse_location(warehouse, config)) as wh:
+        rows = wh.read_table("quarantine")
+    if rows.empty:
+        console.print("[green]Quarantine is empty.[/]")
+        return
+    codes = rows["reason"].str.split(":").str[0].value_counts()
+    console.print(f"{len(rows):,} quarantined rows: " + ", ".join(f"{code} {n}" for code, n in codes.items()))
+    table = Table("file", "row", "id", "reason", header_style="bold")
+    for r in rows.tail(limit).itertuples():
+        table.add_row(str(r.source_file), str(r.source_row), str(r.id), str(r.reason))
+    console.print(table)
+
+
+@app.command()
+def schedule(
+    cron: Annotated[str, typer.Option(help="When to run, as a cron expression (server time zone).")] = "0 2 * * *",
+    name: Annotated[str, typer.Option(help="Deployment name.")] = "nightly",
+    feedback: Annotated[list[Path] | None, typer.Option("--feedback", "-f", help="Feedback file or folder; repeatable.")] = None,
+    customers: Annotated[Path | None, typer.Option(help="Customers file.")] = None,
+    transactions: Annotated[Path | None, typer.Option(help="Transactions file.")] = None,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Serve the nightly flow as a Prefect deployment on a cron schedule (runs until stopped)."""
+    from pipelines.deployments import serve_nightly
+
+    serve_nightly(
+        name=name,
+        cron=cron,
+        parameters={
+            "feedback": [str(p) for p in feedback] if feedback else None,
+            "customers": str(customers) if customers else None,
+            "transactions": str(transactions) if transactions else None,
+            "warehouse": warehouse,
+            "config": str(config) if config else None,
+        },
+    )

@@ -1,0 +1,103 @@
+"""The embedded default warehouse: one DuckDB file.
+
+Staged feedback partitions are loaded with DuckDB's own Parquet reader inside the run's
+transaction, so a large run never passes through pandas on its way to the table.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from cxtext.schema import FEEDBACK, TABLES, Table, conform
+from cxtext.store.warehouse import RunTables, Warehouse, create_table_sql
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def _key_match(table: Table, left: str, right: str) -> str:
+    return " AND ".join(f'{left}."{k}" IS NOT DISTINCT FROM {right}."{k}"' for k in table.key)
+
+
+class DuckDBWarehouse(Warehouse):
+    """Output tables in a DuckDB file; created on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(self.path))
+        self._con.execute("SET TimeZone = 'UTC'")
+        for table in TABLES.values():
+            self._con.execute(create_table_sql(table))
+
+    def close(self) -> None:
+        self._con.close()
+
+    def read_sql(self, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
+        # DuckDB spells named parameters $name; the shared queries use SQLAlchemy's :name.
+        if not params:
+            return self._con.execute(sql).df()
+        return self._con.execute(_NAMED.sub(r"$\1", sql), params).df()
+
+    def _upsert_frame(self, table: Table, df: pd.DataFrame) -> None:
+        staged = conform(df, table)
+        self._con.register("_staged", staged)
+        try:
+            self._upsert_from("_staged", table)
+        finally:
+            self._con.unregister("_staged")
+
+    def _upsert_from(self, source: str, table: Table) -> None:
+        cols = ", ".join(f'"{c}"' for c in table.names)
+        self._con.execute(
+            f'DELETE FROM "{table.name}" AS t WHERE EXISTS '  # noqa: S608 (names from the schema)
+            f"(SELECT 1 FROM {source} AS s WHERE {_key_match(table, 't', 's')})"
+        )
+        self._con.execute(f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM {source}')  # noqa: S608
+
+    def commit_run(self, tables: RunTables) -> None:
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if tables.feedback_files:
+                files = [str(p) for p in tables.feedback_files]
+                con.execute("CREATE OR REPLACE TEMP TABLE _feedback_stage AS SELECT * FROM read_parquet(?)", [files])
+                self._upsert_from("_feedback_stage", FEEDBACK)
+                con.execute("DROP TABLE _feedback_stage")
+            self._upsert_frame(TABLES["quarantine"], tables.quarantine)
+            self._upsert_frame(TABLES["customer_value"], tables.customer_value)
+            pain = conform(tables.pain_points, TABLES["pain_points"])
+            if not pain.empty:
+                # A window is recomputed whole: themes that vanished must not linger.
+                con.register("_pain", pain)
+                con.execute(
+                    "DELETE FROM pain_points WHERE (window_end, segment) IN "
+                    "(SELECT DISTINCT window_end, segment FROM _pain)"
+                )
+                con.unregister("_pain")
+                self._upsert_frame(TABLES["pain_points"], pain)
+            self._upsert_frame(TABLES["runs"], tables.run)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def record_failed_run(self, run: pd.DataFrame) -> None:
+        self._con.execute("BEGIN TRANSACTION")
+        self._upsert_frame(TABLES["runs"], run)
+        self._con.execute("COMMIT")
+
+    def export_parquet(self, folder: Path) -> dict[str, Path]:
+        """Each table as ``folder/<name>.parquet``; returns the paths written."""
+        folder.mkdir(parents=True, exist_ok=True)
+        written = {}
+        for name in TABLES:
+            target = folder / f"{name}.parquet"
+            quoted = target.as_posix().replace("'", "''")
+            self._con.execute(f"COPY \"{name}\" TO '{quoted}' (FORMAT parquet)")
+            written[name] = target
+        return written

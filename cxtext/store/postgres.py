@@ -1,0 +1,87 @@
+"""Postgres as the warehouse, through SQLAlchemy (psycopg 3 driver).
+
+The same tables and the same one-transaction run as DuckDB; rows are staged in
+temporary tables (dropped at commit) and moved with DELETE ... USING + INSERT, so a
+rerun replaces rows by key and a failed run changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from cxtext.schema import FEEDBACK, TABLES, Table, conform
+from cxtext.store.warehouse import RunTables, Warehouse, create_table_sql
+
+
+def _driver_url(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class PostgresWarehouse(Warehouse):
+    """Output tables in a Postgres database given by a SQLAlchemy URL."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = sa.create_engine(_driver_url(url), future=True)
+        self.location = self.engine.url.render_as_string(hide_password=True)
+        with self.engine.begin() as conn:
+            for table in TABLES.values():
+                conn.execute(sa.text(create_table_sql(table)))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def read_sql(self, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return pd.read_sql_query(sa.text(sql), conn, params=params or {})
+
+    @staticmethod
+    def _stage(conn: sa.Connection, table: Table, frames: Iterable[pd.DataFrame]) -> str:
+        stage = f"_stage_{table.name}"
+        conn.execute(sa.text(f'CREATE TEMP TABLE "{stage}" (LIKE "{table.name}") ON COMMIT DROP'))
+        for df in frames:
+            conform(df, table).to_sql(stage, conn, if_exists="append", index=False, method="multi", chunksize=2000)
+        return stage
+
+    @staticmethod
+    def _move(conn: sa.Connection, table: Table, stage: str) -> None:
+        match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in table.key)
+        cols = ", ".join(f'"{c}"' for c in table.names)
+        conn.execute(sa.text(f'DELETE FROM "{table.name}" AS t USING "{stage}" AS s WHERE {match}'))  # noqa: S608
+        conn.execute(sa.text(f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{stage}"'))  # noqa: S608
+
+    def _upsert(self, conn: sa.Connection, table: Table, frames: Iterable[pd.DataFrame]) -> None:
+        self._move(conn, table, self._stage(conn, table, frames))
+
+    def commit_run(self, tables: RunTables) -> None:
+        with self.engine.begin() as conn:
+            if tables.feedback_files:
+                batches = (
+                    batch.to_pandas()
+                    for path in tables.feedback_files
+                    for batch in pq.ParquetFile(Path(path)).iter_batches(batch_size=20_000)
+                )
+                self._upsert(conn, FEEDBACK, batches)  # streamed, one row group at a time
+            self._upsert(conn, TABLES["quarantine"], [tables.quarantine])
+            self._upsert(conn, TABLES["customer_value"], [tables.customer_value])
+            pain = conform(tables.pain_points, TABLES["pain_points"])
+            if not pain.empty:
+                stage = self._stage(conn, TABLES["pain_points"], [pain])
+                # A window is recomputed whole: themes that vanished must not linger.
+                conn.execute(sa.text(
+                    f'DELETE FROM pain_points AS t USING (SELECT DISTINCT window_end, segment FROM "{stage}") AS s '  # noqa: S608
+                    "WHERE t.window_end = s.window_end AND t.segment = s.segment"
+                ))
+                self._move(conn, TABLES["pain_points"], stage)
+            self._upsert(conn, TABLES["runs"], [tables.run])
+
+    def record_failed_run(self, run: pd.DataFrame) -> None:
+        with self.engine.begin() as conn:
+            self._upsert(conn, TABLES["runs"], [run])

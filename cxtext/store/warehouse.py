@@ -1,0 +1,125 @@
+"""The warehouse: the only place that reads or writes the output tables.
+
+DuckDB (an embedded file) is the default; a ``postgresql://`` URL selects Postgres
+through SQLAlchemy (:mod:`cxtext.store.postgres`). Both create the tables from
+:data:`cxtext.schema.TABLES` and write a whole run in ONE transaction
+(:meth:`Warehouse.commit_run`), so a crashed run leaves the previous tables intact and
+rerunning the same input replaces rows by key instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import pandas as pd
+
+from cxtext.schema import (
+    FEEDBACK,
+    PAIN_POINTS,
+    RUNS,
+    TABLES,
+    TYPES,
+    Table,
+    conform,
+)
+
+
+@dataclass
+class RunTables:
+    """Everything one run writes; ``feedback_files`` are staged Parquet partitions."""
+
+    run: pd.DataFrame
+    feedback_files: Sequence[Path] = ()
+    quarantine: pd.DataFrame = field(default_factory=lambda: TABLES["quarantine"].empty())
+    customer_value: pd.DataFrame = field(default_factory=lambda: TABLES["customer_value"].empty())
+    pain_points: pd.DataFrame = field(default_factory=lambda: PAIN_POINTS.empty())
+
+
+def create_table_sql(table: Table) -> str:
+    cols = ", ".join(f'"{name}" {TYPES[kind][1]}' for name, kind in table.columns.items())
+    return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({cols})'
+
+
+class Warehouse(ABC):
+    """Tables of the design, idempotent writes by key, atomic runs."""
+
+    location: str
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def read_sql(self, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
+        """Rows of a query with ``:name`` parameters (never format user values into ``sql``)."""
+
+    @abstractmethod
+    def commit_run(self, tables: RunTables) -> None:
+        """Write one run's tables in a single transaction."""
+
+    @abstractmethod
+    def record_failed_run(self, run: pd.DataFrame) -> None:
+        """Keep a trace of a run that did not commit (its ``runs`` row only)."""
+
+    def read_table(self, name: str) -> pd.DataFrame:
+        """A whole output table, typed as in the schema."""
+        table = TABLES[name]
+        return conform(self.read_sql(f'SELECT * FROM "{table.name}"'), table)  # noqa: S608 (name from the schema)
+
+    def read_feedback(
+        self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None, columns: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Stored feedback with ``start <= created_at < end`` (either bound optional)."""
+        wanted = [c for c in (columns or FEEDBACK.names) if c in FEEDBACK.columns]
+        select = ", ".join(f'"{c}"' for c in wanted)
+        sql, params = f"SELECT {select} FROM feedback WHERE 1=1", {}  # noqa: S608 (names from the schema)
+        if start is not None:
+            sql += " AND created_at >= :start"
+            params["start"] = pd.Timestamp(start).to_pydatetime()
+        if end is not None:
+            sql += " AND created_at < :end"
+            params["end"] = pd.Timestamp(end).to_pydatetime()
+        df = self.read_sql(sql, params)
+        return conform(df, FEEDBACK)[wanted]
+
+    def latest_pain_points(self, segment: str | None = None) -> pd.DataFrame:
+        """Pain points of the newest window, best rank first."""
+        pain = self.read_table("pain_points")
+        if pain.empty:
+            return pain
+        pain = pain[pain["window_end"] == pain["window_end"].max()]
+        if segment is not None:
+            pain = pain[pain["segment"] == segment]
+        return pain.sort_values(["segment", "rank"]).reset_index(drop=True)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, for summaries."""
+        return {name: int(self.read_sql(f'SELECT count(*) AS n FROM "{name}"')["n"].iloc[0]) for name in TABLES}  # noqa: S608
+
+
+def open_warehouse(location: str | Path) -> Warehouse:
+    """A DuckDB file path, or a ``postgresql://`` SQLAlchemy URL."""
+    text = str(location)
+    if text.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        from cxtext.store.postgres import PostgresWarehouse
+
+        return PostgresWarehouse(text)
+    from cxtext.store.duckdb_store import DuckDBWarehouse
+
+    return DuckDBWarehouse(Path(text))
+
+
+def run_row(**values: object) -> pd.DataFrame:
+    """A one-row ``runs`` frame from keyword values."""
+    return conform(pd.DataFrame([values]), RUNS)

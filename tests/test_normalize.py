@@ -1,0 +1,68 @@
+"""Language id, hazm normalization of real Persian strings, cleaning of ugly text."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cxtext.normalize.documents import clean_text, normalize_feedback
+from cxtext.normalize.english import tokenize_english
+from cxtext.normalize.language import detect_language
+from cxtext.normalize.persian import ZWNJ, normalize_persian, tokenize_persian
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ارسال خیلی دیر بود و پشتیبانی جواب نداد", "fa"),
+        ("The refund still hasn't arrived after two weeks", "en"),
+        ("اپلیکیشن موقع login کرش میکنه، password reset هم کار نمیکنه", "mixed"),
+        ("😡😡😡 !!!", "other"),
+        ("12345", "other"),
+        ("Приложение не работает", "other"),
+        ("پشتیبانی خیلی عالی بود و سریع جواب دادن، thanks", "fa"),
+    ],
+)
+def test_detect_language(text: str, expected: str) -> None:
+    assert detect_language(text) == expected
+
+
+def test_hazm_fixes_arabic_letters_digits_and_zwnj() -> None:
+    out = normalize_persian("كيفيت خوبه ولي ميخواستم زودتر برسه 123")
+    assert "ك" not in out and "ي" not in out
+    assert "کیفیت" in out and "ولی" in out
+    assert f"می{ZWNJ}خواستم" in out
+    assert "۱۲۳" in out
+
+
+def test_persian_tokens_keep_zwnj_words() -> None:
+    tokens = tokenize_persian(normalize_persian("پشتیبانی جواب نمیده و کتاب‌ها دیر رسید"))
+    assert "پشتیبانی" in tokens
+    assert f"کتاب{ZWNJ}ها" in tokens
+
+
+def test_english_tokenizer_splits_negation() -> None:
+    assert tokenize_english("I can't log in!") == ["I", "ca", "n't", "log", "in", "!"]
+
+
+def test_clean_text_strips_markup_and_controls() -> None:
+    raw = "<div><script>alert('x')</script>Refund&amp;fees\x00 <br/>  ﻻ</div>"
+    assert clean_text(raw) == "Refund&fees لا"
+
+
+def test_normalize_feedback_drops_raw_text() -> None:
+    df = pd.DataFrame({"id": ["1", "2"], "text": ["ايميل من را جواب بدهید: a@b.com", "call 0912 111 2233"]})
+    out = normalize_feedback(df)
+    assert "text" not in out.columns
+    assert list(out["language"]) == ["fa", "en"]
+    assert out["text_redacted"].str.contains("@|0912", regex=True).sum() == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300))
+def test_normalize_never_fails_and_is_stable(text: str) -> None:
+    out = normalize_feedback(pd.DataFrame({"text": [text]}))
+    assert out["language"].iloc[0] in {"fa", "en", "mixed", "other"}
+    assert isinstance(out["text_redacted"].iloc[0], str)

@@ -1,0 +1,100 @@
+"""PII redaction in both languages, before and after hazm's digit conversion."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cxtext.normalize.documents import normalize_text
+from cxtext.normalize.persian import normalize_persian
+from cxtext.normalize.pii import find_pii, redact_pii
+
+CASES = [
+    ("mail me at ali.rezaei+shop@example.co.uk please", "[EMAIL]"),
+    ("شماره من 09123456789 است", "[PHONE]"),
+    ("شماره من ۰۹۱۲۳۴۵۶۷۸۹ است", "[PHONE]"),
+    ("call +98 912 345 6789 now", "[PHONE]"),
+    ("call +989123456789 now", "[PHONE]"),
+    ("call 0098 912 345 6789 now", "[PHONE]"),
+    ("تماس: ۰۹۱۲-۳۴۵-۶۷۸۹", "[PHONE]"),
+    ("office 021-88776655", "[PHONE]"),
+    ("call (555) 123-4567 tomorrow", "[PHONE]"),
+    ("London +44 20 7946 0958", "[PHONE]"),
+    ("my card 6037 9911 2233 4455 got blocked", "[CARD]"),
+    ("کارت ۶۰۳۷۹۹۱۱۲۲۳۳۴۴۵۵ مسدود شد", "[CARD]"),
+    ("card 4111-1111-1111-1111", "[CARD]"),
+    ("کد ملی من ۰۰۱۲۳۴۵۶۷۸ هست", "[NATIONAL_ID]"),
+    ("national id 0012345678", "[NATIONAL_ID]"),
+    ("شبا IR062960000000100324200001", "[IBAN]"),
+    ("reset link https://bank.example/reset?token=abc123def", "[URL]"),
+]
+
+
+@pytest.mark.parametrize(("text", "placeholder"), CASES)
+def test_redacts_each_kind(text: str, placeholder: str) -> None:
+    out = redact_pii(text)
+    assert placeholder in out
+    assert not re.search(r"[0-9۰-۹]{7,}", out.replace(" ", "").replace("-", "")), out
+
+
+@pytest.mark.parametrize(("text", "placeholder"), CASES)
+def test_placeholders_survive_the_persian_stage(text: str, placeholder: str) -> None:
+    """The stage redacts, then hazm re-spaces punctuation and converts digits."""
+    language, out = normalize_text(text + " و سلام و خداحافظ")
+    assert placeholder in out
+    assert not re.search(r"[0-9۰-۹]{7,}", out.replace(" ", "").replace("-", "")), out
+
+
+def test_digits_in_every_script_are_matched() -> None:
+    latin = "0912 345 6789"
+    persian = normalize_persian(latin)
+    assert persian != latin
+    assert redact_pii(persian) == redact_pii(latin) == "[PHONE]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order #12345 arrived 3 days late",
+        "I paid 250,000 toman on 1403/02/11",
+        "سفارش ۱۲۳۴۵ دیر رسید",
+        "flight UA 1234 at 10:30",
+    ],
+)
+def test_leaves_ordinary_numbers(text: str) -> None:
+    assert redact_pii(text) == text
+    assert find_pii(text) == []
+
+
+def test_stage_redacts_persian_pipeline_output() -> None:
+    language, text = normalize_text("<b>سلام</b> ايميل من ali@example.com و شماره 09121234567")
+    assert language == "fa"
+    assert "@" not in text and "0912" not in text and "۰۹۱۲" not in text
+    assert "[EMAIL]" in text and "[PHONE]" in text
+
+
+digits = st.sampled_from(["0123456789", "۰۱۲۳۴۵۶۷۸۹"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    prefix=st.text(alphabet=st.characters(blacklist_categories=["Nd"]), max_size=20),
+    suffix=st.text(alphabet=st.characters(blacklist_categories=["Nd"]), max_size=20),
+    body=st.text(alphabet="0123456789", min_size=9, max_size=9),
+    script=digits,
+    sep=st.sampled_from(["", " ", "-"]),
+)
+def test_any_iranian_mobile_is_redacted(prefix: str, suffix: str, body: str, script: str, sep: str) -> None:
+    number = "09" + body[:2] + sep + body[2:5] + sep + body[5:]
+    number = number.translate(str.maketrans("0123456789", script))
+    out = redact_pii(f"{prefix} {number} {suffix}")
+    assert number not in out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.emails())
+def test_any_email_is_redacted(email: str) -> None:
+    assert email not in redact_pii(f"contact: {email} thanks")

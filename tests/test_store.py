@@ -1,0 +1,120 @@
+"""Warehouse contract on DuckDB and on a real Postgres server: idempotent, atomic, typed."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from cxtext.schema import FEEDBACK, PAIN_POINTS, TABLES, conform
+from cxtext.store import staging
+from cxtext.store.warehouse import RunTables, open_warehouse, run_row
+from tests.postgres_server import find_bindir, postgres_server
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> str:
+    if find_bindir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install PostgreSQL (see .ci/run)")
+        pytest.skip("PostgreSQL binaries not installed")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "duckdb":
+        return str(tmp_path / "wh.duckdb")
+    url = request.getfixturevalue("pg_url")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # a clean schema per test
+        for name in TABLES:
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+    engine.dispose()
+    return url
+
+
+def feedback_rows(ids: list[str], text: str = "late delivery", run_id: str = "r1") -> pd.DataFrame:
+    return conform(
+        pd.DataFrame(
+            {
+                "source": "tickets",
+                "id": ids,
+                "created_at": pd.Timestamp("2026-11-01T10:00:00Z"),
+                "language": "en",
+                "text_redacted": text,
+                "topics": json.dumps(["delivery"]),
+                "sentiment": "negative",
+                "sentiment_score": -0.8,
+                "run_id": run_id,
+            }
+        ),
+        FEEDBACK,
+    )
+
+
+def stage(tmp_path: Path, df: pd.DataFrame, name: str) -> Path:
+    return staging.write_partition(df, tmp_path / name, "feedback", 0, FEEDBACK)
+
+
+def pain_rows(themes: list[str], window_end: str = "2026-11-20") -> pd.DataFrame:
+    return conform(
+        pd.DataFrame({"theme_id": themes, "segment": "all", "window_end": pd.Timestamp(window_end, tz="UTC"),
+                      "rank": range(1, len(themes) + 1), "clv_at_risk": 1.0, "run_id": "r"}),
+        PAIN_POINTS,
+    )
+
+
+def test_rerun_replaces_rows_by_key(location: str, tmp_path: Path) -> None:
+    with open_warehouse(location) as wh:
+        wh.commit_run(RunTables(run=run_row(run_id="r1"), feedback_files=[stage(tmp_path, feedback_rows(["1", "2"]), "a")]))
+        wh.commit_run(RunTables(
+            run=run_row(run_id="r2"),
+            feedback_files=[stage(tmp_path, feedback_rows(["2", "3"], text="new text", run_id="r2"), "b")],
+        ))
+        fb = wh.read_table("feedback").sort_values("id")
+    assert list(fb["id"]) == ["1", "2", "3"]
+    assert list(fb["text_redacted"]) == ["late delivery", "new text", "new text"]
+    assert str(fb["created_at"].dtype) == "datetime64[us, UTC]"
+
+
+def test_failed_commit_leaves_tables_intact(location: str, tmp_path: Path) -> None:
+    with open_warehouse(location) as wh:
+        wh.commit_run(RunTables(run=run_row(run_id="r1"), feedback_files=[stage(tmp_path, feedback_rows(["1"]), "a")]))
+        before = wh.read_table("feedback")
+        broken = tmp_path / "broken.parquet"
+        broken.write_bytes(b"not parquet at all")
+        good = stage(tmp_path, feedback_rows(["1", "9"], text="should not land"), "b")
+        with pytest.raises(Exception):  # noqa: B017 (any backend error will do)
+            wh.commit_run(RunTables(run=run_row(run_id="r2"), feedback_files=[good, broken]))
+        after = wh.read_table("feedback")
+        runs = wh.read_table("runs")
+    pd.testing.assert_frame_equal(before, after)
+    assert list(runs["run_id"]) == ["r1"]
+
+
+def test_pain_points_window_is_replaced_whole(location: str) -> None:
+    with open_warehouse(location) as wh:
+        wh.commit_run(RunTables(run=run_row(run_id="a"), pain_points=pain_rows(["delivery", "support"])))
+        wh.commit_run(RunTables(run=run_row(run_id="b"), pain_points=pain_rows(["billing_fees"])))
+        wh.commit_run(RunTables(run=run_row(run_id="c"), pain_points=pain_rows(["support"], "2026-11-27")))
+        pain = wh.read_table("pain_points")
+        latest = wh.latest_pain_points()
+    assert sorted(pain["theme_id"]) == ["billing_fees", "support"]
+    assert list(latest["theme_id"]) == ["support"]
+
+
+def test_read_feedback_window_is_parameterised(location: str, tmp_path: Path) -> None:
+    rows = feedback_rows(["1", "2", "3"])
+    rows["created_at"] = pd.to_datetime(["2026-10-01", "2026-11-01", "2026-11-20"], utc=True).astype(rows["created_at"].dtype)
+    with open_warehouse(location) as wh:
+        wh.commit_run(RunTables(run=run_row(run_id="r"), feedback_files=[stage(tmp_path, rows, "a")]))
+        got = wh.read_feedback(pd.Timestamp("2026-10-15", tz="UTC"), pd.Timestamp("2026-11-20", tz="UTC"))
+        hostile = wh.read_sql("SELECT count(*) AS n FROM feedback WHERE id = :id", {"id": "1' OR '1'='1"})
+    assert list(got["id"]) == ["2"]
+    assert int(hostile["n"].iloc[0]) == 0
