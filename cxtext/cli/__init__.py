@@ -3,3 +3,5 @@
 from cxtext.cli.app import app
 
 __all__ = ["app"]
+from cxtext.cli import run  # noqa: F401,E402  (registers run, pain-points, quarantine, schedule)
+from cxtext.cli import explain  # noqa: F401,E402  (registers explain)

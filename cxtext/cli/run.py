@@ -30,6 +30,7 @@ WarehouseOption = Annotated[
 def _quiet_prefect(verbose: bool) -> None:
     """Prefect's per-task logs drown the summary; show them only on request."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # slow, busy machines
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
@@ -47,6 +48,8 @@ def run(
     config: ConfigOption = None,
     as_of: Annotated[str | None, typer.Option(help="End of the pain-point window (ISO date). [default: day of newest feedback]")] = None,
     top: Annotated[int, typer.Option(help="How many pain points to print.")] = 10,
+    workers: Annotated[int, typer.Option(help="Dask worker processes for the partitions (0: threads in this process).")] = 0,
+    dask_address: Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's task logs.")] = False,
 ) -> None:
     """Run the nightly flow once: ingest, normalize, classify, value, rank, store.
@@ -56,9 +59,11 @@ def run(
     """
     _quiet_prefect(verbose)
     from pipelines.nightly import nightly  # imports Prefect, so after the logging settings
+    from pipelines.runners import task_runner
 
+    flow_run = nightly.with_options(task_runner=task_runner(workers, dask_address))
     with console.status("Running the nightly flow (Prefect starts a local server on first use)…"):
-        summary = nightly(
+        summary = flow_run(
             feedback=[str(p) for p in feedback] if feedback else None,
             customers=str(customers) if customers else None,
             transactions=str(transactions) if transactions else None,
