@@ -1,0 +1,539 @@
+"""Readers: find feedback files and stream them as partitions of raw text rows.
+
+Every value is read as text so that validation, not a parser's guess, decides types (an
+id "00123" stays "00123"). A broken line becomes a :class:`BrokenRow` with the file and
+line in its reason and never stops the file; a file that cannot be read at all becomes
+one broken row with ``source_row`` 0. CSV, TSV, JSON lines and Parquet are streamed,
+never loaded whole; a ``.json`` file is (an array cannot be cut up before it is parsed),
+so large exports should be JSON lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cxtext.ingest.encoding import SAMPLE_BYTES, decode_report, detect_file_encoding, sniff_binary
+
+log = logging.getLogger(__name__)
+
+FORMATS: dict[str, str] = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+ROW_NUMBER = (
+    "source_row"  # the column readers add: 1-based line (text files) or row (Parquet, JSON array)
+)
+
+# A quoted CSV field may hold newlines; an unclosed quote must not swallow the rest of the
+# file, so a record gives up after this many lines or characters and reading resumes at
+# the line after the one that opened the quote.
+MAX_RECORD_LINES = 10_000
+MAX_RECORD_CHARS = 1_000_000
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+class UnreadableFileError(Exception):
+    """The file as a whole cannot be read as a table (binary, bad header, corrupt)."""
+
+
+@dataclass(frozen=True)
+class BrokenRow:
+    """A line that could not be parsed into fields: it goes to quarantine as it was."""
+
+    source_row: int  # 1-based line, or 0 for the file as a whole
+    reason: str
+    raw: dict[str, str | None]
+
+
+@dataclass
+class RawPartition:
+    """Up to ``partition_rows`` rows of one file, every value a string or null.
+
+    ``rows`` has one ``string`` column per input column, named as :func:`column_name`
+    normalizes it, plus :data:`ROW_NUMBER`. ``kinds`` records, per column, values that
+    were not strings in a typed format (JSON numbers and objects, Parquet binary), so
+    validation can tell a text from a number that happens to print like one.
+    """
+
+    source_file: str
+    encoding: str | None
+    rows: pd.DataFrame
+    broken: list[BrokenRow] = field(default_factory=list)
+    kinds: dict[str, pd.Series] = field(default_factory=dict)
+
+    @property
+    def read(self) -> int:
+        return len(self.rows) + len(self.broken)
+
+
+def column_name(name: object) -> str:
+    """Column names are matched case-insensitively with surrounding whitespace (and BOM) stripped.
+
+    Examples
+    --------
+    >>> column_name("\\ufeff Created_At ")
+    'created_at'
+    """
+    return str(name).replace("\ufeff", "").strip().lower()
+
+
+def unique_names(names: Iterable[object]) -> list[str]:
+    """Normalized names; blanks become ``column_N`` and repeats get ``_2``, ``_3`` suffixes."""
+    out: list[str] = []
+    for i, raw in enumerate(names, 1):
+        name = column_name(raw) or f"column_{i}"
+        base, n = name, 2
+        while name in out:
+            name, n = f"{base}_{n}", n + 1
+        out.append(name)
+    return out
+
+
+# --- discovery -------------------------------------------------------------------
+
+
+def discover_files(paths: Sequence[str | Path]) -> list[str]:
+    """Feedback files under ``paths``, as path strings built from what was given.
+
+    A folder contributes its supported files (recursively, sorted; hidden and ``_``
+    files such as ``_SUCCESS`` skipped). A file is taken whatever its suffix, so an
+    unsupported one is reported in quarantine rather than silently ignored. A missing
+    path is a user error and raises.
+    """
+    found: list[str] = []
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            raise FileNotFoundError(f"feedback input not found: {str(given)!r}")
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                rel = p.relative_to(path).parts
+                if (
+                    p.is_file()
+                    and p.suffix.lower() in FORMATS
+                    and not any(part.startswith((".", "_")) for part in rel)
+                ):
+                    found.append(str(p))
+        else:
+            found.append(str(given))
+    return list(dict.fromkeys(found))
+
+
+def source_name(source_file: str) -> str:
+    """The default source of a file: its name without suffix (``tickets`` for ``tickets.csv``)."""
+    return Path(source_file).stem
+
+
+# --- entry point -------------------------------------------------------------------
+
+
+def read_partitions(source_file: str | Path, partition_rows: int) -> Iterator[RawPartition]:
+    """Stream ``source_file`` as partitions of at most ``partition_rows`` rows (lines).
+
+    An unsupported or unreadable file yields one partition holding one broken row with
+    ``source_row`` 0; if it breaks after some rows were read, those rows stand.
+    """
+    if partition_rows < 1:
+        raise ValueError(f"partition_rows must be at least 1, got {partition_rows}")
+    name = str(source_file)
+    fmt = FORMATS.get(Path(name).suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(FORMATS))
+        yield _whole_file_broken(name, f"unsupported_format: {name}: expected one of {known}")
+        return
+    reader = {"csv": _read_csv, "tsv": _read_csv, "jsonl": _read_jsonl, "json": _read_json}.get(
+        fmt, _read_parquet
+    )
+    done = 0
+    try:
+        for part in reader(name, partition_rows):
+            done += part.read
+            yield part
+    except (OSError, ValueError, csv.Error, pa.ArrowException, UnreadableFileError) as err:
+        where = f" (after {done} rows)" if done else ""
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        log.warning("unreadable file %s%s: %s", name, where, message)
+        yield _whole_file_broken(name, f"unreadable_file: {name}{where}: {message}")
+
+
+def _whole_file_broken(name: str, reason: str) -> RawPartition:
+    return RawPartition(name, None, _frame([], []), [BrokenRow(0, reason, {"file": name})])
+
+
+def _frame(
+    records: list[dict[str, str | None]] | list[list[str]], names: list[str] | None
+) -> pd.DataFrame:
+    """A string-typed frame of raw rows; ``names`` given for list rows (CSV)."""
+    if names is not None:
+        df = pd.DataFrame(records, columns=[*names, ROW_NUMBER])
+    else:
+        df = pd.DataFrame.from_records(records) if records else pd.DataFrame({ROW_NUMBER: []})
+    for col in df.columns:
+        df[col] = df[col].astype("Int64" if col == ROW_NUMBER else "string")
+    return df
+
+
+class _Batcher:
+    """Collects rows and broken rows of one file and cuts them into partitions."""
+
+    def __init__(self, source_file: str, encoding: str | None, size: int):
+        self.source_file, self.encoding, self.size = source_file, encoding, size
+        self.rows: list = []
+        self.broken: list[BrokenRow] = []
+        self.kinds: list[tuple[int, str, str]] = []  # (row position, column, kind)
+
+    def full(self) -> bool:
+        return len(self.rows) + len(self.broken) >= self.size
+
+    def flush(self, names: list[str] | None = None) -> RawPartition:
+        df = _frame(self.rows, names)
+        kinds: dict[str, pd.Series] = {}
+        for pos, col, kind in self.kinds:
+            series = kinds.setdefault(col, pd.Series(pd.NA, index=df.index, dtype="string"))
+            series.iloc[pos] = kind
+        part = RawPartition(self.source_file, self.encoding, df, self.broken, kinds)
+        self.rows, self.broken, self.kinds = [], [], []
+        return part
+
+
+def _text_file_encoding(name: str) -> str:
+    """Detected encoding of a text export; raises for files that are plainly not text."""
+    detection = detect_file_encoding(Path(name))
+    with open(name, "rb") as f:
+        head = f.read(SAMPLE_BYTES)
+    why = sniff_binary(head, detection.encoding)
+    if why:
+        raise UnreadableFileError(why)
+    log.info("%s: encoding %s (%s)", name, detection.encoding, detection.method)
+    return detection.encoding
+
+
+# --- CSV / TSV ---------------------------------------------------------------------
+
+
+def _parse_record(text: str, delimiter: str) -> list[str] | csv.Error:
+    """Fields of one record (strict RFC 4180 quoting), or the parse error."""
+    if '"' not in text:  # most lines: no quoting, so a plain split is exact (and ~10x faster)
+        return text.rstrip("\r\n").split(delimiter)
+    try:
+        rows = list(csv.reader([text], delimiter=delimiter, strict=True))
+    except csv.Error as err:
+        return err
+    if len(rows) != 1:
+        return csv.Error("record spans several rows")
+    return rows[0]
+
+
+def _unclosed(err: csv.Error) -> bool:
+    return str(err).startswith("unexpected end of data")
+
+
+def _fits(fields: list[str], width: int | None) -> list[str] | None:
+    """Fields cut to ``width``: trailing empty extras (Excel pads rows) are dropped."""
+    if width is None or len(fields) == width:
+        return fields
+    if len(fields) > width and not any(f.strip() for f in fields[width:]):
+        return fields[:width]
+    return None
+
+
+def _csv_records(
+    lines: Iterator[tuple[int, str]], delimiter: str, width_of: Callable[[], int | None], name: str
+) -> Iterator[tuple[int, str, list[str] | None, str | None]]:
+    """(first line, raw text, fields or None, broken reason or None) per CSV record.
+
+    A record whose quote is still open at its line end takes more lines until the quote
+    closes and the whole parses to the header's width; if that fails within the caps,
+    only its first line is broken and the lines after it are read again on their own.
+    """
+    pending: deque[tuple[int, str]] = deque()
+
+    def next_line() -> tuple[int, str] | None:
+        return pending.popleft() if pending else next(lines, None)
+
+    while (item := next_line()) is not None:
+        start, text = item
+        if not text.strip():
+            continue
+        width = width_of()
+        parsed = _parse_record(text, delimiter)
+        if isinstance(parsed, list):
+            fields = _fits(parsed, width)
+            if fields is None:
+                reason = f"wrong_field_count: {name} line {start}: {len(parsed)} fields, header has {width}"
+                yield start, text, None, reason
+            else:
+                yield start, text, fields, None
+            continue
+        if not _unclosed(parsed):
+            yield start, text, None, f"broken_csv_quoting: {name} line {start}: {parsed}"
+            continue
+        buf, size, quotes, fields = [item], len(text), text.count('"'), None
+        while fields is None and len(buf) < MAX_RECORD_LINES and size < MAX_RECORD_CHARS:
+            nxt = next_line()
+            if nxt is None:
+                break
+            buf.append(nxt)
+            size += len(nxt[1])
+            quotes += nxt[1].count('"')
+            if quotes % 2 == 0:
+                whole = _parse_record("".join(t for _, t in buf), delimiter)
+                if isinstance(whole, list):
+                    fields = _fits(whole, width)
+                    if fields is None:
+                        break
+                elif not _unclosed(whole):
+                    break
+        if fields is not None:
+            yield start, "".join(t for _, t in buf), fields, None
+        else:
+            yield (
+                start,
+                text,
+                None,
+                f"broken_csv_quoting: {name} line {start}: quote opened here is never closed",
+            )
+            pending.extendleft(reversed(buf[1:]))
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    """The delimiter that splits the header into the most columns (comma on ties)."""
+    counts = {d: header_line.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _read_csv(name: str, size: int) -> Iterator[RawPartition]:
+    encoding = _text_file_encoding(name)
+    batch = _Batcher(name, encoding, size)
+    tab = FORMATS[Path(name).suffix.lower()] == "tsv"
+    with open(name, encoding=encoding, errors="replace", newline="") as f:
+        lines = enumerate(f, 1)
+        header_line = next((item for item in lines if item[1].strip()), None)
+        if header_line is None:
+            return  # empty file: nothing to read
+        delimiter = "\t" if tab else _sniff_delimiter(header_line[1])
+        names: list[str] | None = None
+        records = _csv_records(
+            _chain(header_line, lines),
+            delimiter,
+            lambda: None if names is None else len(names),
+            name,
+        )
+        for start, text, fields, reason in records:
+            if names is None:
+                if fields is None:
+                    raise UnreadableFileError(f"header line {start} cannot be parsed: {reason}")
+                names = unique_names(fields)
+                continue
+            if fields is not None and not "".join(fields).strip():
+                continue  # a row of empty cells is a blank line, not a document
+            if fields is None:
+                batch.broken.append(BrokenRow(start, reason or "broken_csv", {"line": text}))
+            else:
+                batch.rows.append([*fields, start])
+            if batch.full():
+                yield batch.flush(names)
+        if batch.rows or batch.broken:
+            yield batch.flush(names)
+
+
+def _chain(first: tuple[int, str], rest: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    yield first
+    yield from rest
+
+
+# --- JSON lines and JSON arrays ----------------------------------------------------------
+
+
+def _kind(value: object) -> str | None:
+    """The JSON kind of a non-string value; None for strings and nulls."""
+    if value is None or isinstance(value, str):
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _as_text(value: object) -> str | None:
+    """A JSON value as text: strings as they are, numbers as written, containers as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _add_object(batch: _Batcher, obj: object, row: int, where: str, raw: str) -> None:
+    """One parsed JSON value into the batch: an object becomes a row, anything else is broken."""
+    if not isinstance(obj, dict):
+        batch.broken.append(
+            BrokenRow(
+                row,
+                f"not_an_object: {where} is a JSON {_kind(obj) or 'string'}, expected an object",
+                {"line": raw},
+            )
+        )
+        return
+    names = unique_names(obj)
+    record: dict[str, str | None] = {}
+    for key, (value) in zip(names, obj.values(), strict=True):
+        record[key] = _as_text(value)
+        kind = _kind(value)
+        if kind:
+            batch.kinds.append((len(batch.rows), key, kind))
+    record[ROW_NUMBER] = row  # type: ignore[assignment]
+    batch.rows.append(record)
+
+
+def _json_lines(
+    batch: _Batcher, lines: Iterable[tuple[int, str]], name: str
+) -> Iterator[RawPartition]:
+    for number, line in lines:
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            obj = json.loads(text)
+        except ValueError as err:
+            msg = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
+            col = f" (column {err.colno})" if isinstance(err, json.JSONDecodeError) else ""
+            batch.broken.append(
+                BrokenRow(number, f"broken_json: {name} line {number}: {msg}{col}", {"line": line})
+            )
+        else:
+            _add_object(batch, obj, number, f"{name} line {number}", text)
+        if batch.full():
+            yield batch.flush()
+    if batch.rows or batch.broken:
+        yield batch.flush()
+
+
+def _read_jsonl(name: str, size: int) -> Iterator[RawPartition]:
+    encoding = _text_file_encoding(name)
+    with open(name, encoding=encoding, errors="replace", newline="") as f:
+        yield from _json_lines(_Batcher(name, encoding, size), enumerate(f, 1), name)
+
+
+def _read_json(name: str, size: int) -> Iterator[RawPartition]:
+    """A ``.json`` file: an array of objects, one object, or JSON lines under a .json name."""
+    data = Path(name).read_bytes()
+    decoded = decode_report(data)
+    why = sniff_binary(data[:SAMPLE_BYTES], decoded.encoding)
+    if why:
+        raise UnreadableFileError(why)
+    batch = _Batcher(name, decoded.encoding, size)
+    text = decoded.text.lstrip("\ufeff")
+    stripped = text.strip()
+    if not stripped:
+        return
+    if stripped.startswith("["):
+        try:
+            items = json.loads(stripped)
+        except json.JSONDecodeError as err:
+            raise UnreadableFileError(
+                f"broken JSON array at line {err.lineno} column {err.colno}: {err.msg}"
+                " (an array cannot be read in part: fix it or export JSON lines)"
+            ) from err
+        for i, obj in enumerate(items, 1):
+            _add_object(batch, obj, i, f"{name} element {i}", json.dumps(obj, ensure_ascii=False))
+            if batch.full():
+                yield batch.flush()
+        if batch.rows or batch.broken:
+            yield batch.flush()
+        return
+    try:
+        single = json.loads(stripped)
+    except json.JSONDecodeError:
+        single = None
+    if isinstance(single, dict):
+        _add_object(batch, single, 1, name, stripped)
+        yield batch.flush()
+        return
+    yield from _json_lines(batch, enumerate(text.split("\n"), 1), name)
+
+
+# --- Parquet -----------------------------------------------------------------------------
+
+
+def _arrow_column_text(col: pa.Array) -> tuple[list[str | None], str | list[str | None] | None]:
+    """(values as text, kind of the column's values, or per value for binary columns)."""
+    t = col.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return col.to_pylist(), None
+    if pa.types.is_dictionary(t):
+        return _arrow_column_text(col.dictionary_decode())
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+        out: list[str | None] = []
+        kinds: list[str | None] = []
+        for v in col.to_pylist():
+            try:
+                out.append(None if v is None else v.decode("utf-8"))
+                kinds.append(None)  # UTF-8 bytes are text stored as binary
+            except UnicodeDecodeError:
+                out.append(f"<{len(v)} undecodable bytes>")
+                kinds.append("binary")
+        return out, kinds if any(kinds) else None
+    if pa.types.is_nested(t):
+        values = [
+            None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+            for v in col.to_pylist()
+        ]
+        return values, "array" if pa.types.is_list(t) or pa.types.is_large_list(t) else "object"
+    if pa.types.is_timestamp(t) and t.tz is not None:
+        return [None if v is None else v.isoformat() for v in col.to_pylist()], "timestamp"
+    kind = (
+        "boolean"
+        if pa.types.is_boolean(t)
+        else "number"
+        if (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t))
+        else "timestamp"
+    )
+    try:
+        return pc.cast(col, pa.string()).to_pylist(), kind
+    except pa.ArrowException:
+        return [None if v is None else str(v) for v in col.to_pylist()], kind
+
+
+def _read_parquet(name: str, size: int) -> Iterator[RawPartition]:
+    parquet = pq.ParquetFile(name)
+    names = unique_names(parquet.schema_arrow.names)
+    row = 0
+    for rb in parquet.iter_batches(batch_size=size):
+        data: dict[str, list] = {}
+        kinds: dict[str, str | list[str | None]] = {}
+        for col_name, col in zip(names, rb.columns, strict=True):
+            data[col_name], kind = _arrow_column_text(col)
+            if kind:
+                kinds[col_name] = kind
+        df = pd.DataFrame(data, dtype="string") if data else pd.DataFrame(index=range(rb.num_rows))
+        df[ROW_NUMBER] = pd.array(range(row + 1, row + rb.num_rows + 1), dtype="Int64")
+        row += rb.num_rows
+        part_kinds = {
+            c: pd.Series(
+                k if isinstance(k, list) else [k] * len(df), index=df.index, dtype="string"
+            )
+            for c, k in kinds.items()
+        }
+        yield RawPartition(name, None, df, [], part_kinds)

@@ -1,0 +1,215 @@
+"""Readers for the optional side tables: customers (CRM export) and transactions.
+
+They use the same file formats and encoding detection as feedback. Side tables are small
+next to feedback and the value stage needs them whole, so they are returned as one frame.
+A bad row goes to quarantine with a reason (id = customer_id) and never stops the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cxtext.ingest.readers import ROW_NUMBER, discover_files, read_partitions
+from cxtext.ingest.validate import (
+    RowReasons,
+    parse_bools,
+    parse_numbers,
+    parse_timestamps,
+    quarantine_frame,
+    timestamp_problem,
+)
+from cxtext.schema import TYPES
+
+# Column types of the side tables (logical types of schema.TYPES); other columns are strings.
+CUSTOMER_COLUMNS: dict[str, str] = {
+    "customer_id": "str",
+    "clv": "float",
+    "churned": "bool",
+    "churned_at": "ts",
+}
+TRANSACTION_COLUMNS: dict[str, str] = {"customer_id": "str", "date": "ts", "amount": "float"}
+_PARTITION = 100_000
+_FILE = "_source_file"
+
+
+def _read_raw(path: str | Path, source: str) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """All rows of ``path`` (a file or folder) as strings, plus quarantine entries for broken lines."""
+    frames: list[pd.DataFrame] = []
+    broken: list[dict[str, Any]] = []
+    for file in discover_files([path]):
+        for part in read_partitions(file, _PARTITION):
+            broken += [
+                {
+                    "source": source,
+                    "source_file": file,
+                    "source_row": b.source_row,
+                    "reason": b.reason,
+                    "raw": b.raw,
+                }
+                for b in part.broken
+            ]
+            if len(part.rows):
+                frames.append(part.rows.assign(**{_FILE: file}))
+    if not frames:
+        return pd.DataFrame(
+            {ROW_NUMBER: pd.array([], dtype="Int64"), _FILE: pd.array([], dtype="string")}
+        ), broken
+    return pd.concat(frames, ignore_index=True), broken
+
+
+def _text(raw: pd.DataFrame, name: str) -> pd.Series:
+    """A column stripped, blanks as null; all-null when the column is absent."""
+    if name not in raw.columns:
+        return pd.Series(pd.NA, index=raw.index, dtype="string")
+    values = raw[name].astype("string").str.replace("\x00", "", regex=False).str.strip()
+    return values.where(values != "", pd.NA)
+
+
+def _require(raw: pd.DataFrame, name: str, reasons: RowReasons) -> pd.Series:
+    """The column's values; rows without one get ``missing_<name>``."""
+    values = _text(raw, name)
+    if name not in raw.columns:
+        listed = ", ".join(c for c in raw.columns if c not in (ROW_NUMBER, _FILE)) or "none"
+        reasons.add(
+            pd.Series(True, index=raw.index),
+            f"missing_{name}: no {name!r} column (columns: {listed})",
+        )
+    else:
+        reasons.add(values.isna(), f"missing_{name}")
+    return values
+
+
+def _ts_shown(values: pd.Series) -> pd.Series:
+    return values.map(
+        lambda v: f"{v[:60]!r} {timestamp_problem(v)}" if isinstance(v, str) else ""
+    ).astype("string")
+
+
+def _shown(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: repr(v[:60]) if isinstance(v, str) else "").astype("string")
+
+
+def _quarantine(
+    raw: pd.DataFrame, bad: np.ndarray, reasons: pd.Series, ids: pd.Series, source: str
+) -> list[dict[str, Any]]:
+    columns = [c for c in raw.columns if c not in (ROW_NUMBER, _FILE)]
+    return [
+        {
+            "source": source,
+            "source_file": raw[_FILE].iloc[pos],
+            "source_row": raw[ROW_NUMBER].iloc[pos],
+            "id": ids.iloc[pos],
+            "reason": reasons.iloc[pos],
+            "raw": {c: raw[c].iloc[pos] for c in columns},
+        }
+        for pos in np.flatnonzero(bad)
+    ]
+
+
+def _typed(
+    frame: Mapping[str, pd.Series], types: Mapping[str, str], rest: pd.DataFrame
+) -> pd.DataFrame:
+    """The typed columns in order, then the remaining columns as strings."""
+    out = pd.DataFrame(
+        {name: frame[name].astype(TYPES[logical][0]) for name, logical in types.items()}
+    )
+    for col in rest.columns:
+        out[col] = rest[col]
+    return out.reset_index(drop=True)
+
+
+def read_customers(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(customers, quarantine) from a customers export.
+
+    ``customer_id`` is required; ``clv`` must be a number >= 0, ``churned`` one of
+    true/false/1/0/yes/no, ``churned_at`` ISO 8601 (a row with a bad value is quarantined
+    rather than kept with a guess). ``churned`` is taken as true when only ``churned_at``
+    is given. Other columns are kept as string segment columns. A repeated customer_id
+    keeps its first row and quarantines the rest.
+    """
+    raw, entries = _read_raw(path, "customers")
+    reasons = RowReasons(raw.index)
+    ids = _require(raw, "customer_id", reasons)
+
+    given_clv = _text(raw, "clv")
+    clv = parse_numbers(given_clv)
+    reasons.add(
+        given_clv.notna() & clv.isna(), "bad_clv: " + _shown(given_clv) + " is not a number"
+    )
+    reasons.add(clv < 0, "bad_clv: " + clv.astype("string") + " is negative")
+
+    given_churned = _text(raw, "churned")
+    churned, bad_churned = parse_bools(given_churned)
+    reasons.add(
+        bad_churned, "bad_churned: " + _shown(given_churned) + " is not true/false/1/0/yes/no"
+    )
+
+    given_at = _text(raw, "churned_at")
+    churned_at = parse_timestamps(given_at)
+    reasons.add(
+        given_at.notna() & churned_at.isna(),
+        "bad_churned_at: " + _ts_shown(given_at),
+    )
+    churned = churned.mask(churned.isna() & churned_at.notna(), True)
+
+    bad = reasons.values.notna().to_numpy(dtype=bool)
+    valid_ids = ids.where(~bad)
+    repeat = (valid_ids.notna() & valid_ids.duplicated(keep="first")).to_numpy(dtype=bool)
+    if repeat.any():
+        first = {}
+        for pos, cid in enumerate(valid_ids.tolist()):
+            if isinstance(cid, str) and cid not in first:
+                first[cid] = f"{raw[_FILE].iloc[pos]}:{raw[ROW_NUMBER].iloc[pos]}"
+        where = valid_ids.map(lambda c: first.get(c, "") if isinstance(c, str) else "").astype(
+            "string"
+        )
+        reasons.add(
+            pd.Series(repeat, index=raw.index), "duplicate_customer_id: first kept at " + where
+        )
+    bad = reasons.values.notna().to_numpy(dtype=bool)
+
+    segments = [c for c in raw.columns if c not in (*CUSTOMER_COLUMNS, ROW_NUMBER, _FILE)]
+    rest = pd.DataFrame({c: _text(raw, c) for c in segments}, index=raw.index)[~bad]
+    columns = {"customer_id": ids, "clv": clv, "churned": churned, "churned_at": churned_at}
+    customers = _typed({k: v[~bad] for k, v in columns.items()}, CUSTOMER_COLUMNS, rest)
+    entries += _quarantine(raw, bad, reasons.values, ids, "customers")
+    return customers, quarantine_frame(entries)
+
+
+def read_transactions(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(transactions, quarantine) from a transactions export.
+
+    ``customer_id``, ``date`` (ISO 8601, stored UTC) and ``amount`` (a finite number) are
+    required. Negative amounts are kept: they are refunds, and whether to net them or
+    drop them is the value stage's decision, not a data error. Rows are not deduplicated
+    (the same amount twice on one day is a normal second purchase). Other columns are
+    kept as strings.
+    """
+    raw, entries = _read_raw(path, "transactions")
+    reasons = RowReasons(raw.index)
+    ids = _require(raw, "customer_id", reasons)
+    given_date = _require(raw, "date", reasons)
+    date = parse_timestamps(given_date)
+    reasons.add(
+        given_date.notna() & date.isna(),
+        "bad_date: " + _ts_shown(given_date),
+    )
+    given_amount = _require(raw, "amount", reasons)
+    amount = parse_numbers(given_amount)
+    reasons.add(
+        given_amount.notna() & amount.isna(),
+        "bad_amount: " + _shown(given_amount) + " is not a number",
+    )
+
+    bad = reasons.values.notna().to_numpy(dtype=bool)
+    others = [c for c in raw.columns if c not in (*TRANSACTION_COLUMNS, ROW_NUMBER, _FILE)]
+    rest = pd.DataFrame({c: _text(raw, c) for c in others}, index=raw.index)[~bad]
+    columns = {"customer_id": ids, "date": date, "amount": amount}
+    transactions = _typed({k: v[~bad] for k, v in columns.items()}, TRANSACTION_COLUMNS, rest)
+    entries += _quarantine(raw, bad, reasons.values, ids, "transactions")
+    return transactions, quarantine_frame(entries)

@@ -1,0 +1,456 @@
+"""Validation: raw text rows in, typed :data:`~cxtext.schema.RECORD` rows and quarantine rows out.
+
+A row missing something required (id, text, created_at) goes to quarantine with a reason
+that starts with a stable code (``missing_id``, ``bad_created_at``, ...) followed by what
+was found, so reasons can be counted by code and fixed by reading them. A bad *optional*
+value never costs the row: the field is left empty and a note goes to
+``metadata["_warnings"]``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cxtext.normalize.pii import redact_pii
+from cxtext.schema import (
+    CHANNELS,
+    OPTIONAL_INPUT,
+    QUARANTINE,
+    RECORD,
+    REQUIRED_INPUT,
+    SCORE_RANGES,
+    conform,
+)
+
+ROW_NUMBER = "source_row"
+RAW_VALUE_CHARS = 2000  # quarantine keeps this much of each raw value: enough to see the problem
+_PII_MARGIN = 200  # redact a little past the cut so a number straddling it is still caught
+_KIND_WORDS = {
+    "number": "a number",
+    "boolean": "a boolean",
+    "object": "a JSON object",
+    "array": "a JSON array",
+    "binary": "binary data",
+    "timestamp": "a timestamp",
+}
+_BLANK = re.compile(r"^[\s\u200b-\u200f\u2060\ufeff]*$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NATIVE_DIGIT = "[۰-۹٠-٩]"
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+# ISO 8601 / RFC 3339 as exports write it: date, optional time (T or space), optional zone.
+_ISO = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d{1,9})?)?)?)?"
+    r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?"
+)
+YEAR_RANGE = (1900, 2200)  # outside it a date is a typo or another calendar, not feedback time
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,٬]\d{3})+(\.\d+)?$")
+
+# Channel spellings seen in exports, and words in a source name that give its channel.
+CHANNEL_ALIASES: dict[str, str] = {
+    "tickets": "ticket", "support": "ticket", "helpdesk": "ticket", "zendesk": "ticket",
+    "reviews": "review", "app_review": "review", "appstore": "review",
+    "surveys": "survey", "nps": "survey", "csat": "survey", "ces": "survey",
+    "twitter": "social", "tweet": "social", "tweets": "social", "instagram": "social",
+    "facebook": "social", "x": "social", "chats": "chat", "livechat": "chat",
+    "e-mail": "email", "mail": "email", "emails": "email",
+}  # fmt: skip
+SOURCE_HINTS: tuple[tuple[str, str], ...] = (
+    ("ticket", "ticket"), ("review", "review"), ("survey", "survey"), ("nps", "survey"),
+    ("csat", "survey"), ("social", "social"), ("tweet", "social"), ("twitter", "social"),
+    ("instagram", "social"), ("chat", "chat"), ("email", "email"), ("mail", "email"),
+)  # fmt: skip
+
+
+# --- value parsers shared with the side tables -----------------------------------------
+
+
+def parse_timestamps(values: pd.Series) -> pd.Series:
+    """ISO 8601 strings to UTC timestamps (naive ones taken as UTC); NaT where not ISO.
+
+    Persian and Arabic-Indic digits are read as ASCII digits. Formats like 05/01/2024 are
+    rejected on purpose: day/month order cannot be known.
+
+    Examples
+    --------
+    >>> parse_timestamps(pd.Series(["2024-05-01T10:00+03:30", "2024-05-01", "01/05/2024"])).tolist()
+    [Timestamp('2024-05-01 06:30:00+0000', tz='UTC'), Timestamp('2024-05-01 00:00:00+0000', tz='UTC'), NaT]
+    """
+    text = values.astype("string").str.strip()
+    native = _flag(text.str.contains(_NATIVE_DIGIT))
+    if native.any():
+        text = text.mask(native, text[native].str.translate(_DIGITS))
+    text = text.where(_flag(text.str.fullmatch(_ISO)), pd.NA)  # pandas alone also takes 2024/01/05
+    parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    parsed = parsed.where((parsed.dt.year >= YEAR_RANGE[0]) & (parsed.dt.year <= YEAR_RANGE[1]))
+    return parsed.astype("datetime64[us, UTC]")
+
+
+def timestamp_problem(value: str) -> str:
+    """Why ``value`` is not accepted as a timestamp, in words a user can act on."""
+    text = value.translate(_DIGITS).strip()
+    year = re.match(r"^(\d{4})\D", text)
+    if year and 1300 <= int(year.group(1)) <= 1500:
+        return "looks like a Solar Hijri (Jalali) date: convert it to Gregorian ISO 8601"
+    if year and _ISO.fullmatch(text):
+        return f"year outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}"
+    return "is not an ISO 8601 timestamp (e.g. 2024-05-01T14:30:00+03:30)"
+
+
+def parse_number(value: object) -> float | None:
+    """A finite number from text (Persian digits, ``1,234.5`` grouping allowed), else None.
+
+    Examples
+    --------
+    >>> parse_number("۱۲٫۵"), parse_number("1,200"), parse_number("nan")
+    (12.5, 1200.0, None)
+    """
+    if value is None or value is pd.NA or not isinstance(value, str | int | float):
+        return None
+    text = str(value).translate(_DIGITS).replace("٫", ".").strip()
+    if _THOUSANDS.match(text):
+        text = text.replace(",", "").replace("٬", "")
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def parse_numbers(values: pd.Series) -> pd.Series:
+    """:func:`parse_number` over a column, as ``Float64``."""
+    return pd.Series([parse_number(v) for v in values], index=values.index, dtype="Float64")
+
+
+_TRUE = {"true", "t", "yes", "y", "1", "1.0", "بله", "آری"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0", "خیر", "نه"}
+
+
+def parse_bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(booleans, mask of values that were given but are not a boolean word)."""
+    text = values.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out = out.mask(text.isin(_TRUE).fillna(False), True).mask(
+        text.isin(_FALSE).fillna(False), False
+    )
+    bad = text.notna() & (text != "") & out.isna()
+    return out, bad.fillna(False).astype(bool)
+
+
+def infer_channel(source: str) -> str | None:
+    """The channel a source name implies (``tickets_2024`` -> ``ticket``), or None.
+
+    Examples
+    --------
+    >>> infer_channel("app_reviews"), infer_channel("crm_export")
+    ('review', None)
+    """
+    name = source.lower()
+    if name in CHANNELS:
+        return name
+    if name in CHANNEL_ALIASES:
+        return CHANNEL_ALIASES[name]
+    return next((channel for hint, channel in SOURCE_HINTS if hint in name), None)
+
+
+# --- quarantine ----------------------------------------------------------------------
+
+
+def _redact_value(value: object) -> object:
+    if not isinstance(value, str):
+        return None if value is None or value is pd.NA else value
+    if len(value) <= RAW_VALUE_CHARS:
+        return redact_pii(value)
+    head = redact_pii(value[: RAW_VALUE_CHARS + _PII_MARGIN])[:RAW_VALUE_CHARS]
+    return f"{head}…[truncated; {len(value)} chars in all]"
+
+
+def redact_raw(raw: Mapping[str, object]) -> str:
+    """A rejected row as JSON with PII redacted and long values cut (the quarantine's raw)."""
+    clean = {str(k): _redact_value(v) for k, v in raw.items()}
+    return json.dumps(clean, ensure_ascii=False, default=str)
+
+
+def quarantine_frame(entries: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """:data:`~cxtext.schema.QUARANTINE` rows from dicts with a ``raw`` mapping; ``run_id`` null."""
+    rows = [
+        {
+            "source": e.get("source"),
+            "source_file": e.get("source_file"),
+            "source_row": e.get("source_row"),
+            "id": e.get("id"),
+            "reason": e["reason"],
+            "raw_redacted": redact_raw(e.get("raw") or {}),
+        }
+        for e in entries
+    ]
+    return conform(pd.DataFrame(rows), QUARANTINE) if rows else QUARANTINE.empty()
+
+
+# --- feedback rows -------------------------------------------------------------------
+
+
+def _column(rows: pd.DataFrame, name: str) -> pd.Series:
+    if name in rows.columns:
+        return rows[name]
+    return pd.Series(pd.NA, index=rows.index, dtype="string")
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _fmt(number: float) -> str:
+    return f"{number:g}"
+
+
+def _flag(mask: pd.Series) -> pd.Series:
+    """A nullable comparison as plain bool, null counting as False."""
+    return mask.fillna(False).astype(bool)
+
+
+class RowReasons:
+    """Per-row reasons, joined with '; ' so every problem of a row is reported at once."""
+
+    def __init__(self, index: pd.Index):
+        self.values = pd.Series(pd.NA, index=index, dtype="string")
+
+    def add(self, mask: pd.Series, why: str | pd.Series) -> None:
+        mask = _flag(mask)
+        if not mask.any():
+            return
+        why = (
+            why if isinstance(why, pd.Series) else pd.Series(why, index=mask.index, dtype="string")
+        )
+        joined = (self.values + "; " + why).fillna(why)
+        self.values = self.values.mask(mask, joined)
+
+
+def _text_checks(
+    text: pd.Series,
+    kind: pd.Series,
+    reasons: RowReasons,
+    max_chars: int,
+    min_chars: int,
+    no_column: str | None,
+) -> None:
+    """Reasons for a text that is missing, not text, empty, binary, too long or too short."""
+    if no_column:
+        reasons.add(pd.Series(True, index=text.index), no_column)
+        return
+    not_text = kind.notna() & text.notna()
+    what = kind.map(lambda k: _KIND_WORDS.get(k, k) if isinstance(k, str) else "").astype("string")
+    reasons.add(not_text, "not_text: text is " + what + ", not a string")
+    missing = text.isna() & ~not_text
+    reasons.add(missing, "missing_text")
+    rest = ~(not_text | missing)
+    blank = _flag(text.str.match(_BLANK)) & rest
+    empty = _flag(text == "")
+    reasons.add(blank & empty, "empty_text")
+    reasons.add(blank & ~empty, "empty_text: whitespace only")
+    rest &= ~blank
+    length = text.str.len().fillna(0).astype("int64")
+    control = text.str.count(_CONTROL.pattern).fillna(0).astype("int64")
+    binary = rest & (control > 0.1 * length)
+    share = (100 * control / length.clip(lower=1)).round().astype("int64").astype("string")
+    reasons.add(binary, "not_text: " + share + "% control characters (binary data?)")
+    rest &= ~binary
+    reasons.add(
+        rest & (length > max_chars),
+        "text_too_long: " + length.astype("string") + f" chars > {max_chars}",
+    )
+    core = text.str.strip().str.len().fillna(0).astype("int64")
+    reasons.add(
+        rest & (core < min_chars),
+        "text_too_short: " + core.astype("string") + f" chars < {min_chars}",
+    )
+
+
+def _score_fields(
+    raw_score: pd.Series, raw_type: pd.Series, warnings: list[list[str]]
+) -> tuple[list, list]:
+    """(score, score_type) per row; a bad score or type is dropped with a warning.
+
+    score_type is kept only with a score, so "has a type" always means "has a score".
+    """
+    scores: list[float | None] = []
+    types: list[str | None] = []
+    for i, (given, kind) in enumerate(zip(raw_score.tolist(), raw_type.tolist(), strict=True)):
+        given = None if given is pd.NA or given is None else str(given).strip()
+        kind = (
+            None
+            if kind is pd.NA or kind is None or not str(kind).strip()
+            else str(kind).strip().lower()
+        )
+        score, stype = None, None
+        if given:
+            number = parse_number(given)
+            if number is None:
+                warnings[i].append(f"score {_short(given)} is not a number")
+            elif kind is None:
+                score = number
+                warnings[i].append(
+                    f"score {_fmt(number)} has no score_type ({', '.join(SCORE_RANGES)}); range not checked"
+                )
+            elif kind not in SCORE_RANGES:
+                score = number
+                warnings[i].append(
+                    f"score_type {_short(kind)} is not one of {', '.join(SCORE_RANGES)}"
+                )
+            else:
+                low, high = SCORE_RANGES[kind]
+                if low <= number <= high:
+                    score, stype = number, kind
+                else:
+                    warnings[i].append(
+                        f"score {_fmt(number)} outside {kind} {_fmt(low)}-{_fmt(high)}"
+                    )
+        scores.append(score)
+        types.append(stype)
+    return scores, types
+
+
+def _channels(
+    sources: pd.Series, given: pd.Series, default_channel: str, warnings: list[list[str]]
+) -> pd.Series:
+    """The channel column if valid, else what the source name implies, else the default."""
+    inferred_of = {s: infer_channel(s) or default_channel for s in sources.dropna().unique()}
+    inferred = sources.map(inferred_of).astype("string")
+    wanted = given.str.strip().str.lower()
+    wanted = wanted.map(lambda v: CHANNEL_ALIASES.get(v, v) if isinstance(v, str) else v).astype(
+        "string"
+    )
+    valid = wanted.isin(CHANNELS).fillna(False).astype(bool)
+    bad = wanted.notna() & (wanted != "") & ~valid
+    for pos in np.flatnonzero(bad.to_numpy(dtype=bool)):
+        warnings[pos].append(
+            f"channel {_short(given.iloc[pos])} is not one of {', '.join(CHANNELS)}; used {inferred.iloc[pos]!r}"
+        )
+    return wanted.where(valid, inferred)
+
+
+def validate_rows(
+    rows: pd.DataFrame,
+    *,
+    source_file: str,
+    default_source: str,
+    max_text_chars: int,
+    min_text_chars: int,
+    default_channel: str,
+    kinds: Mapping[str, pd.Series] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(records conformed to RECORD, quarantine rows) from raw string rows of one file.
+
+    ``rows`` holds one string column per input column and ``source_row``; ``kinds``
+    marks values that were not strings in the input (see ``readers.RawPartition``).
+    """
+    rows = rows.rename(columns=lambda c: c if c == ROW_NUMBER else str(c).strip().lower())
+    rows = rows.reset_index(drop=True)
+    idx = rows.index
+    columns = [c for c in rows.columns if c != ROW_NUMBER]
+    listed = ", ".join(columns) or "none"
+    clean = {c: rows[c].astype("string").str.replace("\x00", "", regex=False) for c in columns}
+    raw_text = _column(rows, "text").astype("string")
+    no_values = pd.Series(pd.NA, index=idx, dtype="string")
+
+    def get(name: str) -> pd.Series:
+        return clean.get(name, no_values)
+
+    def kind_of(name: str) -> pd.Series:
+        return (kinds or {}).get(name, no_values).reset_index(drop=True)
+
+    reasons = RowReasons(idx)
+    warnings: list[list[str]] = [[] for _ in range(len(rows))]
+
+    ids = get("id").str.strip()
+    if "id" not in clean:
+        reasons.add(pd.Series(True, index=idx), f"missing_id: no 'id' column (columns: {listed})")
+    else:
+        reasons.add(ids.isna() | (ids == ""), "missing_id")
+    ids = ids.where(ids != "", pd.NA)
+
+    text = get("text")
+    no_text = None if "text" in clean else f"missing_text: no 'text' column (columns: {listed})"
+    _text_checks(text, kind_of("text"), reasons, max_text_chars, min_text_chars, no_text)
+    nuls = raw_text.str.count("\x00").fillna(0).astype("int64")
+    for pos in np.flatnonzero((nuls > 0).to_numpy()):
+        warnings[pos].append(f"removed {nuls.iloc[pos]} NUL character(s) from text")
+    for pos in np.flatnonzero(
+        text.str.contains("\ufffd", regex=False).fillna(False).to_numpy(dtype=bool)
+    ):
+        warnings[pos].append(
+            "text has undecodable bytes, shown as U+FFFD (check the file's encoding)"
+        )
+
+    given_ts = get("created_at").str.strip()
+    created = parse_timestamps(given_ts)
+    if "created_at" not in clean:
+        reasons.add(
+            pd.Series(True, index=idx),
+            f"missing_created_at: no 'created_at' column (columns: {listed})",
+        )
+    else:
+        blank_ts = given_ts.isna() | (given_ts == "")
+        reasons.add(blank_ts, "missing_created_at")
+        bad_ts = ~blank_ts & created.isna()
+        shown = given_ts[_flag(bad_ts)].map(lambda v: f"{_short(v)} {timestamp_problem(v)}")
+        reasons.add(bad_ts, ("bad_created_at: " + shown).reindex(idx).astype("string"))
+
+    sources = get("source").str.strip()
+    sources = sources.where(sources.notna() & (sources != ""), default_source).astype("string")
+    channels = _channels(sources, get("channel"), default_channel, warnings)
+    customer = get("customer_id").str.strip()
+    customer = customer.where(customer != "", pd.NA)
+    scores, score_types = _score_fields(get("score"), get("score_type"), warnings)
+
+    known = set(REQUIRED_INPUT) | set(OPTIONAL_INPUT)
+    extra = [c for c in columns if c not in known]
+    extra_values = [clean[c].tolist() for c in extra]
+    metadata = []
+    for pos in range(len(rows)):
+        meta: dict[str, Any] = {
+            c: vals[pos]
+            for c, vals in zip(extra, extra_values, strict=True)
+            if isinstance(vals[pos], str) and vals[pos].strip()
+        }
+        if warnings[pos]:
+            meta["_warnings"] = warnings[pos]
+        metadata.append(json.dumps(meta, ensure_ascii=False) if meta else "{}")
+
+    records = pd.DataFrame(
+        {
+            "source": sources,
+            "id": ids,
+            "text": text,
+            "created_at": created,
+            "channel": channels,
+            "customer_id": customer,
+            "score": pd.array(scores, dtype="Float64"),
+            "score_type": pd.array(score_types, dtype="string"),
+            "metadata": metadata,
+            "source_file": source_file,
+            "source_row": _column(rows, ROW_NUMBER).astype("Int64"),
+        },
+        index=idx,
+    )
+    bad = reasons.values.notna().to_numpy(dtype=bool)
+    kept = conform(records[~bad], RECORD)
+    quarantined = quarantine_frame(
+        {
+            "source": sources.iloc[pos],
+            "source_file": source_file,
+            "source_row": rows[ROW_NUMBER].iloc[pos] if ROW_NUMBER in rows else None,
+            "id": ids.iloc[pos],
+            "reason": reasons.values.iloc[pos],
+            "raw": {c: clean[c].iloc[pos] for c in columns},
+        }
+        for pos in np.flatnonzero(bad)
+    )
+    return kept, quarantined

@@ -1,0 +1,183 @@
+"""The ingest entry point over folders of mixed, messy files."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cxtext.ingest.dedupe import SeenKeys
+from cxtext.ingest.feedback import IngestBatch, iter_feedback
+from cxtext.schema import QUARANTINE, RECORD
+
+SETTINGS = {
+    "partition_rows": 3,
+    "max_text_chars": 20000,
+    "min_text_chars": 1,
+    "default_channel": "survey",
+}
+
+
+def ingest(paths, **kw) -> list[IngestBatch]:
+    return list(iter_feedback(paths, **(SETTINGS | kw)))
+
+
+def totals(batches):
+    records = pd.concat([b.records for b in batches], ignore_index=True)
+    quarantine = pd.concat([b.quarantine for b in batches], ignore_index=True)
+    return records, quarantine, sum(b.read for b in batches), sum(b.duplicates for b in batches)
+
+
+@pytest.fixture
+def messy_folder(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "tickets.csv").write_bytes(
+        (
+            "ID,Text,Created_At,Customer_ID,Plan\r\n"
+            "t1,پيک دير رسيد و غذا سرد بود,2024-05-01T10:00:00+03:30,c1,gold\r\n"
+            't2,"<b>Refund</b> still missing &amp; nobody answers",2024-05-01,c2,basic\r\n'
+            "t3,,2024-05-01,c3,gold\r\n"
+            't4,"broken,2024-05-01,c4,gold\r\n'
+            "t1,duplicate of t1,2024-05-02,c1,gold\r\n"
+            "t5,ok 👍 mixed متن,2024-05-02T08:00,c5,basic,extra\r\n"
+            f"t6,{'x' * 20001},2024-05-02,c6,gold\r\n"
+        ).encode("cp1256", errors="replace")
+    )
+    (folder / "social.jsonl").write_text(
+        "\n".join(
+            [
+                json.dumps(
+                    {
+                        "id": "s1",
+                        "text": "@airline where is my bag? 😡",
+                        "created_at": "2024-05-03T12:00:00Z",
+                    }
+                ),
+                "{not json",
+                json.dumps({"id": "s1", "text": "same id again", "created_at": "2024-05-03"}),
+                json.dumps(
+                    {
+                        "id": "t1",
+                        "text": "same id as a ticket, other source",
+                        "created_at": "2024-05-03",
+                    }
+                ),
+                json.dumps(
+                    {
+                        "id": "s2",
+                        "text": "score me",
+                        "created_at": "2024-05-03",
+                        "score": 11,
+                        "score_type": "nps",
+                    }
+                ),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["p1", "p2"],
+                "text": ["great", "   "],
+                "created_at": ["2024-05-04", "2024-05-04"],
+            }
+        ),
+        folder / "survey.parquet",
+    )
+    (folder / "corrupt.parquet").write_bytes(b"PAR1garbage")
+    (folder / "empty.csv").write_bytes(b"")
+    (folder / "header_only.csv").write_text("id,text,created_at\n", encoding="utf-16")
+    return folder
+
+
+def test_messy_folder_end_to_end(messy_folder):
+    batches = ingest([messy_folder])
+    records, quarantine, read, duplicates = totals(batches)
+    assert all(list(b.records.columns) == RECORD.names for b in batches)
+    assert all(list(b.quarantine.columns) == QUARANTINE.names for b in batches)
+    assert all(b.read <= SETTINGS["partition_rows"] for b in batches)
+    assert read == len(records) + len(quarantine) + duplicates  # the run invariant
+    assert sorted(zip(records["source"], records["id"], strict=True)) == [
+        ("social", "s1"), ("social", "s2"), ("social", "t1"),
+        ("survey", "p1"), ("tickets", "t1"), ("tickets", "t2"),
+    ]  # fmt: skip
+    assert duplicates == 2  # t1 again in tickets, s1 again in social
+    t1 = records[records["id"].eq("t1") & records["source"].eq("tickets")].iloc[0]
+    assert t1["text"] == "پيک دير رسيد و غذا سرد بود"  # cp1256 decoded
+    assert t1["channel"] == "ticket" and t1["customer_id"] == "c1"
+    assert json.loads(t1["metadata"]) == {"plan": "gold"}
+    assert t1["created_at"] == pd.Timestamp("2024-05-01T06:30Z")
+    s2 = records[records["id"].eq("s2")].iloc[0]
+    assert pd.isna(s2["score"]) and json.loads(s2["metadata"]) == {
+        "_warnings": ["score 11 outside nps 0-10"]
+    }
+    reasons = sorted(quarantine["reason"].str.split(":").str[0])
+    assert reasons == sorted(
+        [
+            "empty_text",
+            "broken_csv_quoting",
+            "wrong_field_count",
+            "text_too_long",
+            "broken_json",
+            "empty_text",
+            "unreadable_file",
+        ]
+    )
+    assert quarantine["run_id"].isna().all()
+    corrupt = quarantine[quarantine["reason"].str.startswith("unreadable_file")].iloc[0]
+    assert corrupt["source_file"].endswith("corrupt.parquet") and corrupt["source_row"] == 0
+
+
+def test_duplicates_across_partitions_and_files(tmp_path):
+    rows = "".join(f"{i % 4},text {i},2024-01-01\n" for i in range(10))
+    (tmp_path / "a.csv").write_text("id,text,created_at\n" + rows)
+    (tmp_path / "b.csv").write_text(
+        "id,text,created_at,source\n" + "0,again,2024-01-01,a\n9,new,2024-01-01,a\n"
+    )
+    records, quarantine, read, duplicates = totals(ingest([tmp_path]))
+    assert records["id"].tolist() == ["0", "1", "2", "3", "9"]
+    assert records["text"].tolist()[:4] == [
+        "text 0",
+        "text 1",
+        "text 2",
+        "text 3",
+    ]  # first occurrence wins
+    assert (read, duplicates, len(quarantine)) == (12, 7, 0)
+
+
+def test_missing_path_raises_before_reading(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.csv"):
+        iter_feedback([tmp_path / "missing.csv"], **SETTINGS)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"partition_rows": 0},
+        {"default_channel": "phone"},
+        {"min_text_chars": 5, "max_text_chars": 2},
+    ],
+)
+def test_bad_settings_raise(tmp_path, bad):
+    with pytest.raises(ValueError):
+        iter_feedback([tmp_path], **(SETTINGS | bad))
+
+
+def test_empty_folder_yields_nothing(tmp_path):
+    assert ingest([tmp_path]) == []
+
+
+def test_seen_keys_survive_a_merge(monkeypatch):
+    import cxtext.ingest.dedupe as dedupe
+
+    monkeypatch.setattr(dedupe, "_MERGE_EVERY", 3)
+    seen = SeenKeys()
+    frame = lambda ids: pd.DataFrame({"source": "s", "id": ids})  # noqa: E731
+    assert seen.keep_first(frame(["1", "2", "3", "4"]))[1] == 0
+    kept, dups = seen.keep_first(frame(["4", "5", "1", "5"]))
+    assert kept["id"].tolist() == ["5"] and dups == 3 and len(seen) == 5

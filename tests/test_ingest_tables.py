@@ -1,0 +1,105 @@
+"""Customers and transactions side tables."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from cxtext.ingest.tables import read_customers, read_transactions
+from cxtext.schema import QUARANTINE
+
+
+def test_customers(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_bytes(
+        (
+            "Customer_ID,CLV,churned,churned_at,plan,region\n"
+            "c1,1200.5,no,,gold,تهران\n"
+            'c2,"1,200",yes,2024-02-01T10:00+03:30,basic,\n'
+            "c3,,,2024-03-01,,\n"
+            "c4,abc,,,,\n"
+            "c5,-1,,,,\n"
+            ",10,,,,\n"
+            "c1,99,yes,,basic,\n"
+            "c6,5,maybe,,,\n"
+            "c7,5,1,last week,,\n"
+        ).encode("cp1256")
+    )
+    customers, quarantine = read_customers(path)
+    assert list(customers.columns) == [
+        "customer_id",
+        "clv",
+        "churned",
+        "churned_at",
+        "plan",
+        "region",
+    ]
+    assert [str(t) for t in customers.dtypes] == [
+        "string",
+        "Float64",
+        "boolean",
+        "datetime64[us, UTC]",
+        "string",
+        "string",
+    ]
+    assert customers["customer_id"].tolist() == ["c1", "c2", "c3"]
+    assert customers["clv"].tolist() == [1200.5, 1200.0, pd.NA]
+    assert customers["churned"].tolist() == [False, True, True]  # c3: churned_at implies churned
+    assert customers["churned_at"].iloc[1] == pd.Timestamp("2024-02-01T06:30Z")
+    assert customers["region"].tolist() == ["تهران", pd.NA, pd.NA]
+    assert list(quarantine.columns) == QUARANTINE.names
+    assert (quarantine["source"] == "customers").all()
+    assert quarantine["reason"].tolist() == [
+        "bad_clv: 'abc' is not a number",
+        "bad_clv: -1.0 is negative",
+        "missing_customer_id",
+        f"duplicate_customer_id: first kept at {path}:2",
+        "bad_churned: 'maybe' is not true/false/1/0/yes/no",
+        "bad_churned_at: 'last week' is not an ISO 8601 timestamp (e.g. 2024-05-01T14:30:00+03:30)",
+    ]
+    assert quarantine["id"].tolist() == ["c4", "c5", pd.NA, "c1", "c6", "c7"]
+    assert json.loads(quarantine["raw_redacted"].iloc[3])["clv"] == "99"
+
+
+def test_transactions_jsonl_with_refunds(tmp_path):
+    path = tmp_path / "transactions.jsonl"
+    rows = [
+        {"customer_id": "c1", "date": "2024-01-01", "amount": 10.5, "currency": "IRR"},
+        {"customer_id": "c1", "date": "2024-01-02T10:00:00+03:30", "amount": -3},
+        {"customer_id": "c1", "date": "2024-01-02T10:00:00+03:30", "amount": -3},
+        {"customer_id": "c2", "date": "1402/10/11", "amount": 4},
+        {"customer_id": "c3", "date": "2024-01-01", "amount": "ten"},
+        {"date": "2024-01-01", "amount": 1},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n{oops\n")
+    transactions, quarantine = read_transactions(path)
+    assert list(transactions.columns) == ["customer_id", "date", "amount", "currency"]
+    assert transactions["amount"].tolist() == [10.5, -3.0, -3.0]  # refunds kept, repeats kept
+    assert transactions["date"].iloc[1] == pd.Timestamp("2024-01-02T06:30Z")
+    assert quarantine["reason"].str.split(":").str[0].tolist() == [
+        "broken_json", "bad_date", "bad_amount", "missing_customer_id",
+    ]  # fmt: skip
+    assert (quarantine["source"] == "transactions").all()
+    assert "Solar Hijri (Jalali)" in quarantine["reason"].iloc[1]
+
+
+def test_missing_amount_column_and_missing_file(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("customer_id,date\nc1,2024-01-01\n")
+    transactions, quarantine = read_transactions(path)
+    assert transactions.empty
+    assert quarantine["reason"].tolist() == [
+        "missing_amount: no 'amount' column (columns: customer_id, date)"
+    ]
+    with pytest.raises(FileNotFoundError):
+        read_customers(tmp_path / "nope.csv")
+
+
+def test_empty_customers_file(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text("")
+    customers, quarantine = read_customers(path)
+    assert customers.empty and quarantine.empty
+    assert list(customers.columns) == ["customer_id", "clv", "churned", "churned_at"]
