@@ -3,5 +3,7 @@
 from cxtext.cli.app import app
 
 __all__ = ["app"]
-from cxtext.cli import run  # noqa: F401,E402  (registers run, pain-points, quarantine, schedule)
-from cxtext.cli import explain  # noqa: F401,E402  (registers explain)
+from cxtext.cli import (
+    explain,  # noqa: F401,E402  (registers explain)
+    run,  # noqa: F401,E402  (registers run, pain-points, quarantine, schedule)
+)

@@ -1,0 +1,232 @@
+"""The classify stage: topics, sentiment and per-topic sentiment for a partition of documents.
+
+Models are loaded once (:func:`load_classifiers`) and reused over partitions; each
+model is called once per language per partition, never per document, so a 20,000-row
+partition costs a handful of vectorised predict calls.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cxtext.classify.aspects import aspect_sentiments, label_from_proba, sentiment_score
+from cxtext.classify.registry import load_champion
+from cxtext.classify.topics import KeywordMatcher, keyword_matcher, taxonomy_hash
+from cxtext.themes.taxonomy import Taxonomy
+
+# Which sentiment model reads which detected language.
+SENTIMENT_MODEL_FOR: dict[str, str] = {"fa": "fa", "mixed": "fa", "en": "en", "other": "en"}
+SENTIMENT_ROLES: dict[str, str] = {"fa": "sentiment-fa", "en": "sentiment-en"}
+TOPIC_ROLE = "topic"
+# Zero-width and direction marks: a text of only these (and spaces) counts as empty.
+_INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"))
+
+
+@dataclass
+class Classifiers:
+    """The models one flow run uses: sentiment per language, a topic model or the keyword tagger."""
+
+    taxonomy: Taxonomy
+    sentiment: dict[str, Any]  # "fa"/"en" -> fitted estimator with predict_proba
+    sentiment_names: dict[str, str]  # "fa"/"en" -> registry name, e.g. sentiment-fa-v1
+    topic: Any | None = None  # fitted multi-label topic model, or None for keywords only
+    topic_name: str = ""
+    matcher: KeywordMatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.matcher = keyword_matcher(self.taxonomy)
+        if not self.topic_name:
+            self.topic_name = f"keywords:{taxonomy_hash(self.taxonomy)}"
+
+    @property
+    def sentiment_model(self) -> str:
+        """The value of the ``sentiment_model`` column: every model used, by language."""
+        return "|".join(f"{lang}:{name}" for lang, name in sorted(self.sentiment_names.items()))
+
+    @property
+    def topic_model(self) -> str:
+        return self.topic_name
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Model versions for the ``runs`` table."""
+        return {"topic": self.topic_model, **{f"sentiment-{k}": v for k, v in self.sentiment_names.items()}}
+
+
+def _card_name(card: Any, default: str) -> str:
+    if isinstance(card, dict):
+        for key in ("name", "model_name", "id"):
+            if card.get(key):
+                return str(card[key])
+    name = getattr(card, "name", None)
+    return str(name) if name else default
+
+
+def load_classifiers(models_dir: Path, taxonomy: Taxonomy) -> Classifiers:
+    """The registry's champions for sentiment-fa, sentiment-en and topic.
+
+    Without a topic champion, topics come from the taxonomy's seed keywords and
+    ``topic_model`` reads ``keywords:<taxonomy hash>``. A missing sentiment champion
+    is an error: there is no honest fallback for sentiment.
+    """
+    models_dir = Path(models_dir)
+    sentiment, names = {}, {}
+    for lang, role in SENTIMENT_ROLES.items():
+        try:
+            est, card = load_champion(role, models_dir)
+        except (FileNotFoundError, KeyError, LookupError) as exc:
+            raise FileNotFoundError(
+                f"no {role!r} champion in {models_dir}: train one with `cxtext train` "
+                f"and promote it with `cxtext models promote` ({exc})"
+            ) from exc
+        sentiment[lang], names[lang] = est, _card_name(card, role)
+    topic, topic_name = None, ""
+    try:
+        topic, card = load_champion(TOPIC_ROLE, models_dir)
+        topic_name = _card_name(card, TOPIC_ROLE)
+    except (FileNotFoundError, KeyError, LookupError):
+        topic = None
+    if topic is not None:
+        unknown = set(map(str, topic.classes_)) - set(taxonomy.ids)
+        if unknown == set(map(str, topic.classes_)):
+            # A model for another taxonomy would assign nothing meaningful: use keywords.
+            topic, topic_name = None, ""
+    return Classifiers(taxonomy, sentiment, names, topic, topic_name)
+
+
+def _score_by_language(
+    texts: list[str], groups: list[str], classifiers: Classifiers
+) -> tuple[np.ndarray, list[str]]:
+    """Probabilities over (negative, neutral, positive) for each text, one call per model."""
+    classes = ["negative", "neutral", "positive"]
+    out = np.zeros((len(texts), 3))
+    out[:, 1] = 1.0
+    groups_arr = np.asarray(groups, dtype=object)
+    for lang, model in classifiers.sentiment.items():
+        idx = np.flatnonzero(groups_arr == lang)
+        if len(idx) == 0:
+            continue
+        proba = np.asarray(model.predict_proba([texts[i] for i in idx]), dtype=float)
+        model_classes = [str(c) for c in model.classes_]
+        for j, cls in enumerate(model_classes):
+            if cls in classes:
+                out[idx, classes.index(cls)] = proba[:, j]
+        if "neutral" not in model_classes:
+            out[idx, 1] = 0.0
+    return out, classes
+
+
+def _labels(proba: np.ndarray, groups: list[str], classifiers: Classifiers, band: float) -> list[str]:
+    """Labels per row with each language model's own rule (argmax, or band for binary)."""
+    labels = [""] * len(proba)
+    groups_arr = np.asarray(groups, dtype=object)
+    for lang, model in classifiers.sentiment.items():
+        idx = np.flatnonzero(groups_arr == lang)
+        if len(idx) == 0:
+            continue
+        has_neutral = "neutral" in [str(c) for c in model.classes_]
+        classes = ["negative", "neutral", "positive"] if has_neutral else ["negative", "positive"]
+        cols = [0, 1, 2] if has_neutral else [0, 2]
+        for i, lbl in zip(idx, label_from_proba(proba[idx][:, cols], classes, band), strict=True):
+            labels[i] = lbl
+    return labels
+
+
+def classify_feedback(
+    docs: pd.DataFrame, classifiers: Classifiers, *, topic_threshold: float, neutral_band: float
+) -> pd.DataFrame:
+    """``docs`` plus topics, topic_scores, sentiment, sentiment_score, aspect_sentiment and model names.
+
+    Takes normalized, redacted documents (``language``, ``text_redacted``); returns the
+    same rows in the same order with the FEEDBACK classification columns added (JSON
+    columns as JSON text). Empty texts are neutral with no topics.
+    """
+    out = docs.copy()
+    n = len(docs)
+    texts = [t if isinstance(t, str) else "" for t in docs["text_redacted"].astype(object).tolist()]
+    langs = [
+        lang if isinstance(lang, str) and lang in SENTIMENT_MODEL_FOR else "other"
+        for lang in docs["language"].astype(object).tolist()
+    ]
+    live = [i for i, t in enumerate(texts) if t.translate(_INVISIBLE).strip()]
+    live_texts = [texts[i] for i in live]
+    live_langs = [langs[i] for i in live]
+    groups = [SENTIMENT_MODEL_FOR[lang] for lang in live_langs]
+
+    # Sentiment: one predict_proba per language model.
+    proba, classes = _score_by_language(live_texts, groups, classifiers)
+    live_labels = _labels(proba, groups, classifiers, neutral_band)
+    live_scores = sentiment_score(proba, classes)
+
+    # Topics: the model's probabilities (one call) united with keyword hits.
+    kw_hits = [classifiers.matcher.themes_in(t, lang) for t, lang in zip(live_texts, live_langs, strict=True)]
+    theme_order = classifiers.taxonomy.ids
+    known = set(theme_order)
+    live_topics: list[list[str]] = []
+    live_topic_scores: list[dict[str, float]] = []
+    if classifiers.topic is not None and live_texts:
+        ids = [str(c) for c in classifiers.topic.classes_]
+        tproba = np.asarray(classifiers.topic.predict_proba(live_texts), dtype=float)
+        keep = [j for j, t in enumerate(ids) if t in known]
+        for k in range(len(live_texts)):
+            scores = {ids[j]: round(float(tproba[k, j]), 3) for j in keep}
+            chosen = {ids[j] for j in keep if tproba[k, j] >= topic_threshold} | set(kw_hits[k])
+            live_topics.append([t for t in theme_order if t in chosen])
+            live_topic_scores.append(scores)
+    else:
+        for hits in kw_hits:
+            live_topics.append(list(hits))
+            live_topic_scores.append({t: 1.0 for t in hits})
+
+    # Aspect sentiment: clauses of multi-topic documents, scored in one batch.
+    def score_clauses(clauses: list[str], clause_langs: list[str]) -> np.ndarray:
+        return _score_by_language(clauses, [SENTIMENT_MODEL_FOR[x] for x in clause_langs], classifiers)[0]
+
+    def label_clauses(p: np.ndarray, clause_langs: list[str]) -> list[str]:
+        return _labels(p, [SENTIMENT_MODEL_FOR[x] for x in clause_langs], classifiers, neutral_band)
+
+    clause_topics = None
+    if classifiers.topic is not None:
+        topic_model = classifiers.topic
+
+        def clause_topics(clauses: list[str]) -> tuple[list[str], np.ndarray]:
+            return [str(c) for c in topic_model.classes_], np.asarray(topic_model.predict_proba(clauses))
+
+    aspects = aspect_sentiments(
+        live_texts,
+        live_langs,
+        live_topics,
+        live_labels,
+        matcher=classifiers.matcher,
+        score_clauses=score_clauses,
+        label_clauses=label_clauses,
+        clause_topics=clause_topics,
+        topic_threshold=topic_threshold,
+    )
+
+    topics_col = ["[]"] * n
+    scores_col = ["{}"] * n
+    aspect_col = ["{}"] * n
+    sentiment_col = ["neutral"] * n
+    score_col = np.zeros(n)
+    for k, i in enumerate(live):
+        topics_col[i] = json.dumps(live_topics[k], ensure_ascii=False)
+        scores_col[i] = json.dumps(live_topic_scores[k], ensure_ascii=False)
+        aspect_col[i] = json.dumps(aspects[k], ensure_ascii=False)
+        sentiment_col[i] = live_labels[k]
+        score_col[i] = round(float(live_scores[k]), 4)
+
+    out["topics"] = pd.array(topics_col, dtype="string")
+    out["topic_scores"] = pd.array(scores_col, dtype="string")
+    out["sentiment"] = pd.array(sentiment_col, dtype="string")
+    out["sentiment_score"] = pd.array(score_col, dtype="Float64")
+    out["aspect_sentiment"] = pd.array(aspect_col, dtype="string")
+    out["topic_model"] = pd.array([classifiers.topic_model] * n, dtype="string")
+    out["sentiment_model"] = pd.array([classifiers.sentiment_model] * n, dtype="string")
+    return out

@@ -1,0 +1,282 @@
+"""Topics over a taxonomy: a seed-keyword tagger and a multi-label linear topic model.
+
+The keyword tagger is the fallback when no topic model is registered and the source of
+weak labels for training one; the model generalizes beyond the seed keywords and gives
+a calibrated probability per theme. Both work on the same normalized text the nightly
+flow stores (hazm-normalized Persian, whitespace-normalized English).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
+
+from cxtext.classify.registry import register_trusted_type
+from cxtext.themes.taxonomy import Taxonomy
+
+ZWNJ = "\u200c"
+
+# Inflections that may follow a Persian keyword and still count as the same word:
+# plural ها, ezafe ی, possessive clitics (م ت ش مان تان شان, ام ات اش), indefinite ای.
+# Longest first so the regex prefers "هایم" over "ها". Plural ان is left out on
+# purpose: "پیکان" (a car) is not "پیک" + ان.
+PERSIAN_SUFFIXES = (
+    "هایمان", "هایتان", "هایشان", "هایم", "هایت", "هایش", "هایی", "های", "ها",
+    "مان", "تان", "شان", "ام", "ات", "اش", "ای", "یی", "ی", "م", "ت", "ش",
+)
+# English inflections a keyword may carry: "delay" matches delays/delayed/delaying,
+# "cancel" matches cancelled/cancelling.
+ENGLISH_SUFFIXES = ("ling", "led", "ing", "ed", "es", "s", "d")
+
+# Folded before matching, so keyword lists and texts need not agree on these variants.
+_FOLD = str.maketrans(
+    {
+        "\u064a": "\u06cc",  # Arabic yeh -> Persian yeh
+        "\u0649": "\u06cc",  # alef maksura -> Persian yeh
+        "\u0643": "\u06a9",  # Arabic kaf -> Persian keheh
+        "\u0629": "\u0647",  # teh marbuta -> heh
+        "\u0640": None,  # tatweel (kashida)
+        ZWNJ: None,  # ZWNJ: "می‌خواهم" == "میخواهم" (patterns allow an optional space)
+        "\u200d": None,
+        "\u200f": None,
+        "\u200e": None,
+    }
+)
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
+_SPACES = re.compile(r"\s+")
+
+
+def fold_for_matching(text: str) -> str:
+    """Lower-case, one space, Arabic letter variants and diacritics folded, ZWNJ dropped.
+
+    Both texts and keywords pass through this, so "پشتيباني", "پشتیبانی" and a ZWNJ
+    variant of a phrase all meet in one form.
+    """
+    text = _DIACRITICS.sub("", text.translate(_FOLD)).lower()
+    return _SPACES.sub(" ", text).strip()
+
+
+def _keyword_pattern(keyword: str, language: str) -> str | None:
+    """A regex for one keyword: its words with an optional space (or hyphen) between them.
+
+    Splitting on ZWNJ and spaces *before* folding means "پس‌انداز", "پس انداز" and
+    "پسانداز" all match each other.
+    """
+    parts = [fold_for_matching(p) for p in re.split(r"[\s\u200c-]+", keyword)]
+    parts = [p for p in parts if p]
+    if not parts:
+        return None
+    return r"[ \-]?".join(re.escape(p) for p in parts)
+
+
+def _alternation(patterns: Iterable[str]) -> str:
+    return "|".join(sorted(set(patterns), key=len, reverse=True))
+
+
+def _theme_regex(keywords: dict[str, tuple[str, ...]], language: str) -> re.Pattern[str] | None:
+    fa = [p for k in keywords.get("fa", ()) if (p := _keyword_pattern(k, "fa"))]
+    en = [p for k in keywords.get("en", ()) if (p := _keyword_pattern(k, "en"))]
+    if language == "fa":
+        en = []
+    elif language == "en":
+        fa = []
+    branches = []
+    if fa:
+        branches.append(f"(?:{_alternation(fa)})(?:{'|'.join(PERSIAN_SUFFIXES)})?")
+    if en:
+        branches.append(f"(?:{_alternation(en)})(?:{'|'.join(ENGLISH_SUFFIXES)})?")
+    if not branches:
+        return None
+    return re.compile(rf"(?<!\w)(?:{'|'.join(branches)})(?!\w)")
+
+
+@dataclass(frozen=True)
+class KeywordMatcher:
+    """Compiled per-theme regexes for each language mode (fa, en, both)."""
+
+    theme_ids: tuple[str, ...]
+    regexes: dict[str, tuple[re.Pattern[str] | None, ...]]
+
+    def themes_in(self, text: str, language: str = "both") -> list[str]:
+        """Theme ids (taxonomy order) whose keywords occur in ``text`` as whole words."""
+        if not text:
+            return []
+        folded = fold_for_matching(text)
+        mode = language if language in ("fa", "en") else "both"
+        return [
+            tid
+            for tid, rx in zip(self.theme_ids, self.regexes[mode], strict=True)
+            if rx is not None and rx.search(folded)
+        ]
+
+
+def _keywords_key(taxonomy: Taxonomy) -> str:
+    return json.dumps(
+        [[t.id, {lang: list(v) for lang, v in sorted(t.keywords.items())}] for t in taxonomy.themes],
+        ensure_ascii=False,
+    )
+
+
+def taxonomy_hash(taxonomy: Taxonomy) -> str:
+    """Short content hash of theme ids and keywords: names the keyword tagger's "version"."""
+    return hashlib.sha256(_keywords_key(taxonomy).encode("utf-8")).hexdigest()[:12]
+
+
+@cache
+def _matcher_for(key: str) -> KeywordMatcher:
+    themes = json.loads(key)
+    ids = tuple(t[0] for t in themes)
+    kws = [{lang: tuple(v) for lang, v in t[1].items()} for t in themes]
+    return KeywordMatcher(
+        ids, {mode: tuple(_theme_regex(k, mode) for k in kws) for mode in ("fa", "en", "both")}
+    )
+
+
+def keyword_matcher(taxonomy: Taxonomy) -> KeywordMatcher:
+    """The compiled matcher of a taxonomy (cached by content, so compile once per process)."""
+    return _matcher_for(_keywords_key(taxonomy))
+
+
+def keyword_topics(
+    texts: Sequence[str], languages: Sequence[str] | None, taxonomy: Taxonomy
+) -> list[list[str]]:
+    """Theme ids whose seed keywords occur in each text, as whole words or phrases.
+
+    Persian keywords match with or without ZWNJ/space inside them and with common
+    suffixes (plural, possessive); English keywords match case-insensitively with
+    common inflections. ``languages`` (fa/en/mixed/other per text, or None) picks the
+    keyword lists: fa -> Persian, en -> English, anything else -> both.
+
+    Examples
+    --------
+    >>> from cxtext.themes.taxonomy import parse_taxonomy
+    >>> tax = parse_taxonomy({"themes": [{"id": "delivery", "label_en": "Delivery",
+    ...     "label_fa": "ارسال", "keywords": {"fa": ["پیک"], "en": ["late delivery"]}}]})
+    >>> keyword_topics(["Late  delivery again", "پیک‌ها دیر آمدند", "fine"], None, tax)
+    [['delivery'], ['delivery'], []]
+    """
+    matcher = keyword_matcher(taxonomy)
+    langs = languages if languages is not None else ["both"] * len(texts)
+    return [
+        matcher.themes_in(t if isinstance(t, str) else "", str(lang))
+        for t, lang in zip(texts, langs, strict=True)
+    ]
+
+
+# --- the topic model -------------------------------------------------------------
+
+
+def labels_to_indicator(labels: Sequence[Sequence[str]], themes: Sequence[str]) -> np.ndarray:
+    """A (documents x themes) 0/1 matrix from per-document lists of theme ids."""
+    index = {t: j for j, t in enumerate(themes)}
+    y = np.zeros((len(labels), len(themes)), dtype=np.int8)
+    for i, doc in enumerate(labels):
+        for t in doc:
+            if t in index:
+                y[i, index[t]] = 1
+    return y
+
+
+class ThemeClassifier(ClassifierMixin, BaseEstimator):
+    """One-vs-rest calibrated linear SVMs over named themes (multi-label).
+
+    Why not ``OneVsRestClassifier``: themes with too few positives for calibration get
+    a constant prior instead of failing, and the theme ids travel with the model
+    (``classes_``), so a saved model says which taxonomy it scores.
+
+    Parameters
+    ----------
+    themes : theme ids, the columns of the indicator matrix ``y`` given to ``fit``.
+    C : LinearSVC regularization.
+    cv : calibration folds (sigmoid calibration); a theme needs ``cv`` positives.
+    class_weight : passed to LinearSVC ("balanced" helps rare themes).
+    """
+
+    def __init__(
+        self,
+        themes: Sequence[str] = (),
+        C: float = 0.5,
+        cv: int = 3,
+        class_weight: str | None = None,
+    ) -> None:
+        self.themes = themes
+        self.C = C
+        self.cv = cv
+        self.class_weight = class_weight
+
+    def fit(self, X, y) -> ThemeClassifier:
+        y = np.asarray(y)
+        if y.ndim != 2 or y.shape[1] != len(self.themes):
+            raise ValueError(f"y must be (documents x {len(self.themes)} themes), got {y.shape}")
+        base = LinearSVC(C=self.C, class_weight=self.class_weight)
+        self.classes_ = np.array(list(self.themes), dtype=object)
+        self.estimators_ = []
+        self.priors_ = y.mean(axis=0).astype(float)
+        for j in range(y.shape[1]):
+            col = y[:, j]
+            pos = int(col.sum())
+            if pos < self.cv or len(col) - pos < self.cv:
+                self.estimators_.append(None)
+                continue
+            est = CalibratedClassifierCV(clone(base), cv=self.cv, method="sigmoid")
+            self.estimators_.append(est.fit(X, col))
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """P(theme applies) per document and theme; columns follow ``classes_``."""
+        check_is_fitted(self, "estimators_")
+        n = X.shape[0]
+        out = np.empty((n, len(self.estimators_)), dtype=float)
+        for j, est in enumerate(self.estimators_):
+            out[:, j] = self.priors_[j] if est is None else est.predict_proba(X)[:, 1]
+        return out
+
+    def predict(self, X, threshold: float = 0.5) -> np.ndarray:
+        """0/1 indicator matrix at ``threshold``."""
+        return (self.predict_proba(X) >= threshold).astype(np.int8)
+
+
+# Saved topic models hold a ThemeClassifier; the registry loads only allow-listed types.
+register_trusted_type(ThemeClassifier)
+
+
+def build_topic_model(
+    themes: Sequence[str],
+    *,
+    C: float = 0.5,
+    cv: int = 3,
+    class_weight: str | None = "balanced",
+    **feature_params,
+) -> Pipeline:
+    """Text preparation + TF-IDF features + :class:`ThemeClassifier`, as one Pipeline.
+
+    The preparation step is the same one the sentiment models use, so a saved topic
+    model carries its own normalization and tokenization (no train/serve skew).
+    ``feature_params`` go to the feature builder.
+    """
+    from cxtext.classify.features import TextPreparer, make_text_features  # noqa: PLC0415
+
+    return Pipeline(
+        [
+            ("prepare", TextPreparer()),
+            ("features", make_text_features(**feature_params)),
+            ("classify", ThemeClassifier(themes=tuple(themes), C=C, cv=cv, class_weight=class_weight)),
+        ]
+    )
+
+
+def topic_probabilities(model, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """(theme ids, probabilities) of a fitted topic model on ``texts``."""
+    proba = model.predict_proba(list(texts))
+    return [str(c) for c in model.classes_], np.asarray(proba, dtype=float)

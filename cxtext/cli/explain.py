@@ -1,0 +1,112 @@
+"""`cxtext explain THEME`: the latest pain-point figure for a theme and every input behind it."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+
+from cxtext.cli.app import app
+from cxtext.config import load_settings, resolve
+
+console = Console()
+
+
+def load_pain_points(location: str) -> pd.DataFrame:
+    """The whole pain_points table of the warehouse at ``location``."""
+    from cxtext.store.warehouse import open_warehouse  # lazily: keeps `cxtext --help` fast
+
+    with open_warehouse(location) as wh:
+        return wh.read_table("pain_points")
+
+
+def latest_row(pain: pd.DataFrame, theme: str, segment: str = "all") -> pd.Series | None:
+    """The newest row for ``theme`` (id or English label, any case) in ``segment``."""
+    if pain is None or pain.empty:
+        return None
+    wanted = theme.strip().lower()
+    match = (pain["theme_id"].astype("string").str.lower() == wanted) | (
+        pain["theme_en"].astype("string").str.lower() == wanted
+    )
+    rows = pain[match.fillna(False) & (pain["segment"] == segment).fillna(False)]
+    if rows.empty:
+        return None
+    return rows.sort_values("window_end").iloc[-1]
+
+
+def _num(x: object, fmt: str = ",.0f") -> str:
+    if x is None or pd.isna(x) or (isinstance(x, float) and math.isinf(x)):
+        return "–"
+    return format(float(x), fmt)
+
+
+def _true(x: object) -> bool:
+    return bool(x) if x is not None and not pd.isna(x) else False
+
+
+def explanation(row: pd.Series) -> Group:
+    """The formula with the row's numbers, the inputs table, the method and the quotes."""
+    people = int(row["customers"]) + int(row["unlinked_mentions"])
+    formula = (
+        f"clv_at_risk = (customers + unlinked) × mean CLV × churn uplift\n"
+        f"            = ({int(row['customers'])} + {int(row['unlinked_mentions'])}) × "
+        f"{_num(row['mean_clv'], ',.2f')} × {_num(row['churn_uplift'], '.4f')}\n"
+        f"            = [bold]{_num(row['clv_at_risk'])}[/]   "
+        f"(interval {_num(row['clv_at_risk_low'])} – {_num(row['clv_at_risk_high'])})"
+    )
+    inputs = Table(show_header=True, header_style="bold", title="inputs", title_justify="left")
+    inputs.add_column("input")
+    inputs.add_column("value", justify="right")
+    for name, value in [
+        ("window", f"{row['window_start']:%Y-%m-%d} to {row['window_end']:%Y-%m-%d} (exclusive)"),
+        ("segment", str(row["segment"])),
+        ("mentions (negative)", f"{int(row['mentions'])} ({int(row['negative_mentions'])}, {_num(row['negative_rate'], '.0%')})"),
+        ("customers who raised it negatively", str(int(row["customers"]))),
+        ("unlinked negative mentions (segment mean CLV)", str(int(row["unlinked_mentions"]))),
+        ("people counted", str(people)),
+        ("mean CLV", _num(row["mean_clv"], ",.2f")),
+        ("churn uplift (interval)", f"{_num(row['churn_uplift'], '.2%')} ({_num(row['churn_uplift_low'], '.2%')} – {_num(row['churn_uplift_high'], '.2%')})"),
+        ("share of documents", _num(row["share"], ".1%")),
+        ("trend vs previous window", f"{_num(row['trend'], '+.0%')} (previous {int(row['previous_mentions'])}){' SPIKE' if _true(row['spike']) else ''}"),
+        ("NPS impact (points)", _num(row["nps_impact"], "+.1f")),
+        ("CSAT impact (points)", _num(row["csat_impact"], "+.1f")),
+        ("rank in segment", str(row["rank"])),
+    ]:
+        inputs.add_row(name, value)
+    try:
+        quotes = json.loads(row["examples"]) if isinstance(row["examples"], str) else []
+    except ValueError:
+        quotes = []
+    parts = [formula, inputs, f"[bold]method:[/] {row['method']}"]
+    parts += [f"[dim]“{q}”[/]" for q in quotes]
+    return Group(*parts)
+
+
+@app.command()
+def explain(
+    theme: Annotated[str, typer.Argument(help="Theme id or English label, e.g. delivery.")],
+    warehouse: Annotated[
+        str | None,
+        typer.Option("--warehouse", help="DuckDB file or postgresql:// URL. [default: paths.warehouse in settings]"),
+    ] = None,
+    segment: Annotated[str, typer.Option(help='"all" or e.g. "plan=premium".')] = "all",
+    config: Annotated[Path | None, typer.Option(help="Settings YAML overlaying the defaults.")] = None,
+) -> None:
+    """Show how a theme's CLV at risk was computed: the formula, its inputs and the method."""
+    location = warehouse or str(resolve(load_settings(config)["paths"]["warehouse"]))
+    if "://" not in location and not Path(location).exists():
+        console.print(f"[red]No warehouse at {location}.[/] Run `cxtext run` first or pass --warehouse.")
+        raise typer.Exit(1)
+    row = latest_row(load_pain_points(location), theme, segment)
+    if row is None:
+        console.print(f"[yellow]No pain-point row for theme {theme!r} in segment {segment!r}.[/]")
+        raise typer.Exit(1)
+    title = f"{row['theme_en']} / {row['theme_fa']}  [dim]({row['theme_id']})[/]"
+    console.print(Panel(explanation(row), title=title, title_align="left"))

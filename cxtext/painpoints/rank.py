@@ -1,0 +1,323 @@
+"""Themes of a window ranked by customer lifetime value at risk, per segment.
+
+clv_at_risk(t) = Σ over customers who raised t negatively in the window CLV(c) ×
+uplift(t) — written on each row as (customers + unlinked_mentions) × mean_clv ×
+churn_uplift so that every figure can be recomputed from the row. Negative mentions
+without a known customer count once each at the segment's mean CLV.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+
+from cxtext.painpoints.mentions import metadata_field, theme_mentions
+from cxtext.painpoints.nps import score_impact
+from cxtext.schema import PAIN_POINTS, conform
+from cxtext.themes.taxonomy import Taxonomy
+
+EXAMPLE_CHARS = (20, 280)  # quotes of this length read best; others only when nothing else
+
+
+def rank_pain_points(
+    feedback: pd.DataFrame,
+    customer_value: pd.DataFrame,
+    uplift: pd.DataFrame,
+    taxonomy: Taxonomy,
+    *,
+    window_end: pd.Timestamp,
+    window_days: int,
+    segments: list[str],
+    segment_column: str,
+    spike_ratio: float,
+    spike_min_mentions: int,
+    examples: int,
+) -> pd.DataFrame:
+    """PAIN_POINTS rows for the window [window_end − window_days, window_end).
+
+    ``segments`` holds "all" and/or column names (one set of rows per value, labelled
+    "plan=premium"); a document's value is its metadata field, or for
+    ``segment_column`` the customer's segment in ``customer_value``. Rank 1 is the most
+    CLV at risk within a segment (ties and missing values: more negative mentions
+    first). ``run_id`` is left null for the flow.
+    """
+    if feedback is None or len(feedback) == 0 or not segments:
+        return PAIN_POINTS.empty()
+    end = _utc(window_end)
+    start = end - pd.Timedelta(days=window_days)
+    prev_start = start - pd.Timedelta(days=window_days)
+
+    fb = feedback.reset_index(drop=True)
+    created = pd.to_datetime(fb["created_at"], utc=True)
+    in_window = ((created >= start) & (created < end)).to_numpy()
+    in_prev = ((created >= prev_start) & (created < start)).to_numpy()
+    if not in_window.any():
+        return PAIN_POINTS.empty()
+    cid = fb["customer_id"].astype("string").str.strip() if "customer_id" in fb.columns else pd.Series(pd.NA, index=fb.index, dtype="string")
+    cv = _customer_value(customer_value)
+
+    m = theme_mentions(fb)
+    if m.empty:
+        return PAIN_POINTS.empty()
+    d = m["doc"].to_numpy()
+    m["customer_id"] = pd.array(cid.to_numpy()[d], dtype="string")
+    m["in_window"] = in_window[d]
+    m["in_prev"] = in_prev[d]
+    m = m[m["in_window"] | m["in_prev"]].reset_index(drop=True)
+
+    up = _uplift_table(uplift)
+    doc_info = _doc_info(fb)
+    rows: list[dict] = []
+    for label, doc_mask, seg_cv in _segments(fb, cid, cv, segments, segment_column):
+        n_docs = int((doc_mask & in_window).sum())
+        if n_docs == 0:
+            continue
+        sm = m[doc_mask[m["doc"].to_numpy()]]
+        cur, prev = sm[sm["in_window"]], sm[sm["in_prev"]]
+        prev_counts = prev.groupby("theme_id").size()
+        seg_mean = _segment_mean(seg_cv, cv, cur)
+        seg_rows = []
+        for theme_id, tm in cur.groupby("theme_id", sort=True):
+            seg_rows.append(
+                _theme_row(
+                    str(theme_id), tm, doc_info, doc_mask & in_window, n_docs, int(prev_counts.get(theme_id, 0)),
+                    cv, seg_mean, up, taxonomy, spike_ratio, spike_min_mentions, examples,
+                )
+            )
+        seg_df = pd.DataFrame(seg_rows)
+        key = seg_df["clv_at_risk"].fillna(-np.inf)
+        order = np.lexsort((-seg_df["negative_mentions"].to_numpy(), -key.to_numpy()))
+        seg_df.loc[order, "rank"] = np.arange(1, len(seg_df) + 1)
+        seg_df["segment"] = label
+        rows.extend(seg_df.to_dict("records"))
+    if not rows:
+        return PAIN_POINTS.empty()
+    out = pd.DataFrame(rows)
+    out["window_start"] = start
+    out["window_end"] = end
+    out["run_id"] = pd.NA
+    out["_not_all"] = out["segment"] != "all"
+    out = out.sort_values(["_not_all", "segment", "rank"])
+    return conform(out, PAIN_POINTS)
+
+
+def _utc(ts: pd.Timestamp) -> pd.Timestamp:
+    ts = pd.Timestamp(ts)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _customer_value(customer_value: pd.DataFrame | None) -> pd.DataFrame:
+    cols = ["clv", "clv_low", "clv_high", "method", "segment"]
+    if customer_value is None or len(customer_value) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols}, index=pd.Index([], dtype="string"))
+    cv = customer_value[customer_value["customer_id"].notna()].copy()
+    cv["customer_id"] = cv["customer_id"].astype("string").str.strip()
+    cv = cv.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+    out = pd.DataFrame(index=cv.index)
+    for c in ("clv", "clv_low", "clv_high"):
+        out[c] = pd.to_numeric(cv[c], errors="coerce").astype(float) if c in cv.columns else np.nan
+    out["clv_low"] = out["clv_low"].fillna(out["clv"])
+    out["clv_high"] = out["clv_high"].fillna(out["clv"])
+    out["method"] = cv["method"].astype("string") if "method" in cv.columns else pd.NA
+    out["segment"] = cv["segment"].astype("string") if "segment" in cv.columns else pd.NA
+    return out[out["clv"].notna()]
+
+
+def _uplift_table(uplift: pd.DataFrame | None) -> pd.DataFrame:
+    cols = ["churn_uplift", "churn_uplift_low", "churn_uplift_high", "method"]
+    if uplift is None or len(uplift) == 0:
+        return pd.DataFrame(columns=cols)
+    u = uplift.drop_duplicates("theme_id", keep="last").set_index("theme_id")
+    return u[[c for c in cols if c in u.columns]]
+
+
+def _segments(
+    fb: pd.DataFrame, cid: pd.Series, cv: pd.DataFrame, segments: list[str], segment_column: str
+):
+    """(label, document mask, customer values of the segment or None) per segment."""
+    for spec in dict.fromkeys(segments):
+        if spec == "all":
+            yield "all", np.ones(len(fb), dtype=bool), cv
+            continue
+        column, _, only = spec.partition("=")
+        values = metadata_field(fb, column)
+        if column == segment_column:
+            values = values.fillna(cid.map(cv["segment"]).astype("string"))
+        for value in sorted(values.dropna().unique()):
+            if only and value != only:
+                continue
+            seg_cv = cv[cv["segment"] == value] if column == segment_column else None
+            yield f"{column}={value}", (values == value).fillna(False).to_numpy(bool), seg_cv
+
+
+def _segment_mean(seg_cv: pd.DataFrame | None, cv: pd.DataFrame, cur: pd.DataFrame) -> tuple[float, float, float]:
+    """Mean (clv, low, high) that an unlinked mention counts with.
+
+    The segment's customers when the segment is defined on customers; else the
+    customers seen in the segment's feedback; else everyone.
+    """
+    pool = seg_cv
+    if pool is None:
+        seen = cur["customer_id"].dropna().unique()
+        pool = cv.loc[cv.index.intersection(pd.Index(seen, dtype="string"))]
+    if pool is None or pool.empty:
+        pool = cv
+    if pool.empty:
+        return (math.nan, math.nan, math.nan)
+    return (float(pool["clv"].mean()), float(pool["clv_low"].mean()), float(pool["clv_high"].mean()))
+
+
+def _theme_row(
+    theme_id: str,
+    tm: pd.DataFrame,
+    doc_info: pd.DataFrame,
+    window_docs: np.ndarray,
+    n_docs: int,
+    previous: int,
+    cv: pd.DataFrame,
+    seg_mean: tuple[float, float, float],
+    up: pd.DataFrame,
+    taxonomy: Taxonomy,
+    spike_ratio: float,
+    spike_min_mentions: int,
+    examples: int,
+) -> dict:
+    mentions = len(tm)
+    neg = tm[tm["negative"]]
+    ids = neg["customer_id"]
+    linked_ids = pd.Index(ids.dropna().unique(), dtype="string")
+    known = linked_ids.intersection(cv.index)
+    unlinked = int(ids.isna().sum()) + len(linked_ids.difference(cv.index))
+    vals = cv.loc[known]
+    n_people = len(known) + unlinked
+    sums = [float(vals[c].sum()) + unlinked * seg_mean[i] for i, c in enumerate(("clv", "clv_low", "clv_high"))]
+    if unlinked == 0:
+        sums = [float(vals[c].sum()) for c in ("clv", "clv_low", "clv_high")]
+    mean_clv = sums[0] / n_people if n_people else math.nan
+
+    if theme_id in up.index:
+        u = float(up.at[theme_id, "churn_uplift"])
+        u_low = _float(up.at[theme_id, "churn_uplift_low"], u)
+        u_high = _float(up.at[theme_id, "churn_uplift_high"], u)
+        u_method = str(up.at[theme_id, "method"]) if "method" in up.columns else "given"
+    else:
+        u = u_low = u_high = math.nan
+        u_method = "missing"
+    risk, risk_low, risk_high = clv_at_risk_interval(sums[0], sums[1], sums[2], u, u_low, u_high) if n_people else (0.0, 0.0, 0.0)
+
+    docs = tm["doc"].to_numpy()
+    scores, stype = doc_info["score"].to_numpy(float), doc_info["score_type"].to_numpy(object)
+    has_theme = np.zeros(len(doc_info), dtype=bool)
+    has_theme[docs] = True
+    impacts = {}
+    for kind in ("nps", "csat"):
+        sel = window_docs & (stype == kind) & np.isfinite(scores)
+        impacts[kind] = score_impact(scores[sel], has_theme[sel], kind)
+
+    try:
+        theme = taxonomy[theme_id]
+        en, fa = theme.label_en, theme.label_fa
+    except KeyError:
+        en = fa = theme_id
+    return {
+        "theme_id": theme_id,
+        "theme_en": en,
+        "theme_fa": fa,
+        "mentions": mentions,
+        "negative_mentions": len(neg),
+        "customers": len(known),
+        "unlinked_mentions": unlinked,
+        "share": mentions / n_docs,
+        "negative_rate": len(neg) / mentions,
+        "previous_mentions": previous,
+        "trend": (mentions - previous) / previous if previous else math.nan,
+        "spike": bool(mentions >= spike_ratio * previous and mentions >= spike_min_mentions),
+        "nps_impact": impacts["nps"],
+        "csat_impact": impacts["csat"],
+        "mean_clv": mean_clv,
+        "churn_uplift": u,
+        "churn_uplift_low": u_low,
+        "churn_uplift_high": u_high,
+        "clv_at_risk": risk,
+        "clv_at_risk_low": risk_low,
+        "clv_at_risk_high": risk_high,
+        "examples": json.dumps(
+            pick_examples(doc_info, neg["doc"].to_numpy() if len(neg) else docs, examples), ensure_ascii=False
+        ),
+        "method": _method(u_method, vals["method"], unlinked),
+    }
+
+
+def _float(value: object, default: float) -> float:
+    return default if value is None or pd.isna(value) else float(value)
+
+
+def clv_at_risk_interval(
+    clv_sum: float, clv_low: float, clv_high: float, uplift: float, uplift_low: float, uplift_high: float
+) -> tuple[float, float, float]:
+    """Σ CLV × uplift with an interval from both factors' intervals.
+
+    First-order propagation for a product of independent factors, side by side: the
+    distance to each bound is the root sum of squares of (uplift × CLV's distance) and
+    (CLV × uplift's distance), using the CLV side that moves the product in that
+    direction. CLV bounds are summed over customers as given (their uncertainty comes
+    from shared model parameters, so customers move together).
+
+    Examples
+    --------
+    >>> [round(v) for v in clv_at_risk_interval(1000, 900, 1100, 0.1, 0.05, 0.15)]
+    [100, 49, 151]
+    """
+    if any(map(math.isnan, (clv_sum, uplift))):
+        return (math.nan, math.nan, math.nan)
+    risk = clv_sum * uplift
+    down_c, up_c = clv_sum - clv_low, clv_high - clv_sum
+    c_down, c_up = (down_c, up_c) if uplift >= 0 else (up_c, down_c)
+    low = risk - math.hypot(abs(uplift) * c_down, clv_sum * (uplift - uplift_low))
+    high = risk + math.hypot(abs(uplift) * c_up, clv_sum * (uplift_high - uplift))
+    return (risk, low, high)
+
+
+def _doc_info(fb: pd.DataFrame) -> pd.DataFrame:
+    """Per document: quote text and length, sentiment score, survey score and its type."""
+    n = len(fb)
+    text = fb["text_redacted"].astype("string").str.strip() if "text_redacted" in fb.columns else pd.Series(pd.NA, index=fb.index, dtype="string")
+    return pd.DataFrame(
+        {
+            "text": text,
+            "n": text.str.len().fillna(0).astype(int),
+            "sentiment_score": pd.to_numeric(fb["sentiment_score"], errors="coerce").astype(float)
+            if "sentiment_score" in fb.columns else np.full(n, np.nan),
+            "score": pd.to_numeric(fb["score"], errors="coerce").astype(float) if "score" in fb.columns else np.full(n, np.nan),
+            "score_type": fb["score_type"].astype("string").str.lower().fillna("").astype(object)
+            if "score_type" in fb.columns else np.full(n, "", dtype=object),
+        },
+        index=fb.index,
+    )
+
+
+def pick_examples(doc_info: pd.DataFrame, docs: np.ndarray, k: int) -> list[str]:
+    """Up to ``k`` distinct redacted quotes: most negative first, readable length preferred."""
+    if k <= 0 or len(docs) == 0:
+        return []
+    sub = doc_info.iloc[np.unique(docs)]
+    sub = sub[sub["n"] > 0]
+    if sub.empty:
+        return []
+    sub = sub.assign(awkward=~sub["n"].between(*EXAMPLE_CHARS))
+    sub = sub.sort_values(["awkward", "sentiment_score", "n"], na_position="last").drop_duplicates("text")
+    return [str(t) for t in sub["text"].head(k)]
+
+
+def _method(uplift_method: str, clv_methods: pd.Series, unlinked: int) -> str:
+    """e.g. "uplift=joint_logit(...); clv=crm 31%/bgnbd_gammagamma 60%; unlinked 2 at segment mean"."""
+    parts = [f"uplift={uplift_method}"]
+    if len(clv_methods):
+        shares = clv_methods.fillna("unknown").value_counts(normalize=True)
+        parts.append("clv=" + "/".join(f"{name} {share:.0%}" for name, share in shares.items()))
+    if unlinked:
+        parts.append(f"unlinked {unlinked} at segment mean clv")
+    return "; ".join(parts)

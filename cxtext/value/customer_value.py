@@ -1,0 +1,169 @@
+"""Lifetime value per customer: CRM figure, else BG/NBD × Gamma-Gamma, else simple rate,
+else a configured default — with the method recorded per customer.
+
+The order is the order of trust: a CRM ``clv`` is the business's own number; a fitted
+buy-till-you-die model uses each customer's own purchase history; with too few repeat
+buyers to fit one, a pooled purchase rate times the customer's average order value is
+still better than a constant; a customer with no history gets the segment's default.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2
+
+from cxtext.schema import CUSTOMER_VALUE, conform
+from cxtext.value.btyd import BetaGeoModel, GammaGammaModel, predict_clv
+from cxtext.value.rfm import DAYS_PER_MONTH, summarize_transactions
+
+METHODS = ("crm", "bgnbd_gammagamma", "simple_rate", "segment_default")
+
+
+def estimate_customer_value(
+    customers: pd.DataFrame | None,
+    transactions: pd.DataFrame | None,
+    *,
+    as_of: pd.Timestamp,
+    horizon_months: int,
+    annual_discount_rate: float,
+    default_clv: float,
+    default_clv_by_segment: dict[str, float],
+    segment_column: str,
+    min_repeat_buyers: int = 30,
+    level: float = 0.9,
+) -> pd.DataFrame:
+    """CUSTOMER_VALUE rows, one per customer in ``customers`` ∪ ``transactions``.
+
+    ``clv`` is the discounted expected spend over ``horizon_months``; ``clv_low`` and
+    ``clv_high`` bound it at ``level`` (Laplace/delta method for the fitted model, a
+    Poisson interval on the pooled rate for ``simple_rate``; CRM and default figures
+    are taken as given, so their bounds equal the value). ``p_alive`` and
+    ``expected_purchases`` come from the BG/NBD model whenever it was fitted, whatever
+    the customer's CLV method. BG/NBD needs ``min_repeat_buyers`` customers with a
+    repeat purchase and a converged fit, else the simple rate is used.
+
+    Examples
+    --------
+    >>> cust = pd.DataFrame({"customer_id": ["a", "b"], "clv": [500.0, None], "plan": ["pro", "pro"]})
+    >>> out = estimate_customer_value(cust, None, as_of=pd.Timestamp("2025-01-01", tz="UTC"),
+    ...     horizon_months=12, annual_discount_rate=0.1, default_clv=250.0,
+    ...     default_clv_by_segment={"pro": 900.0}, segment_column="plan")
+    >>> out[["customer_id", "clv", "method"]].values.tolist()
+    [['a', 500.0, 'crm'], ['b', 900.0, 'segment_default']]
+    """
+    cust = _customers_frame(customers, segment_column)
+    summary = summarize_transactions(transactions, as_of=as_of) if transactions is not None else None
+    ids = pd.Index(cust.index, dtype="string")
+    if summary is not None and transactions is not None and len(transactions):
+        tx_ids = pd.Index(transactions["customer_id"].dropna().astype("string").str.strip().unique(), dtype="string")
+        ids = ids.append(tx_ids.difference(ids))
+    if len(ids) == 0:
+        return CUSTOMER_VALUE.empty()
+
+    out = pd.DataFrame(index=pd.Index(ids, name="customer_id"))
+    out["segment"] = cust["segment"].reindex(out.index)
+    out["churned"] = cust["churned"].reindex(out.index)
+    for col in ("clv", "clv_low", "clv_high", "p_alive", "expected_purchases"):
+        out[col] = np.nan
+    out["method"] = pd.Series(pd.NA, index=out.index, dtype="string")
+
+    crm = cust["clv"].reindex(out.index)
+    has_crm = crm.notna()
+    out.loc[has_crm, ["clv", "clv_low", "clv_high"]] = np.repeat(crm[has_crm].to_numpy()[:, None], 3, axis=1)
+    out.loc[has_crm, "method"] = "crm"
+
+    if summary is not None and len(summary):
+        summary = summary.loc[summary.index.intersection(out.index)]
+        modelled = _fit_and_predict(summary, horizon_months, annual_discount_rate, min_repeat_buyers, level)
+        out.loc[modelled.index, ["p_alive", "expected_purchases"]] = modelled[["p_alive", "expected_purchases"]]
+        need = modelled.index[~has_crm.reindex(modelled.index).to_numpy()]
+        out.loc[need, ["clv", "clv_low", "clv_high"]] = modelled.loc[need, ["clv", "clv_low", "clv_high"]].to_numpy()
+        out.loc[need, "method"] = modelled.loc[need, "method"]
+
+    rest = out["method"].isna()
+    defaults = out.loc[rest, "segment"].map(lambda s: default_clv_by_segment.get(s, default_clv) if pd.notna(s) else default_clv)
+    values = defaults.astype(float).to_numpy()
+    out.loc[rest, ["clv", "clv_low", "clv_high"]] = np.repeat(values[:, None], 3, axis=1)
+    out.loc[rest, "method"] = "segment_default"
+    return conform(out.reset_index(), CUSTOMER_VALUE)
+
+
+def _customers_frame(customers: pd.DataFrame | None, segment_column: str) -> pd.DataFrame:
+    """customer_id-indexed clv (float), churned (boolean), segment (string)."""
+    cols = {"clv": pd.Series(dtype=float), "churned": pd.Series(dtype="boolean"), "segment": pd.Series(dtype="string")}
+    if customers is None or len(customers) == 0 or "customer_id" not in customers.columns:
+        return pd.DataFrame(cols, index=pd.Index([], dtype="string", name="customer_id"))
+    c = customers[customers["customer_id"].notna()].copy()
+    c["customer_id"] = c["customer_id"].astype("string").str.strip()
+    c = c.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+    out = pd.DataFrame(index=c.index)
+    out["clv"] = pd.to_numeric(c["clv"], errors="coerce").astype(float) if "clv" in c.columns else np.nan
+    out["churned"] = to_bool(c["churned"]) if "churned" in c.columns else pd.Series(pd.NA, index=c.index, dtype="boolean")
+    out["segment"] = c[segment_column].astype("string") if segment_column in c.columns else pd.Series(pd.NA, index=c.index, dtype="string")
+    return out
+
+
+def to_bool(values: pd.Series) -> pd.Series:
+    """Churn flags as nullable booleans: true/false, 1/0, yes/no in any case."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("boolean")
+    text = values.astype("string").str.strip().str.lower()
+    mapping = {"true": True, "1": True, "1.0": True, "yes": True, "y": True, "t": True,
+               "false": False, "0": False, "0.0": False, "no": False, "n": False, "f": False}
+    return text.map(mapping).astype("boolean")
+
+
+def _fit_and_predict(
+    summary: pd.DataFrame, horizon_months: int, annual_discount_rate: float, min_repeat_buyers: int, level: float
+) -> pd.DataFrame:
+    """BG/NBD × Gamma-Gamma when identifiable and converged, else the simple rate."""
+    repeaters = int(((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).sum())
+    if repeaters >= max(min_repeat_buyers, 2):
+        try:
+            bg = BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])
+            gg = GammaGammaModel().fit(summary["frequency"], summary["monetary_value"])
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+            bg = gg = None
+        if bg is not None and bg.converged_ and gg.converged_:
+            pred = predict_clv(
+                bg, gg, summary, horizon_months=horizon_months, annual_discount_rate=annual_discount_rate, level=level
+            )
+            if np.all(np.isfinite(pred["clv"])):
+                return pred.assign(method="bgnbd_gammagamma")
+    return simple_rate_clv(summary, horizon_months=horizon_months, annual_discount_rate=annual_discount_rate, level=level)
+
+
+def simple_rate_clv(
+    summary: pd.DataFrame, *, horizon_months: int, annual_discount_rate: float, level: float = 0.9
+) -> pd.DataFrame:
+    """Average order value × pooled repeat-purchase rate × discounted horizon.
+
+    The rate is pooled (Σ repeat purchases / Σ days observed) because with few repeat
+    buyers a customer's own rate is mostly noise; its ``level`` interval is the exact
+    (Garwood) Poisson interval on the pooled count. p_alive is unknown here (NaN).
+    """
+    purchases = float(summary["frequency"].sum())
+    exposure = float(summary["T"].sum())
+    monthly = (1.0 + annual_discount_rate) ** (1.0 / 12.0) - 1.0
+    months = np.arange(1, int(horizon_months) + 1)
+    discounted_days = float(np.sum(DAYS_PER_MONTH / (1.0 + monthly) ** months))
+    aov = (summary["total_amount"] / summary["n_purchases"]).to_numpy(float)
+    if exposure <= 0:
+        rate = low = high = 0.0
+    else:
+        alpha = 1.0 - level
+        rate = purchases / exposure
+        low = chi2.ppf(alpha / 2, 2 * purchases) / 2 / exposure if purchases > 0 else 0.0
+        high = chi2.ppf(1 - alpha / 2, 2 * purchases + 2) / 2 / exposure
+    return pd.DataFrame(
+        {
+            "clv": aov * rate * discounted_days,
+            "clv_low": aov * low * discounted_days,
+            "clv_high": aov * high * discounted_days,
+            "p_alive": np.nan,
+            "expected_purchases": rate * horizon_months * DAYS_PER_MONTH,
+            "method": "simple_rate",
+        },
+        index=summary.index,
+    )

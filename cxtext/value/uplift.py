@@ -1,0 +1,228 @@
+"""Each theme's effect on churn, estimated jointly over all themes, or a documented prior.
+
+With churn labels, one L2-regularised logistic regression of ``churned`` on every
+theme's negative-mention indicator plus segment and tenure covariates
+(so co-occurring themes do not take each other's credit). uplift(t) is the mean, over
+the customers who raised t negatively, of P(churn | indicator on) − P(churn | off),
+the other features held at their values. The L2 penalty is a N(0, ``prior_sd``²)
+prior on each log-odds effect: a theme with few customers has little likelihood to
+outweigh it, so its uplift shrinks toward zero. Intervals are percentile bootstraps
+over customers.
+
+Without labels (or with labels that do not vary), uplift(t) = prior × negativity(t),
+the prior being the theme's ``churn_prior`` or the configured ``churn_uplift_prior``
+(PwC 2018, see docs/value.md) and negativity the share of its mentions that are
+negative; the interval runs from no effect to twice the prior.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+from threadpoolctl import threadpool_limits
+
+from cxtext.painpoints.mentions import theme_mentions
+from cxtext.themes.taxonomy import Taxonomy
+from cxtext.value.customer_value import to_bool
+
+UPLIFT_COLUMNS = ["theme_id", "churn_uplift", "churn_uplift_low", "churn_uplift_high", "customers", "method"]
+TENURE_HINTS = ("tenure",)
+
+
+def estimate_churn_uplift(
+    feedback: pd.DataFrame,
+    customers: pd.DataFrame | None,
+    taxonomy: Taxonomy,
+    *,
+    prior: float,
+    segment_column: str,
+    seed: int = 0,
+    n_bootstrap: int = 200,
+    prior_sd: float = 1.0,
+    level: float = 0.9,
+) -> pd.DataFrame:
+    """One row per theme: theme_id, churn_uplift (+ low/high), customers, method.
+
+    Themes are the taxonomy's plus any other id found in ``feedback.topics``. Feedback
+    written after a customer's ``churned_at`` is ignored (it cannot have caused it).
+    """
+    mentions = _negative_mentions(feedback)
+    theme_ids = list(dict.fromkeys([*taxonomy.ids, *mentions["theme_id"].dropna().unique().tolist()]))
+    labels, reason = _labels(customers)
+    if labels is None:
+        return _prior_uplift(mentions, theme_ids, taxonomy, prior, reason)
+
+    if "churned_at" in labels.columns:
+        cut = mentions["customer_id"].map(labels["churned_at"])
+        mentions = mentions[cut.isna() | (mentions["created_at"] <= cut)]
+    linked = mentions[mentions["customer_id"].isin(labels.index)]
+    neg = linked[linked["negative"]]
+    indicators = (
+        pd.crosstab(neg["customer_id"], neg["theme_id"]).reindex(index=labels.index, columns=theme_ids, fill_value=0) > 0
+    ).astype(float)
+    covariates = _covariates(labels, segment_column)
+    fit_themes = [t for t in theme_ids if indicators[t].sum() > 0]
+    y = labels["churned"].to_numpy(bool)
+    X = np.column_stack([indicators[fit_themes].to_numpy(), covariates]) if fit_themes else covariates
+
+    rows = {t: _prior_row(t, mentions, taxonomy, prior, "no labelled customer raised it") for t in theme_ids}
+    if fit_themes:
+        rng = np.random.default_rng(seed)
+        draws = np.full((n_bootstrap, len(fit_themes)), np.nan)
+        # small matrices: threaded BLAS only adds contention (20-40x slower on 2 cores)
+        with threadpool_limits(limits=1, user_api="blas"):
+            point = _uplifts(X, y, len(fit_themes), prior_sd)
+            for b in range(n_bootstrap):
+                idx = rng.integers(0, len(y), len(y))
+                if y[idx].all() or not y[idx].any():
+                    continue
+                draws[b] = _uplifts(X[idx], y[idx], len(fit_themes), prior_sd)
+        alpha = (1.0 - level) / 2
+        method = f"joint_logit(l2 prior sd {prior_sd:g}, bootstrap {n_bootstrap})"
+        for j, t in enumerate(fit_themes):
+            finite = draws[:, j][np.isfinite(draws[:, j])]
+            low, high = (np.quantile(finite, [alpha, 1 - alpha]) if len(finite) else (np.nan, np.nan))
+            rows[t] = {
+                "theme_id": t,
+                "churn_uplift": float(point[j]),
+                "churn_uplift_low": float(min(low, point[j])),
+                "churn_uplift_high": float(max(high, point[j])),
+                "customers": int(indicators[t].sum()),
+                "method": method,
+            }
+    return _frame(list(rows.values()))
+
+
+def _negative_mentions(feedback: pd.DataFrame) -> pd.DataFrame:
+    """All mentions with customer_id and created_at attached (negative flag kept)."""
+    if feedback is None or len(feedback) == 0 or "topics" not in feedback.columns:
+        return pd.DataFrame(
+            {"doc": pd.Series(dtype="int64"), "theme_id": pd.Series(dtype="string"), "negative": pd.Series(dtype=bool),
+             "customer_id": pd.Series(dtype="string"), "created_at": pd.Series(dtype="datetime64[us, UTC]")}
+        )
+    m = theme_mentions(feedback)
+    fb = feedback.reset_index(drop=True)
+    cid = fb["customer_id"].astype("string").str.strip() if "customer_id" in fb.columns else pd.Series(pd.NA, index=fb.index, dtype="string")
+    created = pd.to_datetime(fb["created_at"], utc=True) if "created_at" in fb.columns else pd.Series(pd.NaT, index=fb.index)
+    m["customer_id"] = cid.to_numpy()[m["doc"].to_numpy()]
+    m["customer_id"] = m["customer_id"].astype("string")
+    m["created_at"] = created.to_numpy()[m["doc"].to_numpy()]
+    return m
+
+
+def _labels(customers: pd.DataFrame | None) -> tuple[pd.DataFrame | None, str]:
+    """Labelled customers indexed by id (churned bool, churned_at), or why there are none."""
+    if customers is None or len(customers) == 0 or "churned" not in customers.columns:
+        return None, "no churn labels"
+    c = customers[customers["customer_id"].notna()].copy()
+    c["customer_id"] = c["customer_id"].astype("string").str.strip()
+    c = c.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+    c["churned"] = to_bool(c["churned"])
+    c = c[c["churned"].notna()]
+    if c.empty:
+        return None, "no churn labels"
+    if c["churned"].all():
+        return None, "all labelled customers churned"
+    if not c["churned"].any():
+        return None, "no labelled customer churned"
+    if "churned_at" in c.columns:
+        c["churned_at"] = pd.to_datetime(c["churned_at"], utc=True, errors="coerce")
+    return c, ""
+
+
+def _covariates(labels: pd.DataFrame, segment_column: str) -> np.ndarray:
+    """Segment one-hot (first level dropped) and standardised tenure columns.
+
+    Feedback volume is deliberately not a covariate: it is nearly the sum of the theme
+    indicators, so it would soak up their effects instead of adjusting them.
+    """
+    parts = [np.ones((len(labels), 0))]
+    if segment_column in labels.columns:
+        seg = labels[segment_column].astype("string").fillna("(missing)")
+        dummies = pd.get_dummies(seg, drop_first=True, dtype=float)
+        parts.append(dummies.to_numpy())
+    numeric = [c for c in labels.columns if any(h in c.lower() for h in TENURE_HINTS)]
+    for col in numeric:
+        v = pd.to_numeric(labels[col], errors="coerce").astype(float)
+        v = v.fillna(v.median() if v.notna().any() else 0.0).to_numpy()
+        parts.append(_standardise(v)[:, None])
+    return np.column_stack(parts)
+
+
+def _standardise(v: np.ndarray) -> np.ndarray:
+    sd = v.std()
+    return (v - v.mean()) / sd if sd > 0 else np.zeros_like(v)
+
+
+def fit_logit(X: np.ndarray, y: np.ndarray, prior_sd: float, start: np.ndarray | None = None) -> np.ndarray:
+    """MAP logistic regression with a N(0, prior_sd²) prior on the slopes (not the intercept).
+
+    Newton-Raphson: with a dozen features it converges in a handful of O(n p²) steps,
+    ~100× faster than a generic solver, which matters inside the bootstrap. Returns
+    ``[intercept, slopes...]``; same optimum as scikit-learn's ``LogisticRegression(C=prior_sd**2)``.
+    """
+    Z = np.column_stack([np.ones(len(X)), X])
+    penalty = np.full(Z.shape[1], 1.0 / prior_sd**2)
+    penalty[0] = 0.0
+    w = np.zeros(Z.shape[1]) if start is None else start.copy()
+    for _ in range(50):
+        p = _sigmoid(Z @ w)
+        grad = Z.T @ (y - p) - penalty * w
+        hess = (Z.T * (p * (1 - p))) @ Z + np.diag(penalty) + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w = w + step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return w
+
+
+def _uplifts(X: np.ndarray, y: np.ndarray, n_themes: int, prior_sd: float) -> np.ndarray:
+    """Fit the joint model; uplift per theme over its affected rows (NaN if none)."""
+    w = fit_logit(X, y.astype(float), prior_sd)
+    coef = w[1:]
+    eta = X @ coef + w[0]
+    out = np.full(n_themes, np.nan)
+    for j in range(n_themes):
+        affected = X[:, j] > 0
+        if not affected.any():
+            continue
+        base = eta[affected] - coef[j]  # indicator off
+        out[j] = float(np.mean(_sigmoid(base + coef[j]) - _sigmoid(base)))
+    return out
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return expit(z)
+
+
+def _prior_row(theme_id: str, mentions: pd.DataFrame, taxonomy: Taxonomy, prior: float, reason: str) -> dict:
+    """prior × negativity, interval [0, 2 × prior] × negativity, and where the prior came from."""
+    theme_prior, source = prior, "churn_uplift_prior"
+    if theme_id in taxonomy.ids and taxonomy[theme_id].churn_prior is not None:
+        theme_prior, source = float(taxonomy[theme_id].churn_prior), "taxonomy churn_prior"
+    mine = mentions[mentions["theme_id"] == theme_id]
+    negativity = float(mine["negative"].mean()) if len(mine) else 0.0
+    customers = mine.loc[mine["negative"], "customer_id"].dropna().nunique()
+    return {
+        "theme_id": theme_id,
+        "churn_uplift": theme_prior * negativity,
+        "churn_uplift_low": 0.0,
+        "churn_uplift_high": min(1.0, 2.0 * theme_prior) * negativity,
+        "customers": int(customers),
+        "method": f"prior({source} {theme_prior:g} × negativity {negativity:.2f}; {reason})",
+    }
+
+
+def _prior_uplift(
+    mentions: pd.DataFrame, theme_ids: list[str], taxonomy: Taxonomy, prior: float, reason: str
+) -> pd.DataFrame:
+    return _frame([_prior_row(t, mentions, taxonomy, prior, reason) for t in theme_ids])
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=UPLIFT_COLUMNS)
+    return df.astype(
+        {"theme_id": "string", "churn_uplift": "Float64", "churn_uplift_low": "Float64",
+         "churn_uplift_high": "Float64", "customers": "Int64", "method": "string"}
+    )

@@ -1,0 +1,206 @@
+"""Train and register the shipped sentiment champions: ``sentiment-fa-v1`` and ``sentiment-en-v1``.
+
+``sentiment-fa``: 3-class (negative / neutral / positive) over a multi-domain Persian
+union, so one model reads food-delivery, banking, shop and book feedback:
+
+===========================  =========================================================
+dataset                      labels used
+===========================  =========================================================
+fa_snappfood_sentiment       positive / negative (no neutral); dev.csv is its held-out part
+fa_bank_app_reviews          from stars (<=2 negative, 3 neutral, >=4 positive)
+fa_deepsentipers_sentiment   negative / neutral / positive
+fa_taaghche_sentiment        negative / neutral / positive (from ratings)
+fa_digikala_comments         recommended -> positive, not_recommended -> negative,
+                             no_idea -> neutral (the buyer neither recommends nor warns)
+===========================  =========================================================
+
+Every dataset but SnappFood is split 80/20 (seed 42, stratified); the card holds the
+held-out metrics overall and per dataset.
+
+``sentiment-en``: airline tweets (3-class), fixed-seed stratified 80/20 split — the
+same split ``benchmarks/sentiment.py`` uses. Its data is CC BY-NC-SA 4.0, which the
+card records.
+
+Usage (about 3-4 minutes on 2 cores)::
+
+    .venv/bin/python scripts/train_models.py [--datasets ../shared/datasets] \
+        [--models-dir models] [--only fa|en] [--no-promote]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from cxtext.classify.evaluation import split_indices  # noqa: E402
+from cxtext.classify.registry import promote, save_model  # noqa: E402
+from cxtext.classify.training import train_and_evaluate  # noqa: E402
+
+SEED = 42
+FA_NAME, EN_NAME = "sentiment-fa-v1", "sentiment-en-v1"
+FA_PARAMS = {"C": 2.0, "min_df": 2, "word_max_features": 150_000, "char_max_features": 150_000}
+EN_PARAMS = {"C": 2.0, "min_df": 2, "word_max_features": 100_000, "char_max_features": 100_000}
+
+FA_SOURCES = {
+    "fa_snappfood_sentiment": "research use (ParsBERT release)",
+    "fa_bank_app_reviews": "MIT",
+    "fa_deepsentipers_sentiment": "research (cite arXiv:2004.05328)",
+    "fa_taaghche_sentiment": "MIT",
+    "fa_digikala_comments": "no licence stated",
+}
+DIGIKALA_MAP = {"recommended": "positive", "not_recommended": "negative", "no_idea": "neutral"}
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def persian_union(datasets: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, held-out) frames with text, sentiment, dataset columns."""
+    train_parts, test_parts = [], []
+    for name in FA_SOURCES:
+        folder = datasets / name
+        frame = _read(folder / "train.csv")
+        if name == "fa_digikala_comments":
+            frame["sentiment"] = frame["recommendation"].map(DIGIKALA_MAP)
+        frame = frame[["text", "sentiment"]].dropna()
+        frame = frame[(frame["text"].str.strip() != "") & frame["sentiment"].isin(
+            ["negative", "neutral", "positive"]
+        )]
+        frame = frame.drop_duplicates("text").assign(dataset=name)
+        if name == "fa_snappfood_sentiment":
+            dev = _read(folder / "dev.csv")[["text", "sentiment"]].assign(dataset=name)
+            train_parts.append(frame)
+            test_parts.append(dev)
+            continue
+        tr, te = split_indices(frame["sentiment"].tolist(), test_size=0.2, seed=SEED)
+        train_parts.append(frame.iloc[tr])
+        test_parts.append(frame.iloc[te])
+    return pd.concat(train_parts, ignore_index=True), pd.concat(test_parts, ignore_index=True)
+
+
+def train_persian(datasets: Path, models_dir: Path, do_promote: bool) -> dict:
+    train, test = persian_union(datasets)
+    result = train_and_evaluate(
+        train["text"],
+        train["sentiment"],
+        task="sentiment",
+        lang="fa",
+        params=FA_PARAMS,
+        groups=train["dataset"],
+        eval_texts=test["text"],
+        eval_labels=test["sentiment"],
+        eval_groups=test["dataset"],
+        data_sources=[
+            {
+                "name": name,
+                "rows_train": int((train["dataset"] == name).sum()),
+                "rows_eval": int((test["dataset"] == name).sum()),
+                "licence": licence,
+            }
+            for name, licence in FA_SOURCES.items()
+        ],
+        description=(
+            "Persian 3-class sentiment (negative / neutral / positive) for customer "
+            "feedback: hazm-normalized text with negation marking, word 1-3 + char 1-5 "
+            "TF-IDF n-grams, multinomial logistic regression. Trained on a multi-domain "
+            "union (food delivery, bank apps, phones, books, e-commerce)."
+        ),
+        label_mapping={
+            "fa_digikala_comments": DIGIKALA_MAP,
+            "fa_bank_app_reviews": "stars <=2 negative, 3 neutral, >=4 positive",
+            "fa_snappfood_sentiment": "binary (no neutral rows); held out: dev.csv",
+        },
+        split=(
+            "SnappFood: train.csv / dev.csv; other datasets: stratified 80/20, seed 42, "
+            "deduplicated by text"
+        ),
+        licence=(
+            "Mixed research data (see Data); the model is for internal analytics, "
+            "check each source's terms before redistributing."
+        ),
+    )
+    save_model(result.model, FA_NAME, result.card, models_dir)
+    if do_promote:
+        promote(FA_NAME, "sentiment-fa", models_dir)
+    return result.card
+
+
+def train_english(datasets: Path, models_dir: Path, do_promote: bool) -> dict:
+    frame = _read(datasets / "en_airline_tweets" / "train.csv")
+    frame = frame[frame["text"].str.strip() != ""]
+    result = train_and_evaluate(
+        frame["text"],
+        frame["sentiment"],
+        task="sentiment",
+        lang="en",
+        params=EN_PARAMS,
+        test_size=0.2,
+        seed=SEED,
+        data_sources=[
+            {
+                "name": "en_airline_tweets (Twitter US Airline Sentiment)",
+                "rows": len(frame),
+                "licence": "CC BY-NC-SA 4.0",
+            }
+        ],
+        description=(
+            "English 3-class sentiment (negative / neutral / positive): spaCy tokens, "
+            "negation scope marking, placeholders for @mentions/URLs/numbers, word 1-3 + "
+            "char 1-5 TF-IDF n-grams, multinomial logistic regression."
+        ),
+        licence=(
+            "Trained on Twitter US Airline Sentiment (Figure Eight 'Data for Everyone'), "
+            "CC BY-NC-SA 4.0: non-commercial use, share-alike, attribution required."
+        ),
+    )
+    save_model(result.model, EN_NAME, result.card, models_dir)
+    if do_promote:
+        promote(EN_NAME, "sentiment-en", models_dir)
+    return result.card
+
+
+def _summary(card: dict) -> str:
+    m = card["metrics"]
+    line = (
+        f"{card['name']}: accuracy {m['accuracy']:.3f} macro-F1 {m['macro_f1']:.3f} "
+        f"({card['rows_train']} train / {card['rows_eval']} held out, "
+        f"{card['training_seconds']:.0f} s, {card['throughput_docs_per_s']:.0f} docs/s, "
+        f"{card['file_bytes'] / 1e6:.1f} MB)"
+    )
+    for name, sub in (card.get("per_dataset") or {}).items():
+        line += f"\n  {name}: accuracy {sub['accuracy']:.3f} macro-F1 {sub['macro_f1']:.3f}"
+    return line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    parser.add_argument("--models-dir", type=Path, default=REPO / "models")
+    parser.add_argument("--only", choices=["fa", "en"])
+    parser.add_argument("--no-promote", action="store_true")
+    args = parser.parse_args(argv)
+    np.random.seed(SEED)
+    cards = []
+    if args.only in (None, "en"):
+        cards.append(train_english(args.datasets, args.models_dir, not args.no_promote))
+        print(_summary(cards[-1]), flush=True)
+    if args.only in (None, "fa"):
+        cards.append(train_persian(args.datasets, args.models_dir, not args.no_promote))
+        print(_summary(cards[-1]), flush=True)
+    registry = args.models_dir / "registry.json"
+    if registry.exists():
+        print(json.loads(registry.read_text())["champions"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

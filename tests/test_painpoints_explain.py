@@ -1,0 +1,62 @@
+"""`cxtext explain THEME` prints the latest row's formula and inputs."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from cxtext.cli import app
+from cxtext.cli import explain as explain_module
+from cxtext.schema import PAIN_POINTS, conform
+
+
+def _pain() -> pd.DataFrame:
+    base = {
+        "segment": "all", "theme_id": "delivery", "theme_en": "Delivery", "theme_fa": "ارسال",
+        "mentions": 40, "negative_mentions": 30, "customers": 25, "unlinked_mentions": 2, "share": 0.2,
+        "negative_rate": 0.75, "previous_mentions": 20, "trend": 1.0, "spike": True, "nps_impact": -3.5,
+        "csat_impact": None, "mean_clv": 400.0, "churn_uplift": 0.1, "churn_uplift_low": 0.05,
+        "churn_uplift_high": 0.15, "clv_at_risk": 1080.0, "clv_at_risk_low": 500.0, "clv_at_risk_high": 1700.0,
+        "rank": 1, "examples": json.dumps(["Parcel came a week late."]),
+        "method": "uplift=joint_logit(l2 prior sd 1, bootstrap 200); clv=crm 40%/bgnbd_gammagamma 60%",
+    }
+    old = {**base, "window_start": "2025-01-01", "window_end": "2025-01-29", "clv_at_risk": 1.0}
+    new = {**base, "window_start": "2025-02-01", "window_end": "2025-03-01"}
+    return conform(pd.DataFrame([old, new]), PAIN_POINTS)
+
+
+def test_explain_prints_the_formula_with_inputs(monkeypatch, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    wh.touch()
+    seen = {}
+
+    def fake_load(location):
+        seen["location"] = location
+        return _pain()
+
+    monkeypatch.setattr(explain_module, "load_pain_points", fake_load)
+    result = CliRunner().invoke(app, ["explain", "Delivery", "--warehouse", str(wh)], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    assert seen["location"] == str(wh)
+    out = result.output
+    assert "(25 + 2) × 400.00 × 0.1000" in out and "1,080" in out  # the newest window, not 1.0
+    assert "500 – 1,700" in out and "2025-02-01" in out
+    assert "bgnbd_gammagamma 60%" in out and "Parcel came a week late." in out and "SPIKE" in out
+
+
+def test_explain_unknown_theme_or_missing_warehouse_exit_nonzero(monkeypatch, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    wh.touch()
+    monkeypatch.setattr(explain_module, "load_pain_points", lambda location: _pain())
+    result = CliRunner().invoke(app, ["explain", "billing", "--warehouse", str(wh)])
+    assert result.exit_code == 1 and "No pain-point row" in result.output
+    result = CliRunner().invoke(app, ["explain", "delivery", "--warehouse", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 1 and "No warehouse" in result.output
+
+
+def test_latest_row_matches_segment():
+    pain = _pain()
+    assert explain_module.latest_row(pain, "delivery", "plan=premium") is None
+    assert explain_module.latest_row(pain, "DELIVERY")["window_end"] == pd.Timestamp("2025-03-01", tz="UTC")

@@ -1,0 +1,152 @@
+"""BG/NBD and Gamma-Gamma maximum likelihood: gradients, parameter recovery, predictions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxtext.value.btyd import (
+    BetaGeoModel,
+    GammaGammaModel,
+    NotFittedError,
+    bgnbd_loglik,
+    gamma_gamma_loglik,
+    predict_clv,
+)
+from cxtext.value.rfm import summarize_transactions
+from cxtext.value.simulate import simulate_transactions
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_transactions(5000, seed=0, holdout_days=180)
+
+
+@pytest.fixture(scope="module")
+def fitted(sim):
+    s = sim.summary
+    bg = BetaGeoModel().fit(s["frequency"], s["recency"], s["T"])
+    gg = GammaGammaModel().fit(s["frequency"], s["monetary_value"])
+    return bg, gg
+
+
+def _numeric_grad(f, theta, h=1e-6):
+    return np.array([(f(theta + h * e).sum() - f(theta - h * e).sum()) / (2 * h) for e in np.eye(len(theta))])
+
+
+def test_analytic_gradients_match_finite_differences(sim):
+    s = sim.summary
+    x, t_x, T, m = (s[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value"))
+    theta = np.log([0.7, 35.0, 0.9, 3.5])
+    _, g = bgnbd_loglik(theta, x, t_x, T, grad=True)
+    np.testing.assert_allclose(g.sum(0), _numeric_grad(lambda th: bgnbd_loglik(th, x, t_x, T), theta), rtol=1e-5)
+    rep = x > 0
+    theta = np.log([5.0, 3.0, 30.0])
+    _, g = gamma_gamma_loglik(theta, x[rep], m[rep], grad=True)
+    num = _numeric_grad(lambda th: gamma_gamma_loglik(th, x[rep], m[rep]), theta)
+    np.testing.assert_allclose(g.sum(0), num, rtol=1e-5)
+
+
+def test_bgnbd_likelihood_matches_the_paper_formula_for_one_customer():
+    # FHL 2005 eq. 6 written out directly for x=2, t_x=10, T=30
+    from scipy.special import beta, gamma
+
+    r, alpha, a, b, x, tx, T = 0.5, 20.0, 0.7, 2.5, 2, 10.0, 30.0
+    lik = beta(a, b + x) / beta(a, b) * gamma(r + x) * alpha**r / (gamma(r) * (alpha + T) ** (r + x))
+    lik += beta(a + 1, b + x - 1) / beta(a, b) * gamma(r + x) * alpha**r / (gamma(r) * (alpha + tx) ** (r + x))
+    ours = bgnbd_loglik(np.log([r, alpha, a, b]), [x], [tx], [T])[0]
+    assert ours == pytest.approx(np.log(lik), rel=1e-10)
+
+
+def test_parameters_are_recovered_on_a_simulated_population(sim, fitted):
+    bg, gg = fitted
+    assert bg.converged_ and gg.converged_
+    se_bg = np.sqrt(np.diag(bg.cov_))
+    for i, name in enumerate(bg.names):
+        z = (np.log(bg.params_[name]) - np.log(sim.bgnbd[name])) / se_bg[i]
+        assert abs(z) < 3, (name, bg.params_[name], sim.bgnbd[name])
+    assert bg.params_["r"] == pytest.approx(sim.bgnbd["r"], rel=0.10)
+    assert bg.params_["alpha"] == pytest.approx(sim.bgnbd["alpha"], rel=0.10)
+    mean_drop = bg.params_["a"] / (bg.params_["a"] + bg.params_["b"])
+    assert mean_drop == pytest.approx(sim.bgnbd["a"] / (sim.bgnbd["a"] + sim.bgnbd["b"]), rel=0.10)
+    se_gg = np.sqrt(np.diag(gg.cov_))
+    for i, name in enumerate(gg.names):
+        assert abs(np.log(gg.params_[name] / sim.gamma_gamma[name])) < 3 * se_gg[i], name
+    p, q, g = (gg.params_[k] for k in gg.names)
+    true = sim.gamma_gamma
+    assert p * g / (q - 1) == pytest.approx(true["p"] * true["gamma"] / (true["q"] - 1), rel=0.05)
+
+
+def test_laplace_standard_errors_match_the_spread_across_replicates():
+    estimates, ses = [], []
+    for seed in range(12):
+        s = simulate_transactions(1500, seed=100 + seed).summary
+        bg = BetaGeoModel().fit(s["frequency"], s["recency"], s["T"])
+        estimates.append(bg.log_params_)
+        ses.append(np.sqrt(np.diag(bg.cov_)))
+    spread = np.std(estimates, axis=0, ddof=1)
+    ratio = spread / np.mean(ses, axis=0)
+    assert np.all((ratio > 0.5) & (ratio < 1.8)), ratio
+
+
+def test_holdout_purchases_are_predicted(sim, fitted):
+    bg, _ = fitted
+    s = sim.summary
+    predicted = bg.expected_purchases(180, s["frequency"], s["recency"], s["T"]).sum()
+    hold = sim.holdout.assign(day=sim.holdout["date"].dt.floor("D")).drop_duplicates(["customer_id", "day"])
+    assert predicted == pytest.approx(len(hold), rel=0.05)
+
+
+def test_clv_tracks_the_true_clv_and_intervals_bracket_it(sim, fitted):
+    bg, gg = fitted
+    pred = predict_clv(bg, gg, sim.summary, horizon_months=12, annual_discount_rate=0.10)
+    true = sim.truth["true_clv"].reindex(pred.index)
+    assert pred["clv"].sum() == pytest.approx(true.sum(), rel=0.08)
+    assert np.corrcoef(pred["clv"], true)[0, 1] > 0.7
+    assert (pred["clv_low"] <= pred["clv"]).all() and (pred["clv"] <= pred["clv_high"]).all()
+    assert (pred["clv_high"] > pred["clv_low"]).mean() > 0.99
+    assert pred["p_alive"].between(0, 1).all()
+
+
+def test_one_time_buyers_are_alive_and_get_the_population_spend(fitted):
+    bg, gg = fitted
+    assert bg.p_alive([0, 0], [0, 0], [5, 500]).tolist() == [1.0, 1.0]
+    p, q, g = (gg.params_[k] for k in gg.names)
+    assert gg.expected_spend([0], [0])[0] == pytest.approx(p * g / (q - 1))
+    # zero spend on repeat purchases shrinks toward zero but stays positive
+    zero = gg.expected_spend([3], [0.0])[0]
+    assert 0 < zero < p * g / (q - 1)
+    # longer silence -> lower p_alive, fewer expected purchases
+    assert bg.p_alive([5], [50], [400])[0] < bg.p_alive([5], [350], [400])[0]
+    e = [bg.expected_purchases(t, [5], [350], [400])[0] for t in (0, 30, 365)]
+    assert e[0] == 0 and e[0] < e[1] < e[2]
+
+
+def test_population_expectation_matches_the_conditional_at_zero_history(fitted):
+    bg, _ = fitted
+    # a customer with no repeat purchase observed 0 days ago is a new customer
+    assert bg.expected_purchases(200, [0], [0], [0])[0] == pytest.approx(bg.expected_purchases_population(200), rel=1e-8)
+
+
+def test_misuse_raises_actionable_errors():
+    with pytest.raises(NotFittedError):
+        BetaGeoModel().p_alive([1], [1], [2])
+    with pytest.raises(ValueError, match="recency <= T"):
+        BetaGeoModel().fit([1], [5], [2])
+    with pytest.raises(ValueError, match="two repeat buyers"):
+        GammaGammaModel().fit([0, 0, 1], [0, 0, 10])
+
+
+def test_summary_merges_same_day_purchases_and_ignores_later_ones():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "b"],
+            "date": pd.to_datetime(["2024-01-01 09:00", "2024-01-01 18:00", "2024-01-05 00:00", "2024-03-01 00:00", "2024-01-02 00:00"], utc=True),
+            "amount": [10.0, 5.0, 20.0, 99.0, 0.0],
+        }
+    )
+    s = summarize_transactions(tx, as_of=pd.Timestamp("2024-01-10", tz="UTC"))
+    assert s.loc["a", ["frequency", "recency", "T", "monetary_value", "total_amount"]].tolist() == [1.0, 4.0, 9.0, 20.0, 35.0]
+    assert s.loc["b", ["frequency", "monetary_value", "total_amount"]].tolist() == [0.0, 0.0, 0.0]
+    assert summarize_transactions(tx.iloc[:0], as_of=pd.Timestamp("2024-01-10", tz="UTC")).empty

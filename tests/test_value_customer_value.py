@@ -1,0 +1,101 @@
+"""Customer value: CRM > BG/NBD × Gamma-Gamma > simple rate > segment default."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxtext.schema import CUSTOMER_VALUE
+from cxtext.value.customer_value import estimate_customer_value, simple_rate_clv
+from cxtext.value.rfm import DAYS_PER_MONTH, summarize_transactions
+from cxtext.value.simulate import simulate_transactions
+
+AS_OF = pd.Timestamp("2025-01-01", tz="UTC")
+SETTINGS = dict(
+    as_of=AS_OF, horizon_months=12, annual_discount_rate=0.10, default_clv=250.0,
+    default_clv_by_segment={"premium": 900.0}, segment_column="plan",
+)
+
+
+def _by_id(df: pd.DataFrame) -> pd.DataFrame:
+    return df.set_index("customer_id")
+
+
+def test_empty_inputs_give_an_empty_conformed_table():
+    for customers, tx in [(None, None), (pd.DataFrame({"customer_id": []}), None)]:
+        out = estimate_customer_value(customers, tx, **SETTINGS)
+        assert out.empty and list(out.columns) == CUSTOMER_VALUE.names
+
+
+def test_crm_wins_then_model_then_default_per_customer():
+    sim = simulate_transactions(800, seed=3)
+    tx = sim.transactions
+    ids = sim.truth.index[:3].tolist()
+    customers = pd.DataFrame(
+        {
+            "customer_id": [*ids, "no_tx_premium", "no_tx_basic", "no_tx_none"],
+            "clv": [1234.0, None, None, None, None, None],
+            "plan": ["basic", "premium", "basic", "premium", "basic", None],
+            "churned": ["yes", "no", "0", "1", None, "true"],
+        }
+    )
+    out = _by_id(estimate_customer_value(customers, tx, **SETTINGS))
+    assert len(out) == len(sim.truth) + 3  # customers ∪ transactions
+    assert out.loc[ids[0], "method"] == "crm" and out.loc[ids[0], "clv"] == 1234.0
+    assert out.loc[ids[0], ["clv_low", "clv_high"]].tolist() == [1234.0, 1234.0]
+    assert 0 <= out.loc[ids[0], "p_alive"] <= 1  # the model still describes CRM customers
+    assert out.loc[ids[1], "method"] == "bgnbd_gammagamma"
+    assert out.loc["no_tx_premium", ["clv", "method"]].tolist() == [900.0, "segment_default"]
+    assert out.loc["no_tx_basic", "clv"] == 250.0 and out.loc["no_tx_none", "clv"] == 250.0
+    assert bool(out.loc[ids[0], "churned"]) is True and bool(out.loc[ids[2], "churned"]) is False
+    assert pd.isna(out.loc["no_tx_basic", "churned"])
+    assert out.loc[ids[1], "segment"] == "premium"
+    model = out[out["method"] == "bgnbd_gammagamma"]
+    assert (model["clv_low"] <= model["clv"]).all() and (model["clv"] <= model["clv_high"]).all()
+
+
+def test_too_few_repeat_buyers_fall_back_to_the_simple_rate():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "c"],
+            "date": pd.to_datetime(["2024-07-01", "2024-10-01", "2024-09-01", "2024-12-01"], utc=True),
+            "amount": [100.0, 50.0, 30.0, 0.0],
+        }
+    )
+    out = _by_id(estimate_customer_value(None, tx, **SETTINGS))
+    assert set(out["method"]) == {"simple_rate"}
+    s = summarize_transactions(tx, as_of=AS_OF)
+    rate = s["frequency"].sum() / s["T"].sum()
+    monthly = 1.1 ** (1 / 12) - 1
+    disc_days = sum(DAYS_PER_MONTH / (1 + monthly) ** m for m in range(1, 13))
+    assert out.loc["a", "clv"] == pytest.approx(75.0 * rate * disc_days)
+    assert out.loc["c", "clv"] == 0.0  # zero spend -> zero value
+    assert out.loc["a", "clv_low"] < out.loc["a", "clv"] < out.loc["a", "clv_high"]
+    assert out["p_alive"].isna().all()
+
+
+def test_no_repeat_purchases_at_all_still_gives_a_finite_interval():
+    tx = pd.DataFrame({"customer_id": ["a", "b"], "date": pd.to_datetime(["2024-06-01", "2024-08-01"], utc=True),
+                       "amount": [10.0, 20.0]})
+    out = simple_rate_clv(summarize_transactions(tx, as_of=AS_OF), horizon_months=12, annual_discount_rate=0.1)
+    assert (out["clv"] == 0).all() and (out["clv_low"] == 0).all()
+    assert np.isfinite(out["clv_high"]).all() and (out["clv_high"] > 0).all()
+
+
+def test_transactions_after_as_of_are_ignored_and_future_only_customers_get_defaults():
+    tx = pd.DataFrame({"customer_id": ["late"], "date": pd.to_datetime(["2025-06-01"], utc=True), "amount": [10.0]})
+    out = _by_id(estimate_customer_value(None, tx, **SETTINGS))
+    assert out.loc["late", ["clv", "method"]].tolist() == [250.0, "segment_default"]
+
+
+def test_model_with_zero_spend_customers_and_crm_column_all_null():
+    sim = simulate_transactions(600, seed=4)
+    tx = sim.transactions.copy()
+    zero = sim.truth.index[:20]
+    tx.loc[tx["customer_id"].isin(zero), "amount"] = 0.0
+    customers = pd.DataFrame({"customer_id": sim.truth.index, "clv": np.nan})
+    out = _by_id(estimate_customer_value(customers, tx, **SETTINGS))
+    assert set(out["method"]) == {"bgnbd_gammagamma"}
+    assert np.isfinite(out["clv"]).all() and (out["clv"] >= 0).all()
+    assert out.loc[zero, "clv"].median() < out["clv"].median()

@@ -1,0 +1,130 @@
+"""Churn uplift per theme: joint regularised logit with bootstrap, or the prior."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from cxtext.schema import FEEDBACK, conform
+from cxtext.themes.taxonomy import Taxonomy, Theme
+from cxtext.value.uplift import UPLIFT_COLUMNS, estimate_churn_uplift, fit_logit
+
+TAXONOMY = Taxonomy(
+    (
+        Theme("delivery", "Delivery", "ارسال"),
+        Theme("price", "Price", "قیمت", churn_prior=0.30),
+        Theme("rare", "Rare", "نادر"),
+    )
+)
+T0 = pd.Timestamp("2025-01-01", tz="UTC")
+
+
+def _doc(i: int, cust: str | None, topics: list[str], aspects: dict[str, str], sentiment: str, day: int = 0) -> dict:
+    return {
+        "source": "t", "id": str(i), "customer_id": cust, "created_at": T0 + pd.Timedelta(days=day),
+        "topics": json.dumps(topics), "aspect_sentiment": json.dumps(aspects), "sentiment": sentiment,
+    }
+
+
+def _feedback(rows: list[dict]) -> pd.DataFrame:
+    return conform(pd.DataFrame(rows), FEEDBACK)
+
+
+def test_without_labels_the_prior_is_scaled_by_negativity():
+    fb = _feedback(
+        [
+            _doc(1, "a", ["delivery"], {"delivery": "negative"}, "negative"),
+            _doc(2, "b", ["delivery"], {}, "negative"),  # aspect missing -> document sentiment
+            _doc(3, "c", ["delivery"], {"delivery": "positive"}, "negative"),
+            _doc(4, "d", ["delivery", "price"], {"price": "negative"}, "positive"),
+        ]
+    )
+    out = estimate_churn_uplift(fb, None, TAXONOMY, prior=0.15, segment_column="plan").set_index("theme_id")
+    assert list(out.reset_index().columns) == UPLIFT_COLUMNS
+    assert out.loc["delivery", "churn_uplift"] == pytest.approx(0.15 * 2 / 4)
+    assert out.loc["delivery", "customers"] == 2
+    assert out.loc["delivery", "churn_uplift_high"] == pytest.approx(0.30 * 2 / 4)
+    assert out.loc["price", "churn_uplift"] == pytest.approx(0.30 * 1.0)  # taxonomy churn_prior wins
+    assert "taxonomy churn_prior" in out.loc["price", "method"]
+    assert "no churn labels" in out.loc["delivery", "method"]
+    assert out.loc["rare", "churn_uplift"] == 0.0 and out.loc["rare", "customers"] == 0
+
+
+@pytest.mark.parametrize("churned, reason", [(True, "all labelled customers churned"), (False, "no labelled customer churned")])
+def test_constant_labels_fall_back_to_the_prior_and_say_why(churned, reason):
+    fb = _feedback([_doc(1, "a", ["delivery"], {"delivery": "negative"}, "negative")])
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "churned": [churned, churned]})
+    out = estimate_churn_uplift(fb, customers, TAXONOMY, prior=0.15, segment_column="plan")
+    assert out["method"].str.contains(reason).all()
+    assert out.set_index("theme_id").loc["delivery", "churn_uplift"] == pytest.approx(0.15)
+
+
+def test_empty_feedback_gives_one_row_per_theme():
+    out = estimate_churn_uplift(FEEDBACK.empty(), None, TAXONOMY, prior=0.15, segment_column="plan")
+    assert out["theme_id"].tolist() == TAXONOMY.ids and (out["churn_uplift"] == 0).all()
+
+
+def _labelled_population(seed: int = 0, n: int = 3000):
+    """delivery raises churn (+1.2 log-odds); price has no effect; rare: 3 customers, all churned."""
+    rng = np.random.default_rng(seed)
+    ids = [f"c{i}" for i in range(n)]
+    plan = rng.choice(["basic", "premium"], n)
+    delivery = rng.random(n) < 0.2
+    price = rng.random(n) < 0.2
+    rare = np.zeros(n, dtype=bool)
+    rare[:3] = True
+    eta = -1.8 + 1.2 * delivery - 0.5 * (plan == "premium")
+    churned = rng.random(n) < 1 / (1 + np.exp(-eta))
+    churned[:3] = True
+    rows, k = [], 0
+    for i in range(n):
+        for theme, flag in (("delivery", delivery[i]), ("price", price[i]), ("rare", rare[i])):
+            if flag:
+                rows.append(_doc(k, ids[i], [theme], {theme: "negative"}, "negative"))
+                k += 1
+    customers = pd.DataFrame({"customer_id": ids, "plan": plan, "tenure_days": rng.uniform(10, 900, n), "churned": churned})
+    return _feedback(rows), customers
+
+
+def test_joint_model_recovers_effects_and_shrinks_small_themes():
+    fb, customers = _labelled_population()
+    out = estimate_churn_uplift(fb, customers, TAXONOMY, prior=0.15, segment_column="plan", n_bootstrap=100)
+    out = out.set_index("theme_id")
+    assert out["method"].str.startswith("joint_logit").all()
+    d, p, r = (out.loc[t] for t in ("delivery", "price", "rare"))
+    assert 0.12 < d["churn_uplift"] < 0.26  # true ~0.19
+    assert abs(p["churn_uplift"]) < 0.04
+    assert d["churn_uplift_low"] < d["churn_uplift"] < d["churn_uplift_high"]
+    assert d["churn_uplift_low"] > 0.08 and p["churn_uplift_low"] < 0 < p["churn_uplift_high"]
+    # rare: raw difference would be ~0.8 (3 of 3 churned); the N(0,1) prior shrinks it hard
+    assert r["customers"] == 3 and r["churn_uplift"] < 0.45
+    assert d["customers"] == int(customers["customer_id"].isin(fb.loc[fb["topics"].str.contains("delivery"), "customer_id"]).sum())
+
+
+def test_bootstrap_is_reproducible_with_a_seed():
+    fb, customers = _labelled_population(n=800)
+    a = estimate_churn_uplift(fb, customers, TAXONOMY, prior=0.15, segment_column="plan", seed=7, n_bootstrap=30)
+    b = estimate_churn_uplift(fb, customers, TAXONOMY, prior=0.15, segment_column="plan", seed=7, n_bootstrap=30)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_feedback_after_churn_does_not_count():
+    fb, customers = _labelled_population(n=1500)
+    # churned the day before any feedback was written
+    customers["churned_at"] = pd.Series(T0 - pd.Timedelta(days=1), index=customers.index).where(customers["churned"])
+    out = estimate_churn_uplift(fb, customers, TAXONOMY, prior=0.15, segment_column="plan", n_bootstrap=20)
+    # with every churner's mentions dropped, delivery now looks protective, not harmful
+    assert out.set_index("theme_id").loc["delivery", "churn_uplift"] < 0
+
+
+def test_newton_logit_matches_scikit_learn():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 4))
+    y = (rng.random(500) < 1 / (1 + np.exp(-(X @ [1.0, -0.5, 0.0, 2.0] + 0.3)))).astype(float)
+    w = fit_logit(X, y, prior_sd=0.7)
+    sk = LogisticRegression(C=0.49, tol=1e-10, max_iter=1000).fit(X, y)
+    np.testing.assert_allclose(w, np.r_[sk.intercept_, sk.coef_[0]], atol=1e-5)
