@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from postgres_server import find_bindir, postgres_server
 
 from cxtext.schema import FEEDBACK, PAIN_POINTS, TABLES, conform
 from cxtext.store import staging
 from cxtext.store.warehouse import RunTables, open_warehouse, run_row
-from tests.postgres_server import find_bindir, postgres_server
 
 
 @pytest.fixture(scope="module")
