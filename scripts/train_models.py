@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cxtext.classify.evaluation import split_indices  # noqa: E402
-from cxtext.classify.registry import promote, save_model  # noqa: E402
+from cxtext.classify.registry import promote, read_card, save_model  # noqa: E402
 from cxtext.classify.training import train_and_evaluate  # noqa: E402
 
 SEED = 42
@@ -72,9 +72,10 @@ def persian_union(datasets: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         if name == "fa_digikala_comments":
             frame["sentiment"] = frame["recommendation"].map(DIGIKALA_MAP)
         frame = frame[["text", "sentiment"]].dropna()
-        frame = frame[(frame["text"].str.strip() != "") & frame["sentiment"].isin(
-            ["negative", "neutral", "positive"]
-        )]
+        frame = frame[
+            (frame["text"].str.strip() != "")
+            & frame["sentiment"].isin(["negative", "neutral", "positive"])
+        ]
         frame = frame.drop_duplicates("text").assign(dataset=name)
         if name == "fa_snappfood_sentiment":
             dev = _read(folder / "dev.csv")[["text", "sentiment"]].assign(dataset=name)
@@ -131,7 +132,7 @@ def train_persian(datasets: Path, models_dir: Path, do_promote: bool) -> dict:
     save_model(result.model, FA_NAME, result.card, models_dir)
     if do_promote:
         promote(FA_NAME, "sentiment-fa", models_dir)
-    return result.card
+    return read_card(FA_NAME, models_dir)
 
 
 def train_english(datasets: Path, models_dir: Path, do_promote: bool) -> dict:
@@ -165,7 +166,7 @@ def train_english(datasets: Path, models_dir: Path, do_promote: bool) -> dict:
     save_model(result.model, EN_NAME, result.card, models_dir)
     if do_promote:
         promote(EN_NAME, "sentiment-en", models_dir)
-    return result.card
+    return read_card(EN_NAME, models_dir)
 
 
 def _summary(card: dict) -> str:

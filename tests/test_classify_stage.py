@@ -21,30 +21,46 @@ from cxtext.themes.taxonomy import parse_taxonomy
 TAXONOMY = parse_taxonomy(
     {
         "themes": [
-            {"id": "delivery", "label_en": "Delivery", "label_fa": "ارسال",
-             "keywords": {"en": ["delivery", "courier", "late"], "fa": ["پیک", "ارسال", "دیر"]}},
-            {"id": "product_quality", "label_en": "Product", "label_fa": "کیفیت",
-             "keywords": {"en": ["food", "quality"], "fa": ["غذا", "کیفیت"]}},
+            {
+                "id": "delivery",
+                "label_en": "Delivery",
+                "label_fa": "ارسال",
+                "keywords": {"en": ["delivery", "courier", "late"], "fa": ["پیک", "ارسال", "دیر"]},
+            },
+            {
+                "id": "product_quality",
+                "label_en": "Product",
+                "label_fa": "کیفیت",
+                "keywords": {"en": ["food", "quality"], "fa": ["غذا", "کیفیت"]},
+            },
         ]
     }
 )
-EN = (["great food", "excellent quality", "love it", "good", "very good service"],
-      ["very bad", "terrible and late", "awful", "hate it", "worst courier"],
-      ["ok", "it is a thing", "fine I guess", "average", "normal"])
-FA = (["غذا عالی بود", "کیفیت عالی", "خوب بود", "عالی", "خیلی خوب"],
-      ["خیلی بد بود", "پیک دیر رسید", "افتضاح", "بد", "بد بود"],
-      ["معمولی", "متوسط", "نه خوب نه بد", "عادی", "همینطور"])
+EN = (
+    ["great food", "excellent quality", "love it", "good", "very good service"],
+    ["very bad", "terrible and late", "awful", "hate it", "worst courier"],
+    ["ok", "it is a thing", "fine I guess", "average", "normal"],
+)
+FA = (
+    ["غذا عالی بود", "کیفیت عالی", "خوب بود", "عالی", "خیلی خوب"],
+    ["خیلی بد بود", "پیک دیر رسید", "افتضاح", "بد", "بد بود"],
+    ["معمولی", "متوسط", "نه خوب نه بد", "عادی", "همینطور"],
+)
 
 
 def _sentiment(texts: tuple[list[str], list[str], list[str]]):
     x = texts[0] + texts[1] + texts[2]
     y = ["positive"] * 5 + ["negative"] * 5 + ["neutral"] * 5
-    return make_pipeline(TextPreparer(), make_text_features(min_df=1), LogisticRegression(C=10)).fit(x, y)
+    return make_pipeline(
+        TextPreparer(), make_text_features(min_df=1), LogisticRegression(C=10)
+    ).fit(x, y)
 
 
 @pytest.fixture(scope="module")
 def classifiers() -> Classifiers:
-    return Classifiers(TAXONOMY, {"fa": _sentiment(FA), "en": _sentiment(EN)}, {"fa": "s-fa-v0", "en": "s-en-v0"})
+    return Classifiers(
+        TAXONOMY, {"fa": _sentiment(FA), "en": _sentiment(EN)}, {"fa": "s-fa-v0", "en": "s-en-v0"}
+    )
 
 
 HOSTILE = pd.DataFrame(
@@ -74,7 +90,15 @@ def test_hostile_input_keeps_rows_and_gives_valid_columns(classifiers: Classifie
     assert list(out["id"]) == list(HOSTILE["id"])
     assert list(out.index) == list(HOSTILE.index)
     assert out["customer_id"].tolist() == HOSTILE["customer_id"].tolist()
-    for col in ("topics", "topic_scores", "sentiment", "sentiment_score", "aspect_sentiment", "topic_model", "sentiment_model"):
+    for col in (
+        "topics",
+        "topic_scores",
+        "sentiment",
+        "sentiment_score",
+        "aspect_sentiment",
+        "topic_model",
+        "sentiment_model",
+    ):
         assert col in FEEDBACK.columns and out[col].notna().all(), col
     for _, row in out.iterrows():
         topics = json.loads(row["topics"])
@@ -102,9 +126,13 @@ def test_empty_partition(classifiers: Classifiers) -> None:
     assert len(out) == 0 and "topics" in out.columns
 
 
-def test_registry_round_trip_with_and_without_topic_model(tmp_path: Path, classifiers: Classifiers) -> None:
+def test_registry_round_trip_with_and_without_topic_model(
+    tmp_path: Path, classifiers: Classifiers
+) -> None:
     for lang in ("fa", "en"):
-        save_model(classifiers.sentiment[lang], f"sentiment-{lang}-v0", {"task": "sentiment"}, tmp_path)
+        save_model(
+            classifiers.sentiment[lang], f"sentiment-{lang}-v0", {"task": "sentiment"}, tmp_path
+        )
         promote(f"sentiment-{lang}-v0", f"sentiment-{lang}", tmp_path)
     loaded = load_classifiers(tmp_path, TAXONOMY)
     assert loaded.topic is None
@@ -112,8 +140,21 @@ def test_registry_round_trip_with_and_without_topic_model(tmp_path: Path, classi
     assert loaded.sentiment_model == "en:sentiment-en-v0|fa:sentiment-fa-v0"
 
     texts = [*EN[0], *EN[1], *FA[0], *FA[1]] * 2
-    labels = [["product_quality"], ["product_quality"], [], [], [], [], ["delivery"], [], [], ["delivery"]] * 4
-    topic = build_topic_model(TAXONOMY.ids, min_df=1, cv=2).fit(texts, labels_to_indicator(labels, TAXONOMY.ids))
+    labels = [
+        ["product_quality"],
+        ["product_quality"],
+        [],
+        [],
+        [],
+        [],
+        ["delivery"],
+        [],
+        [],
+        ["delivery"],
+    ] * 4
+    topic = build_topic_model(TAXONOMY.ids, min_df=1, cv=2).fit(
+        texts, labels_to_indicator(labels, TAXONOMY.ids)
+    )
     save_model(topic, "topic-v0", {"task": "topic"}, tmp_path)
     promote("topic-v0", "topic", tmp_path)
     loaded = load_classifiers(tmp_path, TAXONOMY)
@@ -122,7 +163,9 @@ def test_registry_round_trip_with_and_without_topic_model(tmp_path: Path, classi
     scores = json.loads(out["topic_scores"].iloc[0])
     assert set(scores) == set(TAXONOMY.ids)
     assert np.isclose(sum(1 for _ in scores), 2)
-    assert "delivery" in json.loads(out["topics"].iloc[0])  # keyword hit even if the model is unsure
+    assert "delivery" in json.loads(
+        out["topics"].iloc[0]
+    )  # keyword hit even if the model is unsure
 
 
 def test_missing_sentiment_champion_is_an_actionable_error(tmp_path: Path) -> None:

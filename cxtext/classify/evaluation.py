@@ -121,9 +121,7 @@ def single_label_metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[s
     y_true = [str(v) for v in y_true]
     y_pred = [str(v) for v in y_pred]
     labels = sorted(set(y_true) | set(y_pred))
-    p, r, f, s = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     return {
         "n": len(y_true),
         "accuracy": _r(accuracy_score(y_true, y_pred)),
@@ -151,11 +149,14 @@ def multilabel_metrics(
     t = mlb.transform([list(v) for v in y_true])
     p = mlb.transform([list(v) for v in y_pred])
     pr, rc, f, s = precision_recall_fscore_support(t, p, zero_division=0)
+    if t.shape[1] < 2:  # sklearn reads one column as binary: pad with an all-zero label
+        t = np.hstack([t, np.zeros((t.shape[0], 2 - t.shape[1]), dtype=t.dtype)])
+        p = np.hstack([p, np.zeros((p.shape[0], 2 - p.shape[1]), dtype=p.dtype)])
     return {
         "n": len(y_true),
         "subset_accuracy": _r(accuracy_score(t, p)),
         "micro_f1": _r(f1_score(t, p, average="micro", zero_division=0)),
-        "macro_f1": _r(f1_score(t, p, average="macro", zero_division=0)),
+        "macro_f1": _r(np.mean(f)) if len(f) else 0.0,
         "samples_f1": _r(f1_score(t, p, average="samples", zero_division=0)),
         "hamming_loss": _r(hamming_loss(t, p)),
         "per_class": {
@@ -170,14 +171,8 @@ def multilabel_metrics(
     }
 
 
-def predict_label_sets(model: Any, texts: Sequence[object]) -> list[list[str]]:
-    """Predicted label sets of a multi-label model, whatever form its ``predict`` returns.
-
-    Handles a list of label lists, or a 0/1 indicator matrix whose columns are named by
-    the model's ``classes_`` (or ``topics_``/``labels_``) attribute.
-    """
-    pred = model.predict(list(texts))
-    if isinstance(pred, np.ndarray) and pred.ndim == 2 or hasattr(pred, "toarray"):
+def _label_sets(model: Any, pred: Any) -> list[list[str]]:
+    if hasattr(pred, "toarray") or (isinstance(pred, np.ndarray) and pred.ndim == 2):
         matrix = pred.toarray() if hasattr(pred, "toarray") else np.asarray(pred)
         names = None
         for attr in ("topics_", "labels_", "classes_"):
@@ -189,6 +184,19 @@ def predict_label_sets(model: Any, texts: Sequence[object]) -> list[list[str]]:
         names = [str(v) for v in names]
         return [[names[j] for j in np.flatnonzero(row)] for row in matrix]
     return [parse_labels(v) for v in pred]
+
+
+def _is_indicator(pred: Any) -> bool:
+    return hasattr(pred, "toarray") or (isinstance(pred, np.ndarray) and pred.ndim == 2)
+
+
+def predict_label_sets(model: Any, texts: Sequence[object]) -> list[list[str]]:
+    """Predicted label sets of a multi-label model, whatever form its ``predict`` returns.
+
+    Handles a list of label lists, or a 0/1 indicator matrix whose columns are named by
+    the model's ``classes_`` (or ``topics_``/``labels_``) attribute.
+    """
+    return _label_sets(model, model.predict(list(texts)))
 
 
 def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -205,22 +213,24 @@ def evaluate_model(
     """Held-out metrics of ``model`` on ``texts`` with true ``labels``, overall and per language.
 
     Single-label: accuracy, macro/weighted F1, ``per_class`` P/R/F1/support and a
-    ``confusion`` matrix. Multi-label (``labels`` holds label lists, JSON lists or
-    ``a|b`` strings): subset accuracy, micro/macro/samples F1 and ``per_class``.
+    ``confusion`` matrix. Multi-label (``labels`` holds label lists, or the model
+    predicts an indicator matrix; then ``a|b`` and JSON-list strings are parsed):
+    subset accuracy, micro/macro/samples F1 and ``per_class``.
     ``per_language`` repeats the headline scores for each value of ``languages``.
     """
     texts = list(texts)
     labels = list(labels)
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
-    multilabel = is_multilabel(labels) or getattr(model, "multilabel_", False)
+    raw = model.predict(texts)
+    multilabel = is_multilabel(labels) or _is_indicator(raw)
     if multilabel:
         truth = [parse_labels(v) for v in labels]
-        pred = predict_label_sets(model, texts)
+        pred = _label_sets(model, raw)
         metrics = multilabel_metrics(truth, pred)
     else:
         truth = [str(v) for v in labels]
-        pred = [str(v) for v in model.predict(texts)]
+        pred = [str(v) for v in raw]
         metrics = single_label_metrics(truth, pred)
     metrics["multilabel"] = bool(multilabel)
     if languages is not None:

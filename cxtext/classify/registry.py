@@ -16,6 +16,7 @@ object is built.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -66,9 +67,32 @@ def register_trusted_type(cls_or_name: type | str) -> None:
     TRUSTED_CXTEXT_TYPES.add(name)
 
 
+def _resolves_to_class(type_name: str) -> bool:
+    """Whether ``module.Name`` names a class (functions and ufuncs are not trusted)."""
+    parts = type_name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return False
+        return isinstance(obj, type)
+    return False
+
+
 def is_trusted_type(type_name: str) -> bool:
-    """Whether a type name reported by skops is on the allow-list."""
-    return type_name in TRUSTED_CXTEXT_TYPES or type_name.startswith(TRUSTED_MODULE_PREFIXES)
+    """Whether a type name reported by skops is on the allow-list.
+
+    Our own classes must be named in :data:`TRUSTED_CXTEXT_TYPES`; from scikit-learn,
+    NumPy and SciPy only classes are trusted, never a function a model could call.
+    """
+    if type_name in TRUSTED_CXTEXT_TYPES:
+        return True
+    return type_name.startswith(TRUSTED_MODULE_PREFIXES) and _resolves_to_class(type_name)
 
 
 def check_name(name: str) -> str:
@@ -97,6 +121,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; models are shared read-only files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -129,6 +154,7 @@ def save_model(estimator: Any, name: str, card: dict, models_dir: str | Path) ->
     os.close(fd)
     try:
         sio.dump(estimator, tmp, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, folder / MODEL_FILE)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

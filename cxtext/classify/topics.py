@@ -276,6 +276,32 @@ def build_topic_model(
     )
 
 
+def build_single_label_model(
+    *,
+    C: float = 0.5,
+    lang: str = "auto",
+    min_df: int = 1,
+    word_ngram_range: tuple[int, int] = (1, 2),
+    char_ngram_range: tuple[int, int] = (2, 5),
+) -> Pipeline:
+    """TextPreparer + TF-IDF word/char n-grams + LinearSVC, for single-label topic data.
+
+    What labelled single-label data (one reason per complaint) retrains; the
+    benchmarks compare it with a plain TF-IDF baseline. Differences from that baseline
+    are the shared text preparation (spaCy tokens, placeholders for users, URLs and
+    numbers, negation scope) and lower regularization.
+    """
+    from cxtext.classify.features import TextPreparer, make_text_features  # noqa: PLC0415
+
+    return Pipeline(
+        [
+            ("prepare", TextPreparer(lang=lang)),
+            ("features", make_text_features(word_ngram_range, char_ngram_range, min_df=min_df)),
+            ("classify", LinearSVC(C=C)),
+        ]
+    )
+
+
 def topic_probabilities(model, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """(theme ids, probabilities) of a fitted topic model on ``texts``."""
     proba = model.predict_proba(list(texts))
