@@ -261,8 +261,8 @@ def main() -> None:
     print(text)
 
 
-AIRLINE_PARAMS: dict = {"C": 0.2}
-BANKING_PARAMS: dict = {"C": 0.5}
+AIRLINE_PARAMS: dict = {"C": 0.2, "lang": "en"}
+BANKING_PARAMS: dict = {"C": 0.5, "lang": "en"}
 
 if __name__ == "__main__":
     main()

@@ -13,7 +13,7 @@ from cxtext.classify.registry import champion_name, read_card
 from cxtext.cli import app
 
 FIXTURES = Path(__file__).parent / "fixtures"
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "250"})
 
 
 def invoke(*args: str):

@@ -136,12 +136,13 @@ def aspect_sentiments(
     if not clauses:
         return out
 
+    # Sentiment first: a caller may reuse the text it prepared for the topic model.
+    proba = np.asarray(score_clauses(clauses, clause_langs), dtype=float)
     hits = [set(matcher.themes_in(c, lang)) for c, lang in zip(clauses, clause_langs, strict=True)]
     if clause_topics is not None:
-        ids, proba = clause_topics(clauses)
+        ids, tproba = clause_topics(clauses)
         for k in range(len(clauses)):
-            hits[k].update(ids[j] for j in np.flatnonzero(proba[k] >= topic_threshold))
-    proba = np.asarray(score_clauses(clauses, clause_langs), dtype=float)
+            hits[k].update(ids[j] for j in np.flatnonzero(tproba[k] >= topic_threshold))
 
     # Average the probabilities of the clauses that mention a theme, per document.
     sums: dict[tuple[int, str], np.ndarray] = {}

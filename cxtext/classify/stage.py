@@ -14,10 +14,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
 from cxtext.classify.aspects import aspect_sentiments, label_from_proba, sentiment_score
+from cxtext.classify.features import TextPreparer
 from cxtext.classify.registry import load_champion
 from cxtext.classify.topics import KeywordMatcher, keyword_matcher, taxonomy_hash
+from cxtext.normalize.documents import clean_text
 from cxtext.themes.taxonomy import Taxonomy
 
 # Which sentiment model reads which detected language.
@@ -100,26 +103,77 @@ def load_classifiers(models_dir: Path, taxonomy: Taxonomy) -> Classifiers:
     return Classifiers(taxonomy, sentiment, names, topic, topic_name)
 
 
+def _split_preparation(model: Any) -> tuple[TextPreparer | None, Any]:
+    """(its TextPreparer, the rest of the pipeline) of a model, or (None, model)."""
+    if isinstance(model, Pipeline) and len(model.steps) > 1 and isinstance(model.steps[0][1], TextPreparer):
+        return model.steps[0][1], model[1:]
+    return None, model
+
+
+def _same_preparation(a: TextPreparer, b: TextPreparer) -> bool:
+    pa, pb = a.get_params(), b.get_params()
+    pa.pop("lang"), pb.pop("lang")
+    return pa == pb
+
+
 def _score_by_language(
     texts: list[str], groups: list[str], classifiers: Classifiers
-) -> tuple[np.ndarray, list[str]]:
-    """Probabilities over (negative, neutral, positive) for each text, one call per model."""
+) -> tuple[np.ndarray, list[str], dict[int, tuple[str, TextPreparer]]]:
+    """Probabilities over (negative, neutral, positive), one call per model.
+
+    Also returns the prepared text of each row (keyed by position) and the preparer
+    that produced it, so the topic model can reuse it instead of preparing again.
+    """
     classes = ["negative", "neutral", "positive"]
     out = np.zeros((len(texts), 3))
     out[:, 1] = 1.0
+    prepared: dict[int, tuple[str, TextPreparer]] = {}
     groups_arr = np.asarray(groups, dtype=object)
     for lang, model in classifiers.sentiment.items():
         idx = np.flatnonzero(groups_arr == lang)
         if len(idx) == 0:
             continue
-        proba = np.asarray(model.predict_proba([texts[i] for i in idx]), dtype=float)
+        prep, rest = _split_preparation(model)
+        batch = [texts[i] for i in idx]
+        if prep is not None:
+            batch = prep.transform(batch)
+            prepared.update({int(i): (p, prep) for i, p in zip(idx, batch, strict=True)})
+        proba = np.asarray(rest.predict_proba(batch), dtype=float)
         model_classes = [str(c) for c in model.classes_]
         for j, cls in enumerate(model_classes):
             if cls in classes:
                 out[idx, classes.index(cls)] = proba[:, j]
         if "neutral" not in model_classes:
             out[idx, 1] = 0.0
-    return out, classes
+    return out, classes, prepared
+
+
+def _topic_proba(model: Any, texts: list[str], prepared: dict[int, tuple[str, TextPreparer]]) -> np.ndarray:
+    """The topic model's probabilities, reusing sentiment-prepared text where identical.
+
+    A row's prepared text is reused only when the topic model's TextPreparer has the
+    same settings and would take the same language branch for that text, so the
+    result equals ``model.predict_proba(texts)`` exactly, at about half the cost.
+    """
+    prep, rest = _split_preparation(model)
+    if prep is None:
+        return np.asarray(model.predict_proba(texts), dtype=float)
+    rows: list[str | None] = [None] * len(texts)
+    same: dict[int, bool] = {}
+    for i, (p, other) in prepared.items():
+        if id(other) not in same:
+            same[id(other)] = _same_preparation(prep, other)
+        if not same[id(other)]:
+            continue
+        if prep.lang == other.lang or (
+            prep.lang == "auto" and prep.language_of(clean_text(texts[i][: prep.max_chars])) == other.lang
+        ):
+            rows[i] = p
+    todo = [i for i, r in enumerate(rows) if r is None]
+    if todo:
+        for i, p in zip(todo, prep.transform([texts[i] for i in todo]), strict=True):
+            rows[i] = p
+    return np.asarray(rest.predict_proba(rows), dtype=float)
 
 
 def _labels(proba: np.ndarray, groups: list[str], classifiers: Classifiers, band: float) -> list[str]:
@@ -160,7 +214,7 @@ def classify_feedback(
     groups = [SENTIMENT_MODEL_FOR[lang] for lang in live_langs]
 
     # Sentiment: one predict_proba per language model.
-    proba, classes = _score_by_language(live_texts, groups, classifiers)
+    proba, classes, prepared = _score_by_language(live_texts, groups, classifiers)
     live_labels = _labels(proba, groups, classifiers, neutral_band)
     live_scores = sentiment_score(proba, classes)
 
@@ -172,7 +226,7 @@ def classify_feedback(
     live_topic_scores: list[dict[str, float]] = []
     if classifiers.topic is not None and live_texts:
         ids = [str(c) for c in classifiers.topic.classes_]
-        tproba = np.asarray(classifiers.topic.predict_proba(live_texts), dtype=float)
+        tproba = _topic_proba(classifiers.topic, live_texts, prepared)
         keep = [j for j, t in enumerate(ids) if t in known]
         for k in range(len(live_texts)):
             scores = {ids[j]: round(float(tproba[k, j]), 3) for j in keep}
@@ -185,8 +239,12 @@ def classify_feedback(
             live_topic_scores.append({t: 1.0 for t in hits})
 
     # Aspect sentiment: clauses of multi-topic documents, scored in one batch.
+    clause_prepared: dict[int, tuple[str, TextPreparer]] = {}
+
     def score_clauses(clauses: list[str], clause_langs: list[str]) -> np.ndarray:
-        return _score_by_language(clauses, [SENTIMENT_MODEL_FOR[x] for x in clause_langs], classifiers)[0]
+        p, _, prep = _score_by_language(clauses, [SENTIMENT_MODEL_FOR[x] for x in clause_langs], classifiers)
+        clause_prepared.update(prep)  # aspect_sentiments scores clauses before topics
+        return p
 
     def label_clauses(p: np.ndarray, clause_langs: list[str]) -> list[str]:
         return _labels(p, [SENTIMENT_MODEL_FOR[x] for x in clause_langs], classifiers, neutral_band)
@@ -196,7 +254,7 @@ def classify_feedback(
         topic_model = classifiers.topic
 
         def clause_topics(clauses: list[str]) -> tuple[list[str], np.ndarray]:
-            return [str(c) for c in topic_model.classes_], np.asarray(topic_model.predict_proba(clauses))
+            return [str(c) for c in topic_model.classes_], _topic_proba(topic_model, clauses, clause_prepared)
 
     aspects = aspect_sentiments(
         live_texts,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -393,11 +394,28 @@ def list_command(models_dir: ModelsDirOption = None) -> None:
     if frame.empty:
         console.print(f"No models in {target}. Train one with `cxtext train`.")
         return
-    table = Table(title=f"Models in {target}", title_justify="left", header_style="bold")
+    # Short headers, no creation time (it is in the card) and light borders: 80 columns fit.
+    table = Table(
+        title=f"Models in {target}",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    headers = {
+        "rows_train": "rows",
+        "accuracy": "acc",
+        "macro_f1": "F1",
+        "champion_of": "champion of",
+        "size_mb": "MB",
+    }
+    frame = frame.drop(columns="created_at").assign(size_mb=frame["size_mb"].map("{:.1f}".format))
     for col in frame.columns:
         table.add_column(
-            col,
+            headers.get(col, col),
             justify="right" if col in ("rows_train", "accuracy", "macro_f1", "size_mb") else "left",
+            no_wrap=True,
         )
     for row in frame.itertuples(index=False):
         table.add_row(*("" if pd.isna(v) else _f(v) for v in row))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -19,33 +20,65 @@ def _pct(x: object, signed: bool = False) -> str:
     return f"{float(x):+.0%}" if signed else f"{float(x):.0%}"
 
 
+def _flag(x: object) -> bool:
+    """True for a stored true (Python, NumPy or pandas boolean), False for false or missing."""
+    return x is not None and not pd.isna(x) and bool(x)
+
+
 def _points(x: object) -> str:
     return "–" if x is None or pd.isna(x) else f"{float(x):+.1f}"
 
 
-def pain_point_table(pain: pd.DataFrame, top: int = 10, title: str | None = None) -> Table:
-    """The ranked themes of one segment as a rich table (CLV at risk with its interval)."""
-    table = Table(title=title, title_justify="left", header_style="bold", show_lines=False)
-    for name, justify in [
-        ("#", "right"), ("theme", "left"), ("mentions", "right"), ("negative", "right"),
-        ("customers", "right"), ("mean CLV", "right"), ("churn uplift", "right"),
-        ("CLV at risk (interval)", "right"), ("NPS impact", "right"), ("trend", "right"),
-    ]:
-        table.add_column(name, justify=justify)
+WIDE = 120  # below this many columns the table drops the uplift and mean-CLV columns
+
+
+def pain_point_table(
+    pain: pd.DataFrame, top: int = 10, title: str | None = None, width: int = WIDE
+) -> Table:
+    """The ranked themes of one segment as a rich table (CLV at risk with its interval).
+
+    Intervals go on a second, dim line so that numbers never wrap; narrower than
+    ``WIDE`` columns the table keeps only what ranks a theme (the rest is in
+    `cxtext explain THEME`).
+    """
+    wide = width >= WIDE
+    table = Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    columns = [
+        ("#", "right"),
+        ("theme", "left"),
+        ("mentions\n(negative)", "right"),
+        ("customers", "right"),
+    ]
+    if wide:
+        columns += [("mean CLV", "right"), ("churn uplift", "right")]
+    columns += [("CLV at risk", "right"), ("NPS", "right"), ("trend", "right")]
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=True)
     for row in pain.sort_values("rank").head(top).itertuples():
-        spike = " [bold red]▲ spike[/]" if row.spike is True else ""
-        table.add_row(
+        cells = [
             str(row.rank),
             f"{row.theme_en}\n[dim]{row.theme_fa}[/]",
-            str(row.mentions),
-            _pct(row.negative_rate),
+            f"{row.mentions}\n[dim]{_pct(row.negative_rate)}[/]",
             str(row.customers),
-            _money(row.mean_clv),
-            f"{_pct(row.churn_uplift)} [dim]({_pct(row.churn_uplift_low)}–{_pct(row.churn_uplift_high)})[/]",
-            f"[bold]{_money(row.clv_at_risk)}[/] [dim]({_money(row.clv_at_risk_low)}–{_money(row.clv_at_risk_high)})[/]",
+        ]
+        if wide:
+            cells += [
+                _money(row.mean_clv),
+                f"{_pct(row.churn_uplift)}\n[dim]{_pct(row.churn_uplift_low)}–{_pct(row.churn_uplift_high)}[/]",
+            ]
+        cells += [
+            f"[bold]{_money(row.clv_at_risk)}[/]\n[dim]{_money(row.clv_at_risk_low)}–{_money(row.clv_at_risk_high)}[/]",
             _points(row.nps_impact),
-            _pct(row.trend, signed=True) + spike,
-        )
+            _pct(row.trend, signed=True) + ("\n[bold red]▲ spike[/]" if _flag(row.spike) else ""),
+        ]
+        table.add_row(*cells)
     return table
 
 
@@ -53,12 +86,14 @@ def print_pain_points(console: Console, pain: pd.DataFrame, top: int, segment: s
     """Print one segment's table, or say plainly that there is nothing to show."""
     rows = pain[pain["segment"] == segment] if len(pain) else pain
     if rows.empty:
-        console.print(f"[yellow]No pain points for segment {segment!r} yet.[/] Run `cxtext run` first.")
+        console.print(
+            f"[yellow]No pain points for segment {segment!r} yet.[/] Run `cxtext run` first."
+        )
         return
     first = rows.iloc[0]
     title = (
         f"Top pain points by lifetime value at risk — {first['window_start']:%Y-%m-%d} to "
         f"{first['window_end']:%Y-%m-%d} (exclusive), segment {segment}"
     )
-    console.print(pain_point_table(rows, top, title))
+    console.print(pain_point_table(rows, top, title, console.width))
     console.print(f"[dim]method: {first['method']}[/]")

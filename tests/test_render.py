@@ -1,0 +1,74 @@
+"""The pain-point table reads well in an 80-column terminal and in a wide one."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+
+from cxtext.cli.render import print_pain_points
+from cxtext.schema import PAIN_POINTS, conform
+
+
+def _pain() -> pd.DataFrame:
+    rows = [
+        {
+            "segment": "all",
+            "theme_id": tid,
+            "theme_en": en,
+            "theme_fa": fa,
+            "rank": rank,
+            "mentions": 224,
+            "negative_rate": 0.77,
+            "customers": 109,
+            "mean_clv": 164.0,
+            "churn_uplift": 0.15,
+            "churn_uplift_low": 0.10,
+            "churn_uplift_high": 0.20,
+            "clv_at_risk": 4145.0,
+            "clv_at_risk_low": 2603.0,
+            "clv_at_risk_high": 5426.0,
+            "nps_impact": -5.8,
+            "trend": 1.06,
+            "spike": spike,
+            "method": "joint_logit",
+            "window_start": pd.Timestamp("2026-10-23"),
+            "window_end": pd.Timestamp("2026-11-20"),
+        }
+        for rank, (tid, en, fa, spike) in enumerate(
+            [
+                ("app_bugs", "App errors & crashes", "خطا و خرابی اپلیکیشن", np.True_),
+                ("payments_refunds", "Payments & refunds", "پرداخت و بازگشت وجه", False),
+            ],
+            start=1,
+        )
+    ]
+    return conform(pd.DataFrame(rows), PAIN_POINTS)
+
+
+def _render(width: int) -> str:
+    out = io.StringIO()
+    print_pain_points(Console(file=out, width=width, color_system=None), _pain(), top=10)
+    return out.getvalue()
+
+
+def test_narrow_terminal_keeps_names_and_numbers_whole():
+    text = _render(80)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for whole in (
+        "App errors & crashes",
+        "خطا و خرابی اپلیکیشن",
+        "4,145",
+        "2,603–5,426",
+        "▲ spike",
+    ):
+        assert whole in text
+    assert "churn uplift" not in text  # left to `cxtext explain` in narrow terminals
+    assert text.count("▲ spike") == 1  # a NumPy true counts; a false does not
+
+
+def test_wide_terminal_adds_uplift_and_mean_clv():
+    text = _render(140)
+    assert "churn uplift" in text and "10%–20%" in text and "mean CLV" in text
