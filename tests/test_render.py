@@ -41,6 +41,7 @@ def _pain() -> pd.DataFrame:
             [
                 ("app_bugs", "App errors & crashes", "خطا و خرابی اپلیکیشن", np.True_),
                 ("payments_refunds", "Payments & refunds", "پرداخت و بازگشت وجه", False),
+                ("account_login", "Login, password & OTP", "ورود، رمز و کد یکبار مصرف", False),
             ],
             start=1,
         )

@@ -60,7 +60,8 @@ def pain_point_table(
         columns += [("mean CLV", "right"), ("churn uplift", "right")]
     columns += [("CLV at risk", "right"), ("NPS", "right"), ("trend", "right")]
     for name, justify in columns:
-        table.add_column(name, justify=justify, no_wrap=True)
+        # Only the theme name may wrap: numbers are never cut.
+        table.add_column(name, justify=justify, no_wrap=name != "theme")
     for row in pain.sort_values("rank").head(top).itertuples():
         cells = [
             str(row.rank),
