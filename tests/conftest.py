@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -15,3 +16,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+
+
+def pytest_unconfigure(config) -> None:
+    """Quiet Prefect's exit-time "Stopping temporary server" message.
+
+    The ephemeral server stops in an atexit hook, after pytest has closed the captured
+    stream that Prefect's console handler writes to, which prints a "Logging error"
+    traceback although nothing failed.
+    """
+    logging.getLogger("prefect").setLevel(logging.WARNING)
