@@ -3,8 +3,8 @@
 from cxtext.cli.app import app
 
 __all__ = ["app"]
-from cxtext.cli import (
-    explain,  # noqa: F401,E402  (registers explain)
-    models,  # noqa: F401,E402
-    run,  # noqa: F401,E402  (registers run, pain-points, quarantine, schedule)
+from cxtext.cli import (  # noqa: E402, I001  (this order is the order of `cxtext --help`)
+    run,  # noqa: F401  (registers run, pain-points, quarantine, schedule)
+    explain,  # noqa: F401  (registers explain)
+    models,  # noqa: F401  (registers train, predict, evaluate, models)
 )

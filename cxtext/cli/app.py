@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import typer
 
+# Help panels: what a product or support reader runs, and what a data scientist runs.
+PANEL = "Nightly run and pain points"
+MODELS_PANEL = "Classifiers (train, evaluate, promote)"
+
 app = typer.Typer(
     name="cxtext",
     help=(

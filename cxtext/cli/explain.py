@@ -13,7 +13,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
-from cxtext.cli.app import app
+from cxtext.cli.app import PANEL, app
 from cxtext.config import load_settings, resolve
 
 console = Console()
@@ -89,7 +89,7 @@ def explanation(row: pd.Series) -> Group:
     return Group(*parts)
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 def explain(
     theme: Annotated[str, typer.Argument(help="Theme id or English label, e.g. delivery.")],
     warehouse: Annotated[

@@ -12,7 +12,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from cxtext.cli.app import app
+from cxtext.cli.app import MODELS_PANEL, app
 from cxtext.config import load_settings, resolve
 
 console = Console()
@@ -21,7 +21,7 @@ models_app = typer.Typer(
     help="List the saved models and promote one to champion for a role.",
     no_args_is_help=True,
 )
-app.add_typer(models_app, name="models")
+app.add_typer(models_app, name="models", rich_help_panel=MODELS_PANEL)
 
 ModelsDirOption = Annotated[
     Path | None,
@@ -177,7 +177,7 @@ def _per_dataset(per_dataset: dict[str, dict[str, Any]]) -> None:
 # --- commands ----------------------------------------------------------------------
 
 
-@app.command()
+@app.command(rich_help_panel=MODELS_PANEL)
 def train(
     task: Annotated[str, typer.Option(help="sentiment or topic.")],
     data: Annotated[
@@ -292,7 +292,7 @@ def _resolve_model(name: str, models_dir: Path):
         raise typer.Exit(1) from exc
 
 
-@app.command()
+@app.command(rich_help_panel=MODELS_PANEL)
 def predict(
     model: Annotated[
         str, typer.Option("--model", help="Model name, or a role to use its champion.")
@@ -333,7 +333,7 @@ def predict(
     )
 
 
-@app.command()
+@app.command(rich_help_panel=MODELS_PANEL)
 def evaluate(
     model: Annotated[
         str, typer.Option("--model", help="Model name, or a role to use its champion.")

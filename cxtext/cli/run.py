@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from cxtext.cli.app import app
+from cxtext.cli.app import PANEL, app
 from cxtext.cli.render import print_pain_points
 from cxtext.config import load_settings, resolve
 
@@ -19,38 +19,69 @@ if TYPE_CHECKING:
 console = Console()
 
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="YAML settings overriding cxtext/defaults.yaml.", exists=True)
+    Path | None,
+    typer.Option("--config", help="YAML settings overriding cxtext/defaults.yaml.", exists=True),
 ]
 WarehouseOption = Annotated[
     str | None,
-    typer.Option("--warehouse", help="DuckDB file or postgresql:// URL. [default: out/cxtext.duckdb]"),
+    typer.Option(
+        "--warehouse", help="DuckDB file or postgresql:// URL. [default: out/cxtext.duckdb]"
+    ),
 ]
 
 
 def _quiet_prefect(verbose: bool) -> None:
     """Prefect's per-task logs drown the summary; show them only on request."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # slow, busy machines
+    os.environ.setdefault(
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"
+    )  # slow, busy machines
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 def run(
     feedback: Annotated[
         list[Path] | None,
-        typer.Option("--feedback", "-f", help="Feedback file or folder (CSV, JSONL, Parquet); repeatable.", exists=True),
+        typer.Option(
+            "--feedback",
+            "-f",
+            help="Feedback file or folder (CSV, JSONL, Parquet); repeatable.",
+            exists=True,
+        ),
     ] = None,
-    customers: Annotated[Path | None, typer.Option(help="Customers file: customer_id, clv, churned, segments.", exists=True)] = None,
-    transactions: Annotated[Path | None, typer.Option(help="Transactions file: customer_id, date, amount.", exists=True)] = None,
+    customers: Annotated[
+        Path | None,
+        typer.Option(help="Customers file: customer_id, clv, churned, segments.", exists=True),
+    ] = None,
+    transactions: Annotated[
+        Path | None, typer.Option(help="Transactions file: customer_id, date, amount.", exists=True)
+    ] = None,
     warehouse: WarehouseOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Also write every table as Parquet into this folder.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write every table as Parquet into this folder."),
+    ] = None,
     config: ConfigOption = None,
-    as_of: Annotated[str | None, typer.Option(help="End of the pain-point window (ISO date). [default: day of newest feedback]")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="End of the pain-point window (ISO date). [default: day of newest feedback]"
+        ),
+    ] = None,
     top: Annotated[int, typer.Option(help="How many pain points to print.")] = 10,
-    workers: Annotated[int, typer.Option(help="Dask worker processes for the partitions (0: threads in this process).")] = 0,
-    dask_address: Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786.")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's task logs.")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(help="Dask worker processes for the partitions (0: threads in this process)."),
+    ] = 0,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's task logs.")
+    ] = False,
 ) -> None:
     """Run the nightly flow once: ingest, normalize, classify, value, rank, store.
 
@@ -79,10 +110,14 @@ def run(
         f"customers valued {c['customers_valued']:,}"
     )
     print_pain_points(console, summary.pain_points, top)
-    console.print(f"\n[bold]Warehouse:[/] {summary.warehouse}  (tables: feedback, pain_points, customer_value, runs, quarantine)")
+    console.print(
+        f"\n[bold]Warehouse:[/] {summary.warehouse}  (tables: feedback, pain_points, customer_value, runs, quarantine)"
+    )
     for name, path in summary.parquet.items():
         console.print(f"[bold]Parquet {name}:[/] {path}")
-    console.print("Read them back with `cxtext pain-points`; rejected rows with `cxtext quarantine`.")
+    console.print(
+        "Read them back with `cxtext pain-points`; rejected rows with `cxtext quarantine`."
+    )
 
 
 def _warehouse_location(warehouse: str | None, config: Path | None) -> str:
@@ -94,16 +129,20 @@ def _open_existing(location: str) -> Warehouse:
     from cxtext.store.warehouse import open_warehouse  # lazily, for a fast --help
 
     if "://" not in location and not Path(location).exists():
-        console.print(f"[red]No warehouse at {location}.[/] Run `cxtext run` first or pass --warehouse.")
+        console.print(
+            f"[red]No warehouse at {location}.[/] Run `cxtext run` first or pass --warehouse."
+        )
         raise typer.Exit(1)
     return open_warehouse(location)
 
 
-@app.command("pain-points")
+@app.command("pain-points", rich_help_panel=PANEL)
 def pain_points(
     warehouse: WarehouseOption = None,
     top: Annotated[int, typer.Option(help="How many themes to show.")] = 10,
-    segment: Annotated[str, typer.Option(help='Segment to show: "all" or e.g. "plan=premium".')] = "all",
+    segment: Annotated[
+        str, typer.Option(help='Segment to show: "all" or e.g. "plan=premium".')
+    ] = "all",
     config: ConfigOption = None,
 ) -> None:
     """Show the latest ranked pain points from the warehouse."""
@@ -116,13 +155,14 @@ def pain_points(
             console.print(f"[dim]other segments: {', '.join(others)}[/]")
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 def quarantine(
     warehouse: WarehouseOption = None,
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 20,
     config: ConfigOption = None,
 ) -> None:
     """Show rows rejected by validation, with the reason (text already redacted)."""
+    from rich import box
     from rich.table import Table
 
     with _open_existing(_warehouse_location(warehouse, config)) as wh:
@@ -131,18 +171,26 @@ def quarantine(
         console.print("[green]Quarantine is empty.[/]")
         return
     codes = rows["reason"].str.split(":").str[0].value_counts()
-    console.print(f"{len(rows):,} quarantined rows: " + ", ".join(f"{code} {n}" for code, n in codes.items()))
-    table = Table("file", "row", "id", "reason", header_style="bold")
+    console.print(
+        f"{len(rows):,} quarantined rows: " + ", ".join(f"{code} {n}" for code, n in codes.items())
+    )
+    # File names, not paths (the folder is the one given to `cxtext run`); row 0 = whole file.
+    table = Table("file", "row", "id", "reason", header_style="bold", box=box.SIMPLE_HEAD)
     for r in rows.tail(limit).itertuples():
-        table.add_row(str(r.source_file), str(r.source_row), str(r.id), str(r.reason))
+        table.add_row(Path(str(r.source_file)).name, str(r.source_row), str(r.id), str(r.reason))
     console.print(table)
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 def schedule(
-    cron: Annotated[str, typer.Option(help="When to run, as a cron expression (server time zone).")] = "0 2 * * *",
+    cron: Annotated[
+        str, typer.Option(help="When to run, as a cron expression (server time zone).")
+    ] = "0 2 * * *",
     name: Annotated[str, typer.Option(help="Deployment name.")] = "nightly",
-    feedback: Annotated[list[Path] | None, typer.Option("--feedback", "-f", help="Feedback file or folder; repeatable.")] = None,
+    feedback: Annotated[
+        list[Path] | None,
+        typer.Option("--feedback", "-f", help="Feedback file or folder; repeatable."),
+    ] = None,
     customers: Annotated[Path | None, typer.Option(help="Customers file.")] = None,
     transactions: Annotated[Path | None, typer.Option(help="Transactions file.")] = None,
     warehouse: WarehouseOption = None,
