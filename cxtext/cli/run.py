@@ -210,3 +210,23 @@ def schedule(
             "config": str(config) if config else None,
         },
     )
+
+
+@app.command(rich_help_panel=PANEL)
+def report(
+    warehouse: WarehouseOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="HTML file to write. [default: paths.report of the settings]"),
+    ] = None,
+    top: Annotated[int, typer.Option(help="Themes in the ranked table and chart.")] = 10,
+    config: ConfigOption = None,
+) -> None:
+    """Write the self-contained HTML report (charts, formulas, quotes) from the warehouse."""
+    from cxtext.report.html import report_from_warehouse, write_report  # noqa: PLC0415
+
+    settings = load_settings(config)
+    with _open_existing(_warehouse_location(warehouse, config)) as wh:
+        html = report_from_warehouse(wh, top)
+    path = write_report(html, output or resolve(settings["paths"]["report"]))
+    console.print(f"[bold]Report:[/] {path.resolve()}  (open it in a browser; it needs no network)")

@@ -1,0 +1,1 @@
+"""HTML report of the ranked pain points (design card: ``report/``)."""

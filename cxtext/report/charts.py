@@ -1,0 +1,145 @@
+"""Inline SVG charts for the HTML report: no JavaScript, no CDN, so the file stands alone.
+
+Every label that can come from data (theme names, segment values) is escaped here, so
+a chart can be dropped into the template as ``Markup``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from markupsafe import Markup, escape
+
+PALETTE = ("#c0392b", "#2471a3", "#d68910", "#1e8449", "#7d3c98", "#566573")
+
+
+def _money(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _nice_max(value: float) -> float:
+    """The next 1/1.5/2/2.5/3/4/5/6/8 × 10^k at or above ``value`` (a round axis end)."""
+    if value <= 0 or not math.isfinite(value):
+        return 1.0
+    exp = 10 ** math.floor(math.log10(value))
+    return next(m * exp for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * exp >= value)
+
+
+def interval_bars(
+    labels: Sequence[str],
+    values: Sequence[float],
+    lows: Sequence[float],
+    highs: Sequence[float],
+    *,
+    caption: str,
+    width: int = 760,
+) -> Markup:
+    """Horizontal bars with interval whiskers, largest first, one row per label."""
+    row_h, left, right, top = 26, 220, 70, 28
+    height = top + row_h * len(labels) + 24
+    finite = [v for v in (*values, *highs) if v is not None and math.isfinite(v)]
+    axis_max = _nice_max(max(finite, default=0.0))
+    plot_w = width - left - right
+
+    def x(v: float) -> float:
+        return left + plot_w * max(0.0, min(v, axis_max)) / axis_max
+
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(caption)}</title>'
+    ]
+    for k in range(5):  # grid and axis labels
+        v = axis_max * k / 4
+        parts.append(
+            f'<line x1="{x(v):.1f}" y1="{top - 6}" x2="{x(v):.1f}" y2="{height - 22}" class="grid"/>'
+            f'<text x="{x(v):.1f}" y="{height - 6}" class="axis" text-anchor="middle">{_money(v)}</text>'
+        )
+    for i, (label, v, lo, hi) in enumerate(zip(labels, values, lows, highs, strict=True)):
+        y = top + i * row_h
+        v = 0.0 if v is None or not math.isfinite(v) else v
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 15}" class="label" text-anchor="end">{escape(label)}</text>'
+            f'<rect x="{left}" y="{y + 3}" width="{x(v) - left:.1f}" height="{row_h - 8}" class="bar"/>'
+        )
+        if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi):
+            parts.append(
+                f'<line x1="{x(lo):.1f}" y1="{y + row_h / 2}" x2="{x(hi):.1f}" y2="{y + row_h / 2}" class="whisker"/>'
+                f'<line x1="{x(lo):.1f}" y1="{y + 6}" x2="{x(lo):.1f}" y2="{y + row_h - 6}" class="whisker"/>'
+                f'<line x1="{x(hi):.1f}" y1="{y + 6}" x2="{x(hi):.1f}" y2="{y + row_h - 6}" class="whisker"/>'
+            )
+        parts.append(
+            f'<text x="{x(max(v, hi or v)) + 6:.1f}" y="{y + 15}" class="value">{_money(v)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def weekly_lines(
+    weeks: Sequence[str], series: dict[str, Sequence[float]], *, caption: str, width: int = 760
+) -> Markup:
+    """One line per series over the weeks, with a legend; for a handful of themes."""
+    height, left, right, top, bottom = 260, 48, 190, 16, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    axis_max = _nice_max(max((max(s, default=0) for s in series.values()), default=0))
+    n = max(len(weeks) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return left + plot_w * i / n, top + plot_h * (1 - v / axis_max)
+
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(caption)}</title>'
+    ]
+    for k in range(5):
+        v = axis_max * k / 4
+        _, y = xy(0, v)
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">{v:g}</text>'
+        )
+    step = max(1, len(weeks) // 6)
+    for i in range(0, len(weeks), step):
+        x, _ = xy(i, 0)
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 18}" class="axis" text-anchor="middle">{escape(weeks[i])}</text>'
+        )
+    for j, (name, values) in enumerate(series.items()):
+        color = PALETTE[j % len(PALETTE)]
+        points = " ".join(
+            f"{px:.1f},{py:.1f}" for px, py in (xy(i, v) for i, v in enumerate(values))
+        )
+        parts.append(
+            f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2.2"/>'
+        )
+        ly = top + 14 + 20 * j
+        parts.append(
+            f'<rect x="{left + plot_w + 14}" y="{ly - 9}" width="12" height="12" fill="{color}"/>'
+            f'<text x="{left + plot_w + 32}" y="{ly + 1}" class="label">{escape(name)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def rank_shift(rows: Sequence[tuple[str, int, int]], *, caption: str, width: int = 760) -> Markup:
+    """Slope chart: each theme's rank by volume (left) and by CLV at risk (right)."""
+    n = max((max(v, r) for _, v, r in rows), default=1)
+    row_h, top = 24, 34
+    height = top + row_h * n + 8
+    xl, xr = 250, width - 250
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(caption)}</title>',
+        f'<text x="{xl}" y="16" class="axis" text-anchor="middle">rank by mentions</text>',
+        f'<text x="{xr}" y="16" class="axis" text-anchor="middle">rank by CLV at risk</text>',
+    ]
+    for label, by_volume, by_value in rows:
+        yl, yr = top + (by_volume - 1) * row_h, top + (by_value - 1) * row_h
+        moved = "up" if by_value < by_volume else "down" if by_value > by_volume else "same"
+        parts.append(
+            f'<line x1="{xl}" y1="{yl}" x2="{xr}" y2="{yr}" class="slope {moved}"/>'
+            f'<text x="{xl - 10}" y="{yl + 4}" class="label" text-anchor="end">{by_volume}. {escape(label)}</text>'
+            f'<text x="{xr + 10}" y="{yr + 4}" class="label">{by_value}. {escape(label)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

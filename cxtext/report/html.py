@@ -1,0 +1,95 @@
+"""The self-contained HTML report: one file with inline CSS and SVG, no scripts.
+
+Jinja2 autoescaping is on for every value, so feedback text (already redacted) can
+never inject markup; charts arrive pre-escaped as ``Markup`` from ``charts``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cxtext.report.context import TREND_WEEKS, report_context
+from cxtext.schema import FEEDBACK
+from cxtext.store.warehouse import Warehouse
+
+_ENV = Environment(
+    loader=PackageLoader("cxtext.report", "templates"),
+    autoescape=select_autoescape(["html", "j2"], default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_report(
+    pain: pd.DataFrame,
+    feedback: pd.DataFrame,
+    run: dict[str, Any] | None = None,
+    quarantine_reasons: dict[str, int] | None = None,
+    top: int = 10,
+) -> str:
+    """The report's HTML for the newest pain-point window."""
+    context = report_context(pain, feedback, run, quarantine_reasons or {}, top)
+    return _ENV.get_template("report.html.j2").render(**context)
+
+
+def write_report(html: str, path: Path) -> Path:
+    """Write atomically, so a reader never opens a half-written report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def report_from_warehouse(wh: Warehouse, top: int = 10) -> str:
+    """Rebuild the report from stored tables alone (what `cxtext report` and the flow call)."""
+    pain = wh.latest_pain_points()
+    run: dict[str, Any] | None = None
+    feedback = FEEDBACK.empty()
+    if len(pain):
+        end = pd.Timestamp(pain["window_end"].max())
+        start = end - pd.Timedelta(weeks=TREND_WEEKS)
+        feedback = wh.read_feedback(
+            start, end, columns=["created_at", "topics", "aspect_sentiment", "sentiment"]
+        )
+        runs = wh.read_table("runs")
+        mine = runs[runs["run_id"].isin(pain["run_id"].unique())]
+        if len(mine):
+            row = mine.sort_values("finished_at").iloc[-1]
+            run = {k: (None if _missing(v) else v) for k, v in row.items()}
+            run["finished_at"] = (
+                f"{pd.Timestamp(run['finished_at']):%Y-%m-%d %H:%M} UTC"
+                if run["finished_at"]
+                else None
+            )
+            run["models"] = _models_line(run.get("model_versions"))
+    quarantine = wh.read_table("quarantine")
+    reasons = (
+        quarantine["reason"].astype("string").str.split(":").str[0].value_counts().to_dict()
+        if len(quarantine)
+        else {}
+    )
+    return render_report(pain, feedback, run, {str(k): int(v) for k, v in reasons.items()}, top)
+
+
+def _models_line(versions: object) -> str:
+    """``{"topic_model": ["topic-v1"], ...}`` as ``topic model: topic-v1; ...``."""
+    try:
+        parsed = json.loads(versions) if isinstance(versions, str) else versions
+    except ValueError:
+        return str(versions)
+    if not isinstance(parsed, dict):
+        return "" if parsed is None else str(parsed)
+    return "; ".join(
+        f"{k.replace('_', ' ')}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+        for k, v in parsed.items()
+    )
+
+
+def _missing(value: object) -> bool:
+    return value is None or (not isinstance(value, (str, dict, list)) and bool(pd.isna(value)))

@@ -1,0 +1,180 @@
+"""The HTML report: self-contained, escaped, and showing the figures it claims to."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cxtext.cli import app
+from cxtext.report.context import weekly_negative_mentions
+from cxtext.report.html import render_report, report_from_warehouse
+from cxtext.schema import FEEDBACK, PAIN_POINTS, conform
+from cxtext.store import staging
+from cxtext.store.warehouse import RunTables, open_warehouse, run_row
+
+END = pd.Timestamp("2026-11-20", tz="UTC")
+HOSTILE = '<script>alert("x")</script> <img src=x onerror=alert(1)> تحویل دیر شد'
+
+
+def _pain() -> pd.DataFrame:
+    base = {
+        "run_id": "r1",
+        "window_start": END - pd.Timedelta(days=28),
+        "window_end": END,
+        "segment": "all",
+        "negative_rate": 0.5,
+        "mean_clv": 200.0,
+        "churn_uplift_low": 0.05,
+        "churn_uplift_high": 0.2,
+        "nps_impact": -3.0,
+        "trend": 0.5,
+        "method": "uplift=joint_logit",
+        "unlinked_mentions": 0,
+    }
+    rows = [
+        # most mentioned but little value at risk, and the reverse: the rank-shift chart's point
+        {
+            **base,
+            "theme_id": "delivery",
+            "theme_en": "Delivery <fast>",
+            "theme_fa": "ارسال و تحویل",
+            "mentions": 90,
+            "customers": 5,
+            "churn_uplift": 0.02,
+            "clv_at_risk": 20.0,
+            "clv_at_risk_low": 0.0,
+            "clv_at_risk_high": 60.0,
+            "rank": 2,
+            "spike": False,
+            "examples": json.dumps([HOSTILE, "late again"]),
+        },
+        {
+            **base,
+            "theme_id": "payments_refunds",
+            "theme_en": "Payments & refunds",
+            "theme_fa": "پرداخت",
+            "mentions": 12,
+            "customers": 10,
+            "unlinked_mentions": 2,
+            "churn_uplift": 0.25,
+            "clv_at_risk": 600.0,
+            "clv_at_risk_low": 400.0,
+            "clv_at_risk_high": 800.0,
+            "rank": 1,
+            "spike": True,
+            "examples": json.dumps(["refund never came"]),
+        },
+    ]
+    return conform(pd.DataFrame(rows), PAIN_POINTS)
+
+
+def _feedback() -> pd.DataFrame:
+    days = [1, 2, 9, 9, 30, 200]  # days before END; the last is outside the 12-week chart
+    return conform(
+        pd.DataFrame(
+            {
+                "source": "t",
+                "id": [str(i) for i in range(len(days))],
+                "created_at": [END - pd.Timedelta(days=d) for d in days],
+                "topics": [json.dumps(["delivery", "payments_refunds"])] * len(days),
+                "aspect_sentiment": [
+                    json.dumps({"delivery": "negative", "payments_refunds": "positive"})
+                ]
+                * len(days),
+                "sentiment": "negative",
+                "text_redacted": "x",
+                "run_id": "r1",
+            }
+        ),
+        FEEDBACK,
+    )
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+
+
+def test_weekly_negative_mentions_counts_by_week_and_aspect():
+    weekly = weekly_negative_mentions(_feedback(), ["delivery", "payments_refunds"], END, weeks=12)
+    assert len(weekly) == 12
+    assert weekly["delivery"].tolist()[-1] == 2  # days 1 and 2: the last week
+    assert weekly["delivery"].tolist()[-2] == 2  # day 9 twice
+    assert weekly["delivery"].sum() == 5  # day 200 is outside the chart
+    assert weekly["payments_refunds"].sum() == 0  # its own aspect is positive
+
+
+def test_report_is_self_contained_and_escapes_everything():
+    html = render_report(
+        _pain(),
+        _feedback(),
+        {"run_id": "r1", "read": 10, "kept": 8, "quarantined": 1, "duplicates": 1},
+        {"bad_created_at": 1},
+    )
+    parser = _Tags()
+    parser.feed(html)
+    assert "script" not in parser.tags and "img" not in parser.tags and "link" not in parser.tags
+    assert not [a for a in parser.attrs if a[0] in ("src", "href") or a[0].startswith("on")]
+    assert "&lt;script&gt;" in html and "&lt;fast&gt;" in html  # quotes and theme names are escaped
+    assert parser.tags.count("svg") == 3
+    assert "ارسال و تحویل" in html and "تحویل دیر شد" in html
+    # the formula inputs of the top theme, and its spike
+    assert "(10 customers + 2 unlinked) × mean CLV 200 × churn uplift 25% = 600" in html
+    assert "▲ spike" in html and "bad_created_at 1" in html
+    # the top theme by value comes first even though another has more mentions
+    assert html.index("Payments &amp; refunds") < html.index("Delivery &lt;fast&gt;")
+    assert re.search(r"rank by CLV at risk", html)
+
+
+def test_empty_warehouse_says_what_to_do(tmp_path: Path):
+    with open_warehouse(tmp_path / "w.duckdb") as wh:
+        html = report_from_warehouse(wh)
+    assert "No pain points stored yet" in html and "cxtext run" in html
+
+
+def test_cli_report_reads_the_warehouse(tmp_path: Path):
+    fb = staging.write_partition(_feedback(), tmp_path / "stage", "feedback", 0, FEEDBACK)
+    with open_warehouse(tmp_path / "w.duckdb") as wh:
+        wh.commit_run(
+            RunTables(
+                run=run_row(
+                    run_id="r1",
+                    read=6,
+                    kept=6,
+                    quarantined=0,
+                    duplicates=0,
+                    finished_at=pd.Timestamp("2026-11-21T02:00Z"),
+                    model_versions=json.dumps({"topic_model": ["topic-v1"]}),
+                ),
+                feedback_files=[fb],
+                pain_points=_pain(),
+            )
+        )
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(
+        app, ["report", "--warehouse", str(tmp_path / "w.duckdb"), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "Run r1, finished 2026-11-21 02:00 UTC" in html
+    assert "Rows read 6" in html and "topic model: topic-v1" in html
+
+
+@pytest.mark.parametrize("missing", ["nps_impact", "clv_at_risk_low"])
+def test_missing_figures_render_as_dashes(missing: str):
+    pain = _pain()
+    pain[missing] = float("nan")
+    html = render_report(pain, _feedback())
+    assert "nan" not in html.lower().replace("nanum", "")
