@@ -24,7 +24,9 @@ def main() -> None:
 
     import numpy as np
     import pandas as pd
+    from scipy.stats import norm
 
+    from cxtext.config import load_settings
     from cxtext.value.btyd import BetaGeoModel, GammaGammaModel, predict_clv
     from cxtext.value.customer_value import estimate_customer_value
     from cxtext.value.rfm import summarize_transactions
@@ -36,9 +38,16 @@ def main() -> None:
     sim = simulate_transactions(args.customers, bgnbd=bg_true, gamma_gamma=gg_true, seed=args.seed)
     t_sim = time.perf_counter() - t
     tx = sim.transactions
-    print(f"machine: {platform.processor() or platform.machine()}, cpus={os.cpu_count()}, threads cap={args.threads}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, cpus={os.cpu_count()}, threads cap={args.threads}"
+    )
     print(f"customers={args.customers:,} transactions={len(tx):,} (simulated in {t_sim:.1f} s)")
 
+    cfg = load_settings()["value"]  # the nightly run's settings, not the benchmark's own
+    kw = {
+        "horizon_months": cfg["horizon_months"],
+        "annual_discount_rate": cfg["annual_discount_rate"],
+    }
     timings = {}
     t = time.perf_counter()
     s = summarize_transactions(tx, as_of=sim.as_of)
@@ -50,27 +59,39 @@ def main() -> None:
     gg = GammaGammaModel().fit(s["frequency"], s["monetary_value"])
     timings["Gamma-Gamma fit (+Hessian)"] = time.perf_counter() - t
     t = time.perf_counter()
-    pred = predict_clv(bg, gg, s, horizon_months=12, annual_discount_rate=0.10)
-    timings["CLV + intervals (12 months)"] = time.perf_counter() - t
+    pred = predict_clv(bg, gg, s, **kw, level=cfg["interval_level"])
+    timings[f"CLV + intervals ({cfg['horizon_months']} months)"] = time.perf_counter() - t
     t = time.perf_counter()
     estimate_customer_value(
-        None, tx, as_of=sim.as_of, horizon_months=12, annual_discount_rate=0.10,
-        default_clv=250.0, default_clv_by_segment={}, segment_column="plan",
+        None,
+        tx,
+        as_of=sim.as_of,
+        **kw,
+        default_clv=cfg["default_clv"],
+        default_clv_by_segment=cfg["default_clv_by_segment"],
+        segment_column=cfg["segment_column"],
+        min_repeat_buyers=cfg["min_repeat_buyers"],
+        level=cfg["interval_level"],
     )
     timings["estimate_customer_value end to end"] = time.perf_counter() - t
     for name, sec in timings.items():
         print(f"  {name:<38} {sec:7.2f} s")
 
-    print("\nparameter recovery (true, estimate, 90% Laplace interval):")
+    z = norm.ppf(0.5 + cfg["interval_level"] / 2)
+    print(f"\nparameter recovery (true, estimate, {cfg['interval_level']:.0%} Laplace interval):")
     for model, true in ((bg, bg_true), (gg, gg_true)):
         se = np.sqrt(np.diag(model.cov_))
         for i, name in enumerate(model.names):
             est = model.params_[name]
-            lo, hi = est * np.exp(-1.645 * se[i]), est * np.exp(1.645 * se[i])
-            print(f"  {name:<6} {true[name]:8.3f} {est:8.3f}  [{lo:.3f}, {hi:.3f}]  err {est / true[name] - 1:+.1%}")
+            lo, hi = est * np.exp(-z * se[i]), est * np.exp(z * se[i])
+            print(
+                f"  {name:<6} {true[name]:8.3f} {est:8.3f}  [{lo:.3f}, {hi:.3f}]  err {est / true[name] - 1:+.1%}"
+            )
     truth = sim.truth["true_clv"].reindex(pred.index)
-    print(f"\nΣ CLV estimated {pred['clv'].sum():,.0f} vs true {truth.sum():,.0f} ({pred['clv'].sum() / truth.sum() - 1:+.1%});"
-          f" corr(customer) {np.corrcoef(pred['clv'], truth)[0, 1]:.3f}")
+    print(
+        f"\nΣ CLV estimated {pred['clv'].sum():,.0f} vs true {truth.sum():,.0f} ({pred['clv'].sum() / truth.sum() - 1:+.1%});"
+        f" corr(customer) {np.corrcoef(pred['clv'], truth)[0, 1]:.3f}"
+    )
     width = (pred["clv_high"] / pred["clv_low"]).median()
     print(f"median CLV interval ratio high/low: {width:.3f}")
     _ = pd  # keep the import for interactive use

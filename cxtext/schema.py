@@ -67,6 +67,25 @@ RECORD = Table(
     key=("source", "id"),
 )
 
+# Optional side tables, as ingest hands them to the value stage: these columns typed,
+# every other column kept as a string (segment columns such as plan, region, tenure).
+CUSTOMERS = Table(
+    "customers",
+    {
+        "customer_id": "str",
+        "clv": "float",  # the CRM's own lifetime value; wins over any estimate
+        "churned": "bool",  # churn label for the joint uplift model
+        "churned_at": "ts",  # feedback written after it cannot have caused the churn
+    },
+    key=("customer_id",),
+)
+
+TRANSACTIONS = Table(
+    "transactions",
+    {"customer_id": "str", "date": "ts", "amount": "float"},  # negative amounts are refunds
+    key=(),  # none: the same amount twice on one day is a normal second purchase
+)
+
 # --- output tables (same names in DuckDB, Parquet and Postgres) --------------------
 
 FEEDBACK = Table(
@@ -124,20 +143,20 @@ PAIN_POINTS = Table(
         "mentions": "int",
         "negative_mentions": "int",
         "customers": "int",  # distinct customers who raised the theme negatively
-        "unlinked_mentions": "int",  # negative mentions with no customer id
+        "unlinked_mentions": "int",  # negative mentions with no (or an unknown) customer id, at the segment mean CLV
         "share": "float",  # mentions / documents in the window and segment
         "negative_rate": "float",
         "previous_mentions": "int",
         "trend": "float",  # relative change in mentions vs the previous window
         "spike": "bool",
-        "nps_impact": "float",  # overall score minus score without the theme's respondents
-        "csat_impact": "float",
+        "nps_impact": "float",  # points: overall NPS minus NPS without the theme's respondents (< 0: drags it down)
+        "csat_impact": "float",  # points: overall CSAT (% 4-5) minus CSAT without them, same sign
         "mean_clv": "float",
-        "churn_uplift": "float",
-        "churn_uplift_low": "float",
+        "churn_uplift": "float",  # added churn probability; may be < 0 (protective or no effect)
+        "churn_uplift_low": "float",  # the uplift interval as estimated, not clipped
         "churn_uplift_high": "float",
-        "clv_at_risk": "float",
-        "clv_at_risk_low": "float",
+        "clv_at_risk": "float",  # (customers + unlinked_mentions) × mean_clv × max(0, churn_uplift), >= 0
+        "clv_at_risk_low": "float",  # >= 0: no effect puts nothing at risk
         "clv_at_risk_high": "float",
         "rank": "int",  # 1 = most CLV at risk
         "examples": "json",  # up to 3 redacted quotes
@@ -178,7 +197,9 @@ QUARANTINE = Table(
     key=("source_file", "source_row"),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (FEEDBACK, CUSTOMER_VALUE, PAIN_POINTS, RUNS, QUARANTINE)}
+TABLES: dict[str, Table] = {
+    t.name: t for t in (FEEDBACK, CUSTOMER_VALUE, PAIN_POINTS, RUNS, QUARANTINE)
+}
 
 
 def conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:

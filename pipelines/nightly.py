@@ -33,13 +33,22 @@ from cxtext.schema import FEEDBACK, QUARANTINE, RECORD, conform
 from cxtext.store import staging
 from cxtext.store.warehouse import RunTables, open_warehouse, run_row
 from cxtext.themes.taxonomy import Taxonomy, load_taxonomy
-from cxtext.value.customer_value import estimate_customer_value
+from cxtext.value.customer_value import customers_from_feedback, estimate_customer_value
 from cxtext.value.uplift import estimate_churn_uplift
 
 T = TypeVar("T")
 
 # Columns the churn model needs from all stored history (the text is not among them).
-HISTORY_COLUMNS = ["source", "id", "customer_id", "created_at", "topics", "aspect_sentiment", "sentiment", "metadata"]
+HISTORY_COLUMNS = [
+    "source",
+    "id",
+    "customer_id",
+    "created_at",
+    "topics",
+    "aspect_sentiment",
+    "sentiment",
+    "metadata",
+]
 
 
 @dataclass
@@ -85,12 +94,17 @@ def ingest(paths: list[str], folder: Path, settings: dict[str, Any]) -> Ingested
         out.kept += len(batch.records)
         quarantined.append(batch.quarantine)
         if len(batch.records):
-            out.partitions.append(staging.write_partition(batch.records, folder, "ingested", i, RECORD))
+            out.partitions.append(
+                staging.write_partition(batch.records, folder, "ingested", i, RECORD)
+            )
     if quarantined:
         out.quarantine = conform(pd.concat(quarantined, ignore_index=True), QUARANTINE)
     get_run_logger().info(
         "read %d rows: kept %d, quarantined %d, duplicates %d",
-        out.read, out.kept, len(out.quarantine), out.duplicates,
+        out.read,
+        out.kept,
+        len(out.quarantine),
+        out.duplicates,
     )
     return out
 
@@ -100,7 +114,9 @@ def normalize(partition: Path, folder: Path, mixed_min_share: float) -> Path:
     """Language, hazm/spaCy normalization and PII redaction; the raw text is dropped here."""
     records = staging.read_partition(partition)
     index = int(partition.stem.split("-")[1])
-    out = staging.write_partition(normalize_feedback(records, mixed_min_share), folder, "normalized", index)
+    out = staging.write_partition(
+        normalize_feedback(records, mixed_min_share), folder, "normalized", index
+    )
     staging.remove_partition(partition)  # raw text leaves the disk as soon as it is redacted
     return out
 
@@ -113,7 +129,12 @@ def _classifiers(models_dir: Path, taxonomy_path: Path) -> Classifiers:
 
 @task(cache_policy=NO_CACHE)
 def classify(
-    partition: Path, folder: Path, run_id: str, models_dir: Path, taxonomy_path: Path, settings: dict[str, Any]
+    partition: Path,
+    folder: Path,
+    run_id: str,
+    models_dir: Path,
+    taxonomy_path: Path,
+    settings: dict[str, Any],
 ) -> Path:
     """Topics, sentiment and aspect sentiment for one partition, staged as feedback rows."""
     docs = staging.read_partition(partition)
@@ -147,10 +168,20 @@ def load_customers(
 
 @task(cache_policy=NO_CACHE)
 def value(
-    customers: pd.DataFrame | None, transactions: pd.DataFrame | None, as_of: pd.Timestamp, settings: dict[str, Any]
+    customers: pd.DataFrame | None,
+    transactions: pd.DataFrame | None,
+    history: pd.DataFrame,
+    as_of: pd.Timestamp,
+    settings: dict[str, Any],
 ) -> pd.DataFrame:
-    """Lifetime value per customer: CRM, else BG/NBD x Gamma-Gamma, else defaults."""
+    """Lifetime value per customer: CRM, else BG/NBD x Gamma-Gamma, else defaults.
+
+    With neither a customers nor a transactions file the customer ids found in feedback
+    are the customers, each valued at its segment's default.
+    """
     cfg = settings["value"]
+    if customers is None and transactions is None:
+        customers = customers_from_feedback(history, cfg["segment_column"])
     return estimate_customer_value(
         customers,
         transactions,
@@ -160,6 +191,8 @@ def value(
         default_clv=cfg["default_clv"],
         default_clv_by_segment=cfg["default_clv_by_segment"],
         segment_column=cfg["segment_column"],
+        min_repeat_buyers=cfg["min_repeat_buyers"],
+        level=cfg["interval_level"],
     )
 
 
@@ -187,7 +220,9 @@ def gather_feedback(
     new_rows = staging.read_partitions(new_partitions)
     if len(new_rows):
         new_rows = conform(new_rows, FEEDBACK)
-        new_rows = new_rows[(new_rows["created_at"] >= start) & (new_rows["created_at"] < window_end)]
+        new_rows = new_rows[
+            (new_rows["created_at"] >= start) & (new_rows["created_at"] < window_end)
+        ]
     return history, _newest_wins(recent, new_rows), window_end
 
 
@@ -202,12 +237,24 @@ def _newest_wins(stored: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 @task(cache_policy=NO_CACHE)
 def churn_uplift(
-    history: pd.DataFrame, customers: pd.DataFrame | None, taxonomy: Taxonomy, settings: dict[str, Any]
+    history: pd.DataFrame,
+    customers: pd.DataFrame | None,
+    taxonomy: Taxonomy,
+    settings: dict[str, Any],
 ) -> pd.DataFrame:
     """Each theme's effect on churn: joint model with churn labels, else the prior."""
     cfg = settings["value"]
     return estimate_churn_uplift(
-        history, customers, taxonomy, prior=cfg["churn_uplift_prior"], segment_column=cfg["segment_column"]
+        history,
+        customers,
+        taxonomy,
+        prior=cfg["churn_uplift_prior"],
+        segment_column=cfg["segment_column"],
+        tenure_hints=cfg["tenure_hints"],
+        seed=cfg["uplift_seed"],
+        n_bootstrap=cfg["uplift_bootstrap"],
+        prior_sd=cfg["uplift_prior_sd"],
+        level=cfg["interval_level"],
     )
 
 
@@ -221,7 +268,7 @@ def pain_points(
     settings: dict[str, Any],
 ) -> pd.DataFrame:
     """Themes ranked by lifetime value at risk in the window, per segment."""
-    cfg = settings["painpoints"]
+    cfg, value_cfg = settings["painpoints"], settings["value"]
     return rank_pain_points(
         recent,
         customer_value,
@@ -230,10 +277,13 @@ def pain_points(
         window_end=window_end,
         window_days=cfg["window_days"],
         segments=cfg["segments"],
-        segment_column=settings["value"]["segment_column"],
+        segment_column=value_cfg["segment_column"],
         spike_ratio=cfg["spike_ratio"],
         spike_min_mentions=cfg["spike_min_mentions"],
         examples=cfg["examples"],
+        example_chars=tuple(cfg["example_chars"]),
+        default_clv=value_cfg["default_clv"],
+        default_clv_by_segment=value_cfg["default_clv_by_segment"],
     )
 
 
@@ -295,8 +345,12 @@ def nightly(
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     started = pd.Timestamp.now(tz="UTC")
     parameters = {
-        "feedback": feedback, "customers": customers, "transactions": transactions,
-        "warehouse": warehouse, "config": config, "as_of": as_of,
+        "feedback": feedback,
+        "customers": customers,
+        "transactions": transactions,
+        "warehouse": warehouse,
+        "config": config,
+        "as_of": as_of,
     }
     timings: dict[str, float] = {}
     stage_root = Path(warehouse).parent if "://" not in warehouse else resolve(paths_cfg["out"])
@@ -313,23 +367,38 @@ def nightly(
         normalized = timed(
             "normalize",
             lambda: normalize.map(
-                ingested.partitions, unmapped(folder), unmapped(settings["normalize"]["mixed_min_share"])
+                ingested.partitions,
+                unmapped(folder),
+                unmapped(settings["normalize"]["mixed_min_share"]),
             ).result(),
         )
         classified = timed(
             "classify",
             lambda: classify.map(
-                normalized, unmapped(folder), unmapped(run_id), unmapped(models_dir),
-                unmapped(taxonomy_path), unmapped(settings),
+                normalized,
+                unmapped(folder),
+                unmapped(run_id),
+                unmapped(models_dir),
+                unmapped(taxonomy_path),
+                unmapped(settings),
             ).result(),
         )
-        cust, trans, side_quarantine = timed("load_customers", load_customers, customers, transactions)
-        history, recent, window_end = timed(
-            "gather", gather_feedback, warehouse, classified, settings["painpoints"]["window_days"], as_of
+        cust, trans, side_quarantine = timed(
+            "load_customers", load_customers, customers, transactions
         )
-        values = timed("value", value, cust, trans, window_end, settings)
+        history, recent, window_end = timed(
+            "gather",
+            gather_feedback,
+            warehouse,
+            classified,
+            settings["painpoints"]["window_days"],
+            as_of,
+        )
+        values = timed("value", value, cust, trans, history, window_end, settings)
         uplift = timed("uplift", churn_uplift, history, cust, taxonomy, settings)
-        pain = timed("pain_points", pain_points, recent, values, uplift, taxonomy, window_end, settings)
+        pain = timed(
+            "pain_points", pain_points, recent, values, uplift, taxonomy, window_end, settings
+        )
         quarantine = pd.concat([ingested.quarantine, side_quarantine], ignore_index=True)
         counts = {
             "read": ingested.read,
@@ -341,10 +410,16 @@ def nightly(
             "pain_points": len(pain),
         }
         run = run_row(
-            run_id=run_id, started_at=started, finished_at=pd.Timestamp.now(tz="UTC"), status="completed",
+            run_id=run_id,
+            started_at=started,
+            finished_at=pd.Timestamp.now(tz="UTC"),
+            status="completed",
             parameters=json.dumps(parameters | {"side_quarantined": len(side_quarantine)}),
-            read=counts["read"], kept=counts["kept"], quarantined=counts["quarantined"],
-            duplicates=counts["duplicates"], model_versions=json.dumps(_model_versions(classified)),
+            read=counts["read"],
+            kept=counts["kept"],
+            quarantined=counts["quarantined"],
+            duplicates=counts["duplicates"],
+            model_versions=json.dumps(_model_versions(classified)),
             stage_seconds=json.dumps(timings),
         )
         tables = RunTables(
@@ -356,10 +431,17 @@ def nightly(
         )
         parquet = timed("store", store, warehouse, tables, parquet_dir)
     except BaseException:
-        _record_failure(warehouse, run_row(
-            run_id=run_id, started_at=started, finished_at=pd.Timestamp.now(tz="UTC"),
-            status="failed", parameters=json.dumps(parameters), stage_seconds=json.dumps(timings),
-        ))
+        _record_failure(
+            warehouse,
+            run_row(
+                run_id=run_id,
+                started_at=started,
+                finished_at=pd.Timestamp.now(tz="UTC"),
+                status="failed",
+                parameters=json.dumps(parameters),
+                stage_seconds=json.dumps(timings),
+            ),
+        )
         raise
     finally:
         staging.remove_staging(folder)

@@ -32,7 +32,9 @@ def fitted(sim):
 
 
 def _numeric_grad(f, theta, h=1e-6):
-    return np.array([(f(theta + h * e).sum() - f(theta - h * e).sum()) / (2 * h) for e in np.eye(len(theta))])
+    return np.array(
+        [(f(theta + h * e).sum() - f(theta - h * e).sum()) / (2 * h) for e in np.eye(len(theta))]
+    )
 
 
 def test_analytic_gradients_match_finite_differences(sim):
@@ -40,7 +42,9 @@ def test_analytic_gradients_match_finite_differences(sim):
     x, t_x, T, m = (s[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value"))
     theta = np.log([0.7, 35.0, 0.9, 3.5])
     _, g = bgnbd_loglik(theta, x, t_x, T, grad=True)
-    np.testing.assert_allclose(g.sum(0), _numeric_grad(lambda th: bgnbd_loglik(th, x, t_x, T), theta), rtol=1e-5)
+    np.testing.assert_allclose(
+        g.sum(0), _numeric_grad(lambda th: bgnbd_loglik(th, x, t_x, T), theta), rtol=1e-5
+    )
     rep = x > 0
     theta = np.log([5.0, 3.0, 30.0])
     _, g = gamma_gamma_loglik(theta, x[rep], m[rep], grad=True)
@@ -53,8 +57,16 @@ def test_bgnbd_likelihood_matches_the_paper_formula_for_one_customer():
     from scipy.special import beta, gamma
 
     r, alpha, a, b, x, tx, T = 0.5, 20.0, 0.7, 2.5, 2, 10.0, 30.0
-    lik = beta(a, b + x) / beta(a, b) * gamma(r + x) * alpha**r / (gamma(r) * (alpha + T) ** (r + x))
-    lik += beta(a + 1, b + x - 1) / beta(a, b) * gamma(r + x) * alpha**r / (gamma(r) * (alpha + tx) ** (r + x))
+    lik = (
+        beta(a, b + x) / beta(a, b) * gamma(r + x) * alpha**r / (gamma(r) * (alpha + T) ** (r + x))
+    )
+    lik += (
+        beta(a + 1, b + x - 1)
+        / beta(a, b)
+        * gamma(r + x)
+        * alpha**r
+        / (gamma(r) * (alpha + tx) ** (r + x))
+    )
     ours = bgnbd_loglik(np.log([r, alpha, a, b]), [x], [tx], [T])[0]
     assert ours == pytest.approx(np.log(lik), rel=1e-10)
 
@@ -94,13 +106,15 @@ def test_holdout_purchases_are_predicted(sim, fitted):
     bg, _ = fitted
     s = sim.summary
     predicted = bg.expected_purchases(180, s["frequency"], s["recency"], s["T"]).sum()
-    hold = sim.holdout.assign(day=sim.holdout["date"].dt.floor("D")).drop_duplicates(["customer_id", "day"])
+    hold = sim.holdout.assign(day=sim.holdout["date"].dt.floor("D")).drop_duplicates(
+        ["customer_id", "day"]
+    )
     assert predicted == pytest.approx(len(hold), rel=0.05)
 
 
 def test_clv_tracks_the_true_clv_and_intervals_bracket_it(sim, fitted):
     bg, gg = fitted
-    pred = predict_clv(bg, gg, sim.summary, horizon_months=12, annual_discount_rate=0.10)
+    pred = predict_clv(bg, gg, sim.summary, horizon_months=12, annual_discount_rate=0.10, level=0.9)
     true = sim.truth["true_clv"].reindex(pred.index)
     assert pred["clv"].sum() == pytest.approx(true.sum(), rel=0.08)
     assert np.corrcoef(pred["clv"], true)[0, 1] > 0.7
@@ -126,7 +140,9 @@ def test_one_time_buyers_are_alive_and_get_the_population_spend(fitted):
 def test_population_expectation_matches_the_conditional_at_zero_history(fitted):
     bg, _ = fitted
     # a customer with no repeat purchase observed 0 days ago is a new customer
-    assert bg.expected_purchases(200, [0], [0], [0])[0] == pytest.approx(bg.expected_purchases_population(200), rel=1e-8)
+    assert bg.expected_purchases(200, [0], [0], [0])[0] == pytest.approx(
+        bg.expected_purchases_population(200), rel=1e-8
+    )
 
 
 def test_misuse_raises_actionable_errors():
@@ -142,11 +158,26 @@ def test_summary_merges_same_day_purchases_and_ignores_later_ones():
     tx = pd.DataFrame(
         {
             "customer_id": ["a", "a", "a", "a", "b"],
-            "date": pd.to_datetime(["2024-01-01 09:00", "2024-01-01 18:00", "2024-01-05 00:00", "2024-03-01 00:00", "2024-01-02 00:00"], utc=True),
+            "date": pd.to_datetime(
+                [
+                    "2024-01-01 09:00",
+                    "2024-01-01 18:00",
+                    "2024-01-05 00:00",
+                    "2024-03-01 00:00",
+                    "2024-01-02 00:00",
+                ],
+                utc=True,
+            ),
             "amount": [10.0, 5.0, 20.0, 99.0, 0.0],
         }
     )
     s = summarize_transactions(tx, as_of=pd.Timestamp("2024-01-10", tz="UTC"))
-    assert s.loc["a", ["frequency", "recency", "T", "monetary_value", "total_amount"]].tolist() == [1.0, 4.0, 9.0, 20.0, 35.0]
+    assert s.loc["a", ["frequency", "recency", "T", "monetary_value", "total_amount"]].tolist() == [
+        1.0,
+        4.0,
+        9.0,
+        20.0,
+        35.0,
+    ]
     assert s.loc["b", ["frequency", "monetary_value", "total_amount"]].tolist() == [0.0, 0.0, 0.0]
     assert summarize_transactions(tx.iloc[:0], as_of=pd.Timestamp("2024-01-10", tz="UTC")).empty

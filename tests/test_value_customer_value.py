@@ -7,14 +7,24 @@ import pandas as pd
 import pytest
 
 from cxtext.schema import CUSTOMER_VALUE
-from cxtext.value.customer_value import estimate_customer_value, simple_rate_clv
+from cxtext.value.customer_value import (
+    customers_from_feedback,
+    estimate_customer_value,
+    simple_rate_clv,
+)
 from cxtext.value.rfm import DAYS_PER_MONTH, summarize_transactions
 from cxtext.value.simulate import simulate_transactions
 
 AS_OF = pd.Timestamp("2025-01-01", tz="UTC")
 SETTINGS = dict(
-    as_of=AS_OF, horizon_months=12, annual_discount_rate=0.10, default_clv=250.0,
-    default_clv_by_segment={"premium": 900.0}, segment_column="plan",
+    as_of=AS_OF,
+    horizon_months=12,
+    annual_discount_rate=0.10,
+    default_clv=250.0,
+    default_clv_by_segment={"premium": 900.0},
+    segment_column="plan",
+    min_repeat_buyers=30,
+    level=0.9,
 )
 
 
@@ -59,7 +69,9 @@ def test_too_few_repeat_buyers_fall_back_to_the_simple_rate():
     tx = pd.DataFrame(
         {
             "customer_id": ["a", "a", "b", "c"],
-            "date": pd.to_datetime(["2024-07-01", "2024-10-01", "2024-09-01", "2024-12-01"], utc=True),
+            "date": pd.to_datetime(
+                ["2024-07-01", "2024-10-01", "2024-09-01", "2024-12-01"], utc=True
+            ),
             "amount": [100.0, 50.0, 30.0, 0.0],
         }
     )
@@ -76,15 +88,31 @@ def test_too_few_repeat_buyers_fall_back_to_the_simple_rate():
 
 
 def test_no_repeat_purchases_at_all_still_gives_a_finite_interval():
-    tx = pd.DataFrame({"customer_id": ["a", "b"], "date": pd.to_datetime(["2024-06-01", "2024-08-01"], utc=True),
-                       "amount": [10.0, 20.0]})
-    out = simple_rate_clv(summarize_transactions(tx, as_of=AS_OF), horizon_months=12, annual_discount_rate=0.1)
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "date": pd.to_datetime(["2024-06-01", "2024-08-01"], utc=True),
+            "amount": [10.0, 20.0],
+        }
+    )
+    out = simple_rate_clv(
+        summarize_transactions(tx, as_of=AS_OF),
+        horizon_months=12,
+        annual_discount_rate=0.1,
+        level=0.9,
+    )
     assert (out["clv"] == 0).all() and (out["clv_low"] == 0).all()
     assert np.isfinite(out["clv_high"]).all() and (out["clv_high"] > 0).all()
 
 
 def test_transactions_after_as_of_are_ignored_and_future_only_customers_get_defaults():
-    tx = pd.DataFrame({"customer_id": ["late"], "date": pd.to_datetime(["2025-06-01"], utc=True), "amount": [10.0]})
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["late"],
+            "date": pd.to_datetime(["2025-06-01"], utc=True),
+            "amount": [10.0],
+        }
+    )
     out = _by_id(estimate_customer_value(None, tx, **SETTINGS))
     assert out.loc["late", ["clv", "method"]].tolist() == [250.0, "segment_default"]
 
@@ -99,3 +127,46 @@ def test_model_with_zero_spend_customers_and_crm_column_all_null():
     assert set(out["method"]) == {"bgnbd_gammagamma"}
     assert np.isfinite(out["clv"]).all() and (out["clv"] >= 0).all()
     assert out.loc[zero, "clv"].median() < out["clv"].median()
+
+
+def test_feedback_only_customers_get_their_segment_default():
+    """No customers or transactions file: the ids in feedback are valued at the defaults."""
+    fb = pd.DataFrame(
+        {
+            "customer_id": ["a", "a ", None, "b", "c", ""],
+            "created_at": pd.to_datetime(
+                [
+                    "2025-01-01",
+                    "2025-01-05",
+                    "2025-01-02",
+                    "2025-01-03",
+                    "2025-01-04",
+                    "2025-01-04",
+                ],
+                utc=True,
+            ),
+            "metadata": [
+                '{"plan": "basic"}',
+                '{"plan": "premium"}',
+                '{"plan": "premium"}',
+                "{}",
+                "not json",
+                "{}",
+            ],
+        }
+    )
+    customers = customers_from_feedback(fb, "plan")
+    assert customers["customer_id"].tolist() == [
+        "a",
+        "b",
+        "c",
+    ]  # stripped, blanks and nulls dropped
+    assert customers["plan"].tolist()[0] == "premium"  # the newest document's segment
+    assert customers["plan"].isna().tolist() == [False, True, True]
+    out = _by_id(estimate_customer_value(customers, None, **SETTINGS))
+    assert out["clv"].tolist() == [900.0, 250.0, 250.0] and set(out["method"]) == {
+        "segment_default"
+    }
+    assert (out["clv_low"] == out["clv"]).all() and (out["clv_high"] == out["clv"]).all()
+    assert customers_from_feedback(fb.drop(columns="customer_id"), "plan").empty
+    assert customers_from_feedback(None, "plan").empty

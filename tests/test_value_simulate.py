@@ -16,13 +16,44 @@ from cxtext.value.uplift import estimate_churn_uplift
 def _pipeline(seed: int):
     voc = simulate_voc(4000, seed=seed)
     values = estimate_customer_value(
-        voc.customers, voc.transactions, as_of=voc.window_end, horizon_months=12, annual_discount_rate=0.10,
-        default_clv=250.0, default_clv_by_segment={}, segment_column="plan",
+        voc.customers,
+        voc.transactions,
+        as_of=voc.window_end,
+        horizon_months=12,
+        annual_discount_rate=0.10,
+        default_clv=250.0,
+        default_clv_by_segment={},
+        segment_column="plan",
+        min_repeat_buyers=30,
+        level=0.9,
     )
-    uplift = estimate_churn_uplift(voc.feedback, voc.customers, voc.taxonomy, prior=0.15, segment_column="plan", seed=seed)
+    uplift = estimate_churn_uplift(
+        voc.feedback,
+        voc.customers,
+        voc.taxonomy,
+        prior=0.15,
+        segment_column="plan",
+        tenure_hints=["tenure"],
+        seed=seed,
+        n_bootstrap=200,
+        prior_sd=1.0,
+        level=0.9,
+    )
     pain = rank_pain_points(
-        voc.feedback, values, uplift, voc.taxonomy, window_end=voc.window_end, window_days=voc.window_days,
-        segments=["all", "plan"], segment_column="plan", spike_ratio=1.5, spike_min_mentions=10, examples=3,
+        voc.feedback,
+        values,
+        uplift,
+        voc.taxonomy,
+        window_end=voc.window_end,
+        window_days=voc.window_days,
+        segments=["all", "plan"],
+        segment_column="plan",
+        spike_ratio=1.5,
+        spike_min_mentions=10,
+        examples=3,
+        example_chars=(20, 280),
+        default_clv=250.0,
+        default_clv_by_segment={},
     )
     return voc, values, uplift, pain
 
@@ -37,7 +68,11 @@ def test_simulation_is_a_real_test_of_joint_estimation(run):
     # a per-theme comparison would credit the non-causal theme with churn it does not cause
     churned = voc.customers.set_index("customer_id")["churned"]
     fb = voc.feedback
-    raised = set(fb.loc[fb["topics"].str.contains(NON_CAUSAL) & (fb["sentiment"] == "negative"), "customer_id"].dropna())
+    raised = set(
+        fb.loc[
+            fb["topics"].str.contains(NON_CAUSAL) & (fb["sentiment"] == "negative"), "customer_id"
+        ].dropna()
+    )
     mask = churned.index.isin(raised)
     assert churned[mask].mean() - churned[~mask].mean() > 0.10
     assert voc.truth.set_index("theme_id").loc[NON_CAUSAL, "true_uplift"] == 0.0
@@ -53,7 +88,9 @@ def test_clv_model_was_fitted_and_tracks_true_clv(run):
 
 def test_uplifts_are_recovered_and_intervals_cover_most_truths(run):
     voc, _, uplift, _ = run
-    u = uplift.set_index("theme_id").astype({"churn_uplift": float, "churn_uplift_low": float, "churn_uplift_high": float})
+    u = uplift.set_index("theme_id").astype(
+        {"churn_uplift": float, "churn_uplift_low": float, "churn_uplift_high": float}
+    )
     truth = voc.truth.set_index("theme_id")["true_uplift"]
     err = (u["churn_uplift"] - truth).abs()
     assert err.max() < 0.05, err
@@ -65,13 +102,17 @@ def test_true_ranking_by_clv_at_risk_is_recovered(run):
     voc, _, _, pain = run
     top = pain[pain["segment"] == "all"].set_index("theme_id")
     truth = voc.truth.set_index("theme_id")
-    rho = spearmanr(top["clv_at_risk"].reindex(truth.index).astype(float), truth["true_clv_at_risk"]).statistic
+    rho = spearmanr(
+        top["clv_at_risk"].reindex(truth.index).astype(float), truth["true_clv_at_risk"]
+    ).statistic
     assert rho >= 0.85
     est_top3 = set(top.sort_values("rank").index[:3])
     assert est_top3 == set(truth.sort_values("true_rank").index[:3])
     # estimated CLV at risk within 35% of the truth for the three that matter most
     for t in est_top3:
-        assert float(top.loc[t, "clv_at_risk"]) == pytest.approx(truth.loc[t, "true_clv_at_risk"], rel=0.35)
+        assert float(top.loc[t, "clv_at_risk"]) == pytest.approx(
+            truth.loc[t, "true_clv_at_risk"], rel=0.35
+        )
 
 
 def test_correlated_non_causal_theme_is_not_ranked_above_the_causal_one(run):
@@ -86,9 +127,13 @@ def test_correlated_non_causal_theme_is_not_ranked_above_the_causal_one(run):
 def test_pain_point_rows_are_traceable(run):
     _, _, _, pain = run
     people = (pain["customers"] + pain["unlinked_mentions"]).astype(float)
-    recomputed = people * pain["mean_clv"].astype(float) * pain["churn_uplift"].astype(float)
+    uplift = pain["churn_uplift"].astype(float).clip(lower=0)
+    recomputed = people * pain["mean_clv"].astype(float) * uplift
     np.testing.assert_allclose(recomputed, pain["clv_at_risk"].astype(float), rtol=1e-9)
-    assert (pain["clv_at_risk_low"] <= pain["clv_at_risk"]).all() and (pain["clv_at_risk"] <= pain["clv_at_risk_high"]).all()
+    assert (pain["clv_at_risk_low"] >= 0).all()
+    assert (pain["clv_at_risk_low"] <= pain["clv_at_risk"]).all() and (
+        pain["clv_at_risk"] <= pain["clv_at_risk_high"]
+    ).all()
     assert pain["method"].str.contains(r"uplift=joint_logit.*clv=bgnbd_gammagamma 100%").all()
     assert set(pain["segment"]) == {"all", "plan=basic", "plan=premium"}
     assert pain["run_id"].isna().all() and pain["window_end"].notna().all()

@@ -21,12 +21,33 @@ TAXONOMY = Taxonomy(
     )
 )
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
+UPLIFT = dict(
+    prior=0.15,
+    segment_column="plan",
+    tenure_hints=["tenure"],
+    seed=0,
+    n_bootstrap=200,
+    prior_sd=1.0,
+    level=0.9,
+)
 
 
-def _doc(i: int, cust: str | None, topics: list[str], aspects: dict[str, str], sentiment: str, day: int = 0) -> dict:
+def _doc(
+    i: int,
+    cust: str | None,
+    topics: list[str],
+    aspects: dict[str, str],
+    sentiment: str,
+    day: int = 0,
+) -> dict:
     return {
-        "source": "t", "id": str(i), "customer_id": cust, "created_at": T0 + pd.Timedelta(days=day),
-        "topics": json.dumps(topics), "aspect_sentiment": json.dumps(aspects), "sentiment": sentiment,
+        "source": "t",
+        "id": str(i),
+        "customer_id": cust,
+        "created_at": T0 + pd.Timedelta(days=day),
+        "topics": json.dumps(topics),
+        "aspect_sentiment": json.dumps(aspects),
+        "sentiment": sentiment,
     }
 
 
@@ -43,28 +64,33 @@ def test_without_labels_the_prior_is_scaled_by_negativity():
             _doc(4, "d", ["delivery", "price"], {"price": "negative"}, "positive"),
         ]
     )
-    out = estimate_churn_uplift(fb, None, TAXONOMY, prior=0.15, segment_column="plan").set_index("theme_id")
+    out = estimate_churn_uplift(fb, None, TAXONOMY, **UPLIFT).set_index("theme_id")
     assert list(out.reset_index().columns) == UPLIFT_COLUMNS
     assert out.loc["delivery", "churn_uplift"] == pytest.approx(0.15 * 2 / 4)
     assert out.loc["delivery", "customers"] == 2
     assert out.loc["delivery", "churn_uplift_high"] == pytest.approx(0.30 * 2 / 4)
-    assert out.loc["price", "churn_uplift"] == pytest.approx(0.30 * 1.0)  # taxonomy churn_prior wins
+    assert out.loc["price", "churn_uplift"] == pytest.approx(
+        0.30 * 1.0
+    )  # taxonomy churn_prior wins
     assert "taxonomy churn_prior" in out.loc["price", "method"]
     assert "no churn labels" in out.loc["delivery", "method"]
     assert out.loc["rare", "churn_uplift"] == 0.0 and out.loc["rare", "customers"] == 0
 
 
-@pytest.mark.parametrize("churned, reason", [(True, "all labelled customers churned"), (False, "no labelled customer churned")])
+@pytest.mark.parametrize(
+    "churned, reason",
+    [(True, "all labelled customers churned"), (False, "no labelled customer churned")],
+)
 def test_constant_labels_fall_back_to_the_prior_and_say_why(churned, reason):
     fb = _feedback([_doc(1, "a", ["delivery"], {"delivery": "negative"}, "negative")])
     customers = pd.DataFrame({"customer_id": ["a", "b"], "churned": [churned, churned]})
-    out = estimate_churn_uplift(fb, customers, TAXONOMY, prior=0.15, segment_column="plan")
+    out = estimate_churn_uplift(fb, customers, TAXONOMY, **UPLIFT)
     assert out["method"].str.contains(reason).all()
     assert out.set_index("theme_id").loc["delivery", "churn_uplift"] == pytest.approx(0.15)
 
 
 def test_empty_feedback_gives_one_row_per_theme():
-    out = estimate_churn_uplift(FEEDBACK.empty(), None, TAXONOMY, prior=0.15, segment_column="plan")
+    out = estimate_churn_uplift(FEEDBACK.empty(), None, TAXONOMY, **UPLIFT)
     assert out["theme_id"].tolist() == TAXONOMY.ids and (out["churn_uplift"] == 0).all()
 
 
@@ -86,13 +112,20 @@ def _labelled_population(seed: int = 0, n: int = 3000):
             if flag:
                 rows.append(_doc(k, ids[i], [theme], {theme: "negative"}, "negative"))
                 k += 1
-    customers = pd.DataFrame({"customer_id": ids, "plan": plan, "tenure_days": rng.uniform(10, 900, n), "churned": churned})
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "plan": plan,
+            "tenure_days": rng.uniform(10, 900, n),
+            "churned": churned,
+        }
+    )
     return _feedback(rows), customers
 
 
 def test_joint_model_recovers_effects_and_shrinks_small_themes():
     fb, customers = _labelled_population()
-    out = estimate_churn_uplift(fb, customers, TAXONOMY, prior=0.15, segment_column="plan", n_bootstrap=100)
+    out = estimate_churn_uplift(fb, customers, TAXONOMY, **{**UPLIFT, "n_bootstrap": 100})
     out = out.set_index("theme_id")
     assert out["method"].str.startswith("joint_logit").all()
     d, p, r = (out.loc[t] for t in ("delivery", "price", "rare"))
@@ -102,21 +135,27 @@ def test_joint_model_recovers_effects_and_shrinks_small_themes():
     assert d["churn_uplift_low"] > 0.08 and p["churn_uplift_low"] < 0 < p["churn_uplift_high"]
     # rare: raw difference would be ~0.8 (3 of 3 churned); the N(0,1) prior shrinks it hard
     assert r["customers"] == 3 and r["churn_uplift"] < 0.45
-    assert d["customers"] == int(customers["customer_id"].isin(fb.loc[fb["topics"].str.contains("delivery"), "customer_id"]).sum())
+    assert d["customers"] == int(
+        customers["customer_id"]
+        .isin(fb.loc[fb["topics"].str.contains("delivery"), "customer_id"])
+        .sum()
+    )
 
 
 def test_bootstrap_is_reproducible_with_a_seed():
     fb, customers = _labelled_population(n=800)
-    a = estimate_churn_uplift(fb, customers, TAXONOMY, prior=0.15, segment_column="plan", seed=7, n_bootstrap=30)
-    b = estimate_churn_uplift(fb, customers, TAXONOMY, prior=0.15, segment_column="plan", seed=7, n_bootstrap=30)
+    a = estimate_churn_uplift(fb, customers, TAXONOMY, **{**UPLIFT, "seed": 7, "n_bootstrap": 30})
+    b = estimate_churn_uplift(fb, customers, TAXONOMY, **{**UPLIFT, "seed": 7, "n_bootstrap": 30})
     pd.testing.assert_frame_equal(a, b)
 
 
 def test_feedback_after_churn_does_not_count():
     fb, customers = _labelled_population(n=1500)
     # churned the day before any feedback was written
-    customers["churned_at"] = pd.Series(T0 - pd.Timedelta(days=1), index=customers.index).where(customers["churned"])
-    out = estimate_churn_uplift(fb, customers, TAXONOMY, prior=0.15, segment_column="plan", n_bootstrap=20)
+    customers["churned_at"] = pd.Series(T0 - pd.Timedelta(days=1), index=customers.index).where(
+        customers["churned"]
+    )
+    out = estimate_churn_uplift(fb, customers, TAXONOMY, **{**UPLIFT, "n_bootstrap": 20})
     # with every churner's mentions dropped, delivery now looks protective, not harmful
     assert out.set_index("theme_id").loc["delivery", "churn_uplift"] < 0
 

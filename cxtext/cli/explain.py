@@ -54,10 +54,13 @@ def _true(x: object) -> bool:
 def explanation(row: pd.Series) -> Group:
     """The formula with the row's numbers, the inputs table, the method and the quotes."""
     people = int(row["customers"]) + int(row["unlinked_mentions"])
+    uplift = _num(row["churn_uplift"], ".4f")
+    if not pd.isna(row["churn_uplift"]) and float(row["churn_uplift"]) < 0:
+        uplift = f"max(0, {uplift})"  # no effect or a protective one puts nothing at risk
     formula = (
-        f"clv_at_risk = (customers + unlinked) × mean CLV × churn uplift\n"
+        f"clv_at_risk = (customers + unlinked) × mean CLV × max(0, churn uplift)\n"
         f"            = ({int(row['customers'])} + {int(row['unlinked_mentions'])}) × "
-        f"{_num(row['mean_clv'], ',.2f')} × {_num(row['churn_uplift'], '.4f')}\n"
+        f"{_num(row['mean_clv'], ',.2f')} × {uplift}\n"
         f"            = [bold]{_num(row['clv_at_risk'])}[/]   "
         f"(interval {_num(row['clv_at_risk_low'])} – {_num(row['clv_at_risk_high'])})"
     )
@@ -67,14 +70,23 @@ def explanation(row: pd.Series) -> Group:
     for name, value in [
         ("window", f"{row['window_start']:%Y-%m-%d} to {row['window_end']:%Y-%m-%d} (exclusive)"),
         ("segment", str(row["segment"])),
-        ("mentions (negative)", f"{int(row['mentions'])} ({int(row['negative_mentions'])}, {_num(row['negative_rate'], '.0%')})"),
+        (
+            "mentions (negative)",
+            f"{int(row['mentions'])} ({int(row['negative_mentions'])}, {_num(row['negative_rate'], '.0%')})",
+        ),
         ("customers who raised it negatively", str(int(row["customers"]))),
-        ("unlinked negative mentions (segment mean CLV)", str(int(row["unlinked_mentions"]))),
+        ("unlinked negative mentions (no known customer)", str(int(row["unlinked_mentions"]))),
         ("people counted", str(people)),
         ("mean CLV", _num(row["mean_clv"], ",.2f")),
-        ("churn uplift (interval)", f"{_num(row['churn_uplift'], '.2%')} ({_num(row['churn_uplift_low'], '.2%')} – {_num(row['churn_uplift_high'], '.2%')})"),
+        (
+            "churn uplift (interval)",
+            f"{_num(row['churn_uplift'], '.2%')} ({_num(row['churn_uplift_low'], '.2%')} – {_num(row['churn_uplift_high'], '.2%')})",
+        ),
         ("share of documents", _num(row["share"], ".1%")),
-        ("trend vs previous window", f"{_num(row['trend'], '+.0%')} (previous {int(row['previous_mentions'])}){' SPIKE' if _true(row['spike']) else ''}"),
+        (
+            "trend vs previous window",
+            f"{_num(row['trend'], '+.0%')} (previous {int(row['previous_mentions'])}){' SPIKE' if _true(row['spike']) else ''}",
+        ),
         ("NPS impact (points)", _num(row["nps_impact"], "+.1f")),
         ("CSAT impact (points)", _num(row["csat_impact"], "+.1f")),
         ("rank in segment", str(row["rank"])),
@@ -94,15 +106,22 @@ def explain(
     theme: Annotated[str, typer.Argument(help="Theme id or English label, e.g. delivery.")],
     warehouse: Annotated[
         str | None,
-        typer.Option("--warehouse", help="DuckDB file or postgresql:// URL. [default: paths.warehouse in settings]"),
+        typer.Option(
+            "--warehouse",
+            help="DuckDB file or postgresql:// URL. [default: paths.warehouse in settings]",
+        ),
     ] = None,
     segment: Annotated[str, typer.Option(help='"all" or e.g. "plan=premium".')] = "all",
-    config: Annotated[Path | None, typer.Option(help="Settings YAML overlaying the defaults.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Settings YAML overlaying the defaults.")
+    ] = None,
 ) -> None:
     """Show how a theme's CLV at risk was computed: the formula, its inputs and the method."""
     location = warehouse or str(resolve(load_settings(config)["paths"]["warehouse"]))
     if "://" not in location and not Path(location).exists():
-        console.print(f"[red]No warehouse at {location}.[/] Run `cxtext run` first or pass --warehouse.")
+        console.print(
+            f"[red]No warehouse at {location}.[/] Run `cxtext run` first or pass --warehouse."
+        )
         raise typer.Exit(1)
     row = latest_row(load_pain_points(location), theme, segment)
     if row is None:

@@ -23,16 +23,8 @@ from cxtext.ingest.validate import (
     quarantine_frame,
     timestamp_problem,
 )
-from cxtext.schema import TYPES
+from cxtext.schema import CUSTOMERS, TRANSACTIONS, TYPES
 
-# Column types of the side tables (logical types of schema.TYPES); other columns are strings.
-CUSTOMER_COLUMNS: dict[str, str] = {
-    "customer_id": "str",
-    "clv": "float",
-    "churned": "bool",
-    "churned_at": "ts",
-}
-TRANSACTION_COLUMNS: dict[str, str] = {"customer_id": "str", "date": "ts", "amount": "float"}
 _PARTITION = 100_000
 _FILE = "_source_file"
 
@@ -173,10 +165,10 @@ def read_customers(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
     bad = reasons.values.notna().to_numpy(dtype=bool)
 
-    segments = [c for c in raw.columns if c not in (*CUSTOMER_COLUMNS, ROW_NUMBER, _FILE)]
+    segments = [c for c in raw.columns if c not in (*CUSTOMERS.names, ROW_NUMBER, _FILE)]
     rest = pd.DataFrame({c: _text(raw, c) for c in segments}, index=raw.index)[~bad]
     columns = {"customer_id": ids, "clv": clv, "churned": churned, "churned_at": churned_at}
-    customers = _typed({k: v[~bad] for k, v in columns.items()}, CUSTOMER_COLUMNS, rest)
+    customers = _typed({k: v[~bad] for k, v in columns.items()}, CUSTOMERS.columns, rest)
     entries += _quarantine(raw, bad, reasons.values, ids, "customers")
     return customers, quarantine_frame(entries)
 
@@ -207,9 +199,9 @@ def read_transactions(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
 
     bad = reasons.values.notna().to_numpy(dtype=bool)
-    others = [c for c in raw.columns if c not in (*TRANSACTION_COLUMNS, ROW_NUMBER, _FILE)]
+    others = [c for c in raw.columns if c not in (*TRANSACTIONS.names, ROW_NUMBER, _FILE)]
     rest = pd.DataFrame({c: _text(raw, c) for c in others}, index=raw.index)[~bad]
     columns = {"customer_id": ids, "date": date, "amount": amount}
-    transactions = _typed({k: v[~bad] for k, v in columns.items()}, TRANSACTION_COLUMNS, rest)
+    transactions = _typed({k: v[~bad] for k, v in columns.items()}, TRANSACTIONS.columns, rest)
     entries += _quarantine(raw, bad, reasons.values, ids, "transactions")
     return transactions, quarantine_frame(entries)

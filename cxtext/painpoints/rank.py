@@ -1,9 +1,12 @@
 """Themes of a window ranked by customer lifetime value at risk, per segment.
 
 clv_at_risk(t) = Σ over customers who raised t negatively in the window CLV(c) ×
-uplift(t) — written on each row as (customers + unlinked_mentions) × mean_clv ×
-churn_uplift so that every figure can be recomputed from the row. Negative mentions
-without a known customer count once each at the segment's mean CLV.
+max(0, uplift(t)) — written on each row as (customers + unlinked_mentions) × mean_clv ×
+max(0, churn_uplift) so that every figure can be recomputed from the row. Negative
+mentions without a known customer count once each at the segment's mean CLV (the
+configured default when no customer has a value), and are counted in
+``unlinked_mentions``. A theme whose effect on churn may be zero or protective puts
+nothing at risk, so the figure and its interval are never negative.
 """
 
 from __future__ import annotations
@@ -19,8 +22,6 @@ from cxtext.painpoints.nps import score_impact
 from cxtext.schema import PAIN_POINTS, conform
 from cxtext.themes.taxonomy import Taxonomy
 
-EXAMPLE_CHARS = (20, 280)  # quotes of this length read best; others only when nothing else
-
 
 def rank_pain_points(
     feedback: pd.DataFrame,
@@ -35,6 +36,9 @@ def rank_pain_points(
     spike_ratio: float,
     spike_min_mentions: int,
     examples: int,
+    example_chars: tuple[int, int],
+    default_clv: float,
+    default_clv_by_segment: dict[str, float],
 ) -> pd.DataFrame:
     """PAIN_POINTS rows for the window [window_end − window_days, window_end).
 
@@ -42,7 +46,9 @@ def rank_pain_points(
     "plan=premium"); a document's value is its metadata field, or for
     ``segment_column`` the customer's segment in ``customer_value``. Rank 1 is the most
     CLV at risk within a segment (ties and missing values: more negative mentions
-    first). ``run_id`` is left null for the flow.
+    first). Unlinked mentions count at the segment's mean CLV; when there are no
+    customer values at all (a feedback-only run without ids) at ``default_clv_by_segment``
+    for a ``segment_column`` segment, else ``default_clv``. ``run_id`` is left null.
     """
     if feedback is None or len(feedback) == 0 or not segments:
         return PAIN_POINTS.empty()
@@ -56,7 +62,11 @@ def rank_pain_points(
     in_prev = ((created >= prev_start) & (created < start)).to_numpy()
     if not in_window.any():
         return PAIN_POINTS.empty()
-    cid = fb["customer_id"].astype("string").str.strip() if "customer_id" in fb.columns else pd.Series(pd.NA, index=fb.index, dtype="string")
+    cid = (
+        fb["customer_id"].astype("string").str.strip()
+        if "customer_id" in fb.columns
+        else pd.Series(pd.NA, index=fb.index, dtype="string")
+    )
     cv = _customer_value(customer_value)
 
     m = theme_mentions(fb)
@@ -71,20 +81,37 @@ def rank_pain_points(
     up = _uplift_table(uplift)
     doc_info = _doc_info(fb)
     rows: list[dict] = []
-    for label, doc_mask, seg_cv in _segments(fb, cid, cv, segments, segment_column):
+    for label, doc_mask, seg_cv, seg_value in _segments(fb, cid, cv, segments, segment_column):
         n_docs = int((doc_mask & in_window).sum())
         if n_docs == 0:
             continue
         sm = m[doc_mask[m["doc"].to_numpy()]]
         cur, prev = sm[sm["in_window"]], sm[sm["in_prev"]]
         prev_counts = prev.groupby("theme_id").size()
-        seg_mean = _segment_mean(seg_cv, cv, cur)
+        default = (
+            default_clv_by_segment.get(seg_value, default_clv)
+            if seg_value is not None
+            else default_clv
+        )
+        seg_mean = _segment_mean(seg_cv, cv, cur, float(default))
         seg_rows = []
         for theme_id, tm in cur.groupby("theme_id", sort=True):
             seg_rows.append(
                 _theme_row(
-                    str(theme_id), tm, doc_info, doc_mask & in_window, n_docs, int(prev_counts.get(theme_id, 0)),
-                    cv, seg_mean, up, taxonomy, spike_ratio, spike_min_mentions, examples,
+                    str(theme_id),
+                    tm,
+                    doc_info,
+                    doc_mask & in_window,
+                    n_docs,
+                    int(prev_counts.get(theme_id, 0)),
+                    cv,
+                    seg_mean,
+                    up,
+                    taxonomy,
+                    spike_ratio,
+                    spike_min_mentions,
+                    examples,
+                    example_chars,
                 )
             )
         seg_df = pd.DataFrame(seg_rows)
@@ -112,7 +139,9 @@ def _utc(ts: pd.Timestamp) -> pd.Timestamp:
 def _customer_value(customer_value: pd.DataFrame | None) -> pd.DataFrame:
     cols = ["clv", "clv_low", "clv_high", "method", "segment"]
     if customer_value is None or len(customer_value) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols}, index=pd.Index([], dtype="string"))
+        return pd.DataFrame(
+            {c: pd.Series(dtype=float) for c in cols}, index=pd.Index([], dtype="string")
+        )
     cv = customer_value[customer_value["customer_id"].notna()].copy()
     cv["customer_id"] = cv["customer_id"].astype("string").str.strip()
     cv = cv.drop_duplicates("customer_id", keep="last").set_index("customer_id")
@@ -137,10 +166,10 @@ def _uplift_table(uplift: pd.DataFrame | None) -> pd.DataFrame:
 def _segments(
     fb: pd.DataFrame, cid: pd.Series, cv: pd.DataFrame, segments: list[str], segment_column: str
 ):
-    """(label, document mask, customer values of the segment or None) per segment."""
+    """(label, document mask, customer values of the segment or None, segment_column value or None)."""
     for spec in dict.fromkeys(segments):
         if spec == "all":
-            yield "all", np.ones(len(fb), dtype=bool), cv
+            yield "all", np.ones(len(fb), dtype=bool), cv, None
             continue
         column, _, only = spec.partition("=")
         values = metadata_field(fb, column)
@@ -150,14 +179,23 @@ def _segments(
             if only and value != only:
                 continue
             seg_cv = cv[cv["segment"] == value] if column == segment_column else None
-            yield f"{column}={value}", (values == value).fillna(False).to_numpy(bool), seg_cv
+            mask = (values == value).fillna(False).to_numpy(bool)
+            yield (
+                f"{column}={value}",
+                mask,
+                seg_cv,
+                (str(value) if column == segment_column else None),
+            )
 
 
-def _segment_mean(seg_cv: pd.DataFrame | None, cv: pd.DataFrame, cur: pd.DataFrame) -> tuple[float, float, float]:
-    """Mean (clv, low, high) that an unlinked mention counts with.
+def _segment_mean(
+    seg_cv: pd.DataFrame | None, cv: pd.DataFrame, cur: pd.DataFrame, default: float
+) -> tuple[float, float, float, str]:
+    """Mean (clv, low, high) that an unlinked mention counts with, and its source.
 
     The segment's customers when the segment is defined on customers; else the
-    customers seen in the segment's feedback; else everyone.
+    customers seen in the segment's feedback; else everyone; else (no customer values
+    at all) the configured default, taken as exact like every default.
     """
     pool = seg_cv
     if pool is None:
@@ -166,8 +204,13 @@ def _segment_mean(seg_cv: pd.DataFrame | None, cv: pd.DataFrame, cur: pd.DataFra
     if pool is None or pool.empty:
         pool = cv
     if pool.empty:
-        return (math.nan, math.nan, math.nan)
-    return (float(pool["clv"].mean()), float(pool["clv_low"].mean()), float(pool["clv_high"].mean()))
+        return (default, default, default, f"default clv {default:g}")
+    return (
+        float(pool["clv"].mean()),
+        float(pool["clv_low"].mean()),
+        float(pool["clv_high"].mean()),
+        "segment mean clv",
+    )
 
 
 def _theme_row(
@@ -178,12 +221,13 @@ def _theme_row(
     n_docs: int,
     previous: int,
     cv: pd.DataFrame,
-    seg_mean: tuple[float, float, float],
+    seg_mean: tuple[float, float, float, str],
     up: pd.DataFrame,
     taxonomy: Taxonomy,
     spike_ratio: float,
     spike_min_mentions: int,
     examples: int,
+    example_chars: tuple[int, int],
 ) -> dict:
     mentions = len(tm)
     neg = tm[tm["negative"]]
@@ -193,7 +237,10 @@ def _theme_row(
     unlinked = int(ids.isna().sum()) + len(linked_ids.difference(cv.index))
     vals = cv.loc[known]
     n_people = len(known) + unlinked
-    sums = [float(vals[c].sum()) + unlinked * seg_mean[i] for i, c in enumerate(("clv", "clv_low", "clv_high"))]
+    sums = [
+        float(vals[c].sum()) + unlinked * seg_mean[i]
+        for i, c in enumerate(("clv", "clv_low", "clv_high"))
+    ]
     if unlinked == 0:
         sums = [float(vals[c].sum()) for c in ("clv", "clv_low", "clv_high")]
     mean_clv = sums[0] / n_people if n_people else math.nan
@@ -206,7 +253,11 @@ def _theme_row(
     else:
         u = u_low = u_high = math.nan
         u_method = "missing"
-    risk, risk_low, risk_high = clv_at_risk_interval(sums[0], sums[1], sums[2], u, u_low, u_high) if n_people else (0.0, 0.0, 0.0)
+    risk, risk_low, risk_high = (
+        clv_at_risk_interval(sums[0], sums[1], sums[2], u, u_low, u_high)
+        if n_people
+        else (0.0, 0.0, 0.0)
+    )
 
     docs = tm["doc"].to_numpy()
     scores, stype = doc_info["score"].to_numpy(float), doc_info["score_type"].to_numpy(object)
@@ -245,9 +296,12 @@ def _theme_row(
         "clv_at_risk_low": risk_low,
         "clv_at_risk_high": risk_high,
         "examples": json.dumps(
-            pick_examples(doc_info, neg["doc"].to_numpy() if len(neg) else docs, examples), ensure_ascii=False
+            pick_examples(
+                doc_info, neg["doc"].to_numpy() if len(neg) else docs, examples, example_chars
+            ),
+            ensure_ascii=False,
         ),
-        "method": _method(u_method, vals["method"], unlinked),
+        "method": _method(u_method, vals["method"], unlinked, seg_mean[3]),
     }
 
 
@@ -256,68 +310,89 @@ def _float(value: object, default: float) -> float:
 
 
 def clv_at_risk_interval(
-    clv_sum: float, clv_low: float, clv_high: float, uplift: float, uplift_low: float, uplift_high: float
+    clv_sum: float,
+    clv_low: float,
+    clv_high: float,
+    uplift: float,
+    uplift_low: float,
+    uplift_high: float,
 ) -> tuple[float, float, float]:
-    """Σ CLV × uplift with an interval from both factors' intervals.
+    """Σ CLV × max(0, uplift) with an interval from both factors' intervals, never below 0.
 
-    First-order propagation for a product of independent factors, side by side: the
-    distance to each bound is the root sum of squares of (uplift × CLV's distance) and
-    (CLV × uplift's distance), using the CLV side that moves the product in that
-    direction. CLV bounds are summed over customers as given (their uncertainty comes
-    from shared model parameters, so customers move together).
+    Value at risk is what a theme may cost, so a theme that may be harmless or even
+    protective (uplift or its low end below 0) puts 0 at risk at that end rather than
+    "saving" value. max(0, ·) is monotone, so the clipped uplift bounds are exactly the
+    bounds of the clipped uplift. Then first-order propagation for a product of
+    independent factors, side by side: the distance to each bound is the root sum of
+    squares of (uplift × CLV's distance) and (CLV × uplift's distance), floored at 0.
+    CLV bounds are summed over customers as given (their uncertainty comes from shared
+    model parameters, so customers move together).
 
     Examples
     --------
     >>> [round(v) for v in clv_at_risk_interval(1000, 900, 1100, 0.1, 0.05, 0.15)]
     [100, 49, 151]
+    >>> [round(v) for v in clv_at_risk_interval(1000, 900, 1100, -0.02, -0.08, 0.03)]
+    [0, 0, 30]
     """
     if any(map(math.isnan, (clv_sum, uplift))):
         return (math.nan, math.nan, math.nan)
-    risk = clv_sum * uplift
-    down_c, up_c = clv_sum - clv_low, clv_high - clv_sum
-    c_down, c_up = (down_c, up_c) if uplift >= 0 else (up_c, down_c)
-    low = risk - math.hypot(abs(uplift) * c_down, clv_sum * (uplift - uplift_low))
-    high = risk + math.hypot(abs(uplift) * c_up, clv_sum * (uplift_high - uplift))
-    return (risk, low, high)
+    u, u_low, u_high = (max(0.0, v) for v in (uplift, uplift_low, uplift_high))
+    risk = clv_sum * u
+    low = risk - math.hypot(u * (clv_sum - clv_low), clv_sum * (u - u_low))
+    high = risk + math.hypot(u * (clv_high - clv_sum), clv_sum * (u_high - u))
+    return (risk, max(0.0, low), high)
 
 
 def _doc_info(fb: pd.DataFrame) -> pd.DataFrame:
     """Per document: quote text and length, sentiment score, survey score and its type."""
     n = len(fb)
-    text = fb["text_redacted"].astype("string").str.strip() if "text_redacted" in fb.columns else pd.Series(pd.NA, index=fb.index, dtype="string")
+    text = (
+        fb["text_redacted"].astype("string").str.strip()
+        if "text_redacted" in fb.columns
+        else pd.Series(pd.NA, index=fb.index, dtype="string")
+    )
     return pd.DataFrame(
         {
             "text": text,
             "n": text.str.len().fillna(0).astype(int),
             "sentiment_score": pd.to_numeric(fb["sentiment_score"], errors="coerce").astype(float)
-            if "sentiment_score" in fb.columns else np.full(n, np.nan),
-            "score": pd.to_numeric(fb["score"], errors="coerce").astype(float) if "score" in fb.columns else np.full(n, np.nan),
+            if "sentiment_score" in fb.columns
+            else np.full(n, np.nan),
+            "score": pd.to_numeric(fb["score"], errors="coerce").astype(float)
+            if "score" in fb.columns
+            else np.full(n, np.nan),
             "score_type": fb["score_type"].astype("string").str.lower().fillna("").astype(object)
-            if "score_type" in fb.columns else np.full(n, "", dtype=object),
+            if "score_type" in fb.columns
+            else np.full(n, "", dtype=object),
         },
         index=fb.index,
     )
 
 
-def pick_examples(doc_info: pd.DataFrame, docs: np.ndarray, k: int) -> list[str]:
-    """Up to ``k`` distinct redacted quotes: most negative first, readable length preferred."""
+def pick_examples(
+    doc_info: pd.DataFrame, docs: np.ndarray, k: int, chars: tuple[int, int]
+) -> list[str]:
+    """Up to ``k`` distinct redacted quotes: most negative first, ``chars`` long preferred."""
     if k <= 0 or len(docs) == 0:
         return []
     sub = doc_info.iloc[np.unique(docs)]
     sub = sub[sub["n"] > 0]
     if sub.empty:
         return []
-    sub = sub.assign(awkward=~sub["n"].between(*EXAMPLE_CHARS))
-    sub = sub.sort_values(["awkward", "sentiment_score", "n"], na_position="last").drop_duplicates("text")
+    sub = sub.assign(awkward=~sub["n"].between(*chars))
+    sub = sub.sort_values(["awkward", "sentiment_score", "n"], na_position="last").drop_duplicates(
+        "text"
+    )
     return [str(t) for t in sub["text"].head(k)]
 
 
-def _method(uplift_method: str, clv_methods: pd.Series, unlinked: int) -> str:
-    """e.g. "uplift=joint_logit(...); clv=crm 31%/bgnbd_gammagamma 60%; unlinked 2 at segment mean"."""
+def _method(uplift_method: str, clv_methods: pd.Series, unlinked: int, unlinked_at: str) -> str:
+    """e.g. "uplift=joint_logit(...); clv=crm 31%/bgnbd_gammagamma 60%; unlinked 2 at segment mean clv"."""
     parts = [f"uplift={uplift_method}"]
     if len(clv_methods):
         shares = clv_methods.fillna("unknown").value_counts(normalize=True)
         parts.append("clv=" + "/".join(f"{name} {share:.0%}" for name, share in shares.items()))
     if unlinked:
-        parts.append(f"unlinked {unlinked} at segment mean clv")
+        parts.append(f"unlinked {unlinked} at {unlinked_at}")
     return "; ".join(parts)

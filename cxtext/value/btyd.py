@@ -69,7 +69,13 @@ def bgnbd_loglik(
         return ll
     w4 = np.exp(a4 - mix)  # weight of the "dropped out after the last purchase" branch
     w3 = 1.0 - w4
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x)
+    d_r = (
+        digamma(r + x)
+        - digamma(r)
+        + np.log(alpha)
+        - w3 * np.log(alpha + T)
+        - w4 * np.log(alpha + t_x)
+    )
     d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
     psi_ab, psi_abx = digamma(a + b), digamma(a + b + x)
     d_a = psi_ab - psi_abx + w4 / a
@@ -178,16 +184,27 @@ class BetaGeoModel:
             raise NotFittedError("BetaGeoModel is not fitted yet: call fit() first")
         return self.log_params_
 
-    def p_alive(self, frequency: object, recency: object, T: object, log_params: np.ndarray | None = None) -> np.ndarray:
+    def p_alive(
+        self, frequency: object, recency: object, T: object, log_params: np.ndarray | None = None
+    ) -> np.ndarray:
         """P(still active at T | x, t_x, T); 1 for customers without repeat purchases."""
         r, alpha, a, b = np.exp(self._theta(log_params))
         x, t_x, T = _as_float(frequency, recency, T)
         rep = x > 0
-        odds = np.log(a) - np.log(np.where(rep, b + x - 1.0, 1.0)) + (r + x) * np.log((alpha + T) / (alpha + t_x))
+        odds = (
+            np.log(a)
+            - np.log(np.where(rep, b + x - 1.0, 1.0))
+            + (r + x) * np.log((alpha + T) / (alpha + t_x))
+        )
         return np.where(rep, expit(-odds), 1.0)
 
     def expected_purchases(
-        self, t: float, frequency: object, recency: object, T: object, log_params: np.ndarray | None = None
+        self,
+        t: float,
+        frequency: object,
+        recency: object,
+        T: object,
+        log_params: np.ndarray | None = None,
     ) -> np.ndarray:
         """E[purchases in (T, T+t] | x, t_x, T] (FHL 2005a eq. 10); ``t`` in days."""
         r, alpha, a, b = np.exp(self._theta(log_params))
@@ -200,12 +217,16 @@ class BetaGeoModel:
         out = (a + b + x - 1.0) / (a - 1.0) * body * self.p_alive(x, t_x, T, log_params)
         return np.maximum(out, 0.0)
 
-    def expected_purchases_population(self, t: object, log_params: np.ndarray | None = None) -> np.ndarray:
+    def expected_purchases_population(
+        self, t: object, log_params: np.ndarray | None = None
+    ) -> np.ndarray:
         """E[X(t)] for a new customer over the t days after the first purchase (FHL eq. 9)."""
         r, alpha, a, b = np.exp(self._theta(log_params))
         t = np.asarray(t, dtype=float)
         ratio = (alpha / (alpha + t)) ** r
-        return (a + b - 1.0) / (a - 1.0) * (1.0 - ratio * hyp2f1(r, b, a + b - 1.0, t / (alpha + t)))
+        return (
+            (a + b - 1.0) / (a - 1.0) * (1.0 - ratio * hyp2f1(r, b, a + b - 1.0, t / (alpha + t)))
+        )
 
     def discounted_purchases(
         self,
@@ -242,8 +263,13 @@ def gamma_gamma_loglik(
     px = p * x
     log_xm_g = np.log(x * m + gamma)
     ll = (
-        gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
-        + (px - 1.0) * np.log(m) + px * np.log(x) - (px + q) * log_xm_g
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(gamma)
+        + (px - 1.0) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * log_xm_g
     )
     if not grad:
         return ll
@@ -318,7 +344,7 @@ def predict_clv(
     *,
     horizon_months: int,
     annual_discount_rate: float,
-    level: float = 0.9,
+    level: float,
 ) -> pd.DataFrame:
     """Discounted CLV per customer with a Laplace/delta-method interval.
 
@@ -353,7 +379,10 @@ def predict_clv(
         with np.errstate(divide="ignore", invalid="ignore"):
             log_base = np.log(base)
             grads = np.column_stack(
-                [(np.log(fn(model.log_params_ + step * e)) - log_base) / step for e in np.eye(len(cov))]
+                [
+                    (np.log(fn(model.log_params_ + step * e)) - log_base) / step
+                    for e in np.eye(len(cov))
+                ]
             )
         grads = np.nan_to_num(grads, nan=0.0, posinf=0.0, neginf=0.0)
         var += np.einsum("ij,jk,ik->i", grads, cov, grads)
@@ -367,7 +396,9 @@ def predict_clv(
             "clv_low": low,
             "clv_high": high,
             "p_alive": bgnbd.p_alive(x, t_x, T),
-            "expected_purchases": bgnbd.expected_purchases(horizon_months * DAYS_PER_MONTH, x, t_x, T),
+            "expected_purchases": bgnbd.expected_purchases(
+                horizon_months * DAYS_PER_MONTH, x, t_x, T
+            ),
         },
         index=summary.index,
     )

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from cxtext.painpoints.mentions import metadata_field
 from cxtext.schema import CUSTOMER_VALUE, conform
 from cxtext.value.btyd import BetaGeoModel, GammaGammaModel, predict_clv
 from cxtext.value.rfm import DAYS_PER_MONTH, summarize_transactions
@@ -30,8 +31,8 @@ def estimate_customer_value(
     default_clv: float,
     default_clv_by_segment: dict[str, float],
     segment_column: str,
-    min_repeat_buyers: int = 30,
-    level: float = 0.9,
+    min_repeat_buyers: int,
+    level: float,
 ) -> pd.DataFrame:
     """CUSTOMER_VALUE rows, one per customer in ``customers`` ∪ ``transactions``.
 
@@ -48,15 +49,20 @@ def estimate_customer_value(
     >>> cust = pd.DataFrame({"customer_id": ["a", "b"], "clv": [500.0, None], "plan": ["pro", "pro"]})
     >>> out = estimate_customer_value(cust, None, as_of=pd.Timestamp("2025-01-01", tz="UTC"),
     ...     horizon_months=12, annual_discount_rate=0.1, default_clv=250.0,
-    ...     default_clv_by_segment={"pro": 900.0}, segment_column="plan")
+    ...     default_clv_by_segment={"pro": 900.0}, segment_column="plan", min_repeat_buyers=30, level=0.9)
     >>> out[["customer_id", "clv", "method"]].values.tolist()
     [['a', 500.0, 'crm'], ['b', 900.0, 'segment_default']]
     """
     cust = _customers_frame(customers, segment_column)
-    summary = summarize_transactions(transactions, as_of=as_of) if transactions is not None else None
+    summary = (
+        summarize_transactions(transactions, as_of=as_of) if transactions is not None else None
+    )
     ids = pd.Index(cust.index, dtype="string")
     if summary is not None and transactions is not None and len(transactions):
-        tx_ids = pd.Index(transactions["customer_id"].dropna().astype("string").str.strip().unique(), dtype="string")
+        tx_ids = pd.Index(
+            transactions["customer_id"].dropna().astype("string").str.strip().unique(),
+            dtype="string",
+        )
         ids = ids.append(tx_ids.difference(ids))
     if len(ids) == 0:
         return CUSTOMER_VALUE.empty()
@@ -70,37 +76,107 @@ def estimate_customer_value(
 
     crm = cust["clv"].reindex(out.index)
     has_crm = crm.notna()
-    out.loc[has_crm, ["clv", "clv_low", "clv_high"]] = np.repeat(crm[has_crm].to_numpy()[:, None], 3, axis=1)
+    out.loc[has_crm, ["clv", "clv_low", "clv_high"]] = np.repeat(
+        crm[has_crm].to_numpy()[:, None], 3, axis=1
+    )
     out.loc[has_crm, "method"] = "crm"
 
     if summary is not None and len(summary):
         summary = summary.loc[summary.index.intersection(out.index)]
-        modelled = _fit_and_predict(summary, horizon_months, annual_discount_rate, min_repeat_buyers, level)
-        out.loc[modelled.index, ["p_alive", "expected_purchases"]] = modelled[["p_alive", "expected_purchases"]]
+        modelled = _fit_and_predict(
+            summary, horizon_months, annual_discount_rate, min_repeat_buyers, level
+        )
+        out.loc[modelled.index, ["p_alive", "expected_purchases"]] = modelled[
+            ["p_alive", "expected_purchases"]
+        ]
         need = modelled.index[~has_crm.reindex(modelled.index).to_numpy()]
-        out.loc[need, ["clv", "clv_low", "clv_high"]] = modelled.loc[need, ["clv", "clv_low", "clv_high"]].to_numpy()
+        out.loc[need, ["clv", "clv_low", "clv_high"]] = modelled.loc[
+            need, ["clv", "clv_low", "clv_high"]
+        ].to_numpy()
         out.loc[need, "method"] = modelled.loc[need, "method"]
 
     rest = out["method"].isna()
-    defaults = out.loc[rest, "segment"].map(lambda s: default_clv_by_segment.get(s, default_clv) if pd.notna(s) else default_clv)
+    defaults = out.loc[rest, "segment"].map(
+        lambda s: default_clv_by_segment.get(s, default_clv) if pd.notna(s) else default_clv
+    )
     values = defaults.astype(float).to_numpy()
     out.loc[rest, ["clv", "clv_low", "clv_high"]] = np.repeat(values[:, None], 3, axis=1)
     out.loc[rest, "method"] = "segment_default"
     return conform(out.reset_index(), CUSTOMER_VALUE)
 
 
+def customers_from_feedback(feedback: pd.DataFrame | None, segment_column: str) -> pd.DataFrame:
+    """The customers a feedback-only run knows of: distinct ``customer_id`` with a segment.
+
+    With no customers or transactions file the ids in feedback are the only customer
+    list; valued by :func:`estimate_customer_value` they get the segment default, so
+    their CLV at risk is a configured figure instead of unknown. The segment is the
+    ``segment_column`` metadata field of the customer's newest document that has one.
+
+    Examples
+    --------
+    >>> fb = pd.DataFrame({"customer_id": ["a", " a", None, "b"],
+    ...                    "created_at": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04"]),
+    ...                    "metadata": ['{"plan": "basic"}', '{"plan": "pro"}', '{"plan": "pro"}', "{}"]})
+    >>> customers_from_feedback(fb, "plan").values.tolist()
+    [['a', 'pro'], ['b', <NA>]]
+    """
+    out = pd.DataFrame(
+        {"customer_id": pd.Series(dtype="string"), segment_column: pd.Series(dtype="string")}
+    )
+    if feedback is None or len(feedback) == 0 or "customer_id" not in feedback.columns:
+        return out
+    fb = feedback.reset_index(drop=True)
+    ids = fb["customer_id"].astype("string").str.strip()
+    ids = ids.where(ids != "", pd.NA)
+    seg = metadata_field(fb, segment_column)
+    order = (
+        pd.to_datetime(fb["created_at"], utc=True)
+        if "created_at" in fb.columns
+        else pd.Series(0, index=fb.index)
+    )
+    rows = pd.DataFrame({"customer_id": ids, segment_column: seg, "_at": order})[ids.notna()]
+    rows = rows.sort_values("_at", kind="stable")
+    segs = (
+        rows.dropna(subset=[segment_column])
+        .groupby("customer_id", sort=False)[segment_column]
+        .last()
+    )
+    known = pd.Index(rows["customer_id"].unique(), dtype="string").sort_values()
+    return pd.DataFrame(
+        {
+            "customer_id": pd.array(known, dtype="string"),
+            segment_column: pd.array(segs.reindex(known), dtype="string"),
+        }
+    )
+
+
 def _customers_frame(customers: pd.DataFrame | None, segment_column: str) -> pd.DataFrame:
     """customer_id-indexed clv (float), churned (boolean), segment (string)."""
-    cols = {"clv": pd.Series(dtype=float), "churned": pd.Series(dtype="boolean"), "segment": pd.Series(dtype="string")}
+    cols = {
+        "clv": pd.Series(dtype=float),
+        "churned": pd.Series(dtype="boolean"),
+        "segment": pd.Series(dtype="string"),
+    }
     if customers is None or len(customers) == 0 or "customer_id" not in customers.columns:
         return pd.DataFrame(cols, index=pd.Index([], dtype="string", name="customer_id"))
     c = customers[customers["customer_id"].notna()].copy()
     c["customer_id"] = c["customer_id"].astype("string").str.strip()
     c = c.drop_duplicates("customer_id", keep="last").set_index("customer_id")
     out = pd.DataFrame(index=c.index)
-    out["clv"] = pd.to_numeric(c["clv"], errors="coerce").astype(float) if "clv" in c.columns else np.nan
-    out["churned"] = to_bool(c["churned"]) if "churned" in c.columns else pd.Series(pd.NA, index=c.index, dtype="boolean")
-    out["segment"] = c[segment_column].astype("string") if segment_column in c.columns else pd.Series(pd.NA, index=c.index, dtype="string")
+    out["clv"] = (
+        pd.to_numeric(c["clv"], errors="coerce").astype(float) if "clv" in c.columns else np.nan
+    )
+    out["churned"] = (
+        to_bool(c["churned"])
+        if "churned" in c.columns
+        else pd.Series(pd.NA, index=c.index, dtype="boolean")
+    )
+    out["segment"] = (
+        c[segment_column].astype("string")
+        if segment_column in c.columns
+        else pd.Series(pd.NA, index=c.index, dtype="string")
+    )
     return out
 
 
@@ -109,13 +185,29 @@ def to_bool(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values):
         return values.astype("boolean")
     text = values.astype("string").str.strip().str.lower()
-    mapping = {"true": True, "1": True, "1.0": True, "yes": True, "y": True, "t": True,
-               "false": False, "0": False, "0.0": False, "no": False, "n": False, "f": False}
+    mapping = {
+        "true": True,
+        "1": True,
+        "1.0": True,
+        "yes": True,
+        "y": True,
+        "t": True,
+        "false": False,
+        "0": False,
+        "0.0": False,
+        "no": False,
+        "n": False,
+        "f": False,
+    }
     return text.map(mapping).astype("boolean")
 
 
 def _fit_and_predict(
-    summary: pd.DataFrame, horizon_months: int, annual_discount_rate: float, min_repeat_buyers: int, level: float
+    summary: pd.DataFrame,
+    horizon_months: int,
+    annual_discount_rate: float,
+    min_repeat_buyers: int,
+    level: float,
 ) -> pd.DataFrame:
     """BG/NBD × Gamma-Gamma when identifiable and converged, else the simple rate."""
     repeaters = int(((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).sum())
@@ -127,15 +219,25 @@ def _fit_and_predict(
             bg = gg = None
         if bg is not None and bg.converged_ and gg.converged_:
             pred = predict_clv(
-                bg, gg, summary, horizon_months=horizon_months, annual_discount_rate=annual_discount_rate, level=level
+                bg,
+                gg,
+                summary,
+                horizon_months=horizon_months,
+                annual_discount_rate=annual_discount_rate,
+                level=level,
             )
             if np.all(np.isfinite(pred["clv"])):
                 return pred.assign(method="bgnbd_gammagamma")
-    return simple_rate_clv(summary, horizon_months=horizon_months, annual_discount_rate=annual_discount_rate, level=level)
+    return simple_rate_clv(
+        summary,
+        horizon_months=horizon_months,
+        annual_discount_rate=annual_discount_rate,
+        level=level,
+    )
 
 
 def simple_rate_clv(
-    summary: pd.DataFrame, *, horizon_months: int, annual_discount_rate: float, level: float = 0.9
+    summary: pd.DataFrame, *, horizon_months: int, annual_discount_rate: float, level: float
 ) -> pd.DataFrame:
     """Average order value × pooled repeat-purchase rate × discounted horizon.
 

@@ -17,6 +17,8 @@ negative; the interval runs from no effect to twice the prior.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from scipy.special import expit
@@ -26,8 +28,14 @@ from cxtext.painpoints.mentions import theme_mentions
 from cxtext.themes.taxonomy import Taxonomy
 from cxtext.value.customer_value import to_bool
 
-UPLIFT_COLUMNS = ["theme_id", "churn_uplift", "churn_uplift_low", "churn_uplift_high", "customers", "method"]
-TENURE_HINTS = ("tenure",)
+UPLIFT_COLUMNS = [
+    "theme_id",
+    "churn_uplift",
+    "churn_uplift_low",
+    "churn_uplift_high",
+    "customers",
+    "method",
+]
 
 
 def estimate_churn_uplift(
@@ -37,18 +45,24 @@ def estimate_churn_uplift(
     *,
     prior: float,
     segment_column: str,
-    seed: int = 0,
-    n_bootstrap: int = 200,
-    prior_sd: float = 1.0,
-    level: float = 0.9,
+    tenure_hints: Sequence[str],
+    seed: int,
+    n_bootstrap: int,
+    prior_sd: float,
+    level: float,
 ) -> pd.DataFrame:
-    """One row per theme: theme_id, churn_uplift (+ low/high), customers, method.
+    """One row per theme: theme_id, churn_uplift (+ low/high at ``level``), customers, method.
 
     Themes are the taxonomy's plus any other id found in ``feedback.topics``. Feedback
     written after a customer's ``churned_at`` is ignored (it cannot have caused it).
+    Covariates: the ``segment_column`` one-hot and every customers column whose name
+    contains one of ``tenure_hints``. The interval is kept as estimated: a low end below
+    zero says the data cannot rule out no effect (or a protective one).
     """
     mentions = _negative_mentions(feedback)
-    theme_ids = list(dict.fromkeys([*taxonomy.ids, *mentions["theme_id"].dropna().unique().tolist()]))
+    theme_ids = list(
+        dict.fromkeys([*taxonomy.ids, *mentions["theme_id"].dropna().unique().tolist()])
+    )
     labels, reason = _labels(customers)
     if labels is None:
         return _prior_uplift(mentions, theme_ids, taxonomy, prior, reason)
@@ -59,14 +73,24 @@ def estimate_churn_uplift(
     linked = mentions[mentions["customer_id"].isin(labels.index)]
     neg = linked[linked["negative"]]
     indicators = (
-        pd.crosstab(neg["customer_id"], neg["theme_id"]).reindex(index=labels.index, columns=theme_ids, fill_value=0) > 0
+        pd.crosstab(neg["customer_id"], neg["theme_id"]).reindex(
+            index=labels.index, columns=theme_ids, fill_value=0
+        )
+        > 0
     ).astype(float)
-    covariates = _covariates(labels, segment_column)
+    covariates = _covariates(labels, segment_column, tenure_hints)
     fit_themes = [t for t in theme_ids if indicators[t].sum() > 0]
     y = labels["churned"].to_numpy(bool)
-    X = np.column_stack([indicators[fit_themes].to_numpy(), covariates]) if fit_themes else covariates
+    X = (
+        np.column_stack([indicators[fit_themes].to_numpy(), covariates])
+        if fit_themes
+        else covariates
+    )
 
-    rows = {t: _prior_row(t, mentions, taxonomy, prior, "no labelled customer raised it") for t in theme_ids}
+    rows = {
+        t: _prior_row(t, mentions, taxonomy, prior, "no labelled customer raised it")
+        for t in theme_ids
+    }
     if fit_themes:
         rng = np.random.default_rng(seed)
         draws = np.full((n_bootstrap, len(fit_themes)), np.nan)
@@ -82,7 +106,7 @@ def estimate_churn_uplift(
         method = f"joint_logit(l2 prior sd {prior_sd:g}, bootstrap {n_bootstrap})"
         for j, t in enumerate(fit_themes):
             finite = draws[:, j][np.isfinite(draws[:, j])]
-            low, high = (np.quantile(finite, [alpha, 1 - alpha]) if len(finite) else (np.nan, np.nan))
+            low, high = np.quantile(finite, [alpha, 1 - alpha]) if len(finite) else (np.nan, np.nan)
             rows[t] = {
                 "theme_id": t,
                 "churn_uplift": float(point[j]),
@@ -98,13 +122,26 @@ def _negative_mentions(feedback: pd.DataFrame) -> pd.DataFrame:
     """All mentions with customer_id and created_at attached (negative flag kept)."""
     if feedback is None or len(feedback) == 0 or "topics" not in feedback.columns:
         return pd.DataFrame(
-            {"doc": pd.Series(dtype="int64"), "theme_id": pd.Series(dtype="string"), "negative": pd.Series(dtype=bool),
-             "customer_id": pd.Series(dtype="string"), "created_at": pd.Series(dtype="datetime64[us, UTC]")}
+            {
+                "doc": pd.Series(dtype="int64"),
+                "theme_id": pd.Series(dtype="string"),
+                "negative": pd.Series(dtype=bool),
+                "customer_id": pd.Series(dtype="string"),
+                "created_at": pd.Series(dtype="datetime64[us, UTC]"),
+            }
         )
     m = theme_mentions(feedback)
     fb = feedback.reset_index(drop=True)
-    cid = fb["customer_id"].astype("string").str.strip() if "customer_id" in fb.columns else pd.Series(pd.NA, index=fb.index, dtype="string")
-    created = pd.to_datetime(fb["created_at"], utc=True) if "created_at" in fb.columns else pd.Series(pd.NaT, index=fb.index)
+    cid = (
+        fb["customer_id"].astype("string").str.strip()
+        if "customer_id" in fb.columns
+        else pd.Series(pd.NA, index=fb.index, dtype="string")
+    )
+    created = (
+        pd.to_datetime(fb["created_at"], utc=True)
+        if "created_at" in fb.columns
+        else pd.Series(pd.NaT, index=fb.index)
+    )
     m["customer_id"] = cid.to_numpy()[m["doc"].to_numpy()]
     m["customer_id"] = m["customer_id"].astype("string")
     m["created_at"] = created.to_numpy()[m["doc"].to_numpy()]
@@ -131,7 +168,9 @@ def _labels(customers: pd.DataFrame | None) -> tuple[pd.DataFrame | None, str]:
     return c, ""
 
 
-def _covariates(labels: pd.DataFrame, segment_column: str) -> np.ndarray:
+def _covariates(
+    labels: pd.DataFrame, segment_column: str, tenure_hints: Sequence[str]
+) -> np.ndarray:
     """Segment one-hot (first level dropped) and standardised tenure columns.
 
     Feedback volume is deliberately not a covariate: it is nearly the sum of the theme
@@ -142,7 +181,7 @@ def _covariates(labels: pd.DataFrame, segment_column: str) -> np.ndarray:
         seg = labels[segment_column].astype("string").fillna("(missing)")
         dummies = pd.get_dummies(seg, drop_first=True, dtype=float)
         parts.append(dummies.to_numpy())
-    numeric = [c for c in labels.columns if any(h in c.lower() for h in TENURE_HINTS)]
+    numeric = [c for c in labels.columns if any(h.lower() in c.lower() for h in tenure_hints)]
     for col in numeric:
         v = pd.to_numeric(labels[col], errors="coerce").astype(float)
         v = v.fillna(v.median() if v.notna().any() else 0.0).to_numpy()
@@ -155,7 +194,9 @@ def _standardise(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / sd if sd > 0 else np.zeros_like(v)
 
 
-def fit_logit(X: np.ndarray, y: np.ndarray, prior_sd: float, start: np.ndarray | None = None) -> np.ndarray:
+def fit_logit(
+    X: np.ndarray, y: np.ndarray, prior_sd: float, start: np.ndarray | None = None
+) -> np.ndarray:
     """MAP logistic regression with a N(0, prior_sd²) prior on the slopes (not the intercept).
 
     Newton-Raphson: with a dozen features it converges in a handful of O(n p²) steps,
@@ -196,7 +237,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return expit(z)
 
 
-def _prior_row(theme_id: str, mentions: pd.DataFrame, taxonomy: Taxonomy, prior: float, reason: str) -> dict:
+def _prior_row(
+    theme_id: str, mentions: pd.DataFrame, taxonomy: Taxonomy, prior: float, reason: str
+) -> dict:
     """prior × negativity, interval [0, 2 × prior] × negativity, and where the prior came from."""
     theme_prior, source = prior, "churn_uplift_prior"
     if theme_id in taxonomy.ids and taxonomy[theme_id].churn_prior is not None:
@@ -223,6 +266,12 @@ def _prior_uplift(
 def _frame(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=UPLIFT_COLUMNS)
     return df.astype(
-        {"theme_id": "string", "churn_uplift": "Float64", "churn_uplift_low": "Float64",
-         "churn_uplift_high": "Float64", "customers": "Int64", "method": "string"}
+        {
+            "theme_id": "string",
+            "churn_uplift": "Float64",
+            "churn_uplift_low": "Float64",
+            "churn_uplift_high": "Float64",
+            "customers": "Int64",
+            "method": "string",
+        }
     )
