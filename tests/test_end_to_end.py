@@ -16,20 +16,61 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"(?:\+98|0098|0|۰)?[9۹][0-9۰-۹]{2}[ -]?[0-9۰-۹]{3}[ -]?[0-9۰-۹]{4}")
 
 FEEDBACK_EN = [
-    ("e1", "My card was charged twice and the refund never arrived. Email me at sara@example.com", "2026-11-10T09:00:00Z", "c1", 2),
-    ("e2", "The app crashes every time I open it after the update", "2026-11-11T10:00:00+01:00", "c2", 1),
-    ("e3", "Support never answered my ticket, call me on +98 912 345 6789", "2026-11-12T11:00:00", "c3", 0),
+    (
+        "e1",
+        "My card was charged twice and the refund never arrived. Email me at sara@example.com",
+        "2026-11-10T09:00:00Z",
+        "c1",
+        2,
+    ),
+    (
+        "e2",
+        "The app crashes every time I open it after the update",
+        "2026-11-11T10:00:00+01:00",
+        "c2",
+        1,
+    ),
+    (
+        "e3",
+        "Support never answered my ticket, call me on +98 912 345 6789",
+        "2026-11-12T11:00:00",
+        "c3",
+        0,
+    ),
     ("e4", "Delivery of my order was late again, courier lost the package", "2026-11-13", "c4", 3),
-    ("e5", "<p>I can't log in, the <b>verification code</b> never arrives</p>", "2026-11-14T12:00:00Z", "c5", 4),
+    (
+        "e5",
+        "<p>I can't log in, the <b>verification code</b> never arrives</p>",
+        "2026-11-14T12:00:00Z",
+        "c5",
+        4,
+    ),
     ("e6", "Great service, thank you! 😊", "2026-11-15T08:00:00Z", "c6", 10),
-    ("e7", "refund still pending after two weeks, this is unacceptable", "2026-11-16T08:00:00Z", "c1", 1),
+    (
+        "e7",
+        "refund still pending after two weeks, this is unacceptable",
+        "2026-11-16T08:00:00Z",
+        "c1",
+        1,
+    ),
     ("e8", "The transfer failed and money left my account", "2026-11-16T09:00:00Z", "c7", 2),
-    ("e2", "duplicate id: must be counted as a duplicate, not stored twice", "2026-11-16T09:00:00Z", "c2", 5),
+    (
+        "e2",
+        "duplicate id: must be counted as a duplicate, not stored twice",
+        "2026-11-16T09:00:00Z",
+        "c2",
+        5,
+    ),
     ("e9", "", "2026-11-16T09:00:00Z", "c8", 5),
     ("e10", "no date here", "yesterday-ish", "c8", 5),
 ]
 FEEDBACK_FA = [
-    ("f1", "پول از حسابم کم شد ولی انتقال انجام نشد. شماره من ۰۹۱۲۳۴۵۶۷۸۹ است", "2026-11-10T09:00:00Z", "c9"),
+    (
+        "f1",
+        "پول از حسابم کم شد ولی انتقال انجام نشد. شماره من ۰۹۱۲۳۴۵۶۷۸۹ است",
+        "2026-11-10T09:00:00Z",
+        "c9",
+    ),
     ("f2", "برنامه بعد از آپدیت مدام بسته میشه و خطا میده", "2026-11-11T09:00:00Z", "c10"),
     ("f3", "پشتیبانی اصلا جواب نمیده، خیلی بده", "2026-11-12T09:00:00Z", "c11"),
     ("f4", "کارمزد انتقال خیلی زیاده و گرونه", "2026-11-13T09:00:00Z", "c12"),
@@ -51,20 +92,28 @@ def write_inputs(folder: Path) -> dict[str, Path]:
     arabic = str.maketrans("یک۰۱۲۳۴۵۶۷۸۹", "يك0123456789")
     (folder / "reviews.csv").write_bytes(fa.to_csv(index=False).translate(arabic).encode("cp1256"))
     ids = [f"c{i}" for i in range(1, 16)]
-    customers = pd.DataFrame({
-        "customer_id": ids,
-        "plan": ["premium" if i % 3 == 0 else "basic" for i in range(15)],
-        "clv": [1000.0 if i % 2 else None for i in range(15)],
-        "churned": [i % 4 == 0 for i in range(15)],
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "plan": ["premium" if i % 3 == 0 else "basic" for i in range(15)],
+            "clv": [1000.0 if i % 2 else None for i in range(15)],
+            "churned": [i % 4 == 0 for i in range(15)],
+        }
+    )
     customers.to_csv(folder / "customers.csv", index=False)
-    tx = pd.DataFrame({
-        "customer_id": [ids[i % 15] for i in range(90)],
-        "date": pd.date_range("2025-01-01", periods=90, freq="5D").strftime("%Y-%m-%d"),
-        "amount": [20.0 + (i % 7) * 5 for i in range(90)],
-    })
+    tx = pd.DataFrame(
+        {
+            "customer_id": [ids[i % 15] for i in range(90)],
+            "date": pd.date_range("2025-01-01", periods=90, freq="5D").strftime("%Y-%m-%d"),
+            "amount": [20.0 + (i % 7) * 5 for i in range(90)],
+        }
+    )
     tx.to_csv(folder / "transactions.csv", index=False)
-    return {"feedback": folder, "customers": folder / "customers.csv", "transactions": folder / "transactions.csv"}
+    return {
+        "feedback": folder,
+        "customers": folder / "customers.csv",
+        "transactions": folder / "transactions.csv",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +123,11 @@ def run_twice(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object, o
     files = [str(inputs["feedback"] / "tickets.csv"), str(inputs["feedback"] / "reviews.csv")]
     warehouse = base / "wh.duckdb"
     kwargs = dict(
-        feedback=files, customers=str(inputs["customers"]), transactions=str(inputs["transactions"]),
-        warehouse=str(warehouse), parquet_dir=str(base / "parquet"),
+        feedback=files,
+        customers=str(inputs["customers"]),
+        transactions=str(inputs["transactions"]),
+        warehouse=str(warehouse),
+        parquet_dir=str(base / "parquet"),
     )
     first = nightly(**kwargs)
     second = nightly(**kwargs)
@@ -84,7 +136,9 @@ def run_twice(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object, o
 
 def tables(warehouse: Path) -> dict[str, pd.DataFrame]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        names = [
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        ]
         return {n: con.execute(f'SELECT * FROM "{n}"').df() for n in names}  # noqa: S608 (catalog names)
 
 
@@ -146,3 +200,21 @@ def test_parquet_copies_are_written(run_twice: tuple) -> None:
     _, first, _ = run_twice
     assert set(first.parquet) >= {"feedback", "pain_points", "customer_value", "runs", "quarantine"}
     assert len(pd.read_parquet(first.parquet["feedback"])) == first.counts["kept"]
+
+
+def test_feedback_only_run_values_feedback_at_the_defaults(tmp_path: Path) -> None:
+    """No customers or transactions file: ids in feedback get default_clv, uplift the prior."""
+    inputs = write_inputs(tmp_path / "inputs")
+    files = [str(inputs["feedback"] / "tickets.csv"), str(inputs["feedback"] / "reviews.csv")]
+    warehouse = tmp_path / "feedback_only.duckdb"
+    summary = nightly(feedback=files, warehouse=str(warehouse))
+    t = tables(warehouse)
+    kept_ids = set(t["feedback"]["customer_id"].dropna())
+    values = t["customer_value"]
+    assert set(values["customer_id"]) == kept_ids and set(values["method"]) == {"segment_default"}
+    assert (values["clv"] == 250.0).all()
+    pain = t["pain_points"]
+    assert len(pain) == len(summary.pain_points) > 0
+    assert pain["clv_at_risk"].notna().all() and (pain["mean_clv"] == 250.0).all()
+    assert pain["method"].str.contains(r"uplift=prior\(.*no churn labels").all()
+    assert pain["method"].str.contains("clv=segment_default 100%").all()

@@ -54,7 +54,7 @@ def _true(x: object) -> bool:
 def explanation(row: pd.Series) -> Group:
     """The formula with the row's numbers, the inputs table, the method and the quotes."""
     people = int(row["customers"]) + int(row["unlinked_mentions"])
-    uplift = _num(row["churn_uplift"], ".4f")
+    uplift = _num(row["churn_uplift"], ".5f")  # digits enough to recompute the figure
     if not pd.isna(row["churn_uplift"]) and float(row["churn_uplift"]) < 0:
         uplift = f"max(0, {uplift})"  # no effect or a protective one puts nothing at risk
     formula = (

@@ -1,0 +1,47 @@
+"""`cxtext run` on the shipped sample ranks by the joint churn model, as the README shows.
+
+Slow (the whole flow with the shipped classifiers, ~50 s on 2 busy cores), so it runs
+with the benchmarks: `make benchmarks` or `pytest -m slow`. The fast twin with the
+planted truth as classifier output is tests/test_value_sample.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from cxtext.cli import app
+from cxtext.config import resolve
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = str(tmp_path_factory.mktemp("sample") / "cx.duckdb")
+    result = CliRunner().invoke(app, ["run", "--warehouse", path], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_decoy_ranks_below_both_causal_themes_by_the_joint_model(warehouse: str) -> None:
+    from cxtext.cli.explain import load_pain_points
+
+    pain = load_pain_points(warehouse)
+    rows = pain[pain["segment"] == "all"].set_index("theme_id")
+    assert rows["method"].str.startswith("uplift=joint_logit").all()
+    assert rows.loc["performance", "rank"] > max(rows.loc[["payments_refunds", "app_bugs"], "rank"])
+    assert (rows["clv_at_risk_low"] >= 0).all()
+
+
+def test_readme_worked_example_is_what_explain_prints(warehouse: str) -> None:
+    result = CliRunner().invoke(
+        app, ["explain", "app_bugs", "--warehouse", warehouse], env={"COLUMNS": "100"}
+    )
+    assert result.exit_code == 0, result.output
+    formula = re.search(r"= \(\d+ \+ \d+\) × [\d,.]+ × [\d.]+", result.output)
+    assert formula, result.output
+    readme = resolve("README.md").read_text(encoding="utf-8")
+    assert formula.group(0) in readme, f"README's worked example is stale: {formula.group(0)}"
