@@ -29,6 +29,7 @@ from cxtext.ingest.feedback import iter_feedback
 from cxtext.ingest.tables import read_customers, read_transactions
 from cxtext.normalize.documents import normalize_feedback
 from cxtext.painpoints.rank import rank_pain_points
+from cxtext.report.html import default_report_path, report_from_warehouse, write_report
 from cxtext.schema import FEEDBACK, QUARANTINE, RECORD, conform
 from cxtext.store import staging
 from cxtext.store.warehouse import RunTables, open_warehouse, run_row
@@ -71,6 +72,7 @@ class RunSummary:
     window_end: str | None
     pain_points: pd.DataFrame
     parquet: dict[str, str] = field(default_factory=dict)
+    report: str | None = None  # the HTML report, None if it could not be written
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -297,6 +299,24 @@ def store(warehouse: str, tables: RunTables, parquet_dir: str | None) -> dict[st
     return {}
 
 
+@task(cache_policy=NO_CACHE)
+def report(warehouse: str, path: Path, top: int) -> str | None:
+    """Rebuild the HTML report from what was just stored.
+
+    The run's tables are already committed, so a report failure is logged, not raised:
+    `cxtext report` can rebuild it later.
+    """
+    try:
+        with open_warehouse(warehouse) as wh:
+            html = report_from_warehouse(wh, top)
+        return str(write_report(html, path))
+    except Exception as exc:  # noqa: BLE001 (the run's data is safe; say so and go on)
+        get_run_logger().warning(
+            "HTML report not written (%s); rebuild it with `cxtext report`", exc
+        )
+        return None
+
+
 def _with_run_id(df: pd.DataFrame, run_id: str) -> pd.DataFrame:
     out = df.copy()
     out["run_id"] = run_id
@@ -445,6 +465,8 @@ def nightly(
         raise
     finally:
         staging.remove_staging(folder)
+    report_path = default_report_path(warehouse, resolve(paths_cfg["report"]))
+    html_report = timed("report", report, warehouse, report_path, settings["report"]["top"])
     window_days = settings["painpoints"]["window_days"]
     return RunSummary(
         run_id=run_id,
@@ -454,5 +476,6 @@ def nightly(
         window_end=str(window_end.date()),
         pain_points=pain,
         parquet=parquet,
+        report=html_report,
         stage_seconds=timings,
     )

@@ -196,6 +196,15 @@ def test_no_pii_survives_in_any_stored_text(run_twice: tuple) -> None:
     assert leaks == []
 
 
+def test_html_report_is_written_beside_the_warehouse_without_pii(run_twice: tuple) -> None:
+    warehouse, first, second = run_twice
+    assert first.report == second.report == str(warehouse.parent / "report.html")
+    html = Path(second.report).read_text(encoding="utf-8")
+    top = tables(warehouse)["pain_points"].sort_values("rank").iloc[0]
+    assert str(top["theme_en"]).replace("&", "&amp;") in html and second.run_id in html
+    assert not EMAIL.search(html) and not PHONE.search(html)
+
+
 def test_parquet_copies_are_written(run_twice: tuple) -> None:
     _, first, _ = run_twice
     assert set(first.parquet) >= {"feedback", "pain_points", "customer_value", "runs", "quarantine"}

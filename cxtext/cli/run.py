@@ -113,6 +113,10 @@ def run(
     console.print(
         f"\n[bold]Warehouse:[/] {summary.warehouse}  (tables: feedback, pain_points, customer_value, runs, quarantine)"
     )
+    if summary.report:
+        console.print(
+            f"[bold]Report:[/] {summary.report}  (self-contained HTML; open it in a browser)"
+        )
     for name, path in summary.parquet.items():
         console.print(f"[bold]Parquet {name}:[/] {path}")
     console.print(
@@ -217,16 +221,28 @@ def report(
     warehouse: WarehouseOption = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="HTML file to write. [default: paths.report of the settings]"),
+        typer.Option(
+            "--output",
+            "-o",
+            help="HTML file to write. [default: report.html beside the DuckDB file]",
+        ),
     ] = None,
-    top: Annotated[int, typer.Option(help="Themes in the ranked table and chart.")] = 10,
+    top: Annotated[
+        int | None, typer.Option(help="Themes in the ranked table and chart. [default: report.top]")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Write the self-contained HTML report (charts, formulas, quotes) from the warehouse."""
-    from cxtext.report.html import report_from_warehouse, write_report  # noqa: PLC0415
+    from cxtext.report.html import (  # noqa: PLC0415
+        default_report_path,
+        report_from_warehouse,
+        write_report,
+    )
 
     settings = load_settings(config)
-    with _open_existing(_warehouse_location(warehouse, config)) as wh:
-        html = report_from_warehouse(wh, top)
-    path = write_report(html, output or resolve(settings["paths"]["report"]))
+    location = _warehouse_location(warehouse, config)
+    with _open_existing(location) as wh:
+        html = report_from_warehouse(wh, top or settings["report"]["top"])
+    configured = resolve(settings["paths"]["report"])
+    path = write_report(html, output or default_report_path(location, configured))
     console.print(f"[bold]Report:[/] {path.resolve()}  (open it in a browser; it needs no network)")

@@ -37,6 +37,13 @@ def render_report(
     return _ENV.get_template("report.html.j2").render(**context)
 
 
+def default_report_path(warehouse: str, configured: Path) -> Path:
+    """Beside a DuckDB warehouse file (so each warehouse has its own report), else ``configured``."""
+    if "://" in warehouse:
+        return configured
+    return Path(warehouse).resolve().parent / configured.name
+
+
 def write_report(html: str, path: Path) -> Path:
     """Write atomically, so a reader never opens a half-written report."""
     path.parent.mkdir(parents=True, exist_ok=True)
