@@ -83,3 +83,21 @@ def test_an_overlay_reaches_the_pure_functions(tmp_path):
     )
     quotes = json.loads(pain.iloc[0]["examples"])
     assert quotes and all(len(q) == 50 for q in quotes)  # only the 50-character texts fit [40, 60]
+
+
+@pytest.mark.parametrize(
+    "overlay, message",
+    [
+        ("value:\n  interval_level: 90\n", "interval_level must be between 0 and 1, got 90"),
+        ("value:\n  uplift_bootstrap: 0\n", "uplift_bootstrap must be >= 1"),
+        ("value:\n  uplift_prior_sd: 0\n", "uplift_prior_sd > 0"),
+    ],
+)
+def test_nonsense_settings_fail_with_the_key_named(tmp_path, overlay, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(overlay, encoding="utf-8")
+    settings = load_settings(path)
+    taxonomy = Taxonomy((Theme("delivery", "Delivery", "ارسال"),))
+    history, customers = _history()
+    with pytest.raises(ValueError, match=message):
+        nightly_module.churn_uplift.fn(history, customers, taxonomy, settings)

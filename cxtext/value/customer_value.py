@@ -53,6 +53,8 @@ def estimate_customer_value(
     >>> out[["customer_id", "clv", "method"]].values.tolist()
     [['a', 500.0, 'crm'], ['b', 900.0, 'segment_default']]
     """
+    if not 0 < level < 1:
+        raise ValueError(f"value.interval_level must be between 0 and 1, got {level}")
     cust = _customers_frame(customers, segment_column)
     summary = (
         summarize_transactions(transactions, as_of=as_of) if transactions is not None else None

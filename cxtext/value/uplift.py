@@ -59,6 +59,12 @@ def estimate_churn_uplift(
     contains one of ``tenure_hints``. The interval is kept as estimated: a low end below
     zero says the data cannot rule out no effect (or a protective one).
     """
+    if not 0 < level < 1:
+        raise ValueError(f"value.interval_level must be between 0 and 1, got {level}")
+    if n_bootstrap < 1 or prior_sd <= 0:
+        raise ValueError(
+            f"value.uplift_bootstrap must be >= 1 and value.uplift_prior_sd > 0, got {n_bootstrap} and {prior_sd}"
+        )
     mentions = _negative_mentions(feedback)
     theme_ids = list(
         dict.fromkeys([*taxonomy.ids, *mentions["theme_id"].dropna().unique().tolist()])
