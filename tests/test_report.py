@@ -172,6 +172,12 @@ def test_cli_report_reads_the_warehouse(tmp_path: Path):
     assert "Rows read 6" in html and "topic model: topic-v1" in html
 
 
+def test_a_protective_theme_shows_the_clip_in_its_formula():
+    pain = _pain()
+    pain.loc[pain["theme_id"] == "delivery", ["churn_uplift", "clv_at_risk"]] = [-0.04, 0.0]
+    assert "churn uplift max(0, -4%) = 0" in render_report(pain, _feedback())
+
+
 @pytest.mark.parametrize("missing", ["nps_impact", "clv_at_risk_low"])
 def test_missing_figures_render_as_dashes(missing: str):
     pain = _pain()

@@ -59,9 +59,12 @@ def theme_rows(pain: pd.DataFrame, top: int) -> list[dict[str, Any]]:
     for r in pain.sort_values("rank").head(top).itertuples():
         linked = int(getattr(r, "customers", 0) or 0)
         unlinked = int(getattr(r, "unlinked_mentions", 0) or 0)
+        # A protective or null theme puts nothing at risk: the formula says so.
+        u = _num(r.churn_uplift)
+        uplift = f"max(0, {_fmt_pct(u)})" if u is not None and u < 0 else _fmt_pct(u)
         formula = (
             f"({linked:,} customers + {unlinked:,} unlinked) × mean CLV {_fmt_money(r.mean_clv)} × "
-            f"churn uplift {_fmt_pct(r.churn_uplift)} = {_fmt_money(r.clv_at_risk)}"
+            f"churn uplift {uplift} = {_fmt_money(r.clv_at_risk)}"
         )
         rows.append(
             {
