@@ -6,12 +6,13 @@ import json
 import os
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 from postgres_server import find_bindir, postgres_server
 
-from cxtext.schema import FEEDBACK, PAIN_POINTS, TABLES, conform
+from cxtext.schema import FEEDBACK, PAIN_POINTS, TABLES, TYPES, conform
 from cxtext.store import staging
 from cxtext.store.warehouse import RunTables, open_warehouse, run_row
 
@@ -118,3 +119,25 @@ def test_read_feedback_window_is_parameterised(location: str, tmp_path: Path) ->
         hostile = wh.read_sql("SELECT count(*) AS n FROM feedback WHERE id = :id", {"id": "1' OR '1'='1"})
     assert list(got["id"]) == ["2"]
     assert int(hostile["n"].iloc[0]) == 0
+
+
+def test_an_older_warehouse_gains_new_columns_and_keeps_its_rows(location: str) -> None:
+    # A pain_points table as an older cxtext wrote it: no unlinked_mentions, no csat_impact.
+    old = [c for c in PAIN_POINTS.columns if c not in ("unlinked_mentions", "csat_impact")]
+    cols = ", ".join(f'"{c}" {TYPES[PAIN_POINTS.columns[c]][1]}' for c in old)
+    if "://" in location:
+        engine = sa.create_engine(location)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE TABLE "pain_points" ({cols})')
+            conn.exec_driver_sql("""INSERT INTO "pain_points" (theme_id, segment, "rank") VALUES ('old', 'all', 1)""")
+        engine.dispose()
+    else:
+        with duckdb.connect(location) as con:
+            con.execute(f'CREATE TABLE "pain_points" ({cols})')
+            con.execute("""INSERT INTO "pain_points" (theme_id, segment, "rank") VALUES ('old', 'all', 1)""")
+    with open_warehouse(location) as wh:
+        wh.commit_run(RunTables(run=run_row(run_id="new"), pain_points=pain_rows(["delivery"])))
+        stored = wh.read_table("pain_points")
+    assert {"unlinked_mentions", "csat_impact"} <= set(stored.columns)
+    assert set(stored["theme_id"]) == {"old", "delivery"}
+    assert stored.loc[stored["theme_id"] == "old", "unlinked_mentions"].isna().all()

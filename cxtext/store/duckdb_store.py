@@ -13,7 +13,13 @@ import duckdb
 import pandas as pd
 
 from cxtext.schema import FEEDBACK, TABLES, Table, conform
-from cxtext.store.warehouse import RunTables, Warehouse, create_table_sql
+from cxtext.store.warehouse import (
+    COLUMNS_SQL,
+    RunTables,
+    Warehouse,
+    add_columns_sql,
+    create_table_sql,
+)
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -33,6 +39,9 @@ class DuckDBWarehouse(Warehouse):
         self._con.execute("SET TimeZone = 'UTC'")
         for table in TABLES.values():
             self._con.execute(create_table_sql(table))
+            existing = set(self.read_sql(COLUMNS_SQL, {"name": table.name})["column_name"])
+            for sql in add_columns_sql(table, existing):
+                self._con.execute(sql)
 
     def close(self) -> None:
         self._con.close()

@@ -15,7 +15,13 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from cxtext.schema import FEEDBACK, TABLES, Table, conform
-from cxtext.store.warehouse import RunTables, Warehouse, create_table_sql
+from cxtext.store.warehouse import (
+    COLUMNS_SQL,
+    RunTables,
+    Warehouse,
+    add_columns_sql,
+    create_table_sql,
+)
 
 
 def _driver_url(url: str) -> str:
@@ -34,6 +40,15 @@ class PostgresWarehouse(Warehouse):
         with self.engine.begin() as conn:
             for table in TABLES.values():
                 conn.execute(sa.text(create_table_sql(table)))
+                existing = {
+                    row[0]
+                    for row in conn.execute(
+                        sa.text(COLUMNS_SQL + " AND table_schema = current_schema()"),
+                        {"name": table.name},
+                    )
+                }
+                for sql in add_columns_sql(table, existing):
+                    conn.execute(sa.text(sql))
 
     def close(self) -> None:
         self.engine.dispose()

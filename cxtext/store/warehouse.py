@@ -39,6 +39,22 @@ class RunTables:
     pain_points: pd.DataFrame = field(default_factory=lambda: PAIN_POINTS.empty())
 
 
+def add_columns_sql(table: Table, existing: set[str]) -> list[str]:
+    """ALTERs that add the schema's columns an older warehouse lacks (new columns are NULL).
+
+    Columns are only ever added, never dropped or retyped, so a warehouse written by an
+    older cxtext keeps its rows and takes new runs without a manual migration.
+    """
+    return [
+        f'ALTER TABLE "{table.name}" ADD COLUMN "{name}" {TYPES[kind][1]}'
+        for name, kind in table.columns.items()
+        if name not in existing
+    ]
+
+
+COLUMNS_SQL = "SELECT column_name FROM information_schema.columns WHERE table_name = :name"
+
+
 def create_table_sql(table: Table) -> str:
     cols = ", ".join(f'"{name}" {TYPES[kind][1]}' for name, kind in table.columns.items())
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({cols})'
