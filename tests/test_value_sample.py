@@ -16,11 +16,9 @@ import pytest
 from cxtext.config import load_settings, resolve
 from cxtext.ingest.feedback import iter_feedback
 from cxtext.ingest.tables import read_customers, read_transactions
-from cxtext.painpoints.rank import rank_pain_points
 from cxtext.schema import FEEDBACK, conform
 from cxtext.themes.taxonomy import load_taxonomy
-from cxtext.value.customer_value import estimate_customer_value
-from cxtext.value.uplift import estimate_churn_uplift
+from pipelines import nightly
 
 SAMPLE = resolve("data/sample")
 CAUSAL = ("payments_refunds", "app_bugs")
@@ -55,52 +53,17 @@ def _truth_labelled_feedback(settings: dict) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def sample_run():
     settings = load_settings()
-    v, p = settings["value"], settings["painpoints"]
+    v = settings["value"]
     feedback = _truth_labelled_feedback(settings)
     customers, _ = read_customers(SAMPLE / "customers.csv")
     transactions, _ = read_transactions(SAMPLE / "transactions.csv")
     taxonomy = load_taxonomy(resolve(settings["paths"]["taxonomy"]))
     window_end = feedback["created_at"].max().floor("D") + pd.Timedelta(days=1)
-    values = estimate_customer_value(
-        customers,
-        transactions,
-        as_of=window_end,
-        horizon_months=v["horizon_months"],
-        annual_discount_rate=v["annual_discount_rate"],
-        default_clv=v["default_clv"],
-        default_clv_by_segment=v["default_clv_by_segment"],
-        segment_column=v["segment_column"],
-        min_repeat_buyers=v["min_repeat_buyers"],
-        level=v["interval_level"],
-    )
-    uplift = estimate_churn_uplift(
-        feedback,
-        customers,
-        taxonomy,
-        prior=v["churn_uplift_prior"],
-        segment_column=v["segment_column"],
-        tenure_hints=v["tenure_hints"],
-        seed=v["uplift_seed"],
-        n_bootstrap=v["uplift_bootstrap"],
-        prior_sd=v["uplift_prior_sd"],
-        level=v["interval_level"],
-    )
-    pain = rank_pain_points(
-        feedback,
-        values,
-        uplift,
-        taxonomy,
-        window_end=window_end,
-        window_days=p["window_days"],
-        segments=["all", v["segment_column"]],
-        segment_column=v["segment_column"],
-        spike_ratio=p["spike_ratio"],
-        spike_min_mentions=p["spike_min_mentions"],
-        examples=p["examples"],
-        example_chars=tuple(p["example_chars"]),
-        default_clv=v["default_clv"],
-        default_clv_by_segment=v["default_clv_by_segment"],
-    )
+    # The flow's own task bodies, so this test wires settings exactly as a run does.
+    settings["painpoints"]["segments"] = ["all", v["segment_column"]]
+    values = nightly.value.fn(customers, transactions, feedback, window_end, settings)
+    uplift = nightly.churn_uplift.fn(feedback, customers, taxonomy, settings)
+    pain = nightly.pain_points.fn(feedback, values, uplift, taxonomy, window_end, settings)
     return feedback, customers, values, uplift.set_index("theme_id"), pain
 
 
