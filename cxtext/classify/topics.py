@@ -17,7 +17,7 @@ from functools import cache
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
@@ -32,8 +32,27 @@ ZWNJ = "\u200c"
 # Longest first so the regex prefers "هایم" over "ها". Plural ان is left out on
 # purpose: "پیکان" (a car) is not "پیک" + ان.
 PERSIAN_SUFFIXES = (
-    "هایمان", "هایتان", "هایشان", "هایم", "هایت", "هایش", "هایی", "های", "ها",
-    "مان", "تان", "شان", "ام", "ات", "اش", "ای", "یی", "ی", "م", "ت", "ش",
+    "هایمان",
+    "هایتان",
+    "هایشان",
+    "هایم",
+    "هایت",
+    "هایش",
+    "هایی",
+    "های",
+    "ها",
+    "مان",
+    "تان",
+    "شان",
+    "ام",
+    "ات",
+    "اش",
+    "ای",
+    "یی",
+    "ی",
+    "م",
+    "ت",
+    "ش",
 )
 # English inflections a keyword may carry: "delay" matches delays/delayed/delaying,
 # "cancel" matches cancelled/cancelling.
@@ -123,7 +142,10 @@ class KeywordMatcher:
 
 def _keywords_key(taxonomy: Taxonomy) -> str:
     return json.dumps(
-        [[t.id, {lang: list(v) for lang, v in sorted(t.keywords.items())}] for t in taxonomy.themes],
+        [
+            [t.id, {lang: list(v) for lang, v in sorted(t.keywords.items())}]
+            for t in taxonomy.themes
+        ],
         ensure_ascii=False,
     )
 
@@ -189,7 +211,13 @@ def labels_to_indicator(labels: Sequence[Sequence[str]], themes: Sequence[str]) 
 
 
 class ThemeClassifier(ClassifierMixin, BaseEstimator):
-    """One-vs-rest calibrated linear SVMs over named themes (multi-label).
+    """One-vs-rest linear SVMs with sigmoid (Platt) calibration over named themes (multi-label).
+
+    Per theme: a ``LinearSVC`` fitted on all documents, and a sigmoid fitted on its
+    ``cv``-fold out-of-fold decision values (what ``CalibratedClassifierCV(ensemble=False)``
+    does). Only one weight matrix (themes x features, stored as ``weights_dtype``) and
+    two calibration numbers per theme are kept, so a saved model is a few MB even with
+    a large vocabulary; float16 weights change probabilities by < 1e-3.
 
     Why not ``OneVsRestClassifier``: themes with too few positives for calibration get
     a constant prior instead of failing, and the theme ids travel with the model
@@ -199,8 +227,9 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
     ----------
     themes : theme ids, the columns of the indicator matrix ``y`` given to ``fit``.
     C : LinearSVC regularization.
-    cv : calibration folds (sigmoid calibration); a theme needs ``cv`` positives.
+    cv : calibration folds; a theme needs ``cv`` positives (and negatives) to be fitted.
     class_weight : passed to LinearSVC ("balanced" helps rare themes).
+    weights_dtype : dtype the weight matrix is stored in ("float32" or "float16").
     """
 
     def __init__(
@@ -209,42 +238,84 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         C: float = 0.5,
         cv: int = 3,
         class_weight: str | None = None,
+        weights_dtype: str = "float32",
     ) -> None:
         self.themes = themes
         self.C = C
         self.cv = cv
         self.class_weight = class_weight
+        self.weights_dtype = weights_dtype
 
     def fit(self, X, y) -> ThemeClassifier:
         y = np.asarray(y)
         if y.ndim != 2 or y.shape[1] != len(self.themes):
             raise ValueError(f"y must be (documents x {len(self.themes)} themes), got {y.shape}")
-        base = LinearSVC(C=self.C, class_weight=self.class_weight)
+        if self.weights_dtype not in ("float16", "float32", "float64"):
+            raise ValueError(
+                f"weights_dtype must be float16, float32 or float64, got {self.weights_dtype!r}"
+            )
+        n_features = X.shape[1]
         self.classes_ = np.array(list(self.themes), dtype=object)
-        self.estimators_ = []
         self.priors_ = y.mean(axis=0).astype(float)
+        coef = np.zeros((y.shape[1], n_features), dtype=np.float64)
+        intercept = np.zeros(y.shape[1])
+        calibration = np.zeros((y.shape[1], 2))  # P = 1 / (1 + exp(a * d + b))
+        fitted = np.zeros(y.shape[1], dtype=bool)
         for j in range(y.shape[1]):
-            col = y[:, j]
+            col = y[:, j].astype(int)
             pos = int(col.sum())
             if pos < self.cv or len(col) - pos < self.cv:
-                self.estimators_.append(None)
                 continue
-            est = CalibratedClassifierCV(clone(base), cv=self.cv, method="sigmoid")
-            self.estimators_.append(est.fit(X, col))
+            svc = LinearSVC(C=self.C, class_weight=self.class_weight)
+            folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=j)
+            oof = cross_val_predict(svc, X, col, cv=folds, method="decision_function")
+            calibration[j] = _platt(oof, col)
+            svc.fit(X, col)
+            coef[j], intercept[j], fitted[j] = svc.coef_.ravel(), svc.intercept_[0], True
+        self.coef_ = coef.astype(self.weights_dtype)
+        self.intercept_ = intercept
+        self.calibration_ = calibration
+        self.fitted_ = fitted
+        self.n_features_in_ = n_features
         return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Linear SVM scores per document and theme (0 for themes without a model)."""
+        check_is_fitted(self, "coef_")
+        scores = X @ self.coef_.T.astype(np.float32)
+        return np.asarray(scores, dtype=float) + self.intercept_
 
     def predict_proba(self, X) -> np.ndarray:
         """P(theme applies) per document and theme; columns follow ``classes_``."""
-        check_is_fitted(self, "estimators_")
-        n = X.shape[0]
-        out = np.empty((n, len(self.estimators_)), dtype=float)
-        for j, est in enumerate(self.estimators_):
-            out[:, j] = self.priors_[j] if est is None else est.predict_proba(X)[:, 1]
-        return out
+        d = self.decision_function(X)
+        a, b = self.calibration_[:, 0], self.calibration_[:, 1]
+        proba = 1.0 / (1.0 + np.exp(np.clip(a * d + b, -500, 500)))
+        return np.where(self.fitted_, proba, self.priors_)
 
     def predict(self, X, threshold: float = 0.5) -> np.ndarray:
         """0/1 indicator matrix at ``threshold``."""
         return (self.predict_proba(X) >= threshold).astype(np.int8)
+
+
+def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt's sigmoid (a, b) with P(y=1 | s) = 1 / (1 + exp(a s + b)), smoothed targets."""
+    from scipy.optimize import minimize  # noqa: PLC0415
+
+    pos = float(y.sum())
+    neg = float(len(y) - pos)
+    target = np.where(y == 1, (pos + 1) / (pos + 2), 1 / (neg + 2))
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        z = params[0] * scores + params[1]
+        p = 1.0 / (1.0 + np.exp(np.clip(z, -500, 500)))
+        eps = 1e-12
+        value = -np.sum(target * np.log(p + eps) + (1 - target) * np.log(1 - p + eps))
+        grad_z = target - p  # d loss / d z
+        return float(value), np.array([np.dot(grad_z, scores), grad_z.sum()])
+
+    start = np.array([0.0, np.log((neg + 1) / (pos + 1))])
+    res = minimize(loss, start, jac=True, method="L-BFGS-B")
+    return float(res.x[0]), float(res.x[1])
 
 
 # Saved topic models hold a ThemeClassifier; the registry loads only allow-listed types.
@@ -257,21 +328,34 @@ def build_topic_model(
     C: float = 0.5,
     cv: int = 3,
     class_weight: str | None = "balanced",
+    weights_dtype: str = "float32",
+    prepare: dict | None = None,
     **feature_params,
 ) -> Pipeline:
     """Text preparation + TF-IDF features + :class:`ThemeClassifier`, as one Pipeline.
 
     The preparation step is the same one the sentiment models use, so a saved topic
     model carries its own normalization and tokenization (no train/serve skew).
-    ``feature_params`` go to the feature builder.
+    ``prepare`` holds :class:`TextPreparer` settings (default: the sentiment models'
+    own, so the classify stage can reuse their prepared text); ``feature_params`` go
+    to the feature builder.
     """
     from cxtext.classify.features import TextPreparer, make_text_features  # noqa: PLC0415
 
     return Pipeline(
         [
-            ("prepare", TextPreparer()),
+            ("prepare", TextPreparer(**(prepare or {}))),
             ("features", make_text_features(**feature_params)),
-            ("classify", ThemeClassifier(themes=tuple(themes), C=C, cv=cv, class_weight=class_weight)),
+            (
+                "classify",
+                ThemeClassifier(
+                    themes=tuple(themes),
+                    C=C,
+                    cv=cv,
+                    class_weight=class_weight,
+                    weights_dtype=weights_dtype,
+                ),
+            ),
         ]
     )
 
@@ -283,23 +367,110 @@ def build_single_label_model(
     min_df: int = 1,
     word_ngram_range: tuple[int, int] = (1, 2),
     char_ngram_range: tuple[int, int] = (2, 5),
+    negation: bool = True,
+    placeholders: bool = True,
+    class_weight: str | None = None,
 ) -> Pipeline:
     """TextPreparer + TF-IDF word/char n-grams + LinearSVC, for single-label topic data.
 
     What labelled single-label data (one reason per complaint) retrains; the
-    benchmarks compare it with a plain TF-IDF baseline. Differences from that baseline
-    are the shared text preparation (spaCy tokens, placeholders for users, URLs and
-    numbers, negation scope) and lower regularization.
+    benchmarks compare it with a plain TF-IDF baseline. ``negation`` and
+    ``placeholders`` go to :class:`TextPreparer` (negation scopes split a topic word
+    into ``word`` / ``NOT_word``, which helps sentiment but not always topics);
+    ``class_weight`` to the LinearSVC. :func:`fit_single_label_model` picks these on a
+    validation split of the training data.
     """
     from cxtext.classify.features import TextPreparer, make_text_features  # noqa: PLC0415
 
     return Pipeline(
         [
-            ("prepare", TextPreparer(lang=lang)),
+            ("prepare", TextPreparer(lang=lang, negation=negation, placeholders=placeholders)),
             ("features", make_text_features(word_ngram_range, char_ngram_range, min_df=min_df)),
-            ("classify", LinearSVC(C=C)),
+            ("classify", LinearSVC(C=C, class_weight=class_weight)),
         ]
     )
+
+
+# Searched by fit_single_label_model: preparation variants x LinearSVC settings.
+_PREPARATION_KEYS = (
+    "negation",
+    "placeholders",
+    "lang",
+    "min_df",
+    "word_ngram_range",
+    "char_ngram_range",
+)
+SINGLE_LABEL_GRID: dict[str, tuple] = {
+    "negation": (True, False),
+    "class_weight": (None, "balanced"),
+    "C": (0.2, 0.5, 1.0),
+}
+
+
+def fit_single_label_model(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    grid: dict[str, Sequence] | None = None,
+    folds: int = 3,
+    seed: int = 0,
+    **fixed,
+) -> tuple[Pipeline, dict]:
+    """Pick :func:`build_single_label_model` settings on a validation split of the training data, then refit.
+
+    ``texts``/``labels`` are the training data only: stratified ``folds``-fold cross
+    validation over them (fixed ``seed``; ``folds=1`` is one 80/20 split) scores every
+    combination of ``grid`` (default :data:`SINGLE_LABEL_GRID`; keys are
+    ``build_single_label_model`` arguments), the best mean accuracy wins (ties: the
+    earlier combination), and the model is refitted on all of ``texts``. Returns the
+    fitted Pipeline and ``{"params", "validation_accuracy", "scores"}``.
+    """
+    import itertools  # noqa: PLC0415
+
+    from cxtext.classify.evaluation import split_indices  # noqa: PLC0415
+
+    grid = dict(SINGLE_LABEL_GRID if grid is None else grid)
+    texts = list(texts)
+    y = np.asarray(labels, dtype=object)
+    if folds < 1:
+        raise ValueError(f"folds must be >= 1, got {folds}")
+    if folds == 1:
+        splits = [split_indices(list(y), test_size=0.2, seed=seed)]
+    else:
+        kfold = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        splits = list(kfold.split(np.zeros(len(y)), y))
+    keys = list(grid)
+    prep_keys = [k for k in keys if k in _PREPARATION_KEYS]
+    clf_keys = [k for k in keys if k not in prep_keys]
+    totals: dict[int, float] = {}
+    combos: list[dict] = []
+    for prep_values in itertools.product(*(grid[k] for k in prep_keys)):
+        prep_params = {**fixed, **dict(zip(prep_keys, prep_values, strict=True))}
+        template = build_single_label_model(**prep_params)
+        prepared = template[0].fit_transform(texts)  # stateless: prepare once for all folds
+        first = len(combos)
+        combos += [
+            {**prep_params, **dict(zip(clf_keys, v, strict=True))}
+            for v in itertools.product(*(grid[k] for k in clf_keys))
+        ]
+        for inner_train, inner_val in splits:
+            features = clone(template[1])
+            a = features.fit_transform([prepared[i] for i in inner_train])
+            b = features.transform([prepared[i] for i in inner_val])
+            for k in range(first, len(combos)):
+                clf = build_single_label_model(**combos[k])[-1].fit(a, y[inner_train])
+                totals[k] = totals.get(k, 0.0) + float(
+                    (clf.predict(b) == y[inner_val]).mean()
+                ) / len(splits)
+    scores = [(combos[k], totals[k]) for k in range(len(combos))]
+    best_params, best = max(scores, key=lambda r: r[1])  # max keeps the first of equal scores
+    model = build_single_label_model(**best_params).fit(texts, y)
+    return model, {
+        "params": best_params,
+        "validation_accuracy": best,
+        "folds": folds,
+        "scores": [{**p, "accuracy": round(acc, 4)} for p, acc in scores],
+    }
 
 
 def topic_probabilities(model, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
