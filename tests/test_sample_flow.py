@@ -1,8 +1,9 @@
 """`cxtext run` on the shipped sample ranks by the joint churn model, as the README shows.
 
-Slow (the whole flow with the shipped classifiers, ~50 s on 2 busy cores), so it runs
-with the benchmarks: `make benchmarks` or `pytest -m slow`. The fast twin with the
-planted truth as classifier output is tests/test_value_sample.py.
+The whole flow with the shipped classifiers (~50 s on 2 cores): it is what a new user
+sees after `make run`, and it keeps the README's worked example honest whenever a model
+changes. The fast twin with the planted truth as classifier output is
+tests/test_value_sample.py.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from typer.testing import CliRunner
 
 from cxtext.cli import app
 from cxtext.config import resolve
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
