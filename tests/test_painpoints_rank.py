@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cxtext.painpoints.nps import csat, nps, score_impact
-from cxtext.painpoints.rank import clv_at_risk_interval, rank_pain_points
+from cxtext.painpoints.rank import clv_at_risk_interval, pick_examples, rank_pain_points
 from cxtext.schema import CUSTOMER_VALUE, FEEDBACK, PAIN_POINTS, conform
 from cxtext.themes.taxonomy import Taxonomy, Theme
 
@@ -373,3 +373,24 @@ def test_interval_propagation():
     # a protective point estimate puts nothing at risk; the high end still shows the doubt
     assert clv_at_risk_interval(1000, 500, 1000, -0.1, -0.2, 0.05) == pytest.approx((0, 0, 50))
     assert clv_at_risk_interval(1000, 500, 1000, -0.1, -0.2, -0.01) == (0, 0, 0)
+
+
+def test_examples_prefer_quotes_about_the_theme_alone():
+    info = pd.DataFrame(
+        {
+            "text": [
+                "app crashes and my card is declined and delivery late",
+                "the app crashes on login",
+                "x",
+            ],
+            "n": [55, 24, 1],
+            "themes": [3, 1, 1],
+            "sentiment_score": [-0.99, -0.6, -1.0],
+        }
+    )
+    # the most negative quote raises three themes; the single-theme one goes first,
+    # and a 1-character quote only when nothing else is left
+    assert pick_examples(info, np.array([0, 1, 2]), 2, (20, 280)) == [
+        "the app crashes on login",
+        "app crashes and my card is declined and delivery late",
+    ]

@@ -72,6 +72,7 @@ def rank_pain_points(
     m = theme_mentions(fb)
     if m.empty:
         return PAIN_POINTS.empty()
+    themes_per_doc = m.groupby("doc").size()
     d = m["doc"].to_numpy()
     m["customer_id"] = pd.array(cid.to_numpy()[d], dtype="string")
     m["in_window"] = in_window[d]
@@ -79,7 +80,7 @@ def rank_pain_points(
     m = m[m["in_window"] | m["in_prev"]].reset_index(drop=True)
 
     up = _uplift_table(uplift)
-    doc_info = _doc_info(fb)
+    doc_info = _doc_info(fb, themes_per_doc)
     rows: list[dict] = []
     for label, doc_mask, seg_cv, seg_value in _segments(fb, cid, cv, segments, segment_column):
         n_docs = int((doc_mask & in_window).sum())
@@ -344,8 +345,8 @@ def clv_at_risk_interval(
     return (risk, max(0.0, low), high)
 
 
-def _doc_info(fb: pd.DataFrame) -> pd.DataFrame:
-    """Per document: quote text and length, sentiment score, survey score and its type."""
+def _doc_info(fb: pd.DataFrame, themes_per_doc: pd.Series) -> pd.DataFrame:
+    """Per document: quote text and length, theme count, sentiment and survey scores."""
     n = len(fb)
     text = (
         fb["text_redacted"].astype("string").str.strip()
@@ -356,6 +357,7 @@ def _doc_info(fb: pd.DataFrame) -> pd.DataFrame:
         {
             "text": text,
             "n": text.str.len().fillna(0).astype(int),
+            "themes": themes_per_doc.reindex(range(n), fill_value=0).to_numpy(),
             "sentiment_score": pd.to_numeric(fb["sentiment_score"], errors="coerce").astype(float)
             if "sentiment_score" in fb.columns
             else np.full(n, np.nan),
@@ -373,17 +375,21 @@ def _doc_info(fb: pd.DataFrame) -> pd.DataFrame:
 def pick_examples(
     doc_info: pd.DataFrame, docs: np.ndarray, k: int, chars: tuple[int, int]
 ) -> list[str]:
-    """Up to ``k`` distinct redacted quotes: most negative first, ``chars`` long preferred."""
+    """Up to ``k`` distinct redacted quotes that a reader takes as being about the theme.
+
+    Preferred in order: ``chars`` long, about this theme alone (a quote that raises three
+    themes illustrates none of them well), most negative, shortest.
+    """
     if k <= 0 or len(docs) == 0:
         return []
     sub = doc_info.iloc[np.unique(docs)]
     sub = sub[sub["n"] > 0]
     if sub.empty:
         return []
-    sub = sub.assign(awkward=~sub["n"].between(*chars))
-    sub = sub.sort_values(["awkward", "sentiment_score", "n"], na_position="last").drop_duplicates(
-        "text"
-    )
+    sub = sub.assign(awkward=~sub["n"].between(*chars), multi=sub["themes"] > 1)
+    sub = sub.sort_values(
+        ["awkward", "multi", "sentiment_score", "n"], na_position="last"
+    ).drop_duplicates("text")
     return [str(t) for t in sub["text"].head(k)]
 
 
