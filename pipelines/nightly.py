@@ -36,6 +36,7 @@ from cxtext.store.warehouse import RunTables, open_warehouse, run_row
 from cxtext.themes.taxonomy import Taxonomy, load_taxonomy
 from cxtext.value.customer_value import customers_from_feedback, estimate_customer_value
 from cxtext.value.uplift import estimate_churn_uplift
+from pipelines import progress
 
 T = TypeVar("T")
 
@@ -120,6 +121,7 @@ def normalize(partition: Path, folder: Path, mixed_min_share: float) -> Path:
         normalize_feedback(records, mixed_min_share), folder, "normalized", index
     )
     staging.remove_partition(partition)  # raw text leaves the disk as soon as it is redacted
+    progress.emit("normalize", "advance")
     return out
 
 
@@ -149,7 +151,9 @@ def classify(
     )
     out["run_id"] = run_id
     index = int(partition.stem.split("-")[1])
-    return staging.write_partition(out, folder, "feedback", index, FEEDBACK)
+    staged = staging.write_partition(out, folder, "feedback", index, FEEDBACK)
+    progress.emit("classify", "advance")
+    return staged
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -376,10 +380,14 @@ def nightly(
     stage_root = Path(warehouse).parent if "://" not in warehouse else resolve(paths_cfg["out"])
     folder = staging.create_staging(stage_root, run_id)
 
-    def timed(name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def timed(
+        name: str, fn: Callable[..., T], *args: Any, steps: int | None = None, **kwargs: Any
+    ) -> T:
+        progress.emit(name, "start", steps)
         t0 = time.perf_counter()
         result = fn(*args, **kwargs)
         timings[name] = round(time.perf_counter() - t0, 3)
+        progress.emit(name, "done")
         return result
 
     try:
@@ -391,6 +399,7 @@ def nightly(
                 unmapped(folder),
                 unmapped(settings["normalize"]["mixed_min_share"]),
             ).result(),
+            steps=len(ingested.partitions),
         )
         classified = timed(
             "classify",
@@ -402,6 +411,7 @@ def nightly(
                 unmapped(taxonomy_path),
                 unmapped(settings),
             ).result(),
+            steps=len(normalized),
         )
         cust, trans, side_quarantine = timed(
             "load_customers", load_customers, customers, transactions

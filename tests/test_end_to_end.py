@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from pipelines.nightly import nightly
+from pipelines.progress import listening
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"(?:\+98|0098|0|۰)?[9۹][0-9۰-۹]{2}[ -]?[0-9۰-۹]{3}[ -]?[0-9۰-۹]{4}")
@@ -129,9 +130,13 @@ def run_twice(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object, o
         warehouse=str(warehouse),
         parquet_dir=str(base / "parquet"),
     )
-    first = nightly(**kwargs)
+    with listening(lambda *event: EVENTS.append(event)):
+        first = nightly(**kwargs)
     second = nightly(**kwargs)
     return warehouse, first, second
+
+
+EVENTS: list[tuple[str, str, int | None]] = []  # progress events of the first run
 
 
 def tables(warehouse: Path) -> dict[str, pd.DataFrame]:
@@ -194,6 +199,17 @@ def test_no_pii_survives_in_any_stored_text(run_twice: tuple) -> None:
                     if EMAIL.search(value) or PHONE.search(value):
                         leaks.append((name, col, value[:80]))
     assert leaks == []
+
+
+def test_progress_events_cover_every_stage_and_partition(run_twice: tuple) -> None:
+    _, first, _ = run_twice
+    started = [stage for stage, event, _ in EVENTS if event == "start"]
+    assert started == list(first.stage_seconds)  # every timed stage, in order
+    assert [s for s, e, _ in EVENTS if e == "done"] == started
+    partitions = next(
+        total for stage, event, total in EVENTS if (stage, event) == ("normalize", "start")
+    )
+    assert partitions and EVENTS.count(("classify", "advance", None)) == partitions
 
 
 def test_html_report_is_written_beside_the_warehouse_without_pii(run_twice: tuple) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,6 +16,8 @@ from cxtext.cli.render import print_pain_points
 from cxtext.config import load_settings, resolve
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from cxtext.store.warehouse import Warehouse
 
 console = Console()
@@ -90,10 +94,11 @@ def run(
     """
     _quiet_prefect(verbose)
     from pipelines.nightly import nightly  # imports Prefect, so after the logging settings
+    from pipelines.progress import listening
     from pipelines.runners import task_runner
 
     flow_run = nightly.with_options(task_runner=task_runner(workers, dask_address))
-    with console.status("Running the nightly flow (Prefect starts a local server on first use)…"):
+    with _stage_bars() as listener, listening(listener):
         summary = flow_run(
             feedback=[str(p) for p in feedback] if feedback else None,
             customers=str(customers) if customers else None,
@@ -122,6 +127,59 @@ def run(
     console.print(
         "Read them back with `cxtext pain-points`; rejected rows with `cxtext quarantine`."
     )
+
+
+STAGES = {  # flow stage -> what the progress bar says
+    "ingest": "Reading and validating feedback",
+    "normalize": "Normalizing and redacting (partitions)",
+    "classify": "Topics and sentiment (partitions)",
+    "load_customers": "Loading customers and transactions",
+    "gather": "Gathering the pain-point window",
+    "value": "Estimating lifetime value",
+    "uplift": "Estimating churn uplift per theme",
+    "pain_points": "Ranking pain points",
+    "store": "Writing the warehouse",
+    "report": "Writing the HTML report",
+}
+
+
+@contextmanager
+def _stage_bars() -> Iterator[Callable[[str, str, int | None], None]]:
+    """Rich progress bars, one per flow stage, fed by the flow's progress events."""
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bars = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    ids: dict[str, TaskID] = {}
+    starting = bars.add_task("Starting Prefect (a local server on first use)", total=None)
+
+    def listener(stage: str, event: str, total: int | None) -> None:
+        if event == "start":
+            if not bars.tasks[starting].finished:
+                bars.update(starting, total=1, completed=1)
+            ids[stage] = bars.add_task(STAGES.get(stage, stage), total=total)
+        elif event == "advance" and stage in ids:
+            bars.advance(ids[stage])
+        elif event == "done" and stage in ids:
+            done = bars.tasks[ids[stage]].total or 1
+            bars.update(ids[stage], total=done, completed=done)
+
+    with bars:
+        yield listener
 
 
 def _warehouse_location(warehouse: str | None, config: Path | None) -> str:
