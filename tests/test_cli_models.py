@@ -113,6 +113,31 @@ def test_predict_keeps_row_count_and_order_on_hostile_input(tmp_path, models_dir
     assert out["prediction"][[0, 3, 4, 5, 7]].ne("").all()
 
 
+def test_predict_in_chunks_gives_the_same_rows(tmp_path, models_dir, monkeypatch):
+    import cxtext.cli.models as cli_models
+
+    texts = ["the food was not good", "", "great crew", None, "پیک دیر رسید"]
+    pd.DataFrame({"text": texts, "k": range(5)}).to_json(
+        tmp_path / "in.jsonl", orient="records", lines=True
+    )
+    args = (
+        "predict",
+        "--model",
+        "cli-sent",
+        "--input",
+        tmp_path / "in.jsonl",
+        "--models-dir",
+        models_dir,
+    )
+    invoke(*args, "--output", tmp_path / "whole.jsonl")
+    monkeypatch.setattr(cli_models, "PREDICT_CHUNK", 2)
+    invoke(*args, "--output", tmp_path / "chunked.jsonl")
+    whole = pd.read_json(tmp_path / "whole.jsonl", lines=True)
+    chunked = pd.read_json(tmp_path / "chunked.jsonl", lines=True)
+    pd.testing.assert_frame_equal(whole, chunked)
+    assert list(chunked["k"]) == list(range(5))
+
+
 def test_predict_csv_by_role_and_parquet(tmp_path, models_dir):
     pd.DataFrame({"text": ["عالی بود", "", "بد بود"], "k": [1, 2, 3]}).to_csv(
         tmp_path / "in.csv", index=False

@@ -10,12 +10,14 @@ import pandas as pd
 import typer
 from rich import box
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cxtext.cli.app import MODELS_PANEL, app
 from cxtext.config import load_settings, resolve
 
 console = Console()
+PREDICT_CHUNK = 5_000  # rows per predict call: bounded memory and a moving progress bar
 models_app = typer.Typer(
     name="models",
     help="List the saved models and promote one to champion for a role.",
@@ -320,8 +322,21 @@ def predict(
     estimator, card = _resolve_model(model, _models_dir(models_dir))
     frame = read_table(input_file)
     _require_columns(frame, input_file, text_column)
-    with console.status(f"Scoring {len(frame):,} rows with {card.get('name', model)}…"):
-        scored = predict_table(estimator, frame[text_column].tolist(), threshold=threshold)
+    texts = frame[text_column].tolist()
+    parts = []
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task(f"Scoring with {card.get('name', model)}", total=len(texts))
+        for start in range(0, max(len(texts), 1), PREDICT_CHUNK):
+            chunk = texts[start : start + PREDICT_CHUNK]
+            parts.append(predict_table(estimator, chunk, threshold=threshold))
+            bar.advance(task, len(chunk))
+    scored = pd.concat(parts, ignore_index=True)
     clash = [c for c in scored.columns if c in frame.columns]
     out = pd.concat([frame.drop(columns=clash).reset_index(drop=True), scored], axis=1)
     write_table(out, output)
