@@ -29,6 +29,7 @@ from cxtext.ingest.feedback import iter_feedback
 from cxtext.ingest.tables import read_customers, read_transactions
 from cxtext.normalize.documents import normalize_feedback
 from cxtext.painpoints.rank import rank_pain_points
+from cxtext.report.context import ReportOptions
 from cxtext.report.html import default_report_path, report_from_warehouse, write_report
 from cxtext.schema import FEEDBACK, QUARANTINE, RECORD, conform
 from cxtext.store import staging
@@ -304,7 +305,7 @@ def store(warehouse: str, tables: RunTables, parquet_dir: str | None) -> dict[st
 
 
 @task(cache_policy=NO_CACHE)
-def report(warehouse: str, path: Path, top: int) -> str | None:
+def report(warehouse: str, path: Path, options: ReportOptions) -> str | None:
     """Rebuild the HTML report from what was just stored.
 
     The run's tables are already committed, so a report failure is logged, not raised:
@@ -312,7 +313,7 @@ def report(warehouse: str, path: Path, top: int) -> str | None:
     """
     try:
         with open_warehouse(warehouse) as wh:
-            html = report_from_warehouse(wh, top)
+            html = report_from_warehouse(wh, options)
         return str(write_report(html, path))
     except Exception as exc:  # noqa: BLE001 (the run's data is safe; say so and go on)
         get_run_logger().warning(
@@ -476,7 +477,9 @@ def nightly(
     finally:
         staging.remove_staging(folder)
     report_path = default_report_path(warehouse, resolve(paths_cfg["report"]))
-    html_report = timed("report", report, warehouse, report_path, settings["report"]["top"])
+    html_report = timed(
+        "report", report, warehouse, report_path, ReportOptions(**settings["report"])
+    )
     window_days = settings["painpoints"]["window_days"]
     return RunSummary(
         run_id=run_id,

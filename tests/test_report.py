@@ -12,13 +12,15 @@ import pytest
 from typer.testing import CliRunner
 
 from cxtext.cli import app
-from cxtext.report.context import weekly_negative_mentions
+from cxtext.config import load_settings
+from cxtext.report.context import ReportOptions, weekly_negative_mentions
 from cxtext.report.html import render_report, report_from_warehouse
 from cxtext.schema import FEEDBACK, PAIN_POINTS, conform
 from cxtext.store import staging
 from cxtext.store.warehouse import RunTables, open_warehouse, run_row
 
 END = pd.Timestamp("2026-11-20", tz="UTC")
+OPTIONS = ReportOptions(**load_settings()["report"])
 HOSTILE = '<script>alert("x")</script> <img src=x onerror=alert(1)> تحویل دیر شد'
 
 
@@ -108,7 +110,7 @@ class _Tags(HTMLParser):
 
 
 def test_weekly_negative_mentions_counts_by_week_and_aspect():
-    weekly = weekly_negative_mentions(_feedback(), ["delivery", "payments_refunds"], END, weeks=12)
+    weekly = weekly_negative_mentions(_feedback(), ["delivery", "payments_refunds"], END, 12)
     assert len(weekly) == 12
     assert weekly["delivery"].tolist()[-1] == 2  # days 1 and 2: the last week
     assert weekly["delivery"].tolist()[-2] == 2  # day 9 twice
@@ -120,6 +122,7 @@ def test_report_is_self_contained_and_escapes_everything():
     html = render_report(
         _pain(),
         _feedback(),
+        OPTIONS,
         {"run_id": "r1", "read": 10, "kept": 8, "quarantined": 1, "duplicates": 1},
         {"bad_created_at": 1},
     )
@@ -140,7 +143,7 @@ def test_report_is_self_contained_and_escapes_everything():
 
 def test_empty_warehouse_says_what_to_do(tmp_path: Path):
     with open_warehouse(tmp_path / "w.duckdb") as wh:
-        html = report_from_warehouse(wh)
+        html = report_from_warehouse(wh, OPTIONS)
     assert "No pain points stored yet" in html and "cxtext run" in html
 
 
@@ -175,12 +178,12 @@ def test_cli_report_reads_the_warehouse(tmp_path: Path):
 def test_a_protective_theme_shows_the_clip_in_its_formula():
     pain = _pain()
     pain.loc[pain["theme_id"] == "delivery", ["churn_uplift", "clv_at_risk"]] = [-0.04, 0.0]
-    assert "churn uplift max(0, -4%) = 0" in render_report(pain, _feedback())
+    assert "churn uplift max(0, -4%) = 0" in render_report(pain, _feedback(), OPTIONS)
 
 
 @pytest.mark.parametrize("missing", ["nps_impact", "clv_at_risk_low"])
 def test_missing_figures_render_as_dashes(missing: str):
     pain = _pain()
     pain[missing] = float("nan")
-    html = render_report(pain, _feedback())
+    html = render_report(pain, _feedback(), OPTIONS)
     assert "nan" not in html.lower().replace("nanum", "")

@@ -291,6 +291,9 @@ def report(
     config: ConfigOption = None,
 ) -> None:
     """Write the self-contained HTML report (charts, formulas, quotes) from the warehouse."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from cxtext.report.context import ReportOptions  # noqa: PLC0415
     from cxtext.report.html import (  # noqa: PLC0415
         default_report_path,
         report_from_warehouse,
@@ -300,7 +303,8 @@ def report(
     settings = load_settings(config)
     location = _warehouse_location(warehouse, config)
     with _open_existing(location) as wh:
-        html = report_from_warehouse(wh, top or settings["report"]["top"])
+        options = ReportOptions(**settings["report"])
+        html = report_from_warehouse(wh, replace(options, top=top) if top else options)
     configured = resolve(settings["paths"]["report"])
     path = write_report(html, output or default_report_path(location, configured))
     console.print(f"[bold]Report:[/] {path.resolve()}  (open it in a browser; it needs no network)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -16,8 +17,14 @@ import pandas as pd
 from cxtext.painpoints.mentions import theme_mentions
 from cxtext.report.charts import interval_bars, rank_shift, weekly_lines
 
-TREND_WEEKS = 12  # weeks of negative mentions drawn per theme
-TREND_THEMES = 5  # lines in the trend chart (more is unreadable)
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """The `report` section of the settings (defaults live in cxtext/defaults.yaml)."""
+
+    top: int  # themes in the ranked table and the bar chart
+    trend_weeks: int  # weeks of negative mentions in the trend chart
+    trend_themes: int  # lines in the trend chart
 
 
 def _num(x: object) -> float | None:
@@ -92,7 +99,7 @@ def theme_rows(pain: pd.DataFrame, top: int) -> list[dict[str, Any]]:
 
 
 def weekly_negative_mentions(
-    feedback: pd.DataFrame, themes: list[str], end: pd.Timestamp, weeks: int = TREND_WEEKS
+    feedback: pd.DataFrame, themes: list[str], end: pd.Timestamp, weeks: int
 ) -> pd.DataFrame:
     """Negative mentions per theme per week (rows: week start, columns: themes)."""
     end = pd.Timestamp(end)
@@ -120,7 +127,7 @@ def report_context(
     feedback: pd.DataFrame,
     run: dict[str, Any] | None,
     quarantine_reasons: dict[str, int],
-    top: int = 10,
+    options: ReportOptions,
 ) -> dict[str, Any]:
     """Everything the template shows, computed from the newest pain-point window."""
     overall = pain[pain["segment"] == "all"].sort_values("rank") if len(pain) else pain
@@ -128,6 +135,7 @@ def report_context(
         return {"empty": True, "run": run or {}, "quarantine": quarantine_reasons}
     first = overall.iloc[0]
     start, end = pd.Timestamp(first["window_start"]), pd.Timestamp(first["window_end"])
+    top = options.top
     shown = overall.head(top)
     label = {r.theme_id: r.theme_en for r in overall.itertuples()}
 
@@ -145,8 +153,8 @@ def report_context(
         float((in_window["sentiment"] == "negative").mean()) if len(in_window) else None
     )
 
-    trend_themes = list(shown["theme_id"].head(TREND_THEMES))
-    weekly = weekly_negative_mentions(feedback, trend_themes, end_utc)
+    trend_themes = list(shown["theme_id"].head(options.trend_themes))
+    weekly = weekly_negative_mentions(feedback, trend_themes, end_utc, options.trend_weeks)
     volume_rank = overall["mentions"].rank(method="first", ascending=False).astype(int)
     shift_rows = [
         (r.theme_en, int(v), int(r.rank))
@@ -189,7 +197,7 @@ def report_context(
             "weekly": weekly_lines(
                 [d.strftime("%m-%d") for d in weekly.index],
                 {label[t]: weekly[t].tolist() for t in trend_themes},
-                caption=f"Negative mentions per week, last {TREND_WEEKS} weeks",
+                caption=f"Negative mentions per week, last {options.trend_weeks} weeks",
             ),
             "rank_shift": rank_shift(
                 shift_rows, caption="Rank by volume vs rank by lifetime value at risk"

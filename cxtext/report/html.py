@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from cxtext.report.context import TREND_WEEKS, report_context
+from cxtext.report.context import ReportOptions, report_context
 from cxtext.schema import FEEDBACK
 from cxtext.store.warehouse import Warehouse
 
@@ -28,12 +28,12 @@ _ENV = Environment(
 def render_report(
     pain: pd.DataFrame,
     feedback: pd.DataFrame,
+    options: ReportOptions,
     run: dict[str, Any] | None = None,
     quarantine_reasons: dict[str, int] | None = None,
-    top: int = 10,
 ) -> str:
     """The report's HTML for the newest pain-point window."""
-    context = report_context(pain, feedback, run, quarantine_reasons or {}, top)
+    context = report_context(pain, feedback, run, quarantine_reasons or {}, options)
     return _ENV.get_template("report.html.j2").render(**context)
 
 
@@ -53,14 +53,14 @@ def write_report(html: str, path: Path) -> Path:
     return path
 
 
-def report_from_warehouse(wh: Warehouse, top: int = 10) -> str:
+def report_from_warehouse(wh: Warehouse, options: ReportOptions) -> str:
     """Rebuild the report from stored tables alone (what `cxtext report` and the flow call)."""
     pain = wh.latest_pain_points()
     run: dict[str, Any] | None = None
     feedback = FEEDBACK.empty()
     if len(pain):
         end = pd.Timestamp(pain["window_end"].max())
-        start = end - pd.Timedelta(weeks=TREND_WEEKS)
+        start = end - pd.Timedelta(weeks=options.trend_weeks)
         feedback = wh.read_feedback(
             start, end, columns=["created_at", "topics", "aspect_sentiment", "sentiment"]
         )
@@ -81,7 +81,7 @@ def report_from_warehouse(wh: Warehouse, top: int = 10) -> str:
         if len(quarantine)
         else {}
     )
-    return render_report(pain, feedback, run, {str(k): int(v) for k, v in reasons.items()}, top)
+    return render_report(pain, feedback, options, run, {str(k): int(v) for k, v in reasons.items()})
 
 
 def _models_line(versions: object) -> str:
