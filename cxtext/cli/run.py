@@ -246,7 +246,7 @@ def quarantine(
 @app.command(rich_help_panel=PANEL)
 def schedule(
     cron: Annotated[
-        str, typer.Option(help="When to run, as a cron expression (server time zone).")
+        str, typer.Option(help="When to run, as a five-field cron expression.")
     ] = "0 2 * * *",
     name: Annotated[str, typer.Option(help="Deployment name.")] = "nightly",
     feedback: Annotated[
@@ -257,21 +257,36 @@ def schedule(
     transactions: Annotated[Path | None, typer.Option(help="Transactions file.")] = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="IANA time zone of the cron, e.g. Asia/Tehran. [default: UTC]"),
+    ] = None,
 ) -> None:
     """Serve the nightly flow as a Prefect deployment on a cron schedule (runs until stopped)."""
-    from pipelines.deployments import serve_nightly
+    from prefect import serve
 
-    serve_nightly(
-        name=name,
-        cron=cron,
-        parameters={
-            "feedback": [str(p) for p in feedback] if feedback else None,
-            "customers": str(customers) if customers else None,
-            "transactions": str(transactions) if transactions else None,
-            "warehouse": warehouse,
-            "config": str(config) if config else None,
-        },
+    from pipelines.deployments import nightly_deployment
+
+    try:
+        deployment = nightly_deployment(
+            name=name,
+            cron=cron,
+            timezone=timezone,
+            parameters={
+                "feedback": [str(p) for p in feedback] if feedback else None,
+                "customers": str(customers) if customers else None,
+                "transactions": str(transactions) if transactions else None,
+                "warehouse": warehouse,
+                "config": str(config) if config else None,
+            },
+        )
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"Serving deployment {name!r} of cxtext-nightly on {cron!r} ({timezone or 'UTC'}); Ctrl-C stops it."
     )
+    serve(deployment)
 
 
 @app.command(rich_help_panel=PANEL)
