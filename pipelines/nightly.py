@@ -287,6 +287,7 @@ def pain_points(
         segment_column=value_cfg["segment_column"],
         spike_ratio=cfg["spike_ratio"],
         spike_min_mentions=cfg["spike_min_mentions"],
+        spike_alpha=cfg["spike_alpha"],
         examples=cfg["examples"],
         example_chars=tuple(cfg["example_chars"]),
         default_clv=value_cfg["default_clv"],

@@ -22,6 +22,7 @@ KW = dict(
     segment_column="plan",
     spike_ratio=1.5,
     spike_min_mentions=2,
+    spike_alpha=0.01,
     examples=2,
     example_chars=(20, 280),
     default_clv=250.0,
@@ -177,7 +178,10 @@ def test_hand_computed_figures(inputs):
     assert d["mean_clv"] == pytest.approx((1000 + 200 + mean_all) / 3)
     assert d["clv_at_risk"] == pytest.approx((1000 + 200 + mean_all) * 0.2)
     assert d["share"] == pytest.approx(4 / 7) and d["negative_rate"] == 1.0
-    assert d["previous_mentions"] == 1 and d["trend"] == pytest.approx(3.0) and bool(d["spike"])
+    assert d["previous_mentions"] == 1 and d["trend"] == pytest.approx(3.0)
+    # 4 mentions in 7 documents after 1 in the previous window's few: more feedback, not a
+    # higher rate of delivery complaints, so no spike (tests/test_painpoints_spikes.py)
+    assert not bool(d["spike"])
     # NPS over docs 1,3,5,7 = (3 promoters - 1 detractor)/4 = 50; without delivery (5,7) = 100
     assert d["nps_impact"] == pytest.approx(50 - 100)
     assert json.loads(d["examples"]) == [
@@ -199,7 +203,8 @@ def test_hand_computed_figures(inputs):
     assert p["csat_impact"] is pd.NA or np.isnan(
         p["csat_impact"]
     )  # the only CSAT answer mentions price
-    assert pd.isna(p["trend"]) and bool(p["spike"])  # new theme: 3 >= 1.5 × 0 and >= 2
+    # new theme, but 3 mentions against a previous window of 1 document prove nothing
+    assert pd.isna(p["trend"]) and not bool(p["spike"])
     assert out["window_start"].iloc[0] == END - pd.Timedelta(days=28)
 
 

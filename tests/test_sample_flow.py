@@ -33,6 +33,10 @@ def test_decoy_ranks_below_both_causal_themes_by_the_joint_model(warehouse: str)
     assert rows["method"].str.startswith("uplift=joint_logit").all()
     assert rows.loc["performance", "rank"] > max(rows.loc[["payments_refunds", "app_bugs"], "rank"])
     assert (rows["clv_at_risk_low"] >= 0).all()
+    # the planted spike (app_bugs, last 4 weeks) is flagged; chance rises are not
+    assert rows["spike"].fillna(False).astype(bool).to_dict() == {
+        t: t == "app_bugs" for t in rows.index
+    }
 
 
 def test_readme_worked_example_is_what_explain_prints(warehouse: str) -> None:

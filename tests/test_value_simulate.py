@@ -50,6 +50,7 @@ def _pipeline(seed: int):
         segment_column="plan",
         spike_ratio=1.5,
         spike_min_mentions=10,
+        spike_alpha=0.01,
         examples=3,
         example_chars=(20, 280),
         default_clv=250.0,

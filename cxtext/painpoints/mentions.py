@@ -40,8 +40,14 @@ def theme_mentions(feedback: pd.DataFrame) -> pd.DataFrame:
     themes: list[str] = []
     negative: list[bool] = []
     topics = feedback["topics"].tolist() if "topics" in feedback.columns else []
-    aspects = feedback["aspect_sentiment"].tolist() if "aspect_sentiment" in feedback.columns else [None] * len(topics)
-    sentiments = feedback["sentiment"].tolist() if "sentiment" in feedback.columns else [None] * len(topics)
+    aspects = (
+        feedback["aspect_sentiment"].tolist()
+        if "aspect_sentiment" in feedback.columns
+        else [None] * len(topics)
+    )
+    sentiments = (
+        feedback["sentiment"].tolist() if "sentiment" in feedback.columns else [None] * len(topics)
+    )
     for i, (tops, asp, sent) in enumerate(zip(topics, aspects, sentiments, strict=True)):
         tops = _json(tops, list)
         if not tops:
@@ -67,4 +73,6 @@ def metadata_field(feedback: pd.DataFrame, key: str) -> pd.Series:
     if "metadata" not in feedback.columns:
         return pd.Series(pd.NA, index=feedback.index, dtype="string")
     values = [_json(m, dict).get(key) for m in feedback["metadata"].tolist()]
-    return pd.Series([None if v is None else str(v) for v in values], index=feedback.index, dtype="string")
+    return pd.Series(
+        [None if v is None else str(v) for v in values], index=feedback.index, dtype="string"
+    )

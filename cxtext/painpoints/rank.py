@@ -19,6 +19,7 @@ import pandas as pd
 
 from cxtext.painpoints.mentions import metadata_field, theme_mentions
 from cxtext.painpoints.nps import score_impact
+from cxtext.painpoints.spikes import is_spike
 from cxtext.schema import PAIN_POINTS, conform
 from cxtext.themes.taxonomy import Taxonomy
 
@@ -35,6 +36,7 @@ def rank_pain_points(
     segment_column: str,
     spike_ratio: float,
     spike_min_mentions: int,
+    spike_alpha: float,
     examples: int,
     example_chars: tuple[int, int],
     default_clv: float,
@@ -86,6 +88,7 @@ def rank_pain_points(
         n_docs = int((doc_mask & in_window).sum())
         if n_docs == 0:
             continue
+        n_prev_docs = int((doc_mask & in_prev).sum())
         sm = m[doc_mask[m["doc"].to_numpy()]]
         cur, prev = sm[sm["in_window"]], sm[sm["in_prev"]]
         prev_counts = prev.groupby("theme_id").size()
@@ -103,14 +106,13 @@ def rank_pain_points(
                     tm,
                     doc_info,
                     doc_mask & in_window,
-                    n_docs,
+                    (n_docs, n_prev_docs),
                     int(prev_counts.get(theme_id, 0)),
                     cv,
                     seg_mean,
                     up,
                     taxonomy,
-                    spike_ratio,
-                    spike_min_mentions,
+                    (spike_ratio, spike_min_mentions, spike_alpha),
                     examples,
                     example_chars,
                 )
@@ -219,14 +221,13 @@ def _theme_row(
     tm: pd.DataFrame,
     doc_info: pd.DataFrame,
     window_docs: np.ndarray,
-    n_docs: int,
+    doc_counts: tuple[int, int],  # documents in this window and the previous one
     previous: int,
     cv: pd.DataFrame,
     seg_mean: tuple[float, float, float, str],
     up: pd.DataFrame,
     taxonomy: Taxonomy,
-    spike_ratio: float,
-    spike_min_mentions: int,
+    spike: tuple[float, int, float],
     examples: int,
     example_chars: tuple[int, int],
 ) -> dict:
@@ -282,11 +283,13 @@ def _theme_row(
         "negative_mentions": len(neg),
         "customers": len(known),
         "unlinked_mentions": unlinked,
-        "share": mentions / n_docs,
+        "share": mentions / doc_counts[0],
         "negative_rate": len(neg) / mentions,
         "previous_mentions": previous,
         "trend": (mentions - previous) / previous if previous else math.nan,
-        "spike": bool(mentions >= spike_ratio * previous and mentions >= spike_min_mentions),
+        "spike": is_spike(
+            mentions, previous, *doc_counts, ratio=spike[0], min_mentions=spike[1], alpha=spike[2]
+        ),
         "nps_impact": impacts["nps"],
         "csat_impact": impacts["csat"],
         "mean_clv": mean_clv,
