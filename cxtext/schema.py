@@ -202,6 +202,12 @@ TABLES: dict[str, Table] = {
 }
 
 
+def utc_timestamp(value: object) -> pd.Timestamp:
+    """A timestamp in UTC, the zone of every ``ts`` column; a naive one is taken as UTC."""
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
 def conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
     """Return ``df`` with exactly the table's columns, in order, cast to their dtypes.
 

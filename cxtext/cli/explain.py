@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +14,7 @@ from rich.table import Table
 
 from cxtext.cli.app import PANEL, app
 from cxtext.config import load_settings, resolve
+from cxtext.display import flag, number
 
 console = Console()
 
@@ -41,28 +41,18 @@ def latest_row(pain: pd.DataFrame, theme: str, segment: str = "all") -> pd.Serie
     return rows.sort_values("window_end").iloc[-1]
 
 
-def _num(x: object, fmt: str = ",.0f") -> str:
-    if x is None or pd.isna(x) or (isinstance(x, float) and math.isinf(x)):
-        return "–"
-    return format(float(x), fmt)
-
-
-def _true(x: object) -> bool:
-    return bool(x) if x is not None and not pd.isna(x) else False
-
-
 def explanation(row: pd.Series) -> Group:
     """The formula with the row's numbers, the inputs table, the method and the quotes."""
     people = int(row["customers"]) + int(row["unlinked_mentions"])
-    uplift = _num(row["churn_uplift"], ".5f")  # digits enough to recompute the figure
+    uplift = number(row["churn_uplift"], ".5f")  # digits enough to recompute the figure
     if not pd.isna(row["churn_uplift"]) and float(row["churn_uplift"]) < 0:
         uplift = f"max(0, {uplift})"  # no effect or a protective one puts nothing at risk
     formula = (
         f"clv_at_risk = (customers + unlinked) × mean CLV × max(0, churn uplift)\n"
         f"            = ({int(row['customers'])} + {int(row['unlinked_mentions'])}) × "
-        f"{_num(row['mean_clv'], ',.2f')} × {uplift}\n"
-        f"            = [bold]{_num(row['clv_at_risk'])}[/]   "
-        f"(interval {_num(row['clv_at_risk_low'])} – {_num(row['clv_at_risk_high'])})"
+        f"{number(row['mean_clv'], ',.2f')} × {uplift}\n"
+        f"            = [bold]{number(row['clv_at_risk'])}[/]   "
+        f"(interval {number(row['clv_at_risk_low'])} – {number(row['clv_at_risk_high'])})"
     )
     inputs = Table(show_header=True, header_style="bold", title="inputs", title_justify="left")
     inputs.add_column("input")
@@ -72,23 +62,23 @@ def explanation(row: pd.Series) -> Group:
         ("segment", str(row["segment"])),
         (
             "mentions (negative)",
-            f"{int(row['mentions'])} ({int(row['negative_mentions'])}, {_num(row['negative_rate'], '.0%')})",
+            f"{int(row['mentions'])} ({int(row['negative_mentions'])}, {number(row['negative_rate'], '.0%')})",
         ),
         ("customers who raised it negatively", str(int(row["customers"]))),
         ("unlinked negative mentions (no known customer)", str(int(row["unlinked_mentions"]))),
         ("people counted", str(people)),
-        ("mean CLV", _num(row["mean_clv"], ",.2f")),
+        ("mean CLV", number(row["mean_clv"], ",.2f")),
         (
             "churn uplift (interval)",
-            f"{_num(row['churn_uplift'], '.2%')} ({_num(row['churn_uplift_low'], '.2%')} – {_num(row['churn_uplift_high'], '.2%')})",
+            f"{number(row['churn_uplift'], '.2%')} ({number(row['churn_uplift_low'], '.2%')} – {number(row['churn_uplift_high'], '.2%')})",
         ),
-        ("share of documents", _num(row["share"], ".1%")),
+        ("share of documents", number(row["share"], ".1%")),
         (
             "trend vs previous window",
-            f"{_num(row['trend'], '+.0%')} (previous {int(row['previous_mentions'])}){' SPIKE' if _true(row['spike']) else ''}",
+            f"{number(row['trend'], '+.0%')} (previous {int(row['previous_mentions'])}){' SPIKE' if flag(row['spike']) else ''}",
         ),
-        ("NPS impact (points)", _num(row["nps_impact"], "+.1f")),
-        ("CSAT impact (points)", _num(row["csat_impact"], "+.1f")),
+        ("NPS impact (points)", number(row["nps_impact"], "+.1f")),
+        ("CSAT impact (points)", number(row["csat_impact"], "+.1f")),
         ("rank in segment", str(row["rank"])),
     ]:
         inputs.add_row(name, value)

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-
-def _money(x: object) -> str:
-    return "–" if x is None or pd.isna(x) else f"{float(x):,.0f}"
-
-
-def _pct(x: object, signed: bool = False) -> str:
-    if x is None or pd.isna(x) or (isinstance(x, float) and math.isinf(x)):
-        return "–"
-    return f"{float(x):+.0%}" if signed else f"{float(x):.0%}"
-
-
-def _flag(x: object) -> bool:
-    """True for a stored true (Python, NumPy or pandas boolean), False for false or missing."""
-    return x is not None and not pd.isna(x) and bool(x)
-
-
-def _points(x: object) -> str:
-    return "–" if x is None or pd.isna(x) else f"{float(x):+.1f}"
-
+from cxtext.display import flag, money, percent, points
 
 WIDE = 120  # below this many columns the table drops the uplift and mean-CLV columns
 
@@ -66,18 +46,18 @@ def pain_point_table(
         cells = [
             str(row.rank),
             f"{row.theme_en}\n[dim]{row.theme_fa}[/]",
-            f"{row.mentions}\n[dim]{_pct(row.negative_rate)}[/]",
+            f"{row.mentions}\n[dim]{percent(row.negative_rate)}[/]",
             str(row.customers),
         ]
         if wide:
             cells += [
-                _money(row.mean_clv),
-                f"{_pct(row.churn_uplift)}\n[dim]{_pct(row.churn_uplift_low)}–{_pct(row.churn_uplift_high)}[/]",
+                money(row.mean_clv),
+                f"{percent(row.churn_uplift)}\n[dim]{percent(row.churn_uplift_low)}–{percent(row.churn_uplift_high)}[/]",
             ]
         cells += [
-            f"[bold]{_money(row.clv_at_risk)}[/]\n[dim]{_money(row.clv_at_risk_low)}–{_money(row.clv_at_risk_high)}[/]",
-            _points(row.nps_impact),
-            _pct(row.trend, signed=True) + ("\n[bold red]▲ spike[/]" if _flag(row.spike) else ""),
+            f"[bold]{money(row.clv_at_risk)}[/]\n[dim]{money(row.clv_at_risk_low)}–{money(row.clv_at_risk_high)}[/]",
+            points(row.nps_impact),
+            percent(row.trend, signed=True) + ("\n[bold red]▲ spike[/]" if flag(row.spike) else ""),
         ]
         table.add_row(*cells)
     return table

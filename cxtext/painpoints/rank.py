@@ -20,7 +20,7 @@ import pandas as pd
 from cxtext.painpoints.mentions import metadata_field, theme_mentions
 from cxtext.painpoints.nps import score_impact
 from cxtext.painpoints.spikes import is_spike
-from cxtext.schema import PAIN_POINTS, conform
+from cxtext.schema import PAIN_POINTS, conform, utc_timestamp
 from cxtext.themes.taxonomy import Taxonomy
 
 
@@ -54,7 +54,7 @@ def rank_pain_points(
     """
     if feedback is None or len(feedback) == 0 or not segments:
         return PAIN_POINTS.empty()
-    end = _utc(window_end)
+    end = utc_timestamp(window_end)
     start = end - pd.Timedelta(days=window_days)
     prev_start = start - pd.Timedelta(days=window_days)
 
@@ -132,11 +132,6 @@ def rank_pain_points(
     out["_not_all"] = out["segment"] != "all"
     out = out.sort_values(["_not_all", "segment", "rank"])
     return conform(out, PAIN_POINTS)
-
-
-def _utc(ts: pd.Timestamp) -> pd.Timestamp:
-    ts = pd.Timestamp(ts)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _customer_value(customer_value: pd.DataFrame | None) -> pd.DataFrame:

@@ -11,11 +11,9 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+from cxtext.display import money
+
 PALETTE = ("#c0392b", "#2471a3", "#d68910", "#1e8449", "#7d3c98", "#566573")
-
-
-def _money(x: float) -> str:
-    return f"{x:,.0f}"
 
 
 def _nice_max(value: float) -> float:
@@ -53,7 +51,7 @@ def interval_bars(
         v = axis_max * k / 4
         parts.append(
             f'<line x1="{x(v):.1f}" y1="{top - 6}" x2="{x(v):.1f}" y2="{height - 22}" class="grid"/>'
-            f'<text x="{x(v):.1f}" y="{height - 6}" class="axis" text-anchor="middle">{_money(v)}</text>'
+            f'<text x="{x(v):.1f}" y="{height - 6}" class="axis" text-anchor="middle">{money(v)}</text>'
         )
     for i, (label, v, lo, hi) in enumerate(zip(labels, values, lows, highs, strict=True)):
         y = top + i * row_h
@@ -69,7 +67,7 @@ def interval_bars(
                 f'<line x1="{x(hi):.1f}" y1="{y + 6}" x2="{x(hi):.1f}" y2="{y + row_h - 6}" class="whisker"/>'
             )
         parts.append(
-            f'<text x="{x(max(v, hi or v)) + 6:.1f}" y="{y + 15}" class="value">{_money(v)}</text>'
+            f'<text x="{x(max(v, hi or v)) + 6:.1f}" y="{y + 15}" class="value">{money(v)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -8,14 +8,15 @@ never sees raw text.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from cxtext.display import finite, flag, money, percent, points
 from cxtext.painpoints.mentions import theme_mentions
 from cxtext.report.charts import interval_bars, rank_shift, weekly_lines
+from cxtext.schema import utc_timestamp
 
 
 @dataclass(frozen=True)
@@ -25,29 +26,6 @@ class ReportOptions:
     top: int  # themes in the ranked table and the bar chart
     trend_weeks: int  # weeks of negative mentions in the trend chart
     trend_themes: int  # lines in the trend chart
-
-
-def _num(x: object) -> float | None:
-    try:
-        v = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def _fmt_money(x: object) -> str:
-    v = _num(x)
-    return "–" if v is None else f"{v:,.0f}"
-
-
-def _fmt_pct(x: object, signed: bool = False) -> str:
-    v = _num(x)
-    return "–" if v is None else (f"{v:+.0%}" if signed else f"{v:.0%}")
-
-
-def _fmt_points(x: object) -> str:
-    v = _num(x)
-    return "–" if v is None else f"{v:+.1f}"
 
 
 def _examples(raw: object) -> list[str]:
@@ -67,11 +45,11 @@ def theme_rows(pain: pd.DataFrame, top: int) -> list[dict[str, Any]]:
         linked = int(getattr(r, "customers", 0) or 0)
         unlinked = int(getattr(r, "unlinked_mentions", 0) or 0)
         # A protective or null theme puts nothing at risk: the formula says so.
-        u = _num(r.churn_uplift)
-        uplift = f"max(0, {_fmt_pct(u)})" if u is not None and u < 0 else _fmt_pct(u)
+        u = finite(r.churn_uplift)
+        uplift = f"max(0, {percent(u)})" if u is not None and u < 0 else percent(u)
         formula = (
-            f"({linked:,} customers + {unlinked:,} unlinked) × mean CLV {_fmt_money(r.mean_clv)} × "
-            f"churn uplift {uplift} = {_fmt_money(r.clv_at_risk)}"
+            f"({linked:,} customers + {unlinked:,} unlinked) × mean CLV {money(r.mean_clv)} × "
+            f"churn uplift {uplift} = {money(r.clv_at_risk)}"
         )
         rows.append(
             {
@@ -80,17 +58,17 @@ def theme_rows(pain: pd.DataFrame, top: int) -> list[dict[str, Any]]:
                 "theme_en": r.theme_en,
                 "theme_fa": r.theme_fa,
                 "mentions": int(r.mentions),
-                "negative_rate": _fmt_pct(r.negative_rate),
+                "negative_rate": percent(r.negative_rate),
                 "customers": linked,
                 "unlinked": unlinked,
-                "mean_clv": _fmt_money(r.mean_clv),
-                "uplift": _fmt_pct(r.churn_uplift),
-                "uplift_interval": f"{_fmt_pct(r.churn_uplift_low)} to {_fmt_pct(r.churn_uplift_high)}",
-                "clv_at_risk": _fmt_money(r.clv_at_risk),
-                "clv_interval": f"{_fmt_money(r.clv_at_risk_low)} to {_fmt_money(r.clv_at_risk_high)}",
-                "nps_impact": _fmt_points(getattr(r, "nps_impact", None)),
-                "trend": _fmt_pct(r.trend, signed=True),
-                "spike": bool(r.spike) if not pd.isna(r.spike) else False,
+                "mean_clv": money(r.mean_clv),
+                "uplift": percent(r.churn_uplift),
+                "uplift_interval": f"{percent(r.churn_uplift_low)} to {percent(r.churn_uplift_high)}",
+                "clv_at_risk": money(r.clv_at_risk),
+                "clv_interval": f"{money(r.clv_at_risk_low)} to {money(r.clv_at_risk_high)}",
+                "nps_impact": points(getattr(r, "nps_impact", None)),
+                "trend": percent(r.trend, signed=True),
+                "spike": flag(r.spike),
                 "formula": formula,
                 "examples": _examples(r.examples),
             }
@@ -102,8 +80,7 @@ def weekly_negative_mentions(
     feedback: pd.DataFrame, themes: list[str], end: pd.Timestamp, weeks: int
 ) -> pd.DataFrame:
     """Negative mentions per theme per week (rows: week start, columns: themes)."""
-    end = pd.Timestamp(end)
-    end = end.tz_localize("UTC") if end.tz is None else end
+    end = utc_timestamp(end)
     starts = [end - pd.Timedelta(weeks=weeks - i) for i in range(weeks)]
     out = pd.DataFrame(0, index=pd.DatetimeIndex(starts), columns=themes, dtype="int64")
     if feedback.empty or not themes:
@@ -134,7 +111,7 @@ def report_context(
     if overall.empty:
         return {"empty": True, "run": run or {}, "quarantine": quarantine_reasons}
     first = overall.iloc[0]
-    start, end = pd.Timestamp(first["window_start"]), pd.Timestamp(first["window_end"])
+    start, end = utc_timestamp(first["window_start"]), utc_timestamp(first["window_end"])
     top = options.top
     shown = overall.head(top)
     label = {r.theme_id: r.theme_en for r in overall.itertuples()}
@@ -144,17 +121,13 @@ def report_context(
         if len(feedback)
         else pd.Series(dtype="datetime64[ns, UTC]")
     )
-    start_utc = start.tz_localize("UTC") if start.tz is None else start
-    end_utc = end.tz_localize("UTC") if end.tz is None else end
-    in_window = (
-        feedback[(created >= start_utc) & (created < end_utc)] if len(feedback) else feedback
-    )
+    in_window = feedback[(created >= start) & (created < end)] if len(feedback) else feedback
     negative_share = (
         float((in_window["sentiment"] == "negative").mean()) if len(in_window) else None
     )
 
     trend_themes = list(shown["theme_id"].head(options.trend_themes))
-    weekly = weekly_negative_mentions(feedback, trend_themes, end_utc, options.trend_weeks)
+    weekly = weekly_negative_mentions(feedback, trend_themes, end, options.trend_weeks)
     volume_rank = overall["mentions"].rank(method="first", ascending=False).astype(int)
     shift_rows = [
         (r.theme_en, int(v), int(r.rank))
@@ -174,14 +147,14 @@ def report_context(
         "method": str(first.get("method", "")),
         "kpis": {
             "documents": len(in_window),
-            "negative_share": _fmt_pct(negative_share),
+            "negative_share": percent(negative_share),
             "themes": int((overall["mentions"] > 0).sum()),
             "spikes": [
                 label[t]
                 for t in overall.loc[overall["spike"].fillna(False).astype(bool), "theme_id"]
             ],
             "top_theme": first["theme_en"],
-            "top_clv_at_risk": _fmt_money(first["clv_at_risk"]),
+            "top_clv_at_risk": money(first["clv_at_risk"]),
         },
         "themes": theme_rows(overall, top),
         "segments": segments,
@@ -189,9 +162,9 @@ def report_context(
         "charts": {
             "clv_at_risk": interval_bars(
                 [f"{r.rank}. {r.theme_en}" for r in shown.itertuples()],
-                [_num(v) or 0.0 for v in shown["clv_at_risk"]],
-                [_num(v) for v in shown["clv_at_risk_low"]],
-                [_num(v) for v in shown["clv_at_risk_high"]],
+                [finite(v) or 0.0 for v in shown["clv_at_risk"]],
+                [finite(v) for v in shown["clv_at_risk_low"]],
+                [finite(v) for v in shown["clv_at_risk_high"]],
                 caption="CLV at risk per theme, with its interval",
             ),
             "weekly": weekly_lines(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxtext.schema import utc_timestamp
+
 DAYS_PER_MONTH = 365.25 / 12
 
 SUMMARY_COLUMNS = [
@@ -44,8 +46,7 @@ def summarize_transactions(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -
     >>> s.loc["b", ["frequency", "recency", "T", "monetary_value"]].tolist()
     [0.0, 0.0, 20.0, 0.0]
     """
-    as_of = pd.Timestamp(as_of)
-    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
+    as_of = utc_timestamp(as_of)
     if transactions is None or len(transactions) == 0:
         return _empty_summary()
     tx = pd.DataFrame(
@@ -60,7 +61,9 @@ def summarize_transactions(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -
         return _empty_summary()
     tx["amount"] = tx["amount"].fillna(0.0).clip(lower=0.0)
     tx["day"] = tx["date"].dt.floor("D")
-    daily = tx.groupby(["customer_id", "day"], sort=True, observed=True)["amount"].sum().reset_index()
+    daily = (
+        tx.groupby(["customer_id", "day"], sort=True, observed=True)["amount"].sum().reset_index()
+    )
     g = daily.groupby("customer_id", sort=True, observed=True)
     first = g["day"].min()
     last = g["day"].max()

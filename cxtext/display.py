@@ -1,0 +1,43 @@
+"""How pain-point figures read, in the terminal and in the HTML report alike.
+
+Missing, NaN and infinite values all read as a dash, so no table ever shows "nan".
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+DASH = "–"
+
+
+def finite(x: object) -> float | None:
+    """``x`` as a float, or None when it is missing, not a number or infinite."""
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def number(x: object, fmt: str = ",.0f") -> str:
+    v = finite(x)
+    return DASH if v is None else format(v, fmt)
+
+
+def money(x: object) -> str:
+    return number(x, ",.0f")
+
+
+def percent(x: object, signed: bool = False) -> str:
+    return number(x, "+.0%" if signed else ".0%")
+
+
+def points(x: object) -> str:
+    return number(x, "+.1f")
+
+
+def flag(x: object) -> bool:
+    """True for a stored true (Python, NumPy or pandas boolean), False for false or missing."""
+    return x is not None and not pd.isna(x) and bool(x)
