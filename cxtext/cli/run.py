@@ -227,12 +227,14 @@ def quarantine(
     from rich import box
     from rich.table import Table
 
+    from cxtext.ingest.validate import reason_counts
+
     with _open_existing(_warehouse_location(warehouse, config)) as wh:
         rows = wh.read_table("quarantine")
     if rows.empty:
         console.print("[green]Quarantine is empty.[/]")
         return
-    codes = rows["reason"].str.split(":").str[0].value_counts()
+    codes = reason_counts(rows["reason"])
     console.print(
         f"{len(rows):,} quarantined rows: " + ", ".join(f"{code} {n}" for code, n in codes.items())
     )

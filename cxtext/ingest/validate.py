@@ -193,6 +193,16 @@ def quarantine_frame(entries: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     return conform(pd.DataFrame(rows), QUARANTINE) if rows else QUARANTINE.empty()
 
 
+def reason_counts(reasons: pd.Series) -> dict[str, int]:
+    """Quarantined rows per reason code (the part of a reason before its first colon).
+
+    >>> reason_counts(pd.Series(["empty_text", "bad_created_at: 'x'", "empty_text"]))
+    {'empty_text': 2, 'bad_created_at': 1}
+    """
+    codes = reasons.astype("string").str.split(":").str[0].value_counts()
+    return {str(code): int(n) for code, n in codes.items()}
+
+
 # --- feedback rows -------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from cxtext.ingest.validate import reason_counts
 from cxtext.report.context import ReportOptions, report_context
 from cxtext.schema import FEEDBACK
 from cxtext.store.warehouse import Warehouse
@@ -75,13 +76,8 @@ def report_from_warehouse(wh: Warehouse, options: ReportOptions) -> str:
                 else None
             )
             run["models"] = _models_line(run.get("model_versions"))
-    quarantine = wh.read_table("quarantine")
-    reasons = (
-        quarantine["reason"].astype("string").str.split(":").str[0].value_counts().to_dict()
-        if len(quarantine)
-        else {}
-    )
-    return render_report(pain, feedback, options, run, {str(k): int(v) for k, v in reasons.items()})
+    reasons = reason_counts(wh.read_sql("SELECT reason FROM quarantine")["reason"])
+    return render_report(pain, feedback, options, run, reasons)
 
 
 def _models_line(versions: object) -> str:
