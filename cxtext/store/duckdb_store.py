@@ -17,8 +17,7 @@ from cxtext.store.warehouse import (
     COLUMNS_SQL,
     RunTables,
     Warehouse,
-    add_columns_sql,
-    create_table_sql,
+    ensure_tables,
 )
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
@@ -37,11 +36,10 @@ class DuckDBWarehouse(Warehouse):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con = duckdb.connect(str(self.path))
         self._con.execute("SET TimeZone = 'UTC'")
-        for table in TABLES.values():
-            self._con.execute(create_table_sql(table))
-            existing = set(self.read_sql(COLUMNS_SQL, {"name": table.name})["column_name"])
-            for sql in add_columns_sql(table, existing):
-                self._con.execute(sql)
+        ensure_tables(
+            self._con.execute,
+            lambda name: set(self.read_sql(COLUMNS_SQL, {"name": name})["column_name"]),
+        )
 
     def close(self) -> None:
         self._con.close()
@@ -74,7 +72,10 @@ class DuckDBWarehouse(Warehouse):
         try:
             if tables.feedback_files:
                 files = [str(p) for p in tables.feedback_files]
-                con.execute("CREATE OR REPLACE TEMP TABLE _feedback_stage AS SELECT * FROM read_parquet(?)", [files])
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE _feedback_stage AS SELECT * FROM read_parquet(?)",
+                    [files],
+                )
                 self._upsert_from("_feedback_stage", FEEDBACK)
                 con.execute("DROP TABLE _feedback_stage")
             self._upsert_frame(TABLES["quarantine"], tables.quarantine)

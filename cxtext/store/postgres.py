@@ -19,15 +19,14 @@ from cxtext.store.warehouse import (
     COLUMNS_SQL,
     RunTables,
     Warehouse,
-    add_columns_sql,
-    create_table_sql,
+    ensure_tables,
 )
 
 
 def _driver_url(url: str) -> str:
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -38,17 +37,10 @@ class PostgresWarehouse(Warehouse):
         self.engine = sa.create_engine(_driver_url(url), future=True)
         self.location = self.engine.url.render_as_string(hide_password=True)
         with self.engine.begin() as conn:
-            for table in TABLES.values():
-                conn.execute(sa.text(create_table_sql(table)))
-                existing = {
-                    row[0]
-                    for row in conn.execute(
-                        sa.text(COLUMNS_SQL + " AND table_schema = current_schema()"),
-                        {"name": table.name},
-                    )
-                }
-                for sql in add_columns_sql(table, existing):
-                    conn.execute(sa.text(sql))
+            ensure_tables(
+                lambda sql: conn.execute(sa.text(sql)),
+                lambda name: {r[0] for r in conn.execute(sa.text(COLUMNS_SQL), {"name": name})},
+            )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -62,7 +54,9 @@ class PostgresWarehouse(Warehouse):
         stage = f"_stage_{table.name}"
         conn.execute(sa.text(f'CREATE TEMP TABLE "{stage}" (LIKE "{table.name}") ON COMMIT DROP'))
         for df in frames:
-            conform(df, table).to_sql(stage, conn, if_exists="append", index=False, method="multi", chunksize=2000)
+            conform(df, table).to_sql(
+                stage, conn, if_exists="append", index=False, method="multi", chunksize=2000
+            )
         return stage
 
     @staticmethod
@@ -90,10 +84,12 @@ class PostgresWarehouse(Warehouse):
             if not pain.empty:
                 stage = self._stage(conn, TABLES["pain_points"], [pain])
                 # A window is recomputed whole: themes that vanished must not linger.
-                conn.execute(sa.text(
-                    f'DELETE FROM pain_points AS t USING (SELECT DISTINCT window_end, segment FROM "{stage}") AS s '  # noqa: S608
-                    "WHERE t.window_end = s.window_end AND t.segment = s.segment"
-                ))
+                conn.execute(
+                    sa.text(
+                        f'DELETE FROM pain_points AS t USING (SELECT DISTINCT window_end, segment FROM "{stage}") AS s '  # noqa: S608
+                        "WHERE t.window_end = s.window_end AND t.segment = s.segment"
+                    )
+                )
                 self._move(conn, TABLES["pain_points"], stage)
             self._upsert(conn, TABLES["runs"], [tables.run])
 

@@ -10,7 +10,7 @@ rerunning the same input replaces rows by key instead of duplicating them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -39,25 +39,31 @@ class RunTables:
     pain_points: pd.DataFrame = field(default_factory=lambda: PAIN_POINTS.empty())
 
 
-def add_columns_sql(table: Table, existing: set[str]) -> list[str]:
-    """ALTERs that add the schema's columns an older warehouse lacks (new columns are NULL).
-
-    Columns are only ever added, never dropped or retyped, so a warehouse written by an
-    older cxtext keeps its rows and takes new runs without a manual migration.
-    """
-    return [
-        f'ALTER TABLE "{table.name}" ADD COLUMN "{name}" {TYPES[kind][1]}'
-        for name, kind in table.columns.items()
-        if name not in existing
-    ]
-
-
-COLUMNS_SQL = "SELECT column_name FROM information_schema.columns WHERE table_name = :name"
+# Columns of one table in the connection's current schema (DuckDB: main, Postgres: public).
+COLUMNS_SQL = (
+    "SELECT column_name FROM information_schema.columns "
+    "WHERE table_name = :name AND table_schema = current_schema()"
+)
 
 
 def create_table_sql(table: Table) -> str:
     cols = ", ".join(f'"{name}" {TYPES[kind][1]}' for name, kind in table.columns.items())
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({cols})'
+
+
+def ensure_tables(execute: Callable[[str], object], columns_of: Callable[[str], set[str]]) -> None:
+    """Create missing output tables and add the schema's columns an older warehouse lacks.
+
+    Columns are only ever added (NULL in old rows), never dropped or retyped, so a
+    warehouse written by an older cxtext keeps its rows and takes new runs without a
+    manual migration. ``columns_of(name)`` runs :data:`COLUMNS_SQL`.
+    """
+    for table in TABLES.values():
+        execute(create_table_sql(table))
+        existing = columns_of(table.name)
+        for name, kind in table.columns.items():
+            if name not in existing:
+                execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{name}" {TYPES[kind][1]}')
 
 
 class Warehouse(ABC):
@@ -69,7 +75,10 @@ class Warehouse(ABC):
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -94,7 +103,10 @@ class Warehouse(ABC):
         return conform(self.read_sql(f'SELECT * FROM "{table.name}"'), table)  # noqa: S608 (name from the schema)
 
     def read_feedback(
-        self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None, columns: Sequence[str] | None = None
+        self,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+        columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Stored feedback with ``start <= created_at < end`` (either bound optional)."""
         wanted = [c for c in (columns or FEEDBACK.names) if c in FEEDBACK.columns]
@@ -121,7 +133,10 @@ class Warehouse(ABC):
 
     def counts(self) -> dict[str, int]:
         """Rows per table, for summaries."""
-        return {name: int(self.read_sql(f'SELECT count(*) AS n FROM "{name}"')["n"].iloc[0]) for name in TABLES}  # noqa: S608
+        return {
+            name: int(self.read_sql(f'SELECT count(*) AS n FROM "{name}"')["n"].iloc[0])  # noqa: S608
+            for name in TABLES
+        }
 
 
 def open_warehouse(location: str | Path) -> Warehouse:
