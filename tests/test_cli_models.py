@@ -238,4 +238,4 @@ def test_promote_and_errors(models_dir):
             str(models_dir),
         ],
     )
-    assert missing.exit_code == 1 and "no model 'ghost'" in missing.output
+    assert missing.exit_code == 4 and "no model 'ghost'" in missing.output

@@ -7,16 +7,15 @@ Layout under ``models_dir``::
     models/<name>/card.md       # the same card for people
     models/registry.json        # {"champions": {role: name}, "history": [...]}
 
-Loading trusts only an explicit allow-list: scikit-learn, NumPy and SciPy types plus
-our own classes named in :data:`TRUSTED_CXTEXT_TYPES`. A file holding anything else
-(a function, an unknown class) is refused with :class:`UntrustedModelError` before any
-object is built.
+Loading trusts only the explicit allow-list of :mod:`cxtext.classify.model_types`,
+checked on the type names written in the file, as strings, before anything named there
+is imported. A file holding anything else (a function, an unknown class or module) is
+refused with :class:`UntrustedModelError`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
@@ -30,6 +29,8 @@ import pandas as pd
 import skops.io as sio
 
 from cxtext.classify.model_card import library_versions, render_card_markdown
+from cxtext.classify.model_types import TRUSTED_TYPES, is_trusted_type
+from cxtext.errors import ModelError
 
 ROLES = ("sentiment-fa", "sentiment-en", "topic")
 MODEL_FILE = "model.skops"
@@ -37,62 +38,15 @@ CARD_JSON = "card.json"
 CARD_MD = "card.md"
 REGISTRY_FILE = "registry.json"
 
-TRUSTED_MODULE_PREFIXES = ("sklearn.", "numpy.", "scipy.")
-# Our own classes a saved model may contain. Add a class with register_trusted_type.
-TRUSTED_CXTEXT_TYPES: set[str] = {
-    "cxtext.classify.features.TextPreparer",
-    "cxtext.classify.features.CompactTfidfVectorizer",
-    "cxtext.classify.sentiment.NBLogisticRegression",
-}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
-class UntrustedModelError(ValueError):
+class UntrustedModelError(ModelError, ValueError):
     """A skops file holds types outside the allow-list; it is not loaded."""
 
 
-class ModelNotFoundError(FileNotFoundError):
+class ModelNotFoundError(ModelError, FileNotFoundError):
     """No model of that name (or no champion for that role) in the models folder."""
-
-
-def register_trusted_type(cls_or_name: type | str) -> None:
-    """Allow one more of our own classes in saved models (``module.QualName`` or the class)."""
-    name = (
-        cls_or_name
-        if isinstance(cls_or_name, str)
-        else f"{cls_or_name.__module__}.{cls_or_name.__qualname__}"
-    )
-    if not name.startswith("cxtext."):
-        raise ValueError(f"only cxtext classes can be registered as trusted, not {name!r}")
-    TRUSTED_CXTEXT_TYPES.add(name)
-
-
-def _resolves_to_class(type_name: str) -> bool:
-    """Whether ``module.Name`` names a class (functions and ufuncs are not trusted)."""
-    parts = type_name.split(".")
-    for cut in range(len(parts) - 1, 0, -1):
-        try:
-            obj: Any = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        try:
-            for attr in parts[cut:]:
-                obj = getattr(obj, attr)
-        except AttributeError:
-            return False
-        return isinstance(obj, type)
-    return False
-
-
-def is_trusted_type(type_name: str) -> bool:
-    """Whether a type name reported by skops is on the allow-list.
-
-    Our own classes must be named in :data:`TRUSTED_CXTEXT_TYPES`; from scikit-learn,
-    NumPy and SciPy only classes are trusted, never a function a model could call.
-    """
-    if type_name in TRUSTED_CXTEXT_TYPES:
-        return True
-    return type_name.startswith(TRUSTED_MODULE_PREFIXES) and _resolves_to_class(type_name)
 
 
 def check_name(name: str) -> str:
@@ -192,25 +146,38 @@ def update_card(name: str, updates: dict, models_dir: str | Path) -> dict:
     return card
 
 
+def _reported_types(path: Path) -> list[str]:
+    """Type names skops does not trust by itself, read from the file's schema (no import)."""
+    try:
+        return sio.get_untrusted_types(file=path)
+    except Exception as exc:  # a crafted schema can fail in any way
+        raise UntrustedModelError(
+            f"{path}: not a readable skops file ({type(exc).__name__}: {exc}); "
+            "save models with `cxtext train` or cxtext.classify.registry.save_model"
+        ) from exc
+
+
 def untrusted_types_in(path: str | Path) -> list[str]:
     """Types in a skops file that are not on the allow-list (empty when it is safe to load)."""
-    return sorted(t for t in sio.get_untrusted_types(file=path) if not is_trusted_type(t))
+    return sorted(t for t in _reported_types(Path(path)) if not is_trusted_type(t))
 
 
 def load_skops(path: str | Path) -> Any:
-    """Load a skops file, trusting only allow-listed types; refuse anything else."""
+    """Load a skops file whose every type name is on the allow-list; refuse anything else.
+
+    The names are compared as strings before ``skops.io.load`` imports anything, so a
+    file naming a module with import side effects is refused without running it.
+    """
     path = Path(path)
     if not path.exists():
         raise ModelNotFoundError(f"no model file {path}")
-    try:
-        found = sio.get_untrusted_types(file=path)
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
-        raise UntrustedModelError(f"{path}: not a readable skops file ({exc})") from exc
+    found = _reported_types(path)
     refused = sorted(t for t in found if not is_trusted_type(t))
     if refused:
         raise UntrustedModelError(
             f"{path}: refusing to load types outside the allow-list: {', '.join(refused)}. "
-            "Only scikit-learn, NumPy, SciPy and registered cxtext classes are trusted."
+            f"Only {len(TRUSTED_TYPES)} cxtext types (cxtext/classify/model_types.py) and "
+            "skops' own safe scikit-learn/NumPy/SciPy types are trusted."
         )
     return sio.load(path, trusted=list(found))
 

@@ -22,7 +22,6 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
-from cxtext.classify.registry import register_trusted_type
 from cxtext.themes.taxonomy import Taxonomy
 
 ZWNJ = "\u200c"
@@ -316,10 +315,6 @@ def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     start = np.array([0.0, np.log((neg + 1) / (pos + 1))])
     res = minimize(loss, start, jac=True, method="L-BFGS-B")
     return float(res.x[0]), float(res.x[1])
-
-
-# Saved topic models hold a ThemeClassifier; the registry loads only allow-listed types.
-register_trusted_type(ThemeClassifier)
 
 
 def build_topic_model(

@@ -290,8 +290,8 @@ def _resolve_model(name: str, models_dir: Path):
             return load_champion(name, models_dir)
         return load_model(name, models_dir)
     except (ModelNotFoundError, UntrustedModelError) as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(1) from exc
+        console.print(f"[red]{exc}[/]", soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from exc
 
 
 @app.command(rich_help_panel=MODELS_PANEL)
