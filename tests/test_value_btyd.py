@@ -106,10 +106,8 @@ def test_holdout_purchases_are_predicted(sim, fitted):
     bg, _ = fitted
     s = sim.summary
     predicted = bg.expected_purchases(180, s["frequency"], s["recency"], s["T"]).sum()
-    hold = sim.holdout.assign(day=sim.holdout["date"].dt.floor("D")).drop_duplicates(
-        ["customer_id", "day"]
-    )
-    assert predicted == pytest.approx(len(hold), rel=0.05)
+    assert sim.summary.attrs["resolution"] == "exact"  # the simulator's times have seconds
+    assert predicted == pytest.approx(len(sim.holdout.drop_duplicates()), rel=0.05)
 
 
 def test_clv_tracks_the_true_clv_and_intervals_bracket_it(sim, fitted):
@@ -171,7 +169,7 @@ def test_summary_merges_same_day_purchases_and_ignores_later_ones():
             "amount": [10.0, 5.0, 20.0, 99.0, 0.0],
         }
     )
-    s = summarize_transactions(tx, as_of=pd.Timestamp("2024-01-10", tz="UTC"))
+    s = summarize_transactions(tx, as_of=pd.Timestamp("2024-01-10", tz="UTC"), resolution="day")
     assert s.loc["a", ["frequency", "recency", "T", "monetary_value", "total_amount"]].tolist() == [
         1.0,
         4.0,
@@ -181,3 +179,74 @@ def test_summary_merges_same_day_purchases_and_ignores_later_ones():
     ]
     assert s.loc["b", ["frequency", "monetary_value", "total_amount"]].tolist() == [0.0, 0.0, 0.0]
     assert summarize_transactions(tx.iloc[:0], as_of=pd.Timestamp("2024-01-10", tz="UTC")).empty
+
+
+def test_summary_uses_exact_times_when_the_data_has_them():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a"],
+            "date": pd.to_datetime(
+                ["2024-01-01 06:00", "2024-01-01 18:00", "2024-01-04 06:00"], utc=True
+            ),
+            "amount": [10.0, 5.0, 20.0],
+        }
+    )
+    as_of = pd.Timestamp("2024-01-10 06:00", tz="UTC")
+    s = summarize_transactions(tx, as_of=as_of)
+    assert s.attrs["resolution"] == "exact"
+    assert s.loc["a", ["frequency", "recency", "T", "monetary_value"]].tolist() == [
+        2.0,
+        3.0,
+        9.0,
+        12.5,
+    ]
+    day = summarize_transactions(tx.assign(date=tx["date"].dt.floor("D")), as_of=as_of)
+    assert day.attrs["resolution"] == "day"
+    assert day.loc["a", ["frequency", "recency", "T"]].tolist() == [1.0, 3.0, 9.0]
+
+
+# E[purchases in the next t weeks] under the published CDNOW fit (r, alpha in weeks, a, b),
+# computed with mpmath 1.3.0 at 40 digits from FHL 2005a eq. 10 as printed:
+#   z = t/(alpha+T+t); body = 1 - ((alpha+T)/(alpha+T+t))**(r+x) * hyp2f1(r+x, b+x, a+b+x-1, z,
+#   maxterms=10**7); E = (a+b+x-1)/(a-1) * body * p_alive(x, t_x, T)
+CDNOW = np.log([0.2426, 4.4135, 0.7929, 2.4258])
+EXTREME = [  # (t, x, t_x, T, E)
+    (52, 2, 30, 39, 1.5394366533969487),
+    (156, 300, 77, 78, 324.15368708571812),
+    (260, 800, 77.5, 78, 1175.4093422470134),
+    (520, 2000, 78, 78, 4923.941630419018),
+    (260, 0, 0, 78, 0.56340467997148852),
+    (260, 150, 40, 78, 2.1954455273145338e-36),
+    (1e-3, 5, 70, 78, 5.2539948731810706e-5),
+    (1e4, 3, 10, 78, 0.69180535003735123),
+]
+
+
+@pytest.mark.parametrize(("t", "x", "t_x", "T", "expected"), EXTREME)
+def test_expected_purchases_match_high_precision_values_for_extreme_customers(
+    t, x, t_x, T, expected
+):
+    got = BetaGeoModel().expected_purchases(t, [x], [t_x], [T], log_params=CDNOW)[0]
+    assert np.isfinite(got)
+    assert got == pytest.approx(expected, rel=1e-8)
+
+
+def test_series_fallback_where_scipy_returns_nan():
+    from cxtext.value.btyd import _hyp2f1_series
+
+    z = np.array([0.1, 0.6, 0.95])
+    c = np.array([5.0, 40.0, 300.0])
+    # mpmath 1.3.0 hyp2f1(2.2, -0.2, c, z) at 30 digits; scipy gives NaN for the last one
+    expected = [0.99100518367112882, 0.99327167827591077, 0.9986009926472845]
+    np.testing.assert_allclose(_hyp2f1_series(2.2, -0.2, c, z), expected, rtol=1e-12)
+
+
+def test_heavy_buyers_at_long_horizons_keep_the_model_for_everyone():
+    sim = simulate_transactions(800, seed=3)
+    s = sim.summary.copy()
+    s.loc[s.index[0], ["frequency", "recency", "T", "monetary_value"]] = [900.0, 500.0, 500.0, 80.0]
+    bg = BetaGeoModel().fit(s["frequency"], s["recency"], s["T"])
+    gg = GammaGammaModel().fit(s["frequency"], s["monetary_value"])
+    pred = predict_clv(bg, gg, s, horizon_months=60, annual_discount_rate=0.1, level=0.9)
+    assert np.isfinite(pred[["clv", "clv_low", "clv_high", "expected_purchases"]]).all().all()
+    assert pred["clv"].iloc[0] > 50 * pred["clv"].median()

@@ -24,6 +24,7 @@ from cxtext.ingest.validate import (
     timestamp_problem,
 )
 from cxtext.schema import CUSTOMERS, TRANSACTIONS, TYPES
+from cxtext.value.amounts import parse_amounts
 
 _PARTITION = 100_000
 _FILE = "_source_file"
@@ -176,7 +177,9 @@ def read_customers(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def read_transactions(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(transactions, quarantine) from a transactions export.
 
-    ``customer_id``, ``date`` (ISO 8601, stored UTC) and ``amount`` (a finite number) are
+    ``customer_id``, ``date`` (ISO 8601, stored UTC) and ``amount`` (a finite number;
+    text such as ``1,200,000 ریال`` or ``12,5`` is read by
+    :func:`cxtext.value.amounts.parse_amount`, else quarantined with its reason) are
     required. Negative amounts are kept: they are refunds, and whether to net them or
     drop them is the value stage's decision, not a data error. Rows are not deduplicated
     (the same amount twice on one day is a normal second purchase). Other columns are
@@ -192,11 +195,8 @@ def read_transactions(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         "bad_date: " + _ts_shown(given_date),
     )
     given_amount = _require(raw, "amount", reasons)
-    amount = parse_numbers(given_amount)
-    reasons.add(
-        given_amount.notna() & amount.isna(),
-        "bad_amount: " + _shown(given_amount) + " is not a number",
-    )
+    amount, amount_problem = parse_amounts(given_amount)  # text amounts: cxtext/value/amounts.py
+    reasons.add(given_amount.notna() & amount.isna(), "bad_amount: " + amount_problem.fillna(""))
 
     bad = reasons.values.notna().to_numpy(dtype=bool)
     others = [c for c in raw.columns if c not in (*TRANSACTIONS.names, ROW_NUMBER, _FILE)]

@@ -18,7 +18,7 @@ from cxtext.schema import CUSTOMER_VALUE, conform
 from cxtext.value.btyd import BetaGeoModel, GammaGammaModel, predict_clv
 from cxtext.value.rfm import DAYS_PER_MONTH, summarize_transactions
 
-METHODS = ("crm", "bgnbd_gammagamma", "simple_rate", "segment_default")
+METHODS = ("crm", "bgnbd_gammagamma", "simple_rate", "simple_rate_fallback", "segment_default")
 
 
 def estimate_customer_value(
@@ -33,6 +33,7 @@ def estimate_customer_value(
     segment_column: str,
     min_repeat_buyers: int,
     level: float,
+    time_resolution: str = "auto",
 ) -> pd.DataFrame:
     """CUSTOMER_VALUE rows, one per customer in ``customers`` ∪ ``transactions``.
 
@@ -42,7 +43,11 @@ def estimate_customer_value(
     are taken as given, so their bounds equal the value). ``p_alive`` and
     ``expected_purchases`` come from the BG/NBD model whenever it was fitted, whatever
     the customer's CLV method. BG/NBD needs ``min_repeat_buyers`` customers with a
-    repeat purchase and a converged fit, else the simple rate is used.
+    repeat purchase and a converged fit, else the simple rate is used; a single customer
+    whose model value is not finite gets ``simple_rate_fallback`` alone. Refunds are
+    netted against purchases (a customer with only refunds has no purchase-based CLV);
+    ``time_resolution`` is passed to :func:`summarize_transactions`. ``attrs["notes"]``
+    lists fallbacks and refund matching in words, for the run's output.
 
     Examples
     --------
@@ -57,8 +62,13 @@ def estimate_customer_value(
         raise ValueError(f"value.interval_level must be between 0 and 1, got {level}")
     cust = _customers_frame(customers, segment_column)
     summary = (
-        summarize_transactions(transactions, as_of=as_of) if transactions is not None else None
+        summarize_transactions(transactions, as_of=as_of, resolution=time_resolution)
+        if transactions is not None
+        else None
     )
+    notes: list[str] = []
+    if summary is not None:
+        notes += _refund_notes(summary.attrs.get("refunds"))
     ids = pd.Index(cust.index, dtype="string")
     if summary is not None and transactions is not None and len(transactions):
         tx_ids = pd.Index(
@@ -67,7 +77,7 @@ def estimate_customer_value(
         )
         ids = ids.append(tx_ids.difference(ids))
     if len(ids) == 0:
-        return CUSTOMER_VALUE.empty()
+        return _with_notes(CUSTOMER_VALUE.empty(), notes)
 
     out = pd.DataFrame(index=pd.Index(ids, name="customer_id"))
     out["segment"] = cust["segment"].reindex(out.index)
@@ -85,9 +95,10 @@ def estimate_customer_value(
 
     if summary is not None and len(summary):
         summary = summary.loc[summary.index.intersection(out.index)]
-        modelled = _fit_and_predict(
+        modelled, model_notes = _fit_and_predict(
             summary, horizon_months, annual_discount_rate, min_repeat_buyers, level
         )
+        notes += model_notes
         out.loc[modelled.index, ["p_alive", "expected_purchases"]] = modelled[
             ["p_alive", "expected_purchases"]
         ]
@@ -104,7 +115,27 @@ def estimate_customer_value(
     values = defaults.astype(float).to_numpy()
     out.loc[rest, ["clv", "clv_low", "clv_high"]] = np.repeat(values[:, None], 3, axis=1)
     out.loc[rest, "method"] = "segment_default"
-    return conform(out.reset_index(), CUSTOMER_VALUE)
+    return _with_notes(conform(out.reset_index(), CUSTOMER_VALUE), notes)
+
+
+def _with_notes(values: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """``values`` with ``attrs["notes"]``: what a user should read about how they were made."""
+    values.attrs["notes"] = list(notes)
+    return values
+
+
+def _refund_notes(counts: dict[str, int] | None) -> list[str]:
+    if not counts or not counts.get("refunds"):
+        return []
+    text = (
+        f"refunds: {counts['refunds']} netted against purchases "
+        f"({counts['by_order_id']} by order_id, {counts['by_date']} by nearest earlier purchase)"
+    )
+    if counts["unmatched"]:
+        text += f"; {counts['unmatched']} with no earlier purchase ignored"
+    if counts["excess"]:
+        text += f"; {counts['excess']} purchases refunded beyond their amount (kept at 0)"
+    return [text]
 
 
 def customers_from_feedback(feedback: pd.DataFrame | None, segment_column: str) -> pd.DataFrame:
@@ -210,32 +241,45 @@ def _fit_and_predict(
     annual_discount_rate: float,
     min_repeat_buyers: int,
     level: float,
-) -> pd.DataFrame:
-    """BG/NBD × Gamma-Gamma when identifiable and converged, else the simple rate."""
+) -> tuple[pd.DataFrame, list[str]]:
+    """BG/NBD × Gamma-Gamma when identifiable and converged, else the simple rate.
+
+    A customer whose model value is not finite gets the simple rate alone
+    (``simple_rate_fallback``), counted in the notes; it never changes the method
+    of the other customers.
+    """
+    kw = {"horizon_months": horizon_months, "annual_discount_rate": annual_discount_rate}
     repeaters = int(((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).sum())
-    if repeaters >= max(min_repeat_buyers, 2):
-        try:
-            bg = BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])
-            gg = GammaGammaModel().fit(summary["frequency"], summary["monetary_value"])
-        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
-            bg = gg = None
-        if bg is not None and bg.converged_ and gg.converged_:
-            pred = predict_clv(
-                bg,
-                gg,
-                summary,
-                horizon_months=horizon_months,
-                annual_discount_rate=annual_discount_rate,
-                level=level,
-            )
-            if np.all(np.isfinite(pred["clv"])):
-                return pred.assign(method="bgnbd_gammagamma")
-    return simple_rate_clv(
-        summary,
-        horizon_months=horizon_months,
-        annual_discount_rate=annual_discount_rate,
-        level=level,
-    )
+    if repeaters < max(min_repeat_buyers, 2):
+        note = (
+            f"simple rate for all {len(summary)} customers with transactions: "
+            f"{repeaters} repeat buyers < value.min_repeat_buyers {min_repeat_buyers}"
+        )
+        return simple_rate_clv(summary, level=level, **kw), [note]
+    try:
+        bg = BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])
+        gg = GammaGammaModel().fit(summary["frequency"], summary["monetary_value"])
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        note = f"simple rate for all customers with transactions: the fit failed ({exc})"
+        return simple_rate_clv(summary, level=level, **kw), [note]
+    if not (bg.converged_ and gg.converged_):
+        which = "BG/NBD" if not bg.converged_ else "Gamma-Gamma"
+        note = f"simple rate for all customers with transactions: the {which} fit did not converge"
+        return simple_rate_clv(summary, level=level, **kw), [note]
+    with np.errstate(all="ignore"):
+        pred = predict_clv(bg, gg, summary, level=level, **kw).assign(method="bgnbd_gammagamma")
+    bad = ~np.isfinite(pred[["clv", "clv_low", "clv_high"]].to_numpy()).all(axis=1)
+    notes = []
+    if bad.any():
+        fallback = simple_rate_clv(summary, level=level, **kw)
+        cols = ["clv", "clv_low", "clv_high", "expected_purchases"]
+        pred.loc[bad, cols] = fallback.loc[bad, cols].to_numpy()
+        pred.loc[bad, "method"] = "simple_rate_fallback"
+        notes.append(
+            f"simple rate for {int(bad.sum())} of {len(pred)} customers whose BG/NBD value "
+            "was not finite (method simple_rate_fallback); the others keep bgnbd_gammagamma"
+        )
+    return pred, notes
 
 
 def simple_rate_clv(
