@@ -197,8 +197,24 @@ QUARANTINE = Table(
     key=("source_file", "source_row"),
 )
 
+# What earlier runs read, per input file (cxtext.ingest.watermark): unchanged files are skipped.
+WATERMARKS = Table(
+    "watermarks",
+    {
+        "source_file": "str",
+        "size": "int",
+        "sha256": "str",
+        "documents": "int",  # documents kept from the file (valid, not duplicates)
+        "newest_created_at": "ts",
+        "newest_id": "str",  # id of the newest document
+        "run_id": "str",  # the run that last read the file
+        "updated_at": "ts",
+    },
+    key=("source_file",),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (FEEDBACK, CUSTOMER_VALUE, PAIN_POINTS, RUNS, QUARANTINE)
+    t.name: t for t in (FEEDBACK, CUSTOMER_VALUE, PAIN_POINTS, RUNS, QUARANTINE, WATERMARKS)
 }
 
 

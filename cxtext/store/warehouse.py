@@ -23,6 +23,7 @@ from cxtext.schema import (
     RUNS,
     TABLES,
     TYPES,
+    WATERMARKS,
     Table,
     conform,
 )
@@ -37,6 +38,7 @@ class RunTables:
     quarantine: pd.DataFrame = field(default_factory=lambda: TABLES["quarantine"].empty())
     customer_value: pd.DataFrame = field(default_factory=lambda: TABLES["customer_value"].empty())
     pain_points: pd.DataFrame = field(default_factory=lambda: PAIN_POINTS.empty())
+    watermarks: pd.DataFrame = field(default_factory=lambda: WATERMARKS.empty())
 
 
 # Columns of one table in the connection's current schema (DuckDB: main, Postgres: public).
@@ -120,6 +122,14 @@ class Warehouse(ABC):
             params["end"] = pd.Timestamp(end).to_pydatetime()
         df = self.read_sql(sql, params)
         return conform(df, FEEDBACK)[wanted]
+
+    @abstractmethod
+    def stored_keys(self, keys: pd.DataFrame) -> pd.Series:
+        """For each (source, id) row of ``keys``: is that document stored? (aligned booleans)"""
+
+    def read_watermarks(self) -> pd.DataFrame:
+        """What earlier runs read, per input file (:mod:`cxtext.ingest.watermark`)."""
+        return self.read_table(WATERMARKS.name)
 
     def latest_pain_points(self, segment: str | None = None) -> pd.DataFrame:
         """Pain points of the newest window, best rank first."""
