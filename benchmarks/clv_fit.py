@@ -43,10 +43,10 @@ def main() -> None:
     )
     print(f"customers={args.customers:,} transactions={len(tx):,} (simulated in {t_sim:.1f} s)")
 
-    cfg = load_settings()["value"]  # the nightly run's settings, not the benchmark's own
+    cfg = load_settings().value  # the nightly run's settings, not the benchmark's own
     kw = {
-        "horizon_months": cfg["horizon_months"],
-        "annual_discount_rate": cfg["annual_discount_rate"],
+        "horizon_months": cfg.horizon_months,
+        "annual_discount_rate": cfg.annual_discount_rate,
     }
     timings = {}
     t = time.perf_counter()
@@ -59,26 +59,26 @@ def main() -> None:
     gg = GammaGammaModel().fit(s["frequency"], s["monetary_value"])
     timings["Gamma-Gamma fit (+Hessian)"] = time.perf_counter() - t
     t = time.perf_counter()
-    pred = predict_clv(bg, gg, s, **kw, level=cfg["interval_level"])
-    timings[f"CLV + intervals ({cfg['horizon_months']} months)"] = time.perf_counter() - t
+    pred = predict_clv(bg, gg, s, **kw, level=cfg.interval_level)
+    timings[f"CLV + intervals ({cfg.horizon_months} months)"] = time.perf_counter() - t
     t = time.perf_counter()
     estimate_customer_value(
         None,
         tx,
         as_of=sim.as_of,
         **kw,
-        default_clv=cfg["default_clv"],
-        default_clv_by_segment=cfg["default_clv_by_segment"],
-        segment_column=cfg["segment_column"],
-        min_repeat_buyers=cfg["min_repeat_buyers"],
-        level=cfg["interval_level"],
+        default_clv=cfg.default_clv,
+        default_clv_by_segment=cfg.default_clv_by_segment,
+        segment_column=cfg.segment_column,
+        min_repeat_buyers=cfg.min_repeat_buyers,
+        level=cfg.interval_level,
     )
     timings["estimate_customer_value end to end"] = time.perf_counter() - t
     for name, sec in timings.items():
         print(f"  {name:<38} {sec:7.2f} s")
 
-    z = norm.ppf(0.5 + cfg["interval_level"] / 2)
-    print(f"\nparameter recovery (true, estimate, {cfg['interval_level']:.0%} Laplace interval):")
+    z = norm.ppf(0.5 + cfg.interval_level / 2)
+    print(f"\nparameter recovery (true, estimate, {cfg.interval_level:.0%} Laplace interval):")
     for model, true in ((bg, bg_true), (gg, gg_true)):
         se = np.sqrt(np.diag(model.cov_))
         for i, name in enumerate(model.names):

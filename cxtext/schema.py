@@ -179,6 +179,9 @@ RUNS = Table(
         "duplicates": "int",
         "model_versions": "json",
         "stage_seconds": "json",
+        "counts": "json",  # every count of the run (side files, customers, pain points too)
+        "warnings": "json",  # what went wrong after the commit (export, report): the data is safe
+        "error": "str",  # why a failed run failed, one line
     },
     key=("run_id",),
 )

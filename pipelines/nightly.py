@@ -1,22 +1,19 @@
-"""The nightly flow: ingest -> normalize -> classify -> value -> pain points -> store.
+"""The nightly flow: ingest + normalize -> classify -> value -> pain points -> store.
 
-Only orchestration lives here: every task calls one stage function of ``cxtext`` and
-passes staged Parquet paths or small frames along. Documents move in large partitions
-(``ingest.partition_rows``), one task per partition, never one per document. The run is
-written in one warehouse transaction at the end, so a crash leaves the tables as they were.
+Only orchestration lives here: every task calls one stage function of ``cxtext`` with
+the typed settings section it needs, and passes staged Parquet paths or small frames
+along. Documents move in large partitions (``ingest.partition_rows``), one task per
+partition, never one per document. Ingest redacts each partition before staging it, so
+raw text never reaches the disk. The run's bookkeeping (lock, run id, timings, counts,
+the ``runs`` row, staging) is :mod:`pipelines.bookkeeping`; the run is written in one
+warehouse transaction, so a crash leaves the tables as they were.
 """
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
@@ -24,22 +21,30 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import unmapped
 
 from cxtext.classify.stage import Classifiers, classify_feedback, load_classifiers
-from cxtext.config import load_settings, resolve
+from cxtext.config import (
+    ClassifySettings,
+    IngestSettings,
+    NormalizeSettings,
+    PainpointsSettings,
+    ReportSettings,
+    ValueSettings,
+    load_settings,
+    resolve,
+)
 from cxtext.ingest.feedback import iter_feedback
 from cxtext.ingest.tables import read_customers, read_transactions
 from cxtext.normalize.documents import normalize_feedback
 from cxtext.painpoints.rank import rank_pain_points
-from cxtext.report.context import ReportOptions
-from cxtext.report.html import default_report_path, report_from_warehouse, write_report
-from cxtext.schema import FEEDBACK, QUARANTINE, RECORD, conform
+from cxtext.report.html import report_from_warehouse, write_report
+from cxtext.schema import FEEDBACK, QUARANTINE, conform
 from cxtext.store import staging
-from cxtext.store.warehouse import RunTables, open_warehouse, run_row
+from cxtext.store.warehouse import RunTables, open_warehouse
 from cxtext.themes.taxonomy import Taxonomy, load_taxonomy
 from cxtext.value.customer_value import customers_from_feedback, estimate_customer_value
 from cxtext.value.uplift import estimate_churn_uplift
 from pipelines import progress
-
-T = TypeVar("T")
+from pipelines.bookkeeping import RunSummary, open_run
+from pipelines.preflight import plan_run
 
 # Columns the churn model needs from all stored history (the text is not among them).
 HISTORY_COLUMNS = [
@@ -63,34 +68,25 @@ class Ingested:
     duplicates: int = 0
 
 
-@dataclass
-class RunSummary:
-    """What a run did and where it wrote; returned by the flow and printed by the CLI."""
-
-    run_id: str
-    warehouse: str
-    counts: dict[str, int]
-    window_start: str | None
-    window_end: str | None
-    pain_points: pd.DataFrame
-    parquet: dict[str, str] = field(default_factory=dict)
-    report: str | None = None  # the HTML report, None if it could not be written
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-
-
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def ingest(paths: list[str], folder: Path, settings: dict[str, Any]) -> Ingested:
-    """Read, validate and deduplicate every input file into staged partitions."""
-    cfg = settings["ingest"]
+def ingest(
+    paths: list[str], folder: Path, cfg: IngestSettings, normalize_cfg: NormalizeSettings
+) -> Ingested:
+    """Read, validate, deduplicate and redact every input file into staged partitions.
+
+    Each partition is normalized (language, hazm/spaCy, PII redaction) in memory before
+    it is written, so no raw text is ever staged: a run killed at any moment leaves only
+    redacted partitions behind.
+    """
     out = Ingested(partitions=[], quarantine=QUARANTINE.empty())
     quarantined = []
     for i, batch in enumerate(
         iter_feedback(
             paths,
-            partition_rows=cfg["partition_rows"],
-            max_text_chars=cfg["max_text_chars"],
-            min_text_chars=cfg["min_text_chars"],
-            default_channel=cfg["default_channel"],
+            partition_rows=cfg.partition_rows,
+            max_text_chars=cfg.max_text_chars,
+            min_text_chars=cfg.min_text_chars,
+            default_channel=cfg.default_channel,
         )
     ):
         out.read += batch.read
@@ -98,9 +94,9 @@ def ingest(paths: list[str], folder: Path, settings: dict[str, Any]) -> Ingested
         out.kept += len(batch.records)
         quarantined.append(batch.quarantine)
         if len(batch.records):
-            out.partitions.append(
-                staging.write_partition(batch.records, folder, "ingested", i, RECORD)
-            )
+            redacted = normalize_feedback(batch.records, normalize_cfg.mixed_min_share)
+            out.partitions.append(staging.write_partition(redacted, folder, "normalized", i))
+        progress.emit("ingest", "advance")
     if quarantined:
         out.quarantine = conform(pd.concat(quarantined, ignore_index=True), QUARANTINE)
     get_run_logger().info(
@@ -110,19 +106,6 @@ def ingest(paths: list[str], folder: Path, settings: dict[str, Any]) -> Ingested
         len(out.quarantine),
         out.duplicates,
     )
-    return out
-
-
-@task(cache_policy=NO_CACHE)
-def normalize(partition: Path, folder: Path, mixed_min_share: float) -> Path:
-    """Language, hazm/spaCy normalization and PII redaction; the raw text is dropped here."""
-    records = staging.read_partition(partition)
-    index = int(partition.stem.split("-")[1])
-    out = staging.write_partition(
-        normalize_feedback(records, mixed_min_share), folder, "normalized", index
-    )
-    staging.remove_partition(partition)  # raw text leaves the disk as soon as it is redacted
-    progress.emit("normalize", "advance")
     return out
 
 
@@ -139,16 +122,15 @@ def classify(
     run_id: str,
     models_dir: Path,
     taxonomy_path: Path,
-    settings: dict[str, Any],
+    cfg: ClassifySettings,
 ) -> Path:
     """Topics, sentiment and aspect sentiment for one partition, staged as feedback rows."""
     docs = staging.read_partition(partition)
-    cfg = settings["classify"]
     out = classify_feedback(
         docs,
         _classifiers(models_dir, taxonomy_path),
-        topic_threshold=cfg["topic_threshold"],
-        neutral_band=cfg["neutral_band"],
+        topic_threshold=cfg.topic_threshold,
+        neutral_band=cfg.neutral_band,
     )
     out["run_id"] = run_id
     index = int(partition.stem.split("-")[1])
@@ -179,45 +161,45 @@ def value(
     transactions: pd.DataFrame | None,
     history: pd.DataFrame,
     as_of: pd.Timestamp,
-    settings: dict[str, Any],
+    cfg: ValueSettings,
 ) -> pd.DataFrame:
     """Lifetime value per customer: CRM, else BG/NBD x Gamma-Gamma, else defaults.
 
     With neither a customers nor a transactions file the customer ids found in feedback
     are the customers, each valued at its segment's default.
     """
-    cfg = settings["value"]
     if customers is None and transactions is None:
-        customers = customers_from_feedback(history, cfg["segment_column"])
+        customers = customers_from_feedback(history, cfg.segment_column)
     return estimate_customer_value(
         customers,
         transactions,
         as_of=as_of,
-        horizon_months=cfg["horizon_months"],
-        annual_discount_rate=cfg["annual_discount_rate"],
-        default_clv=cfg["default_clv"],
-        default_clv_by_segment=cfg["default_clv_by_segment"],
-        segment_column=cfg["segment_column"],
-        min_repeat_buyers=cfg["min_repeat_buyers"],
-        level=cfg["interval_level"],
+        horizon_months=cfg.horizon_months,
+        annual_discount_rate=cfg.annual_discount_rate,
+        default_clv=cfg.default_clv,
+        default_clv_by_segment=cfg.default_clv_by_segment,
+        segment_column=cfg.segment_column,
+        min_repeat_buyers=cfg.min_repeat_buyers,
+        level=cfg.interval_level,
     )
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def gather_feedback(
-    warehouse: str, new_partitions: list[Path], window_days: int, as_of: str | None
+    warehouse: str, new_partitions: list[Path], window_days: int, as_of: pd.Timestamp | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
     """(history for the churn model, full rows of the two latest windows, window end).
 
     Stored rows and this run's staged rows are combined, the staged ones winning by key,
-    so the figures are what the warehouse will hold once the run commits.
+    so the figures are what the warehouse will hold once the run commits (the run holds
+    the warehouse lock, so nothing else commits in between).
     """
     new_history = staging.read_partitions(new_partitions, HISTORY_COLUMNS)
     with open_warehouse(warehouse) as wh:
         history = wh.read_feedback(columns=HISTORY_COLUMNS)
         history = _newest_wins(history, new_history)
-        if as_of:
-            window_end = pd.Timestamp(as_of, tz="UTC")
+        if as_of is not None:
+            window_end = as_of
         elif len(history):
             window_end = history["created_at"].max().floor("D") + pd.Timedelta(days=1)
         else:
@@ -247,21 +229,20 @@ def churn_uplift(
     history: pd.DataFrame,
     customers: pd.DataFrame | None,
     taxonomy: Taxonomy,
-    settings: dict[str, Any],
+    cfg: ValueSettings,
 ) -> pd.DataFrame:
     """Each theme's effect on churn: joint model with churn labels, else the prior."""
-    cfg = settings["value"]
     return estimate_churn_uplift(
         history,
         customers,
         taxonomy,
-        prior=cfg["churn_uplift_prior"],
-        segment_column=cfg["segment_column"],
-        tenure_hints=cfg["tenure_hints"],
-        seed=cfg["uplift_seed"],
-        n_bootstrap=cfg["uplift_bootstrap"],
-        prior_sd=cfg["uplift_prior_sd"],
-        level=cfg["interval_level"],
+        prior=cfg.churn_uplift_prior,
+        segment_column=cfg.segment_column,
+        tenure_hints=list(cfg.tenure_hints),
+        seed=cfg.uplift_seed,
+        n_bootstrap=cfg.uplift_bootstrap,
+        prior_sd=cfg.uplift_prior_sd,
+        level=cfg.interval_level,
     )
 
 
@@ -272,75 +253,51 @@ def pain_points(
     uplift: pd.DataFrame,
     taxonomy: Taxonomy,
     window_end: pd.Timestamp,
-    settings: dict[str, Any],
+    cfg: PainpointsSettings,
+    value_cfg: ValueSettings,
 ) -> pd.DataFrame:
     """Themes ranked by lifetime value at risk in the window, per segment."""
-    cfg, value_cfg = settings["painpoints"], settings["value"]
     return rank_pain_points(
         recent,
         customer_value,
         uplift,
         taxonomy,
         window_end=window_end,
-        window_days=cfg["window_days"],
-        segments=cfg["segments"],
-        segment_column=value_cfg["segment_column"],
-        spike_ratio=cfg["spike_ratio"],
-        spike_min_mentions=cfg["spike_min_mentions"],
-        spike_alpha=cfg["spike_alpha"],
-        examples=cfg["examples"],
-        example_chars=tuple(cfg["example_chars"]),
-        default_clv=value_cfg["default_clv"],
-        default_clv_by_segment=value_cfg["default_clv_by_segment"],
+        window_days=cfg.window_days,
+        segments=list(cfg.segments),
+        segment_column=value_cfg.segment_column,
+        spike_ratio=cfg.spike_ratio,
+        spike_min_mentions=cfg.spike_min_mentions,
+        spike_alpha=cfg.spike_alpha,
+        examples=cfg.examples,
+        example_chars=cfg.example_chars,
+        default_clv=value_cfg.default_clv,
+        default_clv_by_segment=value_cfg.default_clv_by_segment,
     )
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def store(warehouse: str, tables: RunTables, parquet_dir: str | None) -> dict[str, str]:
-    """Commit the run in one transaction; optionally export every table as Parquet."""
+def commit(warehouse: str, tables: RunTables) -> None:
+    """The run's one transaction; a retry rewrites the same rows by key (idempotent)."""
     with open_warehouse(warehouse) as wh:
         wh.commit_run(tables)
-        if parquet_dir and hasattr(wh, "export_parquet"):
-            return {k: str(v) for k, v in wh.export_parquet(Path(parquet_dir)).items()}
-    return {}
 
 
 @task(cache_policy=NO_CACHE)
-def report(warehouse: str, path: Path, options: ReportOptions) -> str | None:
-    """Rebuild the HTML report from what was just stored.
-
-    The run's tables are already committed, so a report failure is logged, not raised:
-    `cxtext report` can rebuild it later.
-    """
-    try:
-        with open_warehouse(warehouse) as wh:
-            html = report_from_warehouse(wh, options)
-        return str(write_report(html, path))
-    except Exception as exc:  # noqa: BLE001 (the run's data is safe; say so and go on)
-        get_run_logger().warning(
-            "HTML report not written (%s); rebuild it with `cxtext report`", exc
-        )
-        return None
+def export_parquet(warehouse: str, folder: Path) -> dict[str, str]:
+    """Every table as Parquet in ``folder`` (DuckDB warehouses; Postgres has its own tools)."""
+    with open_warehouse(warehouse) as wh:
+        if not hasattr(wh, "export_parquet"):
+            raise ValueError("--out exports DuckDB warehouses only; use pg_dump for Postgres")
+        return {k: str(v) for k, v in wh.export_parquet(folder).items()}
 
 
-def _with_run_id(df: pd.DataFrame, run_id: str) -> pd.DataFrame:
-    out = df.copy()
-    out["run_id"] = run_id
-    return out
-
-
-def _record_failure(warehouse: str, run: pd.DataFrame) -> None:
-    """Best effort: the original error matters more than a failure to log it."""
-    try:
-        with open_warehouse(warehouse) as wh:
-            wh.record_failed_run(run)
-    except Exception as exc:  # noqa: BLE001
-        get_run_logger().warning("could not record the failed run in %s: %s", warehouse, exc)
-
-
-def _model_versions(feedback_paths: list[Path]) -> dict[str, list[str]]:
-    cols = staging.read_partitions(feedback_paths, ["topic_model", "sentiment_model"])
-    return {c: sorted(cols[c].dropna().unique().tolist()) for c in cols.columns}
+@task(cache_policy=NO_CACHE)
+def report(warehouse: str, path: Path, options: ReportSettings) -> str:
+    """Rebuild the HTML report from what was just stored (`cxtext report` can redo it)."""
+    with open_warehouse(warehouse) as wh:
+        html = report_from_warehouse(wh, options)
+    return str(write_report(html, path))
 
 
 @flow(name="cxtext-nightly", log_prints=True)
@@ -358,138 +315,77 @@ def nightly(
     ``as_of`` (ISO date) ends the pain-point window; by default it ends on the day of
     the newest feedback in the warehouse.
     """
-    settings = load_settings(Path(config) if config else None)
-    paths_cfg = settings["paths"]
-    if not feedback:  # no input named: the shipped sample, side tables included
-        sample = resolve("data/sample")
-        feedback = [str(sample / "feedback")]
-        customers = customers or str(sample / "customers.csv")
-        transactions = transactions or str(sample / "transactions.csv")
-    warehouse = warehouse or str(resolve(paths_cfg["warehouse"]))
-    models_dir, taxonomy_path = resolve(paths_cfg["models"]), resolve(paths_cfg["taxonomy"])
+    settings = load_settings(config)
+    plan = plan_run(
+        settings,
+        feedback=feedback,
+        customers=customers,
+        transactions=transactions,
+        warehouse=warehouse,
+        parquet_dir=parquet_dir,
+        as_of=as_of,
+        config=config,
+    )
+    models_dir, taxonomy_path = resolve(settings.paths.models), resolve(settings.paths.taxonomy)
     taxonomy = load_taxonomy(taxonomy_path)
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    started = pd.Timestamp.now(tz="UTC")
-    parameters = {
-        "feedback": feedback,
-        "customers": customers,
-        "transactions": transactions,
-        "warehouse": warehouse,
-        "config": config,
-        "as_of": as_of,
-    }
-    timings: dict[str, float] = {}
-    stage_root = Path(warehouse).parent if "://" not in warehouse else resolve(paths_cfg["out"])
-    folder = staging.create_staging(stage_root, run_id)
-
-    def timed(
-        name: str, fn: Callable[..., T], *args: Any, steps: int | None = None, **kwargs: Any
-    ) -> T:
-        progress.emit(name, "start", steps)
-        t0 = time.perf_counter()
-        result = fn(*args, **kwargs)
-        timings[name] = round(time.perf_counter() - t0, 3)
-        progress.emit(name, "done")
-        return result
-
-    try:
-        ingested = timed("ingest", ingest, feedback, folder, settings)
-        normalized = timed(
-            "normalize",
-            lambda: normalize.map(
+    with open_run(plan, settings) as book:
+        ingested = book.stage(
+            "ingest", ingest, plan.feedback, book.staging, settings.ingest, settings.normalize
+        )
+        book.count(
+            read=ingested.read,
+            kept=ingested.kept,
+            quarantined=len(ingested.quarantine),
+            duplicates=ingested.duplicates,
+        )
+        classified = book.stage(
+            "classify",
+            lambda: classify.map(
                 ingested.partitions,
-                unmapped(folder),
-                unmapped(settings["normalize"]["mixed_min_share"]),
+                unmapped(book.staging),
+                unmapped(book.run_id),
+                unmapped(models_dir),
+                unmapped(taxonomy_path),
+                unmapped(settings.classify),
             ).result(),
             steps=len(ingested.partitions),
         )
-        classified = timed(
-            "classify",
-            lambda: classify.map(
-                normalized,
-                unmapped(folder),
-                unmapped(run_id),
-                unmapped(models_dir),
-                unmapped(taxonomy_path),
-                unmapped(settings),
-            ).result(),
-            steps=len(normalized),
+        cust, trans, side_quarantine = book.stage(
+            "load_customers", load_customers, plan.customers, plan.transactions
         )
-        cust, trans, side_quarantine = timed(
-            "load_customers", load_customers, customers, transactions
-        )
-        history, recent, window_end = timed(
+        history, recent, window_end = book.stage(
             "gather",
             gather_feedback,
-            warehouse,
+            plan.warehouse,
             classified,
-            settings["painpoints"]["window_days"],
-            as_of,
+            settings.painpoints.window_days,
+            plan.as_of,
         )
-        values = timed("value", value, cust, trans, history, window_end, settings)
-        uplift = timed("uplift", churn_uplift, history, cust, taxonomy, settings)
-        pain = timed(
-            "pain_points", pain_points, recent, values, uplift, taxonomy, window_end, settings
+        values = book.stage("value", value, cust, trans, history, window_end, settings.value)
+        uplift = book.stage("uplift", churn_uplift, history, cust, taxonomy, settings.value)
+        pain = book.stage(
+            "pain_points",
+            pain_points,
+            recent,
+            values,
+            uplift,
+            taxonomy,
+            window_end,
+            settings.painpoints,
+            settings.value,
         )
-        quarantine = pd.concat([ingested.quarantine, side_quarantine], ignore_index=True)
-        counts = {
-            "read": ingested.read,
-            "kept": ingested.kept,
-            "quarantined": len(ingested.quarantine),
-            "duplicates": ingested.duplicates,
-            "side_quarantined": len(side_quarantine),
-            "customers_valued": len(values),
-            "pain_points": len(pain),
-        }
-        run = run_row(
-            run_id=run_id,
-            started_at=started,
-            finished_at=pd.Timestamp.now(tz="UTC"),
-            status="completed",
-            parameters=json.dumps(parameters | {"side_quarantined": len(side_quarantine)}),
-            read=counts["read"],
-            kept=counts["kept"],
-            quarantined=counts["quarantined"],
-            duplicates=counts["duplicates"],
-            model_versions=json.dumps(_model_versions(classified)),
-            stage_seconds=json.dumps(timings),
+        book.count(
+            side_quarantined=len(side_quarantine),
+            customers_valued=len(values),
+            pain_points=len(pain),
         )
-        tables = RunTables(
-            run=run,
-            feedback_files=classified,
-            quarantine=_with_run_id(quarantine, run_id),
-            customer_value=_with_run_id(values, run_id),
-            pain_points=_with_run_id(pain, run_id),
+        book.commit(
+            commit,
+            plan.warehouse,
+            book.tables(classified, [ingested.quarantine, side_quarantine], values, pain),
         )
-        parquet = timed("store", store, warehouse, tables, parquet_dir)
-    except BaseException:
-        _record_failure(
-            warehouse,
-            run_row(
-                run_id=run_id,
-                started_at=started,
-                finished_at=pd.Timestamp.now(tz="UTC"),
-                status="failed",
-                parameters=json.dumps(parameters),
-                stage_seconds=json.dumps(timings),
-            ),
-        )
-        raise
-    finally:
-        staging.remove_staging(folder)
-    report_path = default_report_path(warehouse, resolve(paths_cfg["report"]))
-    html_report = timed(
-        "report", report, warehouse, report_path, ReportOptions(**settings["report"])
-    )
-    window_days = settings["painpoints"]["window_days"]
-    return RunSummary(
-        run_id=run_id,
-        warehouse=warehouse,
-        counts=counts,
-        window_start=str((window_end - pd.Timedelta(days=window_days)).date()),
-        window_end=str(window_end.date()),
-        pain_points=pain,
-        parquet=parquet,
-        report=html_report,
-        stage_seconds=timings,
-    )
+        parquet = None
+        if plan.parquet_dir is not None:
+            parquet = book.after_commit("export", export_parquet, plan.warehouse, plan.parquet_dir)
+        html = book.after_commit("report", report, plan.warehouse, plan.report, settings.report)
+    return book.summary(pain, window_end, settings.painpoints.window_days, parquet, html)

@@ -143,16 +143,12 @@ def retrain(
 ) -> dict[str, Any]:
     """Train a challenger for ``role``; promote it only if it beats the champion by ``margin``.
 
-    ``data`` defaults to the settings' ``retrain.data[role]`` when that section exists.
     Returns the decision, both models' held-out metrics and the challenger's name.
     """
     check_role(role)
-    settings = load_settings()
-    retrain_cfg = settings.get("retrain", {}) or {}
-    data = data or (retrain_cfg.get("data") or {}).get(role)
     if not data:
-        raise ValueError(f"no labelled data for role {role!r}: pass data=[...] or set retrain.data")
-    models_dir = str(models_dir or resolve(settings["paths"]["models"]))
+        raise ValueError(f"no labelled data for role {role!r}: pass data=[...]")
+    models_dir = str(models_dir or resolve(load_settings().paths.models))
     task_name, lang, default_label = ROLE_TASKS[role]
     label_column = label_column or default_label
     name = name or f"{role}-{datetime.now(UTC):%Y%m%d-%H%M%S}"

@@ -17,5 +17,7 @@ def task_runner(workers: int = 0, address: str | None = None) -> TaskRunner:
 
         if address:
             return DaskTaskRunner(address=address)
-        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True})
+        return DaskTaskRunner(
+            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True}
+        )
     return ThreadPoolTaskRunner()

@@ -207,7 +207,7 @@ def test_progress_events_cover_every_stage_and_partition(run_twice: tuple) -> No
     assert started == list(first.stage_seconds)  # every timed stage, in order
     assert [s for s, e, _ in EVENTS if e == "done"] == started
     partitions = next(
-        total for stage, event, total in EVENTS if (stage, event) == ("normalize", "start")
+        total for stage, event, total in EVENTS if (stage, event) == ("classify", "start")
     )
     assert partitions and EVENTS.count(("classify", "advance", None)) == partitions
 

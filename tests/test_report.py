@@ -13,14 +13,14 @@ from typer.testing import CliRunner
 
 from cxtext.cli import app
 from cxtext.config import load_settings
-from cxtext.report.context import ReportOptions, weekly_negative_mentions
+from cxtext.report.context import weekly_negative_mentions
 from cxtext.report.html import render_report, report_from_warehouse
 from cxtext.schema import FEEDBACK, PAIN_POINTS, conform
 from cxtext.store import staging
 from cxtext.store.warehouse import RunTables, open_warehouse, run_row
 
 END = pd.Timestamp("2026-11-20", tz="UTC")
-OPTIONS = ReportOptions(**load_settings()["report"])
+OPTIONS = load_settings().report
 HOSTILE = '<script>alert("x")</script> <img src=x onerror=alert(1)> تحویل دیر شد'
 
 

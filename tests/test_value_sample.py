@@ -9,11 +9,12 @@ seconds what `cxtext run` must also show (the full flow is checked, slowly, belo
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
-from cxtext.config import load_settings, resolve
+from cxtext.config import Settings, load_settings, resolve
 from cxtext.ingest.feedback import iter_feedback
 from cxtext.ingest.tables import read_customers, read_transactions
 from cxtext.schema import FEEDBACK, conform
@@ -25,14 +26,14 @@ CAUSAL = ("payments_refunds", "app_bugs")
 DECOY = "performance"
 
 
-def _truth_labelled_feedback(settings: dict) -> pd.DataFrame:
-    cfg = settings["ingest"]
+def _truth_labelled_feedback(settings: Settings) -> pd.DataFrame:
+    cfg = settings.ingest
     batches = iter_feedback(
         [SAMPLE / "feedback"],
         partition_rows=100_000,
-        max_text_chars=cfg["max_text_chars"],
-        min_text_chars=cfg["min_text_chars"],
-        default_channel=cfg["default_channel"],
+        max_text_chars=cfg.max_text_chars,
+        min_text_chars=cfg.min_text_chars,
+        default_channel=cfg.default_channel,
     )
     records = pd.concat([b.records for b in batches], ignore_index=True)
     truth = pd.read_csv(SAMPLE / "truth.csv", dtype=str, keep_default_na=False)
@@ -53,17 +54,17 @@ def _truth_labelled_feedback(settings: dict) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def sample_run():
     settings = load_settings()
-    v = settings["value"]
+    v = settings.value
     feedback = _truth_labelled_feedback(settings)
     customers, _ = read_customers(SAMPLE / "customers.csv")
     transactions, _ = read_transactions(SAMPLE / "transactions.csv")
-    taxonomy = load_taxonomy(resolve(settings["paths"]["taxonomy"]))
+    taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
     window_end = feedback["created_at"].max().floor("D") + pd.Timedelta(days=1)
     # The flow's own task bodies, so this test wires settings exactly as a run does.
-    settings["painpoints"]["segments"] = ["all", v["segment_column"]]
-    values = nightly.value.fn(customers, transactions, feedback, window_end, settings)
-    uplift = nightly.churn_uplift.fn(feedback, customers, taxonomy, settings)
-    pain = nightly.pain_points.fn(feedback, values, uplift, taxonomy, window_end, settings)
+    painpoints = replace(settings.painpoints, segments=("all", v.segment_column))
+    values = nightly.value.fn(customers, transactions, feedback, window_end, v)
+    uplift = nightly.churn_uplift.fn(feedback, customers, taxonomy, v)
+    pain = nightly.pain_points.fn(feedback, values, uplift, taxonomy, window_end, painpoints, v)
     return feedback, customers, values, uplift.set_index("theme_id"), pain
 
 

@@ -107,7 +107,7 @@ def explain(
     ] = None,
 ) -> None:
     """Show how a theme's CLV at risk was computed: the formula, its inputs and the method."""
-    location = warehouse or str(resolve(load_settings(config)["paths"]["warehouse"]))
+    location = warehouse or str(resolve(load_settings(config).paths.warehouse))
     if "://" not in location and not Path(location).exists():
         console.print(
             f"[red]No warehouse at {location}.[/] Run `cxtext run` first or pass --warehouse."

@@ -36,7 +36,7 @@ READABLE = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
 
 def default_models_dir() -> Path:
     """The project's models folder (settings ``paths.models``)."""
-    return resolve(load_settings()["paths"]["models"])
+    return resolve(load_settings().paths.models)
 
 
 def _models_dir(value: Path | None) -> Path:

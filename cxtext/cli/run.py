@@ -14,6 +14,7 @@ from rich.console import Console
 from cxtext.cli.app import PANEL, app
 from cxtext.cli.render import print_pain_points
 from cxtext.config import load_settings, resolve
+from cxtext.errors import SettingsError, WarehouseError
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -93,21 +94,27 @@ def run(
     `out/cxtext.duckdb`, then prints the top pain points and where the tables are.
     """
     _quiet_prefect(verbose)
+    from pipelines.preflight import plan_run
+
+    arguments = {
+        "feedback": [str(p) for p in feedback] if feedback else None,
+        "customers": str(customers) if customers else None,
+        "transactions": str(transactions) if transactions else None,
+        "warehouse": warehouse,
+        "parquet_dir": str(out) if out else None,
+        "config": str(config) if config else None,
+        "as_of": as_of,
+    }
+    # Fail in the first second, before Prefect starts: settings, --as-of, warehouse, folders.
+    plan_run(load_settings(config), **arguments)
+
     from pipelines.nightly import nightly  # imports Prefect, so after the logging settings
     from pipelines.progress import listening
     from pipelines.runners import task_runner
 
     flow_run = nightly.with_options(task_runner=task_runner(workers, dask_address))
     with _stage_bars() as listener, listening(listener):
-        summary = flow_run(
-            feedback=[str(p) for p in feedback] if feedback else None,
-            customers=str(customers) if customers else None,
-            transactions=str(transactions) if transactions else None,
-            warehouse=warehouse,
-            parquet_dir=str(out) if out else None,
-            config=str(config) if config else None,
-            as_of=as_of,
-        )
+        summary = flow_run(**arguments)
     c = summary.counts
     console.print(
         f"[bold green]Run {summary.run_id} completed.[/] read {c['read']:,} · kept {c['kept']:,} · "
@@ -124,14 +131,15 @@ def run(
         )
     for name, path in summary.parquet.items():
         console.print(f"[bold]Parquet {name}:[/] {path}")
+    for warning in summary.warnings:  # the data is committed; these are recorded in `runs`
+        console.print(f"[yellow]warning:[/] {warning}")
     console.print(
         "Read them back with `cxtext pain-points`; rejected rows with `cxtext quarantine`."
     )
 
 
 STAGES = {  # flow stage -> what the progress bar says
-    "ingest": "Reading and validating feedback",
-    "normalize": "Normalizing and redacting (partitions)",
+    "ingest": "Reading, validating and redacting feedback (partitions)",
     "classify": "Topics and sentiment (partitions)",
     "load_customers": "Loading customers and transactions",
     "gather": "Gathering the pain-point window",
@@ -139,6 +147,7 @@ STAGES = {  # flow stage -> what the progress bar says
     "uplift": "Estimating churn uplift per theme",
     "pain_points": "Ranking pain points",
     "store": "Writing the warehouse",
+    "export": "Exporting Parquet",
     "report": "Writing the HTML report",
 }
 
@@ -183,7 +192,7 @@ def _stage_bars() -> Iterator[Callable[[str, str, int | None], None]]:
 
 
 def _warehouse_location(warehouse: str | None, config: Path | None) -> str:
-    return warehouse or str(resolve(load_settings(config)["paths"]["warehouse"]))
+    return warehouse or str(resolve(load_settings(config).paths.warehouse))
 
 
 def _open_existing(location: str) -> Warehouse:
@@ -191,10 +200,9 @@ def _open_existing(location: str) -> Warehouse:
     from cxtext.store.warehouse import open_warehouse  # lazily, for a fast --help
 
     if "://" not in location and not Path(location).exists():
-        console.print(
-            f"[red]No warehouse at {location}.[/] Run `cxtext run` first or pass --warehouse."
+        raise WarehouseError(
+            f"no warehouse at {location}: run `cxtext run` first or pass --warehouse"
         )
-        raise typer.Exit(1)
     return open_warehouse(location)
 
 
@@ -283,8 +291,7 @@ def schedule(
             },
         )
     except ValueError as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
+        raise SettingsError(str(exc)) from exc
     console.print(
         f"Serving deployment {name!r} of cxtext-nightly on {cron!r} ({timezone or 'UTC'}); Ctrl-C stops it."
     )
@@ -310,7 +317,6 @@ def report(
     """Write the self-contained HTML report (charts, formulas, quotes) from the warehouse."""
     from dataclasses import replace  # noqa: PLC0415
 
-    from cxtext.report.context import ReportOptions  # noqa: PLC0415
     from cxtext.report.html import (  # noqa: PLC0415
         default_report_path,
         report_from_warehouse,
@@ -320,8 +326,8 @@ def report(
     settings = load_settings(config)
     location = _warehouse_location(warehouse, config)
     with _open_existing(location) as wh:
-        options = ReportOptions(**settings["report"])
+        options = settings.report
         html = report_from_warehouse(wh, replace(options, top=top) if top else options)
-    configured = resolve(settings["paths"]["report"])
+    configured = resolve(settings.paths.report)
     path = write_report(html, output or default_report_path(location, configured))
     console.print(f"[bold]Report:[/] {path.resolve()}  (open it in a browser; it needs no network)")

@@ -8,24 +8,15 @@ never sees raw text.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from cxtext.config import ReportSettings
 from cxtext.display import finite, flag, money, percent, points
 from cxtext.painpoints.mentions import theme_mentions
 from cxtext.report.charts import interval_bars, rank_shift, weekly_lines
 from cxtext.schema import utc_timestamp
-
-
-@dataclass(frozen=True)
-class ReportOptions:
-    """The `report` section of the settings (defaults live in cxtext/defaults.yaml)."""
-
-    top: int  # themes in the ranked table and the bar chart
-    trend_weeks: int  # weeks of negative mentions in the trend chart
-    trend_themes: int  # lines in the trend chart
 
 
 def _examples(raw: object) -> list[str]:
@@ -104,7 +95,7 @@ def report_context(
     feedback: pd.DataFrame,
     run: dict[str, Any] | None,
     quarantine_reasons: dict[str, int],
-    options: ReportOptions,
+    options: ReportSettings,
 ) -> dict[str, Any]:
     """Everything the template shows, computed from the newest pain-point window."""
     overall = pain[pain["segment"] == "all"].sort_values("rank") if len(pain) else pain

@@ -14,7 +14,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cxtext.ingest.validate import reason_counts
-from cxtext.report.context import ReportOptions, report_context
+from cxtext.report.context import ReportSettings, report_context
 from cxtext.schema import FEEDBACK
 from cxtext.store.warehouse import Warehouse
 
@@ -29,7 +29,7 @@ _ENV = Environment(
 def render_report(
     pain: pd.DataFrame,
     feedback: pd.DataFrame,
-    options: ReportOptions,
+    options: ReportSettings,
     run: dict[str, Any] | None = None,
     quarantine_reasons: dict[str, int] | None = None,
 ) -> str:
@@ -54,7 +54,7 @@ def write_report(html: str, path: Path) -> Path:
     return path
 
 
-def report_from_warehouse(wh: Warehouse, options: ReportOptions) -> str:
+def report_from_warehouse(wh: Warehouse, options: ReportSettings) -> str:
     """Rebuild the report from stored tables alone (what `cxtext report` and the flow call)."""
     pain = wh.latest_pain_points()
     run: dict[str, Any] | None = None

@@ -7,11 +7,13 @@ transaction, so a large run never passes through pandas on its way to the table.
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from cxtext.errors import WarehouseError
 from cxtext.schema import FEEDBACK, TABLES, Table, conform
 from cxtext.store.warehouse import (
     COLUMNS_SQL,
@@ -27,19 +29,56 @@ def _key_match(table: Table, left: str, right: str) -> str:
     return " AND ".join(f'{left}."{k}" IS NOT DISTINCT FROM {right}."{k}"' for k in table.key)
 
 
+def probe_writable(path: Path) -> None:
+    """Raise WarehouseError unless ``path`` (and its folder, for DuckDB's .wal) can be written.
+
+    Probes by writing, not by permission bits, which say nothing for root or odd mounts;
+    the database itself is not opened, so a run holding it is not disturbed.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".cxtext-probe-"):
+            pass
+        if path.exists():
+            with path.open("r+b"):
+                pass
+    except OSError as exc:
+        raise WarehouseError(
+            f"cannot write the DuckDB warehouse {path} ({exc.strerror or exc}); "
+            "fix the file or folder permissions, or pass --warehouse"
+        ) from exc
+
+
 class DuckDBWarehouse(Warehouse):
     """Output tables in a DuckDB file; created on first use."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.location = str(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = duckdb.connect(str(self.path))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._con = duckdb.connect(str(self.path))
+        except (OSError, duckdb.Error) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise WarehouseError(
+                f"cannot open the DuckDB warehouse {self.path} ({reason}); "
+                "check the file and its folder, or pass --warehouse"
+            ) from exc
         self._con.execute("SET TimeZone = 'UTC'")
-        ensure_tables(
-            self._con.execute,
-            lambda name: set(self.read_sql(COLUMNS_SQL, {"name": name})["column_name"]),
-        )
+        try:
+            ensure_tables(
+                self._con.execute,
+                lambda name: set(self.read_sql(COLUMNS_SQL, {"name": name})["column_name"]),
+            )
+        except duckdb.Error as exc:
+            self._con.close()
+            raise WarehouseError(
+                f"cannot create the tables in {self.path} ({str(exc).splitlines()[0]})"
+            ) from exc
+
+    def check_writable(self) -> None:
+        probe_writable(self.path)
 
     def close(self) -> None:
         self._con.close()
@@ -112,7 +151,7 @@ class DuckDBWarehouse(Warehouse):
         hit.iloc[found.to_numpy()] = True
         return hit
 
-    def record_failed_run(self, run: pd.DataFrame) -> None:
+    def record_run(self, run: pd.DataFrame) -> None:
         self._con.execute("BEGIN TRANSACTION")
         self._upsert_frame(TABLES["runs"], run)
         self._con.execute("COMMIT")

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from cxtext.errors import WarehouseError
 from cxtext.schema import FEEDBACK, TABLES, Table, conform
 from cxtext.store.warehouse import (
     COLUMNS_SQL,
@@ -30,16 +31,61 @@ def _driver_url(url: str) -> str:
     return url
 
 
+def engine_for(url: str, application_name: str = "cxtext") -> sa.Engine:
+    """A SQLAlchemy engine on the psycopg 3 driver; a bad URL is a WarehouseError."""
+    try:
+        return sa.create_engine(
+            _driver_url(url),
+            connect_args={"application_name": application_name[:63], "connect_timeout": 10},
+        )
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise WarehouseError(
+            f"not a usable Postgres URL ({exc}); e.g. postgresql://user@host/db"
+        ) from exc
+
+
 class PostgresWarehouse(Warehouse):
     """Output tables in a Postgres database given by a SQLAlchemy URL."""
 
     def __init__(self, url: str) -> None:
-        self.engine = sa.create_engine(_driver_url(url), future=True)
+        self.engine = engine_for(url)
         self.location = self.engine.url.render_as_string(hide_password=True)
-        with self.engine.begin() as conn:
-            ensure_tables(
-                lambda sql: conn.execute(sa.text(sql)),
-                lambda name: {r[0] for r in conn.execute(sa.text(COLUMNS_SQL), {"name": name})},
+        try:
+            with self.engine.begin() as conn:
+                ensure_tables(
+                    lambda sql: conn.execute(sa.text(sql)),
+                    lambda name: {r[0] for r in conn.execute(sa.text(COLUMNS_SQL), {"name": name})},
+                )
+        except sa.exc.OperationalError as exc:
+            self.engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise WarehouseError(
+                f"cannot reach the Postgres warehouse {self.location} ({reason}); "
+                "check host, port, database and credentials"
+            ) from exc
+        except sa.exc.DBAPIError as exc:
+            self.engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise WarehouseError(
+                f"cannot create the tables in {self.location} ({reason}); "
+                "grant the user CREATE on the schema or create them once as an owner"
+            ) from exc
+
+    def check_writable(self) -> None:
+        names = list(TABLES)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT t, has_table_privilege(current_user, t, 'INSERT,DELETE,UPDATE') "
+                    "FROM unnest(CAST(:names AS text[])) AS t"
+                ),
+                {"names": names},
+            ).all()
+        denied = [t for t, ok in rows if not ok]
+        if denied:
+            raise WarehouseError(
+                f"{self.location}: the user may not write table(s) {', '.join(denied)}; "
+                "GRANT INSERT, UPDATE, DELETE on them"
             )
 
     def close(self) -> None:
@@ -105,6 +151,6 @@ class PostgresWarehouse(Warehouse):
         hit.iloc[found] = True
         return hit
 
-    def record_failed_run(self, run: pd.DataFrame) -> None:
+    def record_run(self, run: pd.DataFrame) -> None:
         with self.engine.begin() as conn:
             self._upsert(conn, TABLES["runs"], [run])

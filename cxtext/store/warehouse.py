@@ -96,8 +96,12 @@ class Warehouse(ABC):
         """Write one run's tables in a single transaction."""
 
     @abstractmethod
-    def record_failed_run(self, run: pd.DataFrame) -> None:
-        """Keep a trace of a run that did not commit (its ``runs`` row only)."""
+    def record_run(self, run: pd.DataFrame) -> None:
+        """Write one ``runs`` row alone: a run that did not commit, or warnings after its commit."""
+
+    @abstractmethod
+    def check_writable(self) -> None:
+        """Raise :class:`~cxtext.errors.WarehouseError` unless a run could write every table."""
 
     def read_table(self, name: str) -> pd.DataFrame:
         """A whole output table, typed as in the schema."""
@@ -149,16 +153,39 @@ class Warehouse(ABC):
         }
 
 
+def is_postgres(location: str | Path) -> bool:
+    return str(location).startswith(("postgresql://", "postgresql+psycopg://", "postgres://"))
+
+
 def open_warehouse(location: str | Path) -> Warehouse:
-    """A DuckDB file path, or a ``postgresql://`` SQLAlchemy URL."""
+    """A DuckDB file path, or a ``postgresql://`` SQLAlchemy URL.
+
+    Raises :class:`~cxtext.errors.WarehouseError` (one line, naming the file or URL) when
+    it cannot be opened or its tables created.
+    """
     text = str(location)
-    if text.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+    if is_postgres(text):
         from cxtext.store.postgres import PostgresWarehouse
 
         return PostgresWarehouse(text)
     from cxtext.store.duckdb_store import DuckDBWarehouse
 
     return DuckDBWarehouse(Path(text))
+
+
+def check_writable(location: str | Path) -> None:
+    """Fail fast (WarehouseError, one line) unless a run could write the warehouse.
+
+    A DuckDB file is probed without opening it (a running run may hold it); a Postgres
+    URL is connected to, its tables created if missing and the user's privileges checked.
+    """
+    if is_postgres(location):
+        with open_warehouse(location) as wh:
+            wh.check_writable()
+    else:
+        from cxtext.store.duckdb_store import probe_writable
+
+        probe_writable(Path(location))
 
 
 def run_row(**values: object) -> pd.DataFrame:
