@@ -90,6 +90,7 @@ class IngestSettings:
     max_text_chars: Annotated[int, AtLeast(1)]
     min_text_chars: Annotated[int, AtLeast(0)]
     default_channel: str
+    future_tolerance_days: Annotated[float, AtLeast(0)]
 
     def __post_init__(self) -> None:
         if self.min_text_chars > self.max_text_chars:

@@ -47,6 +47,7 @@ class RunSummary:
     report: str | None = None  # the HTML report, None if it could not be written
     stage_seconds: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # after the commit: the data is safe
+    files: dict[str, Any] = field(default_factory=dict)  # per input file: ingest.feedback.FileTally
 
 
 @dataclass

@@ -11,7 +11,7 @@ warehouse transaction, so a crash leaves the tables as they were.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from cxtext.config import (
     load_settings,
     resolve,
 )
-from cxtext.ingest.feedback import iter_feedback
+from cxtext.ingest.feedback import FileTally, check_accepted, iter_feedback
 from cxtext.ingest.tables import read_customers, read_transactions
 from cxtext.normalize.documents import normalize_feedback
 from cxtext.painpoints.rank import rank_pain_points
@@ -66,6 +66,7 @@ class Ingested:
     read: int = 0
     kept: int = 0
     duplicates: int = 0
+    files: dict[str, FileTally] = field(default_factory=dict)
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -87,8 +88,10 @@ def ingest(
             max_text_chars=cfg.max_text_chars,
             min_text_chars=cfg.min_text_chars,
             default_channel=cfg.default_channel,
+            not_after=pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=cfg.future_tolerance_days),
         )
     ):
+        out.files.setdefault(batch.source_file, FileTally()).add(batch)
         out.read += batch.read
         out.duplicates += batch.duplicates
         out.kept += len(batch.records)
@@ -200,10 +203,12 @@ def gather_feedback(
         history = _newest_wins(history, new_history)
         if as_of is not None:
             window_end = as_of
-        elif len(history):
-            window_end = history["created_at"].max().floor("D") + pd.Timedelta(days=1)
-        else:
-            window_end = pd.Timestamp.now(tz="UTC").floor("D")
+        else:  # the newest feedback's day, never past the run date (no outlier steers it)
+            today = pd.Timestamp.now(tz="UTC").floor("D") + pd.Timedelta(days=1)
+            newest = history["created_at"].max() if len(history) else pd.NaT
+            window_end = (
+                min(newest.floor("D") + pd.Timedelta(days=1), today) if pd.notna(newest) else today
+            )
         start = window_end - pd.Timedelta(days=2 * window_days)  # current + previous window
         recent = wh.read_feedback(start, window_end)
     new_rows = staging.read_partitions(new_partitions)
@@ -332,6 +337,7 @@ def nightly(
         ingested = book.stage(
             "ingest", ingest, plan.feedback, book.staging, settings.ingest, settings.normalize
         )
+        check_accepted(ingested.files, ingested.quarantine["reason"])
         book.count(
             read=ingested.read,
             kept=ingested.kept,
@@ -388,4 +394,5 @@ def nightly(
         if plan.parquet_dir is not None:
             parquet = book.after_commit("export", export_parquet, plan.warehouse, plan.parquet_dir)
         html = book.after_commit("report", report, plan.warehouse, plan.report, settings.report)
-    return book.summary(pain, window_end, settings.painpoints.window_days, parquet, html)
+    summary = book.summary(pain, window_end, settings.painpoints.window_days, parquet, html)
+    return replace(summary, files=ingested.files)

@@ -9,8 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cxtext.errors import InputRejected
 from cxtext.ingest.dedupe import SeenKeys
-from cxtext.ingest.feedback import IngestBatch, iter_feedback
+from cxtext.ingest.feedback import FileTally, IngestBatch, check_accepted, iter_feedback
 from cxtext.schema import QUARANTINE, RECORD
 
 SETTINGS = {
@@ -168,8 +169,64 @@ def test_bad_settings_raise(tmp_path, bad):
         iter_feedback([tmp_path], **(SETTINGS | bad))
 
 
-def test_empty_folder_yields_nothing(tmp_path):
-    assert ingest([tmp_path]) == []
+def test_empty_folder_is_rejected_before_anything_is_read(tmp_path):
+    with pytest.raises(InputRejected, match="no feedback file found"):
+        ingest([tmp_path])
+
+
+def test_every_file_is_accounted_for_per_row(tmp_path):
+    good = '{"id": "1", "text": "fine", "created_at": "2024-05-01"}'
+    (tmp_path / "a.jsonl").write_text(
+        "\n".join(
+            [
+                good,
+                '{"id": "2", "text": "bad \\ud83d", "created_at": "2024-05-01"}',
+                "{not json",
+                good.replace('"1"', '"3"'),
+                good,
+            ]
+        )
+        + "\n"
+    )
+    (tmp_path / "notes.txt").write_text("id,text\n1,x\n")
+    (tmp_path / "empty.csv").write_text("")
+    batches = ingest([tmp_path])
+    tallies: dict[str, FileTally] = {}
+    for b in batches:
+        tallies.setdefault(b.source_file, FileTally()).add(b)
+    names = {p.rsplit("/", 1)[-1]: t for p, t in tallies.items()}
+    assert set(names) == {"a.jsonl", "notes.txt", "empty.csv"}
+    a = names["a.jsonl"]
+    assert (a.read, a.kept, a.quarantined, a.duplicates) == (5, 2, 2, 1)
+    assert all(t.balanced for t in tallies.values())
+    assert names["notes.txt"].unsupported and names["notes.txt"].quarantined == 1
+    assert names["empty.csv"].read == 0
+    quarantine = pd.concat([b.quarantine for b in batches])
+    rows = dict(zip(quarantine["source_row"], quarantine["reason"], strict=True))
+    assert rows[2].startswith("bad_unicode:") and rows[3].startswith("broken_json:")
+    check_accepted(tallies, quarantine["reason"])  # partial quarantine is a success
+
+
+def test_a_file_with_every_row_quarantined_rejects_the_run(tmp_path):
+    (tmp_path / "export.csv").write_text("ticket_id,comment,date\n1,slow app,2024-05-01\n")
+    (tmp_path / "ok.csv").write_text("id,text,created_at\n1,slow app,2024-05-01\n")
+    batches = ingest([tmp_path])
+    tallies: dict[str, FileTally] = {}
+    for b in batches:
+        tallies.setdefault(b.source_file, FileTally()).add(b)
+    reasons = pd.concat([b.quarantine for b in batches])["reason"]
+    with pytest.raises(InputRejected, match=r"export\.csv \(1 of 1 rows quarantined\)"):
+        check_accepted(tallies, reasons)
+
+
+def test_future_dates_are_quarantined(tmp_path):
+    (tmp_path / "f.csv").write_text(
+        "id,text,created_at\n1,ok,2024-05-01\n2,typo,2099-01-01\n3,skew,2024-05-01T23:00Z\n"
+    )
+    batches = ingest([tmp_path], not_after=pd.Timestamp("2024-05-02T00:00Z"))
+    records, quarantine = totals(batches)[:2]
+    assert records["id"].tolist() == ["1", "3"]
+    assert quarantine["reason"].str.startswith("future_date: 2099-01-01").tolist() == [True]
 
 
 def test_seen_keys_survive_a_merge(monkeypatch):
@@ -181,3 +238,14 @@ def test_seen_keys_survive_a_merge(monkeypatch):
     assert seen.keep_first(frame(["1", "2", "3", "4"]))[1] == 0
     kept, dups = seen.keep_first(frame(["4", "5", "1", "5"]))
     assert kept["id"].tolist() == ["5"] and dups == 3 and len(seen) == 5
+
+
+def test_one_oversized_multiline_field_is_one_quarantine_row(tmp_path):
+    body = "\n".join(f"line {i} of a pasted log" for i in range(20_000))  # ~500 kB, 20k lines
+    (tmp_path / "big.csv").write_text(
+        f'id,text,created_at\n1,before,2024-05-01\n2,"{body}",2024-05-01\n3,after,2024-05-01\n'
+    )
+    records, quarantine, read, _ = totals(ingest([tmp_path], partition_rows=100))
+    assert read == 3 and records["id"].tolist() == ["1", "3"]
+    assert quarantine["reason"].str.startswith("text_too_long:").tolist() == [True]
+    assert len(quarantine["raw_redacted"].iloc[0]) < 5000  # cut, not the whole field

@@ -201,7 +201,7 @@ def test_parquet_typed_columns_become_text(tmp_path):
         ("corrupt.parquet", b"PAR1 this is not really parquet", "unreadable_file:"),
         ("junk.csv", bytes(range(256)) * 40, "unreadable_file:"),
         ("book.csv", b"PK\x03\x04" + bytes(200), "xlsx"),
-        ("notes.txt", b"id,text\n1,x\n", "unsupported_format:"),
+        ("notes.txt", b"id,text\n1,x\n", "unsupported_file:"),
     ],
 )
 def test_unreadable_files_become_one_broken_row(tmp_path, name, content, expected):
@@ -229,6 +229,7 @@ def test_discover_files(tmp_path):
     assert found == [
         str(tmp_path / "a.jsonl"),
         str(tmp_path / "b.csv"),
+        str(tmp_path / "readme.md"),  # read as unsupported_file, so it is listed, not ignored
         str(tmp_path / "sub/c.parquet"),
     ]
     assert discover_files([tmp_path / "readme.md"]) == [str(tmp_path / "readme.md")]

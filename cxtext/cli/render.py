@@ -78,3 +78,25 @@ def print_pain_points(console: Console, pain: pd.DataFrame, top: int, segment: s
     )
     console.print(pain_point_table(rows, top, title, console.width))
     console.print(f"[dim]method: {first['method']}[/]")
+
+
+def print_file_accounts(console: Console, files: dict) -> None:
+    """One line per input file: read = kept + quarantined + duplicates, so no row goes unseen."""
+    if not files:
+        return
+    table = Table(
+        "file",
+        "read",
+        "kept",
+        "quarantined",
+        "duplicates",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+    )
+    for path, t in files.items():
+        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        quarantined = f"[yellow]{t.quarantined:,}[/]" if t.quarantined else "0"
+        if t.unsupported:
+            quarantined += " (unsupported file)"
+        table.add_row(name, f"{t.read:,}", f"{t.kept:,}", quarantined, f"{t.duplicates:,}")
+    console.print(table)

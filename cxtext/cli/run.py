@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from cxtext.cli.app import PANEL, app
-from cxtext.cli.render import print_pain_points
+from cxtext.cli.render import print_file_accounts, print_pain_points
 from cxtext.config import load_settings, resolve
 from cxtext.errors import SettingsError, WarehouseError
 
@@ -121,6 +121,7 @@ def run(
         f"quarantined {c['quarantined']:,} · duplicates {c['duplicates']:,} · "
         f"customers valued {c['customers_valued']:,}"
     )
+    print_file_accounts(console, summary.files)
     print_pain_points(console, summary.pain_points, top)
     console.print(
         f"\n[bold]Warehouse:[/] {summary.warehouse}  (tables: feedback, pain_points, customer_value, runs, quarantine)"

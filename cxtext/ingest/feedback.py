@@ -8,16 +8,17 @@ as it comes and memory stays bounded by ``partition_rows``. Over a run,
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from cxtext.errors import InputRejected
 from cxtext.ingest.dedupe import SeenKeys
 from cxtext.ingest.readers import RawPartition, discover_files, read_partitions, source_name
-from cxtext.ingest.validate import quarantine_frame, validate_rows
-from cxtext.schema import CHANNELS, QUARANTINE, conform
+from cxtext.ingest.validate import quarantine_frame, reason_counts, validate_rows
+from cxtext.schema import CHANNELS, QUARANTINE, RECORD, conform
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,31 @@ class IngestBatch:
     quarantine: pd.DataFrame  # schema.QUARANTINE columns; run_id null (the flow fills it)
     read: int  # rows read for this batch (an unreadable file counts as 1)
     duplicates: int
+    source_file: str = ""
+
+
+@dataclass
+class FileTally:
+    """One input file's accounting over a run: ``read == kept + quarantined + duplicates``."""
+
+    read: int = 0
+    kept: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    unsupported: bool = False  # the file was only listed (unsupported_file), not read
+
+    def add(self, batch: IngestBatch) -> None:
+        self.unsupported = bool(
+            batch.quarantine["reason"].astype("string").str.startswith("unsupported_file").any()
+        )
+        self.read += batch.read
+        self.kept += len(batch.records)
+        self.quarantined += len(batch.quarantine)
+        self.duplicates += batch.duplicates
+
+    @property
+    def balanced(self) -> bool:
+        return self.read == self.kept + self.quarantined + self.duplicates
 
 
 def _broken_quarantine(part: RawPartition) -> pd.DataFrame:
@@ -53,6 +79,7 @@ def ingest_partition(
     max_text_chars: int,
     min_text_chars: int,
     default_channel: str,
+    not_after: pd.Timestamp | None = None,
 ) -> IngestBatch:
     """Validate one raw partition and drop keys already kept in this run (``seen`` is updated)."""
     records, rejected = validate_rows(
@@ -63,6 +90,7 @@ def ingest_partition(
         min_text_chars=min_text_chars,
         default_channel=default_channel,
         kinds=part.kinds,
+        not_after=not_after,
     )
     records, duplicates = seen.keep_first(records)
     broken = _broken_quarantine(part)
@@ -70,7 +98,7 @@ def ingest_partition(
     quarantine = (
         conform(pd.concat(parts, ignore_index=True), QUARANTINE) if parts else QUARANTINE.empty()
     )
-    return IngestBatch(records, quarantine, part.read, duplicates)
+    return IngestBatch(records, quarantine, part.read, duplicates, part.source_file)
 
 
 def iter_feedback(
@@ -80,12 +108,15 @@ def iter_feedback(
     max_text_chars: int,
     min_text_chars: int,
     default_channel: str,
+    not_after: pd.Timestamp | None = None,
 ) -> Iterator[IngestBatch]:
     """Batches of validated, deduplicated feedback from files and folders, file by file.
 
     Bad rows and unreadable files go to each batch's quarantine and never stop the run; a
     path that does not exist, or a setting that makes no sense, raises at once (before
-    anything is read) because that is the caller's mistake, not the data's.
+    anything is read) because that is the caller's mistake, not the data's; so does a
+    folder with no file in it (:class:`~cxtext.errors.InputRejected`). Every file yields
+    at least one batch (an empty one for an empty file), so each can be accounted for.
     """
     if partition_rows < 1:
         raise ValueError(f"partition_rows must be at least 1, got {partition_rows}")
@@ -97,8 +128,11 @@ def iter_feedback(
         )
     files = discover_files(paths)
     if not files:
-        log.warning("no feedback files found under %s", [str(p) for p in paths])
-    return _batches(files, partition_rows, max_text_chars, min_text_chars, default_channel)
+        given = ", ".join(str(p) for p in paths) or "(nothing given)"
+        raise InputRejected(f"no feedback file found in {given}: nothing to read")
+    return _batches(
+        files, partition_rows, max_text_chars, min_text_chars, default_channel, not_after
+    )
 
 
 def _batches(
@@ -107,14 +141,53 @@ def _batches(
     max_text_chars: int,
     min_text_chars: int,
     default_channel: str,
+    not_after: pd.Timestamp | None,
 ) -> Iterator[IngestBatch]:
     seen = SeenKeys()
     for file in files:
+        empty = True
         for part in read_partitions(file, partition_rows):
+            empty = False
             yield ingest_partition(
                 part,
                 seen,
                 max_text_chars=max_text_chars,
                 min_text_chars=min_text_chars,
                 default_channel=default_channel,
+                not_after=not_after,
             )
+        if empty:
+            yield IngestBatch(RECORD.empty(), QUARANTINE.empty(), 0, 0, file)
+
+
+def check_accepted(tallies: Mapping[str, FileTally], quarantine_reasons: pd.Series) -> None:
+    """Raise :class:`~cxtext.errors.InputRejected` when the run would store nothing useful.
+
+    That is: no row kept at all, or a file whose every row was quarantined (a nightly job
+    must show red, not "completed" over a misnamed column). Files listed only as
+    ``unsupported_file`` do not count as sources; partial quarantine is a success.
+    """
+    lost = [
+        f"{Path(file).name} ({t.quarantined} of {t.read} rows quarantined)"
+        for file, t in tallies.items()
+        if t.read and not t.kept and not t.duplicates and not _only_unsupported(t)
+    ]
+    kept = sum(t.kept for t in tallies.values())
+    if not lost and kept:
+        return
+    codes = reason_counts(quarantine_reasons)
+    top = ", ".join(f"{code} {n}" for code, n in list(codes.items())[:4]) or "none"
+    first = _first_missing_column(quarantine_reasons)
+    what = f"every row quarantined in {', '.join(lost)}" if lost else "no feedback row kept"
+    hint = f"; {first}" if first else "; see the reasons with `cxtext quarantine` after fixing"
+    raise InputRejected(f"input rejected: {what} (reasons: {top}){hint}; nothing was stored")
+
+
+def _only_unsupported(tally: FileTally) -> bool:
+    return tally.read == 1 and tally.quarantined == 1 and tally.unsupported
+
+
+def _first_missing_column(reasons: pd.Series) -> str | None:
+    """The first whole-column reason (``missing_text: no 'text' column ...``), if any."""
+    found = reasons.astype("string").str.extract(r"(no '\w+' column[^;]*)", expand=False).dropna()
+    return str(found.iloc[0]) if len(found) else None

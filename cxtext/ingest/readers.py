@@ -43,9 +43,11 @@ ROW_NUMBER = (
 
 # A quoted CSV field may hold newlines; an unclosed quote must not swallow the rest of the
 # file, so a record gives up after this many lines or characters and reading resumes at
-# the line after the one that opened the quote.
-MAX_RECORD_LINES = 10_000
-MAX_RECORD_CHARS = 1_000_000
+# the line after the one that opened the quote. The caps are far above any real text
+# (``ingest.max_text_chars``) so that one oversized field that does close is one record,
+# which validation then quarantines as ``text_too_long``, not one broken row per line.
+MAX_RECORD_LINES = 1_000_000
+MAX_RECORD_CHARS = 64_000_000
 _DELIMITERS = (",", ";", "\t", "|")
 
 
@@ -112,10 +114,10 @@ def unique_names(names: Iterable[object]) -> list[str]:
 def discover_files(paths: Sequence[str | Path]) -> list[str]:
     """Feedback files under ``paths``, as path strings built from what was given.
 
-    A folder contributes its supported files (recursively, sorted; hidden and ``_``
-    files such as ``_SUCCESS`` skipped). A file is taken whatever its suffix, so an
-    unsupported one is reported in quarantine rather than silently ignored. A missing
-    path is a user error and raises.
+    A folder contributes every file (recursively, sorted; hidden and ``_`` files such as
+    ``_SUCCESS`` skipped), whatever its suffix: an unsupported one (a ``.txt`` or ``.docx``
+    export) is then reported in quarantine as ``unsupported_file``, never silently ignored.
+    A missing path is a user error and raises.
     """
     found: list[str] = []
     for given in paths:
@@ -125,11 +127,7 @@ def discover_files(paths: Sequence[str | Path]) -> list[str]:
         if path.is_dir():
             for p in sorted(path.rglob("*")):
                 rel = p.relative_to(path).parts
-                if (
-                    p.is_file()
-                    and p.suffix.lower() in FORMATS
-                    and not any(part.startswith((".", "_")) for part in rel)
-                ):
+                if p.is_file() and not any(part.startswith((".", "_")) for part in rel):
                     found.append(str(p))
         else:
             found.append(str(given))
@@ -156,7 +154,8 @@ def read_partitions(source_file: str | Path, partition_rows: int) -> Iterator[Ra
     fmt = FORMATS.get(Path(name).suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(FORMATS))
-        yield _whole_file_broken(name, f"unsupported_format: {name}: expected one of {known}")
+        log.warning("unsupported file %s (expected one of %s): listed in quarantine", name, known)
+        yield _whole_file_broken(name, f"unsupported_file: {name}: expected one of {known}")
         return
     reader = {"csv": _read_csv, "tsv": _read_csv, "jsonl": _read_jsonl, "json": _read_json}.get(
         fmt, _read_parquet
@@ -203,7 +202,10 @@ class _Batcher:
         return len(self.rows) + len(self.broken) >= self.size
 
     def flush(self, names: list[str] | None = None) -> RawPartition:
-        df = _frame(self.rows, names)
+        try:
+            df = _frame(self.rows, names)
+        except (ValueError, TypeError, pa.ArrowException):
+            df = self._frame_row_by_row(names)
         kinds: dict[str, pd.Series] = {}
         for pos, col, kind in self.kinds:
             series = kinds.setdefault(col, pd.Series(pd.NA, index=df.index, dtype="string"))
@@ -211,6 +213,24 @@ class _Batcher:
         part = RawPartition(self.source_file, self.encoding, df, self.broken, kinds)
         self.rows, self.broken, self.kinds = [], [], []
         return part
+
+    def _frame_row_by_row(self, names: list[str] | None) -> pd.DataFrame:
+        """The frame without the rows that cannot be held as text; they become broken rows."""
+        good, moved = [], {}
+        for pos, row in enumerate(self.rows):
+            number = row[ROW_NUMBER] if isinstance(row, dict) else row[-1]
+            try:
+                _frame([row], names)
+            except (ValueError, TypeError, pa.ArrowException) as err:
+                why = str(err).splitlines()[0] if str(err) else type(err).__name__
+                reason = f"unreadable_row: {self.source_file} line {number}: {why}"
+                self.broken.append(BrokenRow(number, reason, {}))
+            else:
+                moved[pos] = len(good)
+                good.append(row)
+        self.rows = good
+        self.kinds = [(moved[p], c, k) for p, c, k in self.kinds if p in moved]
+        return _frame(good, names)
 
 
 def _text_file_encoding(name: str) -> str:
@@ -232,6 +252,8 @@ def _parse_record(text: str, delimiter: str) -> list[str] | csv.Error:
     """Fields of one record (strict RFC 4180 quoting), or the parse error."""
     if '"' not in text:  # most lines: no quoting, so a plain split is exact (and ~10x faster)
         return text.rstrip("\r\n").split(delimiter)
+    if csv.field_size_limit() < MAX_RECORD_CHARS:  # the default 128 kB would break a long field
+        csv.field_size_limit(MAX_RECORD_CHARS)
     try:
         rows = list(csv.reader([text], delimiter=delimiter, strict=True))
     except csv.Error as err:
@@ -385,8 +407,32 @@ def _as_text(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _lone_surrogate(obj: dict) -> str | None:
+    """The first key whose value holds a lone UTF-16 surrogate (``"\\ud83d"``), else None.
+
+    JSON allows such escapes, but the text cannot be stored as UTF-8 anywhere downstream.
+    """
+    for key, value in obj.items():
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        try:
+            (str(key) + text).encode("utf-8")
+        except UnicodeEncodeError:
+            return str(key).encode("utf-8", errors="replace").decode("utf-8")
+    return None
+
+
 def _add_object(batch: _Batcher, obj: object, row: int, where: str, raw: str) -> None:
     """One parsed JSON value into the batch: an object becomes a row, anything else is broken."""
+    if isinstance(obj, dict) and (bad := _lone_surrogate(obj)):
+        batch.broken.append(
+            BrokenRow(
+                row,
+                f"bad_unicode: {where}: field {bad!r} holds a lone surrogate escape"
+                " (half of an emoji or other character cut in two)",
+                {"line": raw},
+            )
+        )
+        return
     if not isinstance(obj, dict):
         batch.broken.append(
             BrokenRow(

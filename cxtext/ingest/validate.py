@@ -10,6 +10,7 @@ value never costs the row: the field is left empty and a note goes to
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cxtext.normalize.pii import redact_pii
+from cxtext.normalize.pii import pseudonymize, pseudonymize_column, redact_json_text, redact_pii
 from cxtext.schema import (
     CHANNELS,
     OPTIONAL_INPUT,
@@ -28,6 +29,8 @@ from cxtext.schema import (
     SCORE_RANGES,
     conform,
 )
+
+log = logging.getLogger(__name__)
 
 ROW_NUMBER = "source_row"
 RAW_VALUE_CHARS = 2000  # quarantine keeps this much of each raw value: enough to see the problem
@@ -162,6 +165,15 @@ def infer_channel(source: str) -> str | None:
 # --- quarantine ----------------------------------------------------------------------
 
 
+def safe_text(text: str) -> str:
+    """``text`` with lone surrogates replaced, so it can be stored as UTF-8 anywhere."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="replace").decode("utf-8")
+    return text
+
+
 def _redact_value(value: object) -> object:
     if not isinstance(value, str):
         return None if value is None or value is pd.NA else value
@@ -173,24 +185,36 @@ def _redact_value(value: object) -> object:
 
 def redact_raw(raw: Mapping[str, object]) -> str:
     """A rejected row as JSON with PII redacted and long values cut (the quarantine's raw)."""
-    clean = {str(k): _redact_value(v) for k, v in raw.items()}
-    return json.dumps(clean, ensure_ascii=False, default=str)
+    clean = {redact_pii(str(k)): _redact_value(v) for k, v in raw.items()}
+    return safe_text(json.dumps(clean, ensure_ascii=False, default=str))
 
 
 def quarantine_frame(entries: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """:data:`~cxtext.schema.QUARANTINE` rows from dicts with a ``raw`` mapping; ``run_id`` null."""
+    """:data:`~cxtext.schema.QUARANTINE` rows from dicts with a ``raw`` mapping; ``run_id`` null.
+
+    Reasons may quote the value they reject, so they are redacted like the raw row; a
+    key that is personal data (an email as id) is pseudonymized as it would be if kept.
+    """
     rows = [
         {
-            "source": e.get("source"),
+            "source": _safe_redacted(e.get("source")),
             "source_file": e.get("source_file"),
             "source_row": e.get("source_row"),
-            "id": e.get("id"),
-            "reason": e["reason"],
+            "id": _safe_key(e.get("id")),
+            "reason": _safe_redacted(e["reason"]),
             "raw_redacted": redact_raw(e.get("raw") or {}),
         }
         for e in entries
     ]
     return conform(pd.DataFrame(rows), QUARANTINE) if rows else QUARANTINE.empty()
+
+
+def _safe_redacted(value: object) -> object:
+    return redact_pii(safe_text(value)) if isinstance(value, str) else value
+
+
+def _safe_key(value: object) -> object:
+    return pseudonymize(safe_text(value)) if isinstance(value, str) else value
 
 
 def reason_counts(reasons: pd.Series) -> dict[str, int]:
@@ -213,12 +237,19 @@ def _column(rows: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _short(value: object, limit: int = 60) -> str:
-    text = str(value)
+    """A value quoted in a warning or reason: cut and redacted (a phone typed into a score)."""
+    text = redact_pii(str(value))
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _fmt(number: float) -> str:
     return f"{number:g}"
+
+
+def _redacted_values(values: pd.Series) -> list:
+    """Redacted strings of a column, each distinct value redacted once (segments repeat)."""
+    distinct = {v: redact_json_text(v) for v in values.dropna().unique().tolist()}
+    return [distinct.get(v) if isinstance(v, str) else None for v in values.tolist()]
 
 
 def _flag(mask: pd.Series) -> pd.Series:
@@ -355,11 +386,14 @@ def validate_rows(
     min_text_chars: int,
     default_channel: str,
     kinds: Mapping[str, pd.Series] | None = None,
+    not_after: pd.Timestamp | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(records conformed to RECORD, quarantine rows) from raw string rows of one file.
 
     ``rows`` holds one string column per input column and ``source_row``; ``kinds``
     marks values that were not strings in the input (see ``readers.RawPartition``).
+    A ``created_at`` later than ``not_after`` (run time plus a tolerance) is quarantined
+    as ``future_date``: a clock or typo error must not steer the pain-point window.
     """
     rows = rows.rename(columns=lambda c: c if c == ROW_NUMBER else str(c).strip().lower())
     rows = rows.reset_index(drop=True)
@@ -412,6 +446,14 @@ def validate_rows(
         bad_ts = ~blank_ts & created.isna()
         shown = given_ts[_flag(bad_ts)].map(lambda v: f"{_short(v)} {timestamp_problem(v)}")
         reasons.add(bad_ts, ("bad_created_at: " + shown).reindex(idx).astype("string"))
+        if not_after is not None:
+            future = _flag(created > not_after)
+            reasons.add(
+                future,
+                "future_date: "
+                + created.dt.strftime("%Y-%m-%d %H:%M UTC").astype("string")
+                + f" is after the run time plus the tolerance ({not_after:%Y-%m-%d %H:%M} UTC)",
+            )
 
     sources = get("source").str.strip()
     sources = sources.where(sources.notna() & (sources != ""), default_source).astype("string")
@@ -422,12 +464,22 @@ def validate_rows(
 
     known = set(REQUIRED_INPUT) | set(OPTIONAL_INPUT)
     extra = [c for c in columns if c not in known]
-    extra_values = [clean[c].tolist() for c in extra]
+    repeated = [c for c in extra if re.fullmatch(r"(\w+)_\d+", c) and c.rsplit("_", 1)[0] in known]
+    if repeated:
+        log.warning(
+            "%s: column(s) %s repeat a known column; kept as metadata, redacted like the rest",
+            source_file,
+            ", ".join(repeated),
+        )
+    # Every stored free-text value is redacted: extra columns become metadata, so they
+    # are redacted here (nested JSON values included), keys too (a header row may be data).
+    extra_values = [_redacted_values(clean[c]) for c in extra]
+    extra_keys = [redact_pii(c) for c in extra]
     metadata = []
     for pos in range(len(rows)):
         meta: dict[str, Any] = {
-            c: vals[pos]
-            for c, vals in zip(extra, extra_values, strict=True)
+            key: vals[pos]
+            for key, vals in zip(extra_keys, extra_values, strict=True)
             if isinstance(vals[pos], str) and vals[pos].strip()
         }
         if warnings[pos]:
@@ -436,12 +488,12 @@ def validate_rows(
 
     records = pd.DataFrame(
         {
-            "source": sources,
-            "id": ids,
+            "source": pseudonymize_column(sources),
+            "id": pseudonymize_column(ids),
             "text": text,
             "created_at": created,
             "channel": channels,
-            "customer_id": customer,
+            "customer_id": pseudonymize_column(customer),
             "score": pd.array(scores, dtype="Float64"),
             "score_type": pd.array(score_types, dtype="string"),
             "metadata": metadata,

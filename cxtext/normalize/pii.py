@@ -8,17 +8,22 @@ the Iranian national-id checksum: a false positive costs a number, a miss leaks 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
 
 PATTERNS_FILE = Path(__file__).with_name("pii_patterns.yaml")
 _DIGIT = "[0-9\u06f0-\u06f9\u0660-\u0669]"
-_SEP = "[ \\-.\u200c]"
+_ZERO = "[0\u06f0\u0660]"
+# space, no-break spaces, hyphens and dashes, dot, ZWNJ, LRM, RLM, Arabic letter mark
+_SEP = "(?:[ \u00a0\u202f\u2009\\-\u2010\u2011\u2013.\u200c\u200e\u200f\u061c]{1,3})"
 
 
 @dataclass(frozen=True)
@@ -30,13 +35,15 @@ class PiiPattern:
 
 @cache
 def load_patterns(path: Path = PATTERNS_FILE) -> tuple[PiiPattern, ...]:
-    """The ordered patterns of ``path`` with {D} and {S} expanded."""
+    """The ordered patterns of ``path`` with {D}, {Z} and {S} expanded."""
     entries = yaml.safe_load(path.read_text(encoding="utf-8"))
     return tuple(
         PiiPattern(
             e["kind"],
             e["placeholder"],
-            re.compile(e["pattern"].replace("{D}", _DIGIT).replace("{S}", _SEP)),
+            re.compile(
+                e["pattern"].replace("{D}", _DIGIT).replace("{Z}", _ZERO).replace("{S}", _SEP)
+            ),
         )
         for e in entries
     )
@@ -75,3 +82,56 @@ def find_pii(text: str) -> list[tuple[str, str]]:
 def redact_column(texts: pd.Series) -> pd.Series:
     """:func:`redact_pii` over a column, nulls kept."""
     return texts.map(lambda t: redact_pii(t) if isinstance(t, str) else t).astype("string")
+
+
+def redact_value(value: Any) -> Any:
+    """:func:`redact_pii` over every string in a JSON-like value (keys included), nested."""
+    if isinstance(value, str):
+        return redact_pii(value)
+    if isinstance(value, dict):
+        return {redact_pii(str(k)): redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_value(v) for v in value]
+    return value
+
+
+def redact_json_text(text: str) -> str:
+    """A value that may itself be JSON (a nested object from a JSON export), redacted inside.
+
+    Redacting the JSON text as a whole could miss an address written with escapes
+    (``ali\\u0040example.com``); parsing first sees the string the reader will see.
+    """
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            parsed = json.loads(stripped)
+        except ValueError:
+            return redact_pii(text)
+        return json.dumps(redact_value(parsed), ensure_ascii=False)
+    return redact_pii(text)
+
+
+def pseudonymize(value: str) -> str:
+    """A key that is itself personal data (an email or phone used as id) as placeholder + hash.
+
+    The same input always gives the same key, so feedback, customers and transactions
+    still join; a key without PII is returned unchanged. The hash is unsalted: it hides
+    the value from readers of the tables, not from someone who can enumerate phone numbers.
+
+    Examples
+    --------
+    >>> pseudonymize("C00042")
+    'C00042'
+    >>> pseudonymize("ali@example.com")
+    '[EMAIL]#fcc1424387fc5754'
+    """
+    redacted = redact_pii(value)
+    if redacted == value:
+        return value
+    digest = hashlib.blake2b(value.strip().encode("utf-8", "replace"), digest_size=8).hexdigest()
+    return f"{redacted[:40]}#{digest}"
+
+
+def pseudonymize_column(values: pd.Series) -> pd.Series:
+    """:func:`pseudonymize` over a column of keys, nulls kept."""
+    return values.map(lambda v: pseudonymize(v) if isinstance(v, str) else v).astype("string")
