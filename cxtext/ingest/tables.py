@@ -23,6 +23,7 @@ from cxtext.ingest.validate import (
     quarantine_frame,
     timestamp_problem,
 )
+from cxtext.normalize.pii import pseudonymize_column, redact_pii
 from cxtext.schema import CUSTOMERS, TRANSACTIONS, TYPES
 from cxtext.value.amounts import parse_amounts
 
@@ -111,8 +112,13 @@ def _typed(
     out = pd.DataFrame(
         {name: frame[name].astype(TYPES[logical][0]) for name, logical in types.items()}
     )
+    # Keys that are personal data are pseudonymized the same way as in feedback (so they
+    # still join); free-text columns (notes, names, segments) are redacted before storing.
+    out["customer_id"] = pseudonymize_column(out["customer_id"])
     for col in rest.columns:
-        out[col] = rest[col]
+        values = rest[col]
+        distinct = {v: redact_pii(v) for v in values.dropna().unique().tolist()}
+        out[redact_pii(str(col))] = values.map(distinct.get).astype("string")
     return out.reset_index(drop=True)
 
 

@@ -17,26 +17,49 @@ from cxtext.normalize.language import detect_language
 from cxtext.normalize.persian import normalize_persian
 from cxtext.normalize.pii import placeholder_pattern, redact_pii
 
-_TAG = re.compile(r"<(?:script|style)\b.*?</(?:script|style)\s*>|<[^>]{0,2000}>", re.I | re.S)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# A tag starts with a letter, "/", "!" or "?" after "<", so "5 < 10 and 20 > 3" is text.
+_TAG = re.compile(
+    r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[/!?]?[A-Za-z][^<>]{0,2000}>", re.I | re.S
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# Invisible format characters (Unicode category Cf) except ZWNJ, which Persian spelling
+# needs: bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069) can reorder
+# what a reader sees ("gnp.exe" shown as "exe.png"), and marks, joiners, soft hyphens and
+# BOMs only hide text from search and from the PII patterns.
+_INVISIBLE = re.compile(
+    "[" + "".join(
+        chr(c) for c in range(0x110000)
+        if unicodedata.category(chr(c)) == "Cf" and c != 0x200C
+    ) + "]"
+)
+_ENTITY_ROUNDS = 3  # "&amp;lt;" decodes twice; markup encoded deeper than this stays text
 _SPACE = re.compile(r"[ \t\r\n\u00a0]+")
 
 
 def clean_text(text: str) -> str:
-    """Plain text from whatever a channel exported: tags and entities gone, NFKC, one space.
+    """Plain text from whatever a channel exported: entities decoded, then tags stripped.
 
-    NFKC folds Arabic presentation forms and full-width characters into ordinary letters,
-    so "ﻻ" and "لا" are the same word to everything downstream.
+    Decoding comes first so that encoded markup (``&lt;script&gt;``) is stripped like
+    markup instead of coming back as a literal ``<script>``; NFKC comes before the tags
+    too (it folds full-width "＜" into "<", and Arabic presentation forms into ordinary
+    letters, so "ﻻ" and "لا" are the same word). Bidi controls and other invisible
+    characters go last (ZWNJ stays).
 
     Examples
     --------
     >>> clean_text("<p>Refund&nbsp;<b>still</b> missing</p>")
     'Refund still missing'
+    >>> clean_text("ok &lt;script&gt;alert(1)&lt;/script&gt; \u202egnp.exe")
+    'ok gnp.exe'
     """
+    for _ in range(_ENTITY_ROUNDS):
+        decoded = html.unescape(text)
+        if decoded == text:
+            break
+        text = decoded
+    text = unicodedata.normalize("NFKC", text)  # before tags: full-width "＜" becomes "<"
     text = _TAG.sub(" ", text)
-    text = html.unescape(text)
-    text = unicodedata.normalize("NFKC", text)
-    text = _CONTROL.sub("", text)
+    text = _INVISIBLE.sub("", _CONTROL.sub("", text))
     return _SPACE.sub(" ", text).strip()
 
 
