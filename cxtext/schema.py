@@ -109,6 +109,7 @@ FEEDBACK = Table(
         "sentiment_model": "str",
         "metadata": "json",
         "run_id": "str",
+        "candidate_theme": "str",  # discovered theme of a document no taxonomy theme claims
     },
     key=("source", "id"),
 )
@@ -161,8 +162,71 @@ PAIN_POINTS = Table(
         "rank": "int",  # 1 = most CLV at risk
         "examples": "json",  # up to 3 redacted quotes
         "method": "str",  # how uplift and CLV were obtained
+        "currency": "str",  # of every money column (mean_clv, clv_at_risk*): value.currency
     },
     key=("window_end", "segment", "theme_id"),
+)
+
+# Candidate themes found among documents that no taxonomy theme claims, one row per
+# window and candidate; ids are kept across runs by matching keywords to the last window.
+DISCOVERED_THEMES = Table(
+    "discovered_themes",
+    {
+        "run_id": "str",
+        "window_start": "ts",
+        "window_end": "ts",
+        "theme_id": "str",  # "new_<language>_<hash>", stable while its keywords stay alike
+        "language": "str",  # fa | en | mixed: the documents it was clustered among
+        "keywords": "json",  # {"fa": [...], "en": [...]} most distinctive first
+        "size": "int",  # documents in the window
+        "negative_mentions": "int",
+        "negative_rate": "float",
+        "customers": "int",
+        "unlinked_mentions": "int",
+        "mean_clv": "float",
+        "churn_uplift": "float",
+        "clv_at_risk": "float",  # valued exactly like a taxonomy theme (painpoints.rank)
+        "clv_at_risk_low": "float",
+        "clv_at_risk_high": "float",
+        "examples": "json",  # up to painpoints.examples redacted quotes
+        "first_seen": "ts",  # window_end of the first run that found it
+        "is_new": "bool",  # first seen in this window
+        "method": "str",
+        "currency": "str",
+    },
+    key=("window_end", "theme_id"),
+)
+
+# Customers a team should contact first: negative feedback on a top pain point.
+FOLLOW_UPS = Table(
+    "follow_ups",
+    {
+        "row_id": "str",  # stable: the same customer, theme and document give the same id
+        "run_id": "str",
+        "window_end": "ts",
+        "team": "str",  # the theme's owner in the taxonomy, "unassigned" without one
+        "priority": "int",  # 1 = contact first, within the team
+        "customer_id": "str",
+        "theme_id": "str",
+        "theme_en": "str",
+        "clv": "float",
+        "churn_uplift": "float",
+        "value_at_stake": "float",  # clv × max(0, churn_uplift): the order
+        "source": "str",
+        "feedback_id": "str",
+        "channel": "str",
+        "created_at": "ts",
+        "quote": "str",  # the redacted text of the newest such document
+        "currency": "str",
+    },
+    key=("window_end", "row_id"),
+)
+
+# Customers' own columns (plan, region, tenure, ...) as strings, for segments on demand.
+CUSTOMER_ATTRIBUTES = Table(
+    "customer_attributes",
+    {"customer_id": "str", "attributes": "json", "run_id": "str"},
+    key=("customer_id",),
 )
 
 RUNS = Table(
@@ -217,7 +281,18 @@ WATERMARKS = Table(
 )
 
 TABLES: dict[str, Table] = {
-    t.name: t for t in (FEEDBACK, CUSTOMER_VALUE, PAIN_POINTS, RUNS, QUARANTINE, WATERMARKS)
+    t.name: t
+    for t in (
+        FEEDBACK,
+        CUSTOMER_VALUE,
+        PAIN_POINTS,
+        RUNS,
+        QUARANTINE,
+        WATERMARKS,
+        DISCOVERED_THEMES,
+        FOLLOW_UPS,
+        CUSTOMER_ATTRIBUTES,
+    )
 }
 
 

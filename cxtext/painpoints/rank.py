@@ -41,12 +41,15 @@ def rank_pain_points(
     example_chars: tuple[int, int],
     default_clv: float,
     default_clv_by_segment: dict[str, float],
+    customer_attributes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """PAIN_POINTS rows for the window [window_end − window_days, window_end).
 
-    ``segments`` holds "all" and/or column names (one set of rows per value, labelled
-    "plan=premium"); a document's value is its metadata field, or for
-    ``segment_column`` the customer's segment in ``customer_value``. Rank 1 is the most
+    ``segments`` holds "all", column names (one set of rows per value, labelled
+    "plan=premium") and/or "column=value" (that value only). A document's value is, in
+    this order: its own column (channel, language, source, score_type), its metadata
+    field, its customer's column in ``customer_attributes`` (customer_id, attributes
+    JSON), and for ``segment_column`` the customer's segment in ``customer_value``. Rank 1 is the most
     CLV at risk within a segment (ties and missing values: more negative mentions
     first). Unlinked mentions count at the segment's mean CLV; when there are no
     customer values at all (a feedback-only run without ids) at ``default_clv_by_segment``
@@ -84,7 +87,9 @@ def rank_pain_points(
     up = _uplift_table(uplift)
     doc_info = _doc_info(fb, themes_per_doc)
     rows: list[dict] = []
-    for label, doc_mask, seg_cv, seg_value in _segments(fb, cid, cv, segments, segment_column):
+    attrs = _attributes(customer_attributes)
+    segs = _segments(fb, cid, cv, attrs, segments, segment_column)
+    for label, doc_mask, seg_cv, seg_value in segs:
         n_docs = int((doc_mask & in_window).sum())
         if n_docs == 0:
             continue
@@ -161,8 +166,46 @@ def _uplift_table(uplift: pd.DataFrame | None) -> pd.DataFrame:
     return u[[c for c in cols if c in u.columns]]
 
 
+# Feedback's own columns that make sense as segments (the rest is metadata).
+DOCUMENT_SEGMENTS = ("channel", "language", "source", "score_type")
+
+
+def _attributes(customer_attributes: pd.DataFrame | None) -> dict[str, dict]:
+    if customer_attributes is None or customer_attributes.empty:
+        return {}
+    out = {}
+    for cid, raw in zip(
+        customer_attributes["customer_id"], customer_attributes["attributes"], strict=True
+    ):
+        if cid is not None and not pd.isna(cid):
+            out[str(cid).strip()] = json.loads(raw) if isinstance(raw, str) and raw else {}
+    return out
+
+
+def segment_values(
+    fb: pd.DataFrame, cid: pd.Series, attrs: dict[str, dict], column: str
+) -> pd.Series:
+    """Each document's value of a segment column (NA where unknown), as strings."""
+    if column in DOCUMENT_SEGMENTS and column in fb.columns:
+        values = fb[column].astype("string")
+    else:
+        values = metadata_field(fb, column)
+    if attrs and values.isna().any():
+        from_customer = [
+            None if pd.isna(c) or attrs.get(c, {}).get(column) is None else str(attrs[c][column])
+            for c in cid.tolist()
+        ]
+        values = values.fillna(pd.Series(from_customer, index=fb.index, dtype="string"))
+    return values.str.strip().replace("", pd.NA)
+
+
 def _segments(
-    fb: pd.DataFrame, cid: pd.Series, cv: pd.DataFrame, segments: list[str], segment_column: str
+    fb: pd.DataFrame,
+    cid: pd.Series,
+    cv: pd.DataFrame,
+    attrs: dict[str, dict],
+    segments: list[str],
+    segment_column: str,
 ):
     """(label, document mask, customer values of the segment or None, segment_column value or None)."""
     for spec in dict.fromkeys(segments):
@@ -170,7 +213,7 @@ def _segments(
             yield "all", np.ones(len(fb), dtype=bool), cv, None
             continue
         column, _, only = spec.partition("=")
-        values = metadata_field(fb, column)
+        values = segment_values(fb, cid, attrs, column)
         if column == segment_column:
             values = values.fillna(cid.map(cv["segment"]).astype("string"))
         for value in sorted(values.dropna().unique()):

@@ -24,6 +24,7 @@ class Theme:
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> phrases
     description: str = ""
     churn_prior: float | None = None  # overrides settings' churn_uplift_prior for this theme
+    owner: str | None = None  # the team that acts on it and follows up with its customers
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class Taxonomy:
     @property
     def ids(self) -> list[str]:
         return [t.id for t in self.themes]
+
+    @property
+    def owners(self) -> dict[str, str]:
+        """Theme id -> owning team, for the themes that name one."""
+        return {t.id: t.owner for t in self.themes if t.owner}
 
     def __getitem__(self, theme_id: str) -> Theme:
         for t in self.themes:
@@ -67,6 +73,7 @@ def parse_taxonomy(data: dict, origin: str = "taxonomy") -> Taxonomy:
                 keywords=keywords,
                 description=str(entry.get("description", "")),
                 churn_prior=float(prior) if prior is not None else None,
+                owner=str(entry["owner"]).strip() or None if entry.get("owner") else None,
             )
         )
     if not themes:

@@ -1,0 +1,360 @@
+"""Discovery of new themes among documents that no taxonomy theme claims.
+
+A document is *unclaimed* when the topic stage gave it no theme (none reached the
+topic threshold). Unclaimed documents of a window are clustered per language group —
+``fa``, ``en``, and ``mixed`` (mixed-script text, clustered jointly over both scripts'
+vocabularies) — on word and character n-gram TF-IDF reduced with truncated SVD, by
+HDBSCAN, which chooses the number of clusters itself and leaves stray documents as
+noise. Each cluster becomes a candidate theme whose keywords are the words most
+over-represented in it against the rest of its group (a class-based TF-IDF, as in
+BERTopic). A candidate keeps the id of the previous window's candidate whose keywords
+it shares most (Jaccard at least ``match_overlap``), so the id a team discusses today
+is the one they see tomorrow; otherwise it is new.
+
+Valuing candidates is not done here: :func:`candidate_feedback` rewrites the documents
+as mentions of their candidate so that the very functions that value taxonomy themes
+(``value.uplift`` and ``painpoints.rank``) value the candidates too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pandas as pd
+from hazm import stopwords_list
+from scipy import sparse
+from sklearn.cluster import HDBSCAN
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from cxtext.normalize.persian import normalize_persian
+from cxtext.schema import DISCOVERED_THEMES, conform, utc_timestamp
+from cxtext.themes.taxonomy import Taxonomy, Theme
+
+GROUPS = {"fa": ("fa",), "en": ("en",), "mixed": ("mixed", "other")}
+_PERSIAN = re.compile(r"[\u0600-\u06FF]")
+# A word starts with a letter; Persian words keep their zero-width non-joiner ("می‌کنه").
+_WORD = r"(?u)[^\W\d_][\w\u200c]*"
+# Redaction placeholders ("[EMAIL]") are not what a theme is about.
+_PLACEHOLDERS = {"email", "url", "iban", "phone", "card", "national_id", "number"}
+
+
+@dataclass(frozen=True)
+class DiscoveryOptions:
+    """The `discovery` section of the settings (defaults live in cxtext/defaults.yaml)."""
+
+    min_documents: int  # a language group with fewer unclaimed documents is not clustered
+    min_cluster_size: int  # HDBSCAN: the smallest group of documents called a theme
+    svd_components: int  # dimensions kept by truncated SVD before clustering
+    keywords: int  # distinctive keywords kept per candidate
+    match_overlap: float  # keyword Jaccard with a previous candidate that keeps its id
+
+
+@dataclass
+class Discovery:
+    """Candidates (without figures) and each unclaimed document's candidate."""
+
+    candidates: pd.DataFrame  # theme_id, language, keywords (dict), size, first_seen, is_new
+    assignments: pd.DataFrame  # source, id, candidate_theme (NA: noise or claimed)
+    notes: list[str]  # what was skipped and why, for the run record
+
+
+def unclaimed(feedback: pd.DataFrame) -> np.ndarray:
+    """True for documents the topic stage gave no theme."""
+    if "topics" not in feedback.columns:
+        return np.ones(len(feedback), dtype=bool)
+
+    def empty(value: object) -> bool:
+        if not isinstance(value, str) or not value.strip():
+            return True
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return True
+        return not parsed
+
+    return np.array([empty(v) for v in feedback["topics"].tolist()], dtype=bool)
+
+
+@cache
+def _stop_words(group: str) -> list[str]:
+    fa = {normalize_persian(w) for w in stopwords_list()}
+    words = set(_PLACEHOLDERS)
+    if group in ("fa", "mixed"):
+        words |= fa
+    if group in ("en", "mixed"):
+        words |= set(ENGLISH_STOP_WORDS)
+    return sorted(words)
+
+
+def _vectors(texts: list[str], components: int) -> np.ndarray:
+    """Word (1-2) and character (3-5) n-gram TF-IDF, reduced by SVD, rows of unit length."""
+    words = TfidfVectorizer(token_pattern=_WORD, ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True)
+    matrix = sparse.hstack([words.fit_transform(texts), chars.fit_transform(texts)]).tocsr()
+    k = max(2, min(components, matrix.shape[1] - 1, len(texts) - 1))
+    reduced = TruncatedSVD(n_components=k, random_state=0).fit_transform(matrix)
+    return normalize(reduced)
+
+
+def _keywords(
+    texts: list[str], labels: np.ndarray, group: str, k: int
+) -> dict[int, dict[str, list[str]]]:
+    """Per cluster, the words most over-represented in it against the rest of its group.
+
+    Score: share of the cluster's documents with the term × log of that share over the
+    share among the others (smoothed); a term must occur in a fifth of the cluster.
+    """
+    counts = CountVectorizer(
+        token_pattern=_WORD, ngram_range=(1, 2), stop_words=_stop_words(group), binary=True
+    )
+    try:
+        present = counts.fit_transform(texts).tocsc()
+    except ValueError:  # nothing but stop words
+        return {}
+    vocab = np.array(counts.get_feature_names_out(), dtype=object)
+    out = {}
+    for label in sorted(set(labels) - {-1}):
+        inside = labels == label
+        p_in = np.asarray(present[inside].mean(axis=0)).ravel()
+        p_out = (np.asarray(present[~inside].sum(axis=0)).ravel() + 0.5) / ((~inside).sum() + 1)
+        score = np.where(p_in >= 0.2, p_in * np.log((p_in + 1e-9) / p_out), -np.inf)
+        picked: dict[str, list[str]] = {"fa": [], "en": []}
+        for j in np.argsort(-score, kind="stable"):
+            if not np.isfinite(score[j]) or score[j] <= 0:
+                break
+            term = str(vocab[j])
+            # A unigram already inside a kept phrase adds nothing to it.
+            lang = "fa" if _PERSIAN.search(term) else "en"
+            if any(term in kept.split() for kept in picked[lang]):
+                continue
+            if len(picked["fa"]) + len(picked["en"]) >= k:
+                break
+            picked[lang].append(term)
+        out[int(label)] = picked
+    return out
+
+
+def _cluster_group(
+    texts: list[str], group: str, options: DiscoveryOptions
+) -> tuple[np.ndarray, dict[int, dict[str, list[str]]]]:
+    vectors = _vectors(texts, options.svd_components)
+    labels = HDBSCAN(min_cluster_size=options.min_cluster_size, copy=True).fit_predict(vectors)
+    return labels, _keywords(texts, labels, group, options.keywords)
+
+
+def _flat(keywords: dict[str, list[str]]) -> set[str]:
+    return {w for words in keywords.values() for w in words}
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def _new_id(group: str, keywords: dict[str, list[str]], taken: set[str]) -> str:
+    top = [w for words in keywords.values() for w in words[:3]]
+    digest = hashlib.sha1(" ".join(sorted(top)).encode("utf-8")).hexdigest()
+    base = f"new_{group}_{digest[:6]}"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}_{n}", n + 1
+    return candidate
+
+
+def match_previous(
+    clusters: list[tuple[str, dict[str, list[str]]]],
+    previous: pd.DataFrame | None,
+    window_end: pd.Timestamp,
+    overlap: float,
+) -> list[tuple[str, pd.Timestamp, bool]]:
+    """(id, first_seen, is_new) per (group, keywords), one-to-one with the previous candidates.
+
+    Pairs are taken best keyword overlap first, within a language group; a cluster with
+    no previous candidate at ``overlap`` or more gets a new id and is flagged new.
+    """
+    prev = []
+    if previous is not None and len(previous):
+        for r in previous.itertuples():
+            kw = r.keywords if isinstance(r.keywords, dict) else json.loads(r.keywords or "{}")
+            prev.append((str(r.theme_id), str(r.language), _flat(kw), utc_timestamp(r.first_seen)))
+    pairs = sorted(
+        (
+            (-_jaccard(_flat(kw), p[2]), i, j)
+            for i, (group, kw) in enumerate(clusters)
+            for j, p in enumerate(prev)
+            if p[1] == group
+        ),
+    )
+    result: dict[int, tuple[str, pd.Timestamp, bool]] = {}
+    used: set[int] = set()
+    for neg, i, j in pairs:
+        if -neg < overlap or i in result or j in used:
+            continue
+        result[i] = (prev[j][0], prev[j][3], False)
+        used.add(j)
+    taken = {p[0] for p in prev} | {r[0] for r in result.values()}
+    for i, (group, kw) in enumerate(clusters):
+        if i not in result:
+            new = _new_id(group, kw, taken)
+            taken.add(new)
+            result[i] = (new, utc_timestamp(window_end), True)
+    return [result[i] for i in range(len(clusters))]
+
+
+def discover_themes(
+    feedback: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    *,
+    window_start: pd.Timestamp,
+    window_end: pd.Timestamp,
+    options: DiscoveryOptions,
+) -> Discovery:
+    """Candidate themes among the window's unclaimed documents, ids matched to ``previous``.
+
+    ``feedback`` needs source, id, created_at, language, text_redacted and topics;
+    ``previous`` is the last stored window's ``discovered_themes`` rows (or None).
+    Every window document gets an assignment row, NA when it has no candidate, so that
+    storing the assignments replaces the window's old ones entirely.
+    """
+    start, end = utc_timestamp(window_start), utc_timestamp(window_end)
+    fb = feedback.reset_index(drop=True)
+    created = pd.to_datetime(fb["created_at"], utc=True)
+    in_window = ((created >= start) & (created < end)).to_numpy()
+    free = in_window & unclaimed(fb)
+    text = fb["text_redacted"].astype("string").fillna("").str.strip()
+    free &= (text.str.len() > 0).to_numpy()
+    language = fb["language"].astype("string").fillna("other")
+    candidate = np.full(len(fb), None, dtype=object)
+
+    clusters: list[tuple[str, dict[str, list[str]]]] = []
+    members: list[np.ndarray] = []
+    notes = []
+    for group, langs in GROUPS.items():
+        rows = np.flatnonzero(free & language.isin(langs).to_numpy())
+        if len(rows) < options.min_documents:
+            if len(rows):
+                notes.append(
+                    f"discovery: {len(rows)} unclaimed {group} documents, fewer than "
+                    f"discovery.min_documents ({options.min_documents}): not clustered"
+                )
+            continue
+        texts = text.iloc[rows].tolist()
+        labels, keywords = _cluster_group(texts, group, options)
+        for label, kw in keywords.items():
+            if not _flat(kw):
+                continue
+            clusters.append((group, kw))
+            members.append(rows[labels == label])
+    ids = match_previous(clusters, previous, end, options.match_overlap)
+    records = []
+    for (group, kw), docs, (theme_id, first_seen, is_new) in zip(
+        clusters, members, ids, strict=True
+    ):
+        candidate[docs] = theme_id
+        records.append(
+            {
+                "theme_id": theme_id,
+                "language": group,
+                "keywords": kw,
+                "size": len(docs),
+                "first_seen": first_seen,
+                "is_new": is_new,
+            }
+        )
+    candidates = pd.DataFrame(
+        records, columns=["theme_id", "language", "keywords", "size", "first_seen", "is_new"]
+    )
+    assignments = pd.DataFrame(
+        {
+            "source": fb.loc[in_window, "source"].astype("string").to_numpy(),
+            "id": fb.loc[in_window, "id"].astype("string").to_numpy(),
+            "candidate_theme": pd.array(candidate[in_window], dtype="string"),
+        }
+    )
+    return Discovery(candidates, assignments, notes)
+
+
+def candidate_label(keywords: dict[str, list[str]], language: str) -> str:
+    """A readable name for a candidate: its first keywords in that script."""
+    words = keywords.get(language) or keywords.get("en") or keywords.get("fa") or []
+    return ", ".join(words[:3]) or "(no keywords)"
+
+
+def candidate_taxonomy(candidates: pd.DataFrame) -> Taxonomy:
+    """Candidates as taxonomy themes, so the ranking and uplift code can value them."""
+    themes = tuple(
+        Theme(
+            id=str(r.theme_id),
+            label_en=candidate_label(r.keywords, "en"),
+            label_fa=candidate_label(r.keywords, "fa"),
+            keywords={k: tuple(v) for k, v in r.keywords.items()},
+        )
+        for r in candidates.itertuples()
+    )
+    return Taxonomy(themes)
+
+
+def candidate_feedback(feedback: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """The documents that have a candidate, with ``topics`` = [candidate].
+
+    Their aspect map is emptied so that the document's own sentiment says whether the
+    candidate was raised negatively, as for a taxonomy theme with no aspect label.
+    """
+    chosen = assignments[assignments["candidate_theme"].notna()]
+    keyed = feedback.merge(chosen, on=["source", "id"], how="inner")
+    keyed["topics"] = [json.dumps([t], ensure_ascii=False) for t in keyed["candidate_theme"]]
+    keyed["aspect_sentiment"] = "{}"
+    return keyed.drop(columns=["candidate_theme"])
+
+
+def discovered_table(
+    candidates: pd.DataFrame,
+    valued: pd.DataFrame,
+    *,
+    window_start: pd.Timestamp,
+    window_end: pd.Timestamp,
+    currency: str,
+) -> pd.DataFrame:
+    """DISCOVERED_THEMES rows: candidates joined with their pain-point figures."""
+    if candidates.empty:
+        return DISCOVERED_THEMES.empty()
+    figures = valued[valued["segment"] == "all"].set_index("theme_id") if len(valued) else None
+    rows = []
+    for c in candidates.itertuples():
+        f = figures.loc[c.theme_id] if figures is not None and c.theme_id in figures.index else None
+        row = {
+            "window_start": utc_timestamp(window_start),
+            "window_end": utc_timestamp(window_end),
+            "theme_id": c.theme_id,
+            "language": c.language,
+            "keywords": json.dumps(c.keywords, ensure_ascii=False),
+            "size": c.size,
+            "first_seen": c.first_seen,
+            "is_new": c.is_new,
+            "currency": currency,
+        }
+        if f is not None:
+            for col in (
+                "negative_mentions",
+                "negative_rate",
+                "customers",
+                "unlinked_mentions",
+                "mean_clv",
+                "churn_uplift",
+                "clv_at_risk",
+                "clv_at_risk_low",
+                "clv_at_risk_high",
+                "examples",
+                "method",
+            ):
+                row[col] = f[col]
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out = out.sort_values(["clv_at_risk", "size"], ascending=False, na_position="last")
+    return conform(out, DISCOVERED_THEMES)

@@ -1,0 +1,128 @@
+"""Theme discovery: a planted unseen theme in English and in Persian is found, quoted,
+valued like a taxonomy theme, keeps its id over two nightly runs, and can be promoted."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from discovery_fixture import END, planted_feedback
+
+from cxtext.classify.topics import keyword_matcher
+from cxtext.config import load_settings, resolve
+from cxtext.schema import CUSTOMER_VALUE, DISCOVERED_THEMES, conform
+from cxtext.themes.discovery import DiscoveryOptions, discover_themes
+from cxtext.themes.promote import promote_candidate
+from cxtext.themes.taxonomy import parse_taxonomy
+from pipelines.insight import discover_and_value
+
+SETTINGS = load_settings()
+NEXT = END + pd.Timedelta(days=1)
+MARKERS = {"en": "staking", "fa": "استیکینگ"}
+
+
+def _values() -> pd.DataFrame:
+    ids = [f"C{k:03d}" for k in range(200)]
+    clv = np.linspace(100, 1000, 200)
+    return conform(
+        pd.DataFrame({"customer_id": ids, "clv": clv, "clv_low": clv, "clv_high": clv}),
+        CUSTOMER_VALUE,
+    )
+
+
+@pytest.fixture(scope="module")
+def two_runs():
+    first = planted_feedback(seed=0)
+    t1, a1, _ = discover_and_value(first, None, None, _values(), END, SETTINGS)
+    second = planted_feedback(seed=1)  # the next night: new documents, same subjects
+    t2, a2, _ = discover_and_value(second, t1, None, _values(), NEXT, SETTINGS)
+    return (first, t1, a1), (second, t2, a2)
+
+
+def _planted(table: pd.DataFrame, language: str) -> pd.Series:
+    hits = table[table["keywords"].str.contains(MARKERS[language])]
+    assert len(hits) == 1, f"expected one {language} candidate about the planted theme"
+    return hits.iloc[0]
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_planted_theme_is_found_with_its_documents(two_runs, language):
+    (fb, table, assign), _ = two_runs
+    assert list(table.columns) == DISCOVERED_THEMES.names
+    theme = _planted(table, language)
+    assert theme["language"] == language
+    assert MARKERS[language] in json.loads(theme["keywords"])[language]
+    members = assign.merge(fb, on=["source", "id"])
+    members = members[members["candidate_theme"] == theme["theme_id"]]
+    about = members["text_redacted"].str.contains(MARKERS[language])
+    planted = fb["text_redacted"].str.contains(MARKERS[language]).sum()
+    assert about.mean() >= 0.9  # its documents are about it
+    assert about.sum() >= 0.8 * planted  # and most of the planted documents are in it
+    # claimed documents (a taxonomy theme) never get a candidate
+    claimed = fb.loc[fb["topics"] != "[]", "id"]
+    assert assign.set_index("id").loc[claimed, "candidate_theme"].isna().all()
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_planted_theme_is_valued_and_quoted(two_runs, language):
+    (fb, table, _), _ = two_runs
+    theme = _planted(table, language)
+    quotes = json.loads(theme["examples"])
+    assert quotes and all(MARKERS[language] in q for q in quotes)
+    assert theme["negative_rate"] == pytest.approx(0.75, abs=0.1)
+    assert theme["clv_at_risk"] > 0 and theme["currency"] == "USD"
+    assert "uplift=prior" in theme["method"]  # no churn labels given: the documented prior
+    assert bool(theme["is_new"]) and theme["first_seen"] == END
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_candidate_keeps_its_id_on_the_next_night(two_runs, language):
+    (_, t1, _), (_, t2, _) = two_runs
+    before, after = _planted(t1, language), _planted(t2, language)
+    assert after["theme_id"] == before["theme_id"]
+    assert not bool(after["is_new"]) and after["first_seen"] == END
+    assert after["window_end"] == NEXT
+
+
+def test_noise_alone_finds_nothing_and_small_groups_are_said():
+    fb = planted_feedback(seed=2, per_theme=0)
+    options = DiscoveryOptions(**(load_settings()["discovery"] | {"min_documents": 1000}))
+    found = discover_themes(
+        fb, None, window_start=END - pd.Timedelta(days=28), window_end=END, options=options
+    )
+    assert found.candidates.empty and found.assignments["candidate_theme"].isna().all()
+    assert any("fewer than discovery.min_documents" in note for note in found.notes)
+
+
+def test_promoted_candidate_claims_its_documents(two_runs, tmp_path):
+    (fb, table, _), _ = two_runs
+    theme = _planted(table, "en")
+    text = resolve(load_settings()["paths"]["taxonomy"]).read_text(encoding="utf-8")
+    updated = promote_candidate(
+        text,
+        theme_id="crypto_rewards",
+        label_en="Crypto staking rewards",
+        label_fa="پاداش رمزارز",
+        keywords=json.loads(theme["keywords"]),
+        origin=f"discovered theme {theme['theme_id']}",
+        owner="product",
+    )
+    assert updated.startswith(text.rstrip("\n"))  # comments and themes kept as they were
+    taxonomy = parse_taxonomy(yaml.safe_load(updated))
+    assert taxonomy.ids[-1] == "crypto_rewards" and taxonomy.owners["crypto_rewards"] == "product"
+    matcher = keyword_matcher(taxonomy)
+    planted = fb[fb["text_redacted"].str.contains("staking")]
+    claimed = [("crypto_rewards" in matcher.themes_in(t, "en")) for t in planted["text_redacted"]]
+    assert all(claimed)
+    with pytest.raises(ValueError, match="already in the taxonomy"):
+        promote_candidate(
+            updated,
+            theme_id="crypto_rewards",
+            label_en="x",
+            label_fa="y",
+            keywords={"en": ["x"]},
+            origin="test",
+        )
