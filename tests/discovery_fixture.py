@@ -9,16 +9,16 @@ import pandas as pd
 
 END = pd.Timestamp("2026-11-20", tz="UTC")
 
-NOISE_EN = (
+NOISE_EN = (  # noqa: SIM905 (filler words read better as prose)
     "morning question account friend weekend colour screen weather holiday music picture "
     "river garden office cousin ticket coffee window paper summer village bicycle dinner "
     "lesson kitchen market number letter station button camera island street library forest"
-).split()  # noqa: SIM905 (a word list reads better as prose)
-NOISE_FA = (
+).split()
+NOISE_FA = (  # noqa: SIM905
     "صبح سوال دوست آخرهفته رنگ صفحه هوا تعطیلات موسیقی عکس رودخانه باغ اداره پسرعمو بلیت "
     "قهوه پنجره کاغذ تابستان روستا دوچرخه شام درس آشپزخانه بازار نامه ایستگاه دکمه دوربین "
     "جزیره خیابان کتابخانه جنگل"
-).split()  # noqa: SIM905 (a word list reads better as prose)
+).split()
 PLANTED_EN = [
     "my crypto staking rewards vanished from the wallet",
     "crypto staking rewards are missing again",
