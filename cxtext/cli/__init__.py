@@ -6,5 +6,6 @@ __all__ = ["app"]
 from cxtext.cli import (  # noqa: E402, I001  (this order is the order of `cxtext --help`)
     run,  # noqa: F401  (registers run, pain-points, quarantine, schedule)
     explain,  # noqa: F401  (registers explain)
+    views,  # noqa: F401  (registers themes, follow-ups, export)
     models,  # noqa: F401  (registers train, predict, evaluate, models)
 )

@@ -22,6 +22,7 @@ def pain_point_table(
     `cxtext explain THEME`).
     """
     wide = width >= WIDE
+    unit = currency_of(pain)
     table = Table(
         title=title,
         title_justify="left",
@@ -37,8 +38,8 @@ def pain_point_table(
         ("customers", "right"),
     ]
     if wide:
-        columns += [("mean CLV", "right"), ("churn uplift", "right")]
-    columns += [("CLV at risk", "right"), ("NPS", "right"), ("trend", "right")]
+        columns += [(f"mean CLV{unit}", "right"), ("churn uplift", "right")]
+    columns += [(f"CLV at risk{unit}", "right"), ("NPS", "right"), ("trend", "right")]
     for name, justify in columns:
         # Only the theme name may wrap: numbers are never cut.
         table.add_column(name, justify=justify, no_wrap=name != "theme")
@@ -61,6 +62,14 @@ def pain_point_table(
         ]
         table.add_row(*cells)
     return table
+
+
+def currency_of(rows: pd.DataFrame) -> str:
+    """ " (USD)" from the rows' stored currency, "" when they carry none."""
+    if "currency" not in rows.columns or rows.empty:
+        return ""
+    known = rows["currency"].dropna()
+    return f"\n({known.iloc[0]})" if len(known) else ""
 
 
 def print_pain_points(console: Console, pain: pd.DataFrame, top: int, segment: str = "all") -> None:

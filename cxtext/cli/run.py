@@ -212,15 +212,49 @@ def pain_points(
     warehouse: WarehouseOption = None,
     top: Annotated[int, typer.Option(help="How many themes to show.")] = 10,
     segment: Annotated[
-        str, typer.Option(help='Segment to show: "all" or e.g. "plan=premium".')
+        str,
+        typer.Option(
+            help='"all", or COLUMN=VALUE for any feedback or customers column, e.g. '
+            '"plan=premium", "channel=chat", "region=Tehran", "tenure_band=<6m".'
+        ),
     ] = "all",
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            "--window",
+            help="Only the last N days of the latest window, e.g. 7d or 2w. [default: painpoints.window_days]",
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Show the latest ranked pain points from the warehouse."""
+    """Show the latest ranked pain points; other segments and windows are computed on demand."""
+    from cxtext.painpoints.segments import parse_days, parse_segment  # noqa: PLC0415
+
+    try:
+        parse_segment(segment)
+        days = parse_days(since) if since else None
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    settings = load_settings(config)
     with _open_existing(_warehouse_location(warehouse, config)) as wh:
         pain = wh.latest_pain_points()
+        if len(pain) and (days or segment not in set(pain["segment"])):
+            from cxtext.themes.taxonomy import load_taxonomy  # noqa: PLC0415
+            from pipelines.insight import pain_points_on_demand  # noqa: PLC0415
+
+            taxonomy = load_taxonomy(resolve(settings["paths"]["taxonomy"]))
+            pain = pain_points_on_demand(wh, settings, taxonomy, segment, days)
+            if pain.empty:
+                console.print(
+                    f"[yellow]No feedback in segment {segment!r} in that window.[/] "
+                    "The column must be a feedback column (channel, language, source), "
+                    "a feedback metadata field or a customers column."
+                )
+                raise typer.Exit(1)
     print_pain_points(console, pain, top, segment)
-    if len(pain):
+    if len(pain) and segment == "all":
         others = sorted(set(pain["segment"]) - {segment})
         if others:
             console.print(f"[dim]other segments: {', '.join(others)}[/]")

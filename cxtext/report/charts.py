@@ -7,6 +7,7 @@ a chart can be dropped into the template as ``Markup``.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 
 from markupsafe import Markup, escape
@@ -14,6 +15,11 @@ from markupsafe import Markup, escape
 from cxtext.display import money
 
 PALETTE = ("#c0392b", "#2471a3", "#d68910", "#1e8449", "#7d3c98", "#566573")
+
+
+def _fit(label: str, chars: int) -> str:
+    """``label`` cut to ``chars`` characters with an ellipsis: a chart's margin is fixed."""
+    return label if len(label) <= chars else label[: chars - 1] + "…"
 
 
 def _nice_max(value: float) -> float:
@@ -32,9 +38,18 @@ def interval_bars(
     *,
     caption: str,
     width: int = 760,
+    narrow: bool = False,
+    css_class: str = "",
 ) -> Markup:
-    """Horizontal bars with interval whiskers, largest first, one row per label."""
-    row_h, left, right, top = 26, 220, 70, 28
+    """Horizontal bars with interval whiskers, largest first, one row per label.
+
+    ``narrow`` lays it out for a phone (360 units wide, each label on its own line
+    above its bar), so that drawn at a phone's width its text stays at 11-12 px.
+    """
+    if narrow:
+        width, row_h, left, right, top, label_h = 360, 40, 8, 64, 20, 14
+    else:
+        row_h, left, right, top, label_h = 26, 220, 70, 28, 0
     height = top + row_h * len(labels) + 24
     finite = [v for v in (*values, *highs) if v is not None and math.isfinite(v)]
     axis_max = _nice_max(max(finite, default=0.0))
@@ -44,37 +59,51 @@ def interval_bars(
         return left + plot_w * max(0.0, min(v, axis_max)) / axis_max
 
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(caption)}</title>'
+        f'<svg class="chart {css_class}{" narrow" if narrow else ""}" role="img" viewBox="0 0 {width} {height}" '
+        f'width="100%" xmlns="http://www.w3.org/2000/svg"><title>{escape(caption)}</title>'
     ]
-    for k in range(5):  # grid and axis labels
-        v = axis_max * k / 4
+    for k in range(5 if not narrow else 3):  # grid and axis labels
+        v = axis_max * k / (4 if not narrow else 2)
         parts.append(
             f'<line x1="{x(v):.1f}" y1="{top - 6}" x2="{x(v):.1f}" y2="{height - 22}" class="grid"/>'
-            f'<text x="{x(v):.1f}" y="{height - 6}" class="axis" text-anchor="middle">{money(v)}</text>'
+            f'<text x="{x(v):.1f}" y="{height - 6}" class="axis" text-anchor="{"start" if narrow and k == 0 else "middle"}">{money(v)}</text>'
         )
     for i, (label, v, lo, hi) in enumerate(zip(labels, values, lows, highs, strict=True)):
-        y = top + i * row_h
+        y = top + i * row_h + label_h
         v = 0.0 if v is None or not math.isfinite(v) else v
+        if narrow:
+            parts.append(
+                f'<text x="{left}" y="{y - 3}" class="label">{escape(_fit(label, 44))}</text>'
+            )
+        else:
+            parts.append(
+                f'<text x="{left - 8}" y="{y + 15}" class="label" text-anchor="end">{escape(_fit(label, 30))}</text>'
+            )
+        bar_h = row_h - label_h - 8
         parts.append(
-            f'<text x="{left - 8}" y="{y + 15}" class="label" text-anchor="end">{escape(label)}</text>'
-            f'<rect x="{left}" y="{y + 3}" width="{x(v) - left:.1f}" height="{row_h - 8}" class="bar"/>'
+            f'<rect x="{left}" y="{y + 3}" width="{x(v) - left:.1f}" height="{bar_h}" class="bar"/>'
         )
+        mid = y + 3 + bar_h / 2
         if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi):
             parts.append(
-                f'<line x1="{x(lo):.1f}" y1="{y + row_h / 2}" x2="{x(hi):.1f}" y2="{y + row_h / 2}" class="whisker"/>'
-                f'<line x1="{x(lo):.1f}" y1="{y + 6}" x2="{x(lo):.1f}" y2="{y + row_h - 6}" class="whisker"/>'
-                f'<line x1="{x(hi):.1f}" y1="{y + 6}" x2="{x(hi):.1f}" y2="{y + row_h - 6}" class="whisker"/>'
+                f'<line x1="{x(lo):.1f}" y1="{mid}" x2="{x(hi):.1f}" y2="{mid}" class="whisker"/>'
+                f'<line x1="{x(lo):.1f}" y1="{y + 4}" x2="{x(lo):.1f}" y2="{y + 2 + bar_h}" class="whisker"/>'
+                f'<line x1="{x(hi):.1f}" y1="{y + 4}" x2="{x(hi):.1f}" y2="{y + 2 + bar_h}" class="whisker"/>'
             )
         parts.append(
-            f'<text x="{x(max(v, hi or v)) + 6:.1f}" y="{y + 15}" class="value">{money(v)}</text>'
+            f'<text x="{x(max(v, hi or v)) + 6:.1f}" y="{mid + 4}" class="value">{money(v)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 def weekly_lines(
-    weeks: Sequence[str], series: dict[str, Sequence[float]], *, caption: str, width: int = 760
+    weeks: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    caption: str,
+    width: int = 760,
+    css_class: str = "",
 ) -> Markup:
     """One line per series over the weeks, with a legend; for a handful of themes."""
     height, left, right, top, bottom = 260, 48, 190, 16, 40
@@ -86,7 +115,7 @@ def weekly_lines(
         return left + plot_w * i / n, top + plot_h * (1 - v / axis_max)
 
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'<svg class="chart {css_class}" role="img" viewBox="0 0 {width} {height}" width="100%" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(caption)}</title>'
     ]
     for k in range(5):
@@ -113,31 +142,53 @@ def weekly_lines(
         ly = top + 14 + 20 * j
         parts.append(
             f'<rect x="{left + plot_w + 14}" y="{ly - 9}" width="12" height="12" fill="{color}"/>'
-            f'<text x="{left + plot_w + 32}" y="{ly + 1}" class="label">{escape(name)}</text>'
+            f'<text x="{left + plot_w + 32}" y="{ly + 1}" class="label">{escape(_fit(name, 24))}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def rank_shift(rows: Sequence[tuple[str, int, int]], *, caption: str, width: int = 760) -> Markup:
-    """Slope chart: each theme's rank by volume (left) and by CLV at risk (right)."""
-    n = max((max(v, r) for _, v, r in rows), default=1)
+def rank_shift(
+    rows: Sequence[tuple[str, int, int]], *, caption: str, width: int = 760, css_class: str = ""
+) -> Markup:
+    """Slope chart: each theme's rank by volume (left) and by CLV at risk (right).
+
+    Ranks are competition ranks ("=3" when tied), so a tie reads as a tie: tied themes
+    sit in neighbouring slots with the same rank number, and a theme whose two ranks
+    are equal gets a grey "same" line even if its slots differ.
+    """
+    n = len(rows)
     row_h, top = 24, 34
-    height = top + row_h * n + 8
+    height = top + row_h * max(n, 1) + 8
     xl, xr = 250, width - 250
+    tied_l = Counter(v for _, v, _ in rows)
+    tied_r = Counter(r for _, _, r in rows)
+    # Slots: by rank, ties broken by the other side's rank then the name, on both sides.
+    left = {
+        i: k
+        for k, i in enumerate(sorted(range(n), key=lambda i: (rows[i][1], rows[i][2], rows[i][0])))
+    }
+    right = {
+        i: k
+        for k, i in enumerate(sorted(range(n), key=lambda i: (rows[i][2], rows[i][1], rows[i][0])))
+    }
+
+    def name(rank: int, counts: Counter) -> str:
+        return f"={rank}" if counts[rank] > 1 else f"{rank}"
+
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'<svg class="chart {css_class}" role="img" viewBox="0 0 {width} {height}" width="100%" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(caption)}</title>',
         f'<text x="{xl}" y="16" class="axis" text-anchor="middle">rank by mentions</text>',
         f'<text x="{xr}" y="16" class="axis" text-anchor="middle">rank by CLV at risk</text>',
     ]
-    for label, by_volume, by_value in rows:
-        yl, yr = top + (by_volume - 1) * row_h, top + (by_value - 1) * row_h
+    for i, (label, by_volume, by_value) in enumerate(rows):
+        yl, yr = top + left[i] * row_h, top + right[i] * row_h
         moved = "up" if by_value < by_volume else "down" if by_value > by_volume else "same"
         parts.append(
             f'<line x1="{xl}" y1="{yl}" x2="{xr}" y2="{yr}" class="slope {moved}"/>'
-            f'<text x="{xl - 10}" y="{yl + 4}" class="label" text-anchor="end">{by_volume}. {escape(label)}</text>'
-            f'<text x="{xr + 10}" y="{yr + 4}" class="label">{by_value}. {escape(label)}</text>'
+            f'<text x="{xl - 10}" y="{yl + 4}" class="label" text-anchor="end">{name(by_volume, tied_l)}. {escape(_fit(label, 32))}</text>'
+            f'<text x="{xr + 10}" y="{yr + 4}" class="label">{name(by_value, tied_r)}. {escape(_fit(label, 32))}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -90,17 +90,84 @@ def weekly_negative_mentions(
     return out
 
 
+def _keywords(raw: object) -> dict[str, list[str]]:
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def discovered_rows(discovered: pd.DataFrame | None, top: int) -> list[dict[str, Any]]:
+    """The candidates with most at risk (then most documents), for the "new themes" section."""
+    if discovered is None or discovered.empty:
+        return []
+    ordered = discovered.sort_values(
+        ["clv_at_risk", "size"], ascending=False, na_position="last"
+    ).head(top)
+    return [
+        {
+            "theme_id": r.theme_id,
+            "keywords": _keywords(r.keywords),
+            "size": int(r.size),
+            "negative_rate": percent(r.negative_rate),
+            "clv_at_risk": money(r.clv_at_risk),
+            "clv_interval": f"{money(r.clv_at_risk_low)} to {money(r.clv_at_risk_high)}",
+            "is_new": flag(r.is_new),
+            "first_seen": f"{pd.Timestamp(r.first_seen):%Y-%m-%d}"
+            if pd.notna(r.first_seen)
+            else "",
+            "examples": _examples(r.examples),
+        }
+        for r in ordered.itertuples()
+    ]
+
+
+def team_rows(follow_ups: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """Per team: customers to contact and the value at stake of the first of them."""
+    if follow_ups is None or follow_ups.empty:
+        return []
+    out = []
+    for team, part in follow_ups.groupby("team", sort=False):
+        out.append(
+            {
+                "team": team,
+                "customers": len(part),
+                "at_stake": money(part["value_at_stake"].sum()),
+                "first": money(part["value_at_stake"].max()),
+                "themes": ", ".join(sorted(part["theme_id"].dropna().unique())),
+            }
+        )
+    return sorted(out, key=lambda r: -r["customers"])
+
+
+def volume_and_value_ranks(overall: pd.DataFrame, top: int) -> list[tuple[str, int, int]]:
+    """(theme, rank by mentions, rank by CLV at risk) with ties as ties (competition ranks)."""
+    by_volume = overall["mentions"].rank(method="min", ascending=False).astype(int)
+    risk = pd.to_numeric(overall["clv_at_risk"], errors="coerce").fillna(0.0)
+    by_value = risk.rank(method="min", ascending=False).astype(int)
+    rows = [
+        (r.theme_en, int(v), int(w))
+        for r, v, w in zip(overall.itertuples(), by_volume, by_value, strict=True)
+    ]
+    return [row for row in rows if row[1] <= top or row[2] <= top]
+
+
 def report_context(
     pain: pd.DataFrame,
     feedback: pd.DataFrame,
     run: dict[str, Any] | None,
     quarantine_reasons: dict[str, int],
     options: ReportSettings,
+    discovered: pd.DataFrame | None = None,
+    follow_ups: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Everything the template shows, computed from the newest pain-point window."""
     overall = pain[pain["segment"] == "all"].sort_values("rank") if len(pain) else pain
     if overall.empty:
         return {"empty": True, "run": run or {}, "quarantine": quarantine_reasons}
+    known = overall["currency"].dropna() if "currency" in overall.columns else pd.Series([])
+    currency = str(known.iloc[0]) if len(known) else ""
     first = overall.iloc[0]
     start, end = utc_timestamp(first["window_start"]), utc_timestamp(first["window_end"])
     top = options.top
@@ -119,12 +186,16 @@ def report_context(
 
     trend_themes = list(shown["theme_id"].head(options.trend_themes))
     weekly = weekly_negative_mentions(feedback, trend_themes, end, options.trend_weeks)
-    volume_rank = overall["mentions"].rank(method="first", ascending=False).astype(int)
-    shift_rows = [
-        (r.theme_en, int(v), int(r.rank))
-        for r, v in zip(overall.itertuples(), volume_rank, strict=True)
-    ]
-    shift_rows = [row for row in shift_rows if row[1] <= top or row[2] <= top]
+    # A theme with nothing at risk has no bar to draw: it is named under the chart instead.
+    at_risk = pd.to_numeric(shown["clv_at_risk"], errors="coerce").fillna(0) > 0
+    drawn, not_drawn = shown[at_risk], shown[~at_risk]
+    bars = (
+        [f"{r.rank}. {r.theme_en}" for r in drawn.itertuples()],
+        [finite(v) or 0.0 for v in drawn["clv_at_risk"]],
+        [finite(v) for v in drawn["clv_at_risk_low"]],
+        [finite(v) for v in drawn["clv_at_risk_high"]],
+    )
+    unit = f" ({currency})" if currency else ""
 
     segments = []
     for segment, rows in pain[pain["segment"] != "all"].groupby("segment", sort=True):
@@ -150,21 +221,29 @@ def report_context(
         "themes": theme_rows(overall, top),
         "segments": segments,
         "quarantine": quarantine_reasons,
+        "currency": currency,
+        "unit": unit,
+        "not_drawn": [r.theme_en for r in not_drawn.itertuples()],
+        "discovered": discovered_rows(discovered, top),
+        "discovered_total": 0 if discovered is None else len(discovered),
+        "teams": team_rows(follow_ups),
         "charts": {
             "clv_at_risk": interval_bars(
-                [f"{r.rank}. {r.theme_en}" for r in shown.itertuples()],
-                [finite(v) or 0.0 for v in shown["clv_at_risk"]],
-                [finite(v) for v in shown["clv_at_risk_low"]],
-                [finite(v) for v in shown["clv_at_risk_high"]],
-                caption="CLV at risk per theme, with its interval",
+                *bars, caption=f"CLV at risk per theme{unit}, with its interval", css_class="bars"
+            ),
+            "clv_at_risk_narrow": interval_bars(
+                *bars, caption=f"CLV at risk per theme{unit}, with its interval", narrow=True
             ),
             "weekly": weekly_lines(
                 [d.strftime("%m-%d") for d in weekly.index],
                 {label[t]: weekly[t].tolist() for t in trend_themes},
                 caption=f"Negative mentions per week, last {options.trend_weeks} weeks",
+                css_class="wide",
             ),
             "rank_shift": rank_shift(
-                shift_rows, caption="Rank by volume vs rank by lifetime value at risk"
+                volume_and_value_ranks(overall, top),
+                caption="Rank by volume vs rank by lifetime value at risk",
+                css_class="wide",
             ),
         },
     }

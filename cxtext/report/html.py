@@ -6,7 +6,9 @@ never inject markup; charts arrive pre-escaped as ``Markup`` from ``charts``.
 
 from __future__ import annotations
 
+import base64
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +28,29 @@ _ENV = Environment(
 )
 
 
+FONT = Path(__file__).with_name("fonts") / "vazirmatn-arabic-400-normal.woff2"
+
+
+@cache
+def persian_font() -> str:
+    """The embedded Vazirmatn subset as a base64 data: URL (see fonts/README.md)."""
+    return "data:font/woff2;base64," + base64.b64encode(FONT.read_bytes()).decode("ascii")
+
+
 def render_report(
     pain: pd.DataFrame,
     feedback: pd.DataFrame,
     options: ReportSettings,
     run: dict[str, Any] | None = None,
     quarantine_reasons: dict[str, int] | None = None,
+    discovered: pd.DataFrame | None = None,
+    follow_ups: pd.DataFrame | None = None,
 ) -> str:
     """The report's HTML for the newest pain-point window."""
-    context = report_context(pain, feedback, run, quarantine_reasons or {}, options)
-    return _ENV.get_template("report.html.j2").render(**context)
+    context = report_context(
+        pain, feedback, run, quarantine_reasons or {}, options, discovered, follow_ups
+    )
+    return _ENV.get_template("report.html.j2").render(**context, font_url=persian_font())
 
 
 def default_report_path(warehouse: str, configured: Path) -> Path:
@@ -77,7 +92,14 @@ def report_from_warehouse(wh: Warehouse, options: ReportSettings) -> str:
             )
             run["models"] = _models_line(run.get("model_versions"))
     reasons = reason_counts(wh.read_sql("SELECT reason FROM quarantine")["reason"])
-    return render_report(pain, feedback, options, run, reasons)
+    discovered = follow_ups = None
+    if len(pain):
+        end = pain["window_end"].max()
+        discovered = wh.read_table("discovered_themes")
+        discovered = discovered[discovered["window_end"] == end]
+        follow_ups = wh.read_table("follow_ups")
+        follow_ups = follow_ups[follow_ups["window_end"] == end]
+    return render_report(pain, feedback, options, run, reasons, discovered, follow_ups)
 
 
 def _models_line(versions: object) -> str:
