@@ -122,6 +122,7 @@ class ValueSettings:
     uplift_bootstrap: Annotated[int, AtLeast(1)]
     uplift_seed: int
     tenure_hints: tuple[str, ...]
+    currency: str  # of every money figure: shown in tables, the report and exports
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ class PainpointsSettings:
     spike_alpha: Annotated[float, Between(0, 1, low_open=True)]
     examples: Annotated[int, AtLeast(0)]
     example_chars: tuple[int, int]
+    follow_up_themes: Annotated[int, AtLeast(0)]  # top themes whose customers are followed up
 
     def __post_init__(self) -> None:
         low, high = self.example_chars
@@ -148,6 +150,15 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class DiscoverySettings:
+    min_documents: Annotated[int, AtLeast(1)]  # a smaller language group is not clustered
+    min_cluster_size: Annotated[int, AtLeast(2)]  # HDBSCAN: smaller groups are noise
+    svd_components: Annotated[int, AtLeast(2)]  # truncated SVD dimensions
+    keywords: Annotated[int, AtLeast(1)]  # distinctive keywords kept per candidate
+    match_overlap: Fraction  # keyword Jaccard with a previous candidate that keeps its id
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every section of ``defaults.yaml``, typed; ``source`` is the overlay file, if any."""
 
@@ -159,6 +170,7 @@ class Settings:
     value: ValueSettings
     painpoints: PainpointsSettings
     report: ReportSettings
+    discovery: DiscoverySettings
     source: Path | None = None  # not a section: where the overlay came from
 
 

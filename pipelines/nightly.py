@@ -23,6 +23,7 @@ from prefect.utilities.annotations import unmapped
 from cxtext.classify.stage import Classifiers, classify_feedback, load_classifiers
 from cxtext.config import (
     ClassifySettings,
+    DiscoverySettings,
     IngestSettings,
     NormalizeSettings,
     PainpointsSettings,
@@ -34,16 +35,20 @@ from cxtext.config import (
 from cxtext.ingest.feedback import FileTally, check_accepted, iter_feedback
 from cxtext.ingest.tables import read_customers, read_transactions
 from cxtext.normalize.documents import normalize_feedback
+from cxtext.painpoints.follow_ups import follow_ups
 from cxtext.painpoints.rank import rank_pain_points
+from cxtext.painpoints.segments import customer_attributes
 from cxtext.report.html import report_from_warehouse, write_report
-from cxtext.schema import FEEDBACK, QUARANTINE, conform
+from cxtext.schema import CUSTOMERS, FEEDBACK, QUARANTINE, conform
 from cxtext.store import staging
+from cxtext.store.export import export_tables
 from cxtext.store.warehouse import RunTables, open_warehouse
 from cxtext.themes.taxonomy import Taxonomy, load_taxonomy
 from cxtext.value.customer_value import customers_from_feedback, estimate_customer_value
 from cxtext.value.uplift import estimate_churn_uplift
 from pipelines import progress
 from pipelines.bookkeeping import RunSummary, open_run
+from pipelines.insight import discover_and_value
 from pipelines.preflight import plan_run
 
 # Columns the churn model needs from all stored history (the text is not among them).
@@ -281,6 +286,57 @@ def pain_points(
     )
 
 
+@task(cache_policy=NO_CACHE)
+def discover(
+    warehouse: str,
+    recent: pd.DataFrame,
+    customers: pd.DataFrame | None,
+    customer_value: pd.DataFrame,
+    window_end: pd.Timestamp,
+    cfg: DiscoverySettings,
+    painpoints_cfg: PainpointsSettings,
+    value_cfg: ValueSettings,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Candidate themes among unclaimed documents, ids matched to the last stored window."""
+    with open_warehouse(warehouse) as wh:
+        previous = wh.latest_window("discovered_themes")
+    table, assignments, notes = discover_and_value(
+        recent,
+        previous,
+        customers,
+        customer_value,
+        window_end,
+        discovery=cfg,
+        painpoints=painpoints_cfg,
+        value=value_cfg,
+    )
+    for note in notes:
+        get_run_logger().warning(note)
+    new = int(table["is_new"].fillna(False).sum()) if len(table) else 0
+    get_run_logger().info("discovered %d candidate themes (%d new)", len(table), new)
+    return table, assignments
+
+
+@task(cache_policy=NO_CACHE)
+def follow_up_list(
+    recent: pd.DataFrame,
+    pain: pd.DataFrame,
+    customer_value: pd.DataFrame,
+    taxonomy: Taxonomy,
+    cfg: PainpointsSettings,
+    value_cfg: ValueSettings,
+) -> pd.DataFrame:
+    """Per owning team, the customers to contact first on the window's top pain points."""
+    return follow_ups(
+        recent,
+        pain,
+        customer_value,
+        taxonomy.owners,
+        top_themes=cfg.follow_up_themes,
+        currency=value_cfg.currency,
+    )
+
+
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def commit(warehouse: str, tables: RunTables) -> None:
     """The run's one transaction; a retry rewrites the same rows by key (idempotent)."""
@@ -289,12 +345,10 @@ def commit(warehouse: str, tables: RunTables) -> None:
 
 
 @task(cache_policy=NO_CACHE)
-def export_parquet(warehouse: str, folder: Path) -> dict[str, str]:
-    """Every table as Parquet in ``folder`` (DuckDB warehouses; Postgres has its own tools)."""
+def export(warehouse: str, folder: Path, fmt: str, currency: str) -> dict[str, str]:
+    """Every table as CSV or Parquet in ``folder``, money columns with their currency."""
     with open_warehouse(warehouse) as wh:
-        if not hasattr(wh, "export_parquet"):
-            raise ValueError("--out exports DuckDB warehouses only; use pg_dump for Postgres")
-        return {k: str(v) for k, v in wh.export_parquet(folder).items()}
+        return {k: str(v) for k, v in export_tables(wh, folder, fmt, currency).items()}
 
 
 @task(cache_policy=NO_CACHE)
@@ -314,11 +368,13 @@ def nightly(
     parquet_dir: str | None = None,
     config: str | None = None,
     as_of: str | None = None,
+    export_format: str = "parquet",
 ) -> RunSummary:
     """Run the whole pipeline once over the given files (defaults: the shipped sample).
 
     ``as_of`` (ISO date) ends the pain-point window; by default it ends on the day of
-    the newest feedback in the warehouse.
+    the newest feedback in the warehouse. ``parquet_dir`` receives every table as
+    ``export_format`` (parquet or csv).
     """
     settings = load_settings(config)
     plan = plan_run(
@@ -380,19 +436,56 @@ def nightly(
             settings.painpoints,
             settings.value,
         )
+        discovered, candidates = book.stage(
+            "discover",
+            discover,
+            plan.warehouse,
+            recent,
+            cust,
+            values,
+            window_end,
+            settings.discovery,
+            settings.painpoints,
+            settings.value,
+        )
+        contacts = book.stage(
+            "follow_ups",
+            follow_up_list,
+            recent,
+            pain,
+            values,
+            taxonomy,
+            settings.painpoints,
+            settings.value,
+        )
         book.count(
             side_quarantined=len(side_quarantine),
             customers_valued=len(values),
             pain_points=len(pain),
+            discovered_themes=len(discovered),
+            follow_ups=len(contacts),
         )
-        book.commit(
-            commit,
-            plan.warehouse,
+        pain = pain.assign(currency=settings.value.currency)
+        tables = replace(
             book.tables(classified, [ingested.quarantine, side_quarantine], values, pain),
+            discovered_themes=discovered.assign(run_id=book.run_id),
+            follow_ups=contacts.assign(run_id=book.run_id),
+            customer_attributes=customer_attributes(cust, tuple(CUSTOMERS.columns)).assign(
+                run_id=book.run_id
+            ),
+            candidate_themes=candidates,
         )
+        book.commit(commit, plan.warehouse, tables)
         parquet = None
         if plan.parquet_dir is not None:
-            parquet = book.after_commit("export", export_parquet, plan.warehouse, plan.parquet_dir)
+            parquet = book.after_commit(
+                "export",
+                export,
+                plan.warehouse,
+                plan.parquet_dir,
+                export_format,
+                settings.value.currency,
+            )
         html = book.after_commit("report", report, plan.warehouse, plan.report, settings.report)
     summary = book.summary(pain, window_end, settings.painpoints.window_days, parquet, html)
     return replace(summary, files=ingested.files)

@@ -4,6 +4,7 @@ valued like a taxonomy theme, keeps its id over two nightly runs, and can be pro
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -14,12 +15,13 @@ from discovery_fixture import END, planted_feedback
 from cxtext.classify.topics import keyword_matcher
 from cxtext.config import load_settings, resolve
 from cxtext.schema import CUSTOMER_VALUE, DISCOVERED_THEMES, conform
-from cxtext.themes.discovery import DiscoveryOptions, discover_themes
+from cxtext.themes.discovery import discover_themes
 from cxtext.themes.promote import promote_candidate
 from cxtext.themes.taxonomy import parse_taxonomy
 from pipelines.insight import discover_and_value
 
 SETTINGS = load_settings()
+KW = dict(discovery=SETTINGS.discovery, painpoints=SETTINGS.painpoints, value=SETTINGS.value)
 NEXT = END + pd.Timedelta(days=1)
 MARKERS = {"en": "staking", "fa": "استیکینگ"}
 
@@ -36,9 +38,9 @@ def _values() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def two_runs():
     first = planted_feedback(seed=0)
-    t1, a1, _ = discover_and_value(first, None, None, _values(), END, SETTINGS)
+    t1, a1, _ = discover_and_value(first, None, None, _values(), END, **KW)
     second = planted_feedback(seed=1)  # the next night: new documents, same subjects
-    t2, a2, _ = discover_and_value(second, t1, None, _values(), NEXT, SETTINGS)
+    t2, a2, _ = discover_and_value(second, t1, None, _values(), NEXT, **KW)
     return (first, t1, a1), (second, t2, a2)
 
 
@@ -89,7 +91,7 @@ def test_candidate_keeps_its_id_on_the_next_night(two_runs, language):
 
 def test_noise_alone_finds_nothing_and_small_groups_are_said():
     fb = planted_feedback(seed=2, per_theme=0)
-    options = DiscoveryOptions(**(load_settings()["discovery"] | {"min_documents": 1000}))
+    options = replace(load_settings().discovery, min_documents=1000)
     found = discover_themes(
         fb, None, window_start=END - pd.Timedelta(days=28), window_end=END, options=options
     )
@@ -100,7 +102,7 @@ def test_noise_alone_finds_nothing_and_small_groups_are_said():
 def test_promoted_candidate_claims_its_documents(two_runs, tmp_path):
     (fb, table, _), _ = two_runs
     theme = _planted(table, "en")
-    text = resolve(load_settings()["paths"]["taxonomy"]).read_text(encoding="utf-8")
+    text = resolve(load_settings().paths.taxonomy).read_text(encoding="utf-8")
     updated = promote_candidate(
         text,
         theme_id="crypto_rewards",

@@ -22,7 +22,6 @@ import pandas as pd
 import pytest
 
 from cxtext.config import load_settings
-from cxtext.report.context import ReportOptions
 from cxtext.report.html import render_report
 from cxtext.schema import DISCOVERED_THEMES, FEEDBACK, FOLLOW_UPS, PAIN_POINTS, conform
 
@@ -162,7 +161,7 @@ def report_html() -> str:
     return render_report(
         _pain(),
         _feedback(),
-        ReportOptions(**load_settings()["report"]),
+        load_settings().report,
         {"run_id": "r1", "read": 10, "kept": 8, "quarantined": 1, "duplicates": 1},
         {"bad_created_at": 1},
         _discovered(),

@@ -141,3 +141,60 @@ def test_an_older_warehouse_gains_new_columns_and_keeps_its_rows(location: str) 
     assert {"unlinked_mentions", "csat_impact"} <= set(stored.columns)
     assert set(stored["theme_id"]) == {"old", "delivery"}
     assert stored.loc[stored["theme_id"] == "old", "unlinked_mentions"].isna().all()
+
+
+def test_discovered_follow_ups_and_candidates_are_written_in_the_run(
+    location: str, tmp_path: Path
+) -> None:
+    from cxtext.schema import DISCOVERED_THEMES, FOLLOW_UPS
+
+    end = pd.Timestamp("2026-11-20", tz="UTC")
+    found = conform(
+        pd.DataFrame({"window_end": end, "theme_id": ["new_en_a", "new_fa_b"], "size": [9, 8]}),
+        DISCOVERED_THEMES,
+    )
+    contacts = conform(
+        pd.DataFrame({"window_end": end, "row_id": ["r1", "r2"], "team": "support"}), FOLLOW_UPS
+    )
+    candidates = pd.DataFrame({"source": "tickets", "id": ["1", "2"], "candidate_theme": ["new_en_a", None]})
+    with open_warehouse(location) as wh:
+        wh.commit_run(RunTables(
+            run=run_row(run_id="r1"),
+            feedback_files=[stage(tmp_path, feedback_rows(["1", "2"]), "a")],
+            discovered_themes=found,
+            follow_ups=contacts,
+            candidate_themes=candidates,
+        ))
+        # the same window again: its candidates and follow-ups are replaced whole
+        wh.commit_run(RunTables(
+            run=run_row(run_id="r2"),
+            discovered_themes=found.iloc[:1],
+            follow_ups=contacts.iloc[1:],
+            candidate_themes=candidates.assign(candidate_theme=[None, "new_en_a"]),
+        ))
+        fb = wh.read_table("feedback").sort_values("id")
+        assert list(wh.latest_window("discovered_themes")["theme_id"]) == ["new_en_a"]
+        assert list(wh.latest_window("follow_ups")["row_id"]) == ["r2"]
+    assert fb["candidate_theme"].isna().tolist() == [True, False]
+
+
+def test_csv_export_round_trip(tmp_path: Path) -> None:
+    from cxtext.store.export import export_tables
+
+    location = str(tmp_path / "wh.duckdb")
+    text = "تحویل دیر شد, \"late\"\nagain"
+    with open_warehouse(location) as wh:
+        wh.commit_run(RunTables(
+            run=run_row(run_id="r1"),
+            feedback_files=[stage(tmp_path, feedback_rows(["1"], text=text), "a")],
+            pain_points=pain_rows(["delivery"]),
+        ))
+        written = export_tables(wh, tmp_path / "out", "csv", "IRR")
+        stored = wh.read_table("feedback")
+    assert set(written) == set(TABLES)
+    back = pd.read_csv(written["feedback"], encoding="utf-8-sig", dtype=str)
+    assert back.loc[0, "text_redacted"] == text == stored.loc[0, "text_redacted"]
+    assert pd.Timestamp(back.loc[0, "created_at"]) == stored.loc[0, "created_at"]
+    pain = pd.read_csv(written["pain_points"], encoding="utf-8-sig")
+    assert list(pain["currency"]) == ["IRR"] and pain.loc[0, "clv_at_risk"] == 1.0
+    assert "currency" in pd.read_csv(written["customer_value"], encoding="utf-8-sig").columns

@@ -66,8 +66,11 @@ def run(
     warehouse: WarehouseOption = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Also write every table as Parquet into this folder."),
+        typer.Option("--out", help="Also write every table into this folder (see --format)."),
     ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Format of the --out tables: parquet or csv.")
+    ] = "parquet",
     config: ConfigOption = None,
     as_of: Annotated[
         str | None,
@@ -94,7 +97,12 @@ def run(
     `out/cxtext.duckdb`, then prints the top pain points and where the tables are.
     """
     _quiet_prefect(verbose)
+    from cxtext.store.export import FORMATS
     from pipelines.preflight import plan_run
+
+    if fmt not in FORMATS:
+        console.print(f"[red]--format {fmt!r}: use one of {', '.join(FORMATS)}[/]")
+        raise typer.Exit(2)
 
     arguments = {
         "feedback": [str(p) for p in feedback] if feedback else None,
@@ -114,7 +122,7 @@ def run(
 
     flow_run = nightly.with_options(task_runner=task_runner(workers, dask_address))
     with _stage_bars() as listener, listening(listener):
-        summary = flow_run(**arguments)
+        summary = flow_run(**arguments, export_format=fmt)
     c = summary.counts
     console.print(
         f"[bold green]Run {summary.run_id} completed.[/] read {c['read']:,} · kept {c['kept']:,} · "
@@ -124,18 +132,20 @@ def run(
     print_file_accounts(console, summary.files)
     print_pain_points(console, summary.pain_points, top)
     console.print(
-        f"\n[bold]Warehouse:[/] {summary.warehouse}  (tables: feedback, pain_points, customer_value, runs, quarantine)"
+        f"\n[bold]Warehouse:[/] {summary.warehouse}  (tables: feedback, pain_points, "
+        "customer_value, discovered_themes, follow_ups, runs, quarantine)"
     )
     if summary.report:
         console.print(
             f"[bold]Report:[/] {summary.report}  (self-contained HTML; open it in a browser)"
         )
     for name, path in summary.parquet.items():
-        console.print(f"[bold]Parquet {name}:[/] {path}")
+        console.print(f"[bold]{fmt.capitalize()} {name}:[/] {path}")
     for warning in summary.warnings:  # the data is committed; these are recorded in `runs`
         console.print(f"[yellow]warning:[/] {warning}")
     console.print(
-        "Read them back with `cxtext pain-points`; rejected rows with `cxtext quarantine`."
+        "Read them back with `cxtext pain-points`, `cxtext themes list` and "
+        "`cxtext follow-ups`; rejected rows with `cxtext quarantine`."
     )
 
 
@@ -149,6 +159,8 @@ STAGES = {  # flow stage -> what the progress bar says
     "pain_points": "Ranking pain points",
     "store": "Writing the warehouse",
     "export": "Exporting Parquet",
+    "discover": "Discovering new themes",
+    "follow_ups": "Listing follow-ups per team",
     "report": "Writing the HTML report",
 }
 
@@ -244,7 +256,7 @@ def pain_points(
             from cxtext.themes.taxonomy import load_taxonomy  # noqa: PLC0415
             from pipelines.insight import pain_points_on_demand  # noqa: PLC0415
 
-            taxonomy = load_taxonomy(resolve(settings["paths"]["taxonomy"]))
+            taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
             pain = pain_points_on_demand(wh, settings, taxonomy, segment, days)
             if pain.empty:
                 console.print(

@@ -71,7 +71,7 @@ def themes_list(
     from cxtext.themes.taxonomy import load_taxonomy  # noqa: PLC0415
 
     settings = load_settings(config)
-    taxonomy = load_taxonomy(resolve(settings["paths"]["taxonomy"]))
+    taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
     pain, found = _read_themes(_warehouse_location(warehouse, config))
     figures = pain.set_index("theme_id") if len(pain) else pd.DataFrame()
     unit = currency_of(pain if len(pain) else found).replace("\n", " ")
@@ -146,7 +146,7 @@ def themes_show(
     from cxtext.themes.taxonomy import load_taxonomy  # noqa: PLC0415
 
     settings = load_settings(config)
-    taxonomy = load_taxonomy(resolve(settings["paths"]["taxonomy"]))
+    taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
     pain, found = _read_themes(_warehouse_location(warehouse, config))
     lines: list[str] = []
     if theme in taxonomy.ids:
@@ -205,7 +205,7 @@ def themes_promote(
     from cxtext.themes.promote import promote_candidate  # noqa: PLC0415
 
     settings = load_settings(config)
-    path = taxonomy_file or resolve(settings["paths"]["taxonomy"])
+    path = taxonomy_file or resolve(settings.paths.taxonomy)
     _, found = _read_themes(_warehouse_location(warehouse, config))
     rows = found[found["theme_id"] == candidate] if len(found) else found
     if rows.empty:
@@ -304,7 +304,7 @@ def export(
     settings = load_settings(config)
     with _open_existing(_warehouse_location(warehouse, config)) as wh:
         try:
-            written = export_tables(wh, out, fmt, settings["value"]["currency"], table)
+            written = export_tables(wh, out, fmt, settings.value.currency, table)
         except ValueError as exc:
             raise _bad_option(str(exc)) from exc
     for name, path in written.items():

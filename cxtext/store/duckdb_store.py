@@ -17,6 +17,7 @@ from cxtext.errors import WarehouseError
 from cxtext.schema import FEEDBACK, TABLES, Table, conform
 from cxtext.store.warehouse import (
     COLUMNS_SQL,
+    WINDOWED,
     RunTables,
     Warehouse,
     ensure_tables,
@@ -130,6 +131,24 @@ class DuckDBWarehouse(Warehouse):
                 con.unregister("_pain")
                 self._upsert_frame(TABLES["pain_points"], pain)
             self._upsert_frame(TABLES["watermarks"], tables.watermarks)
+            for name in WINDOWED:
+                rows = conform(getattr(tables, name), TABLES[name])
+                if not rows.empty:
+                    con.register("_window", rows)
+                    con.execute(
+                        f'DELETE FROM "{name}" WHERE window_end IN '  # noqa: S608 (schema name)
+                        "(SELECT DISTINCT window_end FROM _window)"
+                    )
+                    con.unregister("_window")
+                    self._upsert_frame(TABLES[name], rows)
+            self._upsert_frame(TABLES["customer_attributes"], tables.customer_attributes)
+            if len(tables.candidate_themes):
+                con.register("_candidates", tables.candidate_themes.astype("string"))
+                con.execute(
+                    "UPDATE feedback SET candidate_theme = c.candidate_theme FROM _candidates AS c "
+                    "WHERE feedback.source = c.source AND feedback.id = c.id"
+                )
+                con.unregister("_candidates")
             self._upsert_frame(TABLES["runs"], tables.run)
             con.execute("COMMIT")
         except BaseException:

@@ -18,6 +18,7 @@ from cxtext.errors import WarehouseError
 from cxtext.schema import FEEDBACK, TABLES, Table, conform
 from cxtext.store.warehouse import (
     COLUMNS_SQL,
+    WINDOWED,
     RunTables,
     Warehouse,
     ensure_tables,
@@ -138,6 +139,34 @@ class PostgresWarehouse(Warehouse):
                 )
                 self._move(conn, TABLES["pain_points"], stage)
             self._upsert(conn, TABLES["watermarks"], [tables.watermarks])
+            for name in WINDOWED:
+                rows = conform(getattr(tables, name), TABLES[name])
+                if not rows.empty:
+                    stage = self._stage(conn, TABLES[name], [rows])
+                    conn.execute(
+                        sa.text(
+                            f'DELETE FROM "{name}" AS t USING (SELECT DISTINCT window_end FROM "{stage}") AS s '  # noqa: S608
+                            "WHERE t.window_end = s.window_end"
+                        )
+                    )
+                    self._move(conn, TABLES[name], stage)
+            self._upsert(conn, TABLES["customer_attributes"], [tables.customer_attributes])
+            if len(tables.candidate_themes):
+                conn.execute(
+                    sa.text(
+                        "CREATE TEMP TABLE _candidates (source TEXT, id TEXT, candidate_theme TEXT) "
+                        "ON COMMIT DROP"
+                    )
+                )
+                tables.candidate_themes.astype("string").to_sql(
+                    "_candidates", conn, if_exists="append", index=False, method="multi", chunksize=2000
+                )
+                conn.execute(
+                    sa.text(
+                        "UPDATE feedback AS f SET candidate_theme = c.candidate_theme FROM _candidates AS c "
+                        "WHERE f.source = c.source AND f.id = c.id"
+                    )
+                )
             self._upsert(conn, TABLES["runs"], [tables.run])
 
     def stored_keys(self, keys: pd.DataFrame) -> pd.Series:

@@ -18,7 +18,9 @@ from types import TracebackType
 import pandas as pd
 
 from cxtext.schema import (
+    DISCOVERED_THEMES,
     FEEDBACK,
+    FOLLOW_UPS,
     PAIN_POINTS,
     RUNS,
     TABLES,
@@ -39,7 +41,20 @@ class RunTables:
     customer_value: pd.DataFrame = field(default_factory=lambda: TABLES["customer_value"].empty())
     pain_points: pd.DataFrame = field(default_factory=lambda: PAIN_POINTS.empty())
     watermarks: pd.DataFrame = field(default_factory=lambda: WATERMARKS.empty())
+    discovered_themes: pd.DataFrame = field(default_factory=lambda: DISCOVERED_THEMES.empty())
+    follow_ups: pd.DataFrame = field(default_factory=lambda: FOLLOW_UPS.empty())
+    customer_attributes: pd.DataFrame = field(
+        default_factory=lambda: TABLES["customer_attributes"].empty()
+    )
+    # source, id, candidate_theme for every document of the window (NA: none), so the
+    # window's old assignments are replaced whole.
+    candidate_themes: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["source", "id", "candidate_theme"])
+    )
 
+
+# Tables whose rows for a window_end are replaced whole by a run (candidates come and go).
+WINDOWED = ("discovered_themes", "follow_ups")
 
 # Columns of one table in the connection's current schema (DuckDB: main, Postgres: public).
 COLUMNS_SQL = (
@@ -144,6 +159,11 @@ class Warehouse(ABC):
         if segment is not None:
             pain = pain[pain["segment"] == segment]
         return pain.sort_values(["segment", "rank"]).reset_index(drop=True)
+
+    def latest_window(self, name: str) -> pd.DataFrame:
+        """Rows of the newest ``window_end`` of a windowed table (discovered_themes, follow_ups)."""
+        df = self.read_table(name)
+        return df[df["window_end"] == df["window_end"].max()].reset_index(drop=True) if len(df) else df
 
     def counts(self) -> dict[str, int]:
         """Rows per table, for summaries."""

@@ -33,6 +33,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from cxtext.config import DiscoverySettings
 from cxtext.normalize.persian import normalize_persian
 from cxtext.schema import DISCOVERED_THEMES, conform, utc_timestamp
 from cxtext.themes.taxonomy import Taxonomy, Theme
@@ -43,17 +44,6 @@ _PERSIAN = re.compile(r"[\u0600-\u06FF]")
 _WORD = r"(?u)[^\W\d_][\w\u200c]*"
 # Redaction placeholders ("[EMAIL]") are not what a theme is about.
 _PLACEHOLDERS = {"email", "url", "iban", "phone", "card", "national_id", "number"}
-
-
-@dataclass(frozen=True)
-class DiscoveryOptions:
-    """The `discovery` section of the settings (defaults live in cxtext/defaults.yaml)."""
-
-    min_documents: int  # a language group with fewer unclaimed documents is not clustered
-    min_cluster_size: int  # HDBSCAN: the smallest group of documents called a theme
-    svd_components: int  # dimensions kept by truncated SVD before clustering
-    keywords: int  # distinctive keywords kept per candidate
-    match_overlap: float  # keyword Jaccard with a previous candidate that keeps its id
 
 
 @dataclass
@@ -142,7 +132,7 @@ def _keywords(
 
 
 def _cluster_group(
-    texts: list[str], group: str, options: DiscoveryOptions
+    texts: list[str], group: str, options: DiscoverySettings
 ) -> tuple[np.ndarray, dict[int, dict[str, list[str]]]]:
     vectors = _vectors(texts, options.svd_components)
     labels = HDBSCAN(min_cluster_size=options.min_cluster_size, copy=True).fit_predict(vectors)
@@ -213,7 +203,7 @@ def discover_themes(
     *,
     window_start: pd.Timestamp,
     window_end: pd.Timestamp,
-    options: DiscoveryOptions,
+    options: DiscoverySettings,
 ) -> Discovery:
     """Candidate themes among the window's unclaimed documents, ids matched to ``previous``.
 
