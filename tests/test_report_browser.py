@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html as html_lib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -26,9 +27,16 @@ from cxtext.report.html import render_report
 from cxtext.schema import DISCOVERED_THEMES, FEEDBACK, FOLLOW_UPS, PAIN_POINTS, conform
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+
+
+@pytest.fixture(autouse=True)
+def _needs_chromium() -> None:
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium (see .ci/run)")
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+
+
 FLAGS = [
     "--headless",
     "--no-sandbox",
