@@ -57,3 +57,34 @@ def test_readme_worked_example_is_what_explain_prints(warehouse: str) -> None:
         assert float(got.replace(",", "")) == pytest.approx(
             float(want.replace(",", "")), rel=1e-3
         ), f"README's worked example is stale: {printed.group(0)}"
+
+
+def test_explore_notebook_runs_on_the_sample_warehouse(warehouse: str, monkeypatch) -> None:
+    """notebooks/explore_pain_points.ipynb, top to bottom, on the sample's warehouse."""
+    import nbformat
+    from nbclient import NotebookClient
+    from test_notebooks import NOTEBOOKS, kernel_name  # noqa: F401 (the fixture, shared)
+
+    monkeypatch.setenv("CXTEXT_WAREHOUSE", warehouse)
+    notebook = nbformat.read(NOTEBOOKS / "explore_pain_points.ipynb", as_version=4)
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=120,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
+    client.execute()
+    outputs = "".join(
+        str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for o in cell.get("outputs", [])
+    )
+    assert "follow-ups per team: {" in outputs and "'support':" in outputs
+    assert "candidate themes in the window ending" in outputs
+    assert any(
+        "image/svg+xml" in o.get("data", {})
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for o in cell.get("outputs", [])
+    )
