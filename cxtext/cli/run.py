@@ -129,6 +129,10 @@ def run(
         f"quarantined {c['quarantined']:,} · duplicates {c['duplicates']:,} · "
         f"customers valued {c['customers_valued']:,}"
     )
+    console.print(
+        f"candidate new themes {c.get('discovered_themes', 0):,} (`cxtext themes list`) · "
+        f"follow-ups {c.get('follow_ups', 0):,} (`cxtext follow-ups`)"
+    )
     print_file_accounts(console, summary.files)
     print_pain_points(console, summary.pain_points, top)
     console.print(
@@ -140,7 +144,9 @@ def run(
             f"[bold]Report:[/] {summary.report}  (self-contained HTML; open it in a browser)"
         )
     for name, path in summary.parquet.items():
-        console.print(f"[bold]{fmt.capitalize()} {name}:[/] {path}")
+        console.print(
+            f"[bold]{fmt.upper() if fmt == 'csv' else fmt.capitalize()} {name}:[/] {path}"
+        )
     for warning in summary.warnings:  # the data is committed; these are recorded in `runs`
         console.print(f"[yellow]warning:[/] {warning}")
     console.print(

@@ -91,7 +91,11 @@ def themes_list(
         (f"CLV at risk{unit}", "right"),
     ):
         table.add_column(name, justify=justify, no_wrap=name != "id / theme")
-    for theme in taxonomy.themes:
+    ranked = sorted(
+        taxonomy.themes,
+        key=lambda t: figures.loc[t.id, "rank"] if t.id in figures.index else float("inf"),
+    )
+    for theme in ranked:  # ranked themes first, then the ones the window did not mention
         f = figures.loc[theme.id] if theme.id in figures.index else None
         table.add_row(
             "–" if f is None else str(f["rank"]),
