@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from cxtext.config import DiscoverySettings, PainpointsSettings, Settings, ValueSettings
-from cxtext.painpoints.rank import rank_pain_points
+from cxtext.painpoints.rank import attributes_by_customer, rank_pain_points, segment_values
 from cxtext.painpoints.segments import uplift_from_pain_points
 from cxtext.schema import DISCOVERED_THEMES
 from cxtext.store.warehouse import Warehouse
@@ -119,3 +119,19 @@ def pain_points_on_demand(
     )
     out["currency"] = settings.value.currency
     return out
+
+
+def segment_choices(wh: Warehouse, settings: Settings, column: str) -> list[str]:
+    """The values ``column`` takes in the newest window (what a user may ask for)."""
+    stored = wh.latest_pain_points("all")
+    if stored.empty:
+        return []
+    end = pd.Timestamp(stored["window_end"].max())
+    feedback = wh.read_feedback(end - pd.Timedelta(days=settings.painpoints.window_days), end)
+    cid = feedback["customer_id"].astype("string").str.strip()
+    attrs = attributes_by_customer(wh.read_table("customer_attributes"))
+    values = segment_values(feedback, cid, attrs, column)
+    if column == settings.value.segment_column:
+        cv = wh.read_table("customer_value").set_index("customer_id")["segment"]
+        values = values.fillna(cid.map(cv).astype("string"))
+    return sorted(values.dropna().unique().tolist())

@@ -183,6 +183,10 @@ def test_pain_points_for_any_segment_and_window(warehouse):
     assert "segment tenure_band=2y+" in out
     bad = CliRunner().invoke(app, ["pain-points", "--since", "soon", "--warehouse", warehouse])
     assert bad.exit_code == 2
+    none = CliRunner().invoke(
+        app, ["pain-points", "--segment", "plan=gold", "--warehouse", warehouse], env=ENV
+    )
+    assert none.exit_code == 1 and "plan takes: basic, premium" in none.output
 
 
 def test_export_csv_every_table(warehouse, tmp_path):

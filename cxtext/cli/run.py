@@ -265,10 +265,18 @@ def pain_points(
             taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
             pain = pain_points_on_demand(wh, settings, taxonomy, segment, days)
             if pain.empty:
+                from pipelines.insight import segment_choices  # noqa: PLC0415
+
+                column = parse_segment(segment)[0]
+                known = segment_choices(wh, settings, column)
                 console.print(
                     f"[yellow]No feedback in segment {segment!r} in that window.[/] "
-                    "The column must be a feedback column (channel, language, source), "
-                    "a feedback metadata field or a customers column."
+                    + (
+                        f"{column} takes: {', '.join(known[:20])}"
+                        if known
+                        else f"No document or customer has a {column!r} value: use a feedback "
+                        "column (channel, language, source), a metadata field or a customers column."
+                    )
                 )
                 raise typer.Exit(1)
     print_pain_points(console, pain, top, segment)

@@ -87,7 +87,7 @@ def rank_pain_points(
     up = _uplift_table(uplift)
     doc_info = _doc_info(fb, themes_per_doc)
     rows: list[dict] = []
-    attrs = _attributes(customer_attributes)
+    attrs = attributes_by_customer(customer_attributes)
     segs = _segments(fb, cid, cv, attrs, segments, segment_column)
     for label, doc_mask, seg_cv, seg_value in segs:
         n_docs = int((doc_mask & in_window).sum())
@@ -170,7 +170,8 @@ def _uplift_table(uplift: pd.DataFrame | None) -> pd.DataFrame:
 DOCUMENT_SEGMENTS = ("channel", "language", "source", "score_type")
 
 
-def _attributes(customer_attributes: pd.DataFrame | None) -> dict[str, dict]:
+def attributes_by_customer(customer_attributes: pd.DataFrame | None) -> dict[str, dict]:
+    """customer_id -> its attributes (CUSTOMER_ATTRIBUTES rows, JSON decoded)."""
     if customer_attributes is None or customer_attributes.empty:
         return {}
     out = {}
