@@ -187,3 +187,26 @@ def test_missing_figures_render_as_dashes(missing: str):
     pain[missing] = float("nan")
     html = render_report(pain, _feedback(), OPTIONS)
     assert "nan" not in html.lower().replace("nanum", "")
+
+
+def test_ties_are_ranked_as_ties_and_zero_risk_themes_are_not_drawn():
+    from cxtext.report.context import volume_and_value_ranks
+
+    pain = _pain()
+    tied = pd.concat(
+        [
+            pain,
+            pain.iloc[[0]].assign(
+                theme_id="fees", theme_en="Fees", clv_at_risk=0.0, mentions=90, rank=3
+            ),
+        ]
+    )
+    ranks = {name: (v, w) for name, v, w in volume_and_value_ranks(tied, 10)}
+    # Delivery and Fees have 90 mentions each: both rank 1 by volume, not 1 and 2.
+    assert ranks["Delivery <fast>"][0] == ranks["Fees"][0] == 1
+    assert ranks["Payments & refunds"] == (3, 1)
+    html = render_report(tied, _feedback(), OPTIONS)
+    assert "=1. Delivery &lt;fast&gt;" in html and "=1. Fees" in html
+    assert "Nothing at risk, not drawn: Fees." in html
+    bars = re.search(r'<svg class="chart bars".*?</svg>', html, re.S).group(0)
+    assert "Fees" not in bars and "Payments" in bars
