@@ -172,6 +172,9 @@ class Settings:
     report: ReportSettings
     discovery: DiscoverySettings
     source: Path | None = None  # not a section: where the overlay came from
+    # Not a section either: the overlay's list of feedback sources (path/glob, columns,
+    # channel, date_format, timezone, sheet), checked by cxtext.ingest.sources.
+    sources: tuple[Any, ...] = ()
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -263,10 +266,16 @@ def _section(cls: type, name: str, values: dict[str, Any], path: Path) -> Any:
 def load_settings(path: Path | str | None = None) -> Settings:
     """Defaults overlaid with ``path``; unknown, mistyped or out-of-range keys raise SettingsError."""
     merged = _read_yaml(DEFAULTS_FILE)
+    sources: list[Any] = []
     overlay_path = Path(path) if path is not None else None
     origin = {name: DEFAULTS_FILE for name in merged}
     if overlay_path is not None:
-        for name, values in _read_yaml(overlay_path).items():
+        overlay = _read_yaml(overlay_path)
+        if "sources" in overlay:
+            sources = overlay.pop("sources") or []
+            if not isinstance(sources, list):
+                raise SettingsError(f"{overlay_path}: 'sources' must be a list of sources")
+        for name, values in overlay.items():
             if name not in merged:
                 raise _unknown(overlay_path, "settings section", str(name), list(merged))
             if not isinstance(values, dict):
@@ -279,7 +288,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
                     raise _unknown(overlay_path, f"key in [{name}]:", str(key), known)
             merged[name] = merged[name] | values
             origin[name] = overlay_path
-    sections = [f.name for f in fields(Settings) if f.name != "source"]
+    sections = [f.name for f in fields(Settings) if f.name not in ("source", "sources")]
     if set(merged) - set(sections):
         extra = sorted(set(merged) - set(sections))[0]
         raise SettingsError(f"{DEFAULTS_FILE}: section {extra!r} has no class in cxtext/config.py")
@@ -289,4 +298,4 @@ def load_settings(path: Path | str | None = None) -> Settings:
         if name not in merged:
             raise SettingsError(f"{DEFAULTS_FILE}: section {name!r} is missing")
         typed[name] = _section(hints[name], name, merged[name], origin[name])
-    return Settings(**typed, source=overlay_path)
+    return Settings(**typed, source=overlay_path, sources=tuple(sources))

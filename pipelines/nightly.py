@@ -33,6 +33,7 @@ from cxtext.config import (
     resolve,
 )
 from cxtext.ingest.feedback import FileTally, check_accepted, iter_feedback
+from cxtext.ingest.sources import SourceSpec
 from cxtext.ingest.tables import read_customers, read_transactions
 from cxtext.normalize.documents import normalize_feedback
 from cxtext.painpoints.follow_ups import follow_ups
@@ -76,7 +77,11 @@ class Ingested:
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def ingest(
-    paths: list[str], folder: Path, cfg: IngestSettings, normalize_cfg: NormalizeSettings
+    paths: list[str | SourceSpec],
+    folder: Path,
+    cfg: IngestSettings,
+    normalize_cfg: NormalizeSettings,
+    columns: dict[str, str] | None = None,
 ) -> Ingested:
     """Read, validate, deduplicate and redact every input file into staged partitions.
 
@@ -94,6 +99,7 @@ def ingest(
             min_text_chars=cfg.min_text_chars,
             default_channel=cfg.default_channel,
             not_after=pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=cfg.future_tolerance_days),
+            columns=columns,
         )
     ):
         out.files.setdefault(batch.source_file, FileTally()).add(batch)
@@ -369,6 +375,7 @@ def nightly(
     config: str | None = None,
     as_of: str | None = None,
     export_format: str = "parquet",
+    columns: str | None = None,
 ) -> RunSummary:
     """Run the whole pipeline once over the given files (defaults: the shipped sample).
 
@@ -386,12 +393,19 @@ def nightly(
         parquet_dir=parquet_dir,
         as_of=as_of,
         config=config,
+        columns=columns,
     )
     models_dir, taxonomy_path = resolve(settings.paths.models), resolve(settings.paths.taxonomy)
     taxonomy = load_taxonomy(taxonomy_path)
     with open_run(plan, settings) as book:
         ingested = book.stage(
-            "ingest", ingest, plan.feedback, book.staging, settings.ingest, settings.normalize
+            "ingest",
+            ingest,
+            plan.feedback,
+            book.staging,
+            settings.ingest,
+            settings.normalize,
+            plan.columns,
         )
         check_accepted(ingested.files, ingested.quarantine["reason"])
         book.count(

@@ -16,6 +16,7 @@ import pandas as pd
 
 from cxtext.config import Settings, resolve
 from cxtext.errors import SettingsError, WarehouseError
+from cxtext.ingest.sources import SourceSpec, parse_column_map, sources_from_settings
 from cxtext.report.html import default_report_path
 from cxtext.schema import utc_timestamp
 from cxtext.store.warehouse import check_writable, is_postgres
@@ -25,7 +26,7 @@ from cxtext.store.warehouse import check_writable, is_postgres
 class RunPlan:
     """One run's inputs and outputs with defaults filled in; ``parameters`` as asked."""
 
-    feedback: list[str]
+    feedback: list[str | SourceSpec]
     customers: str | None
     transactions: str | None
     warehouse: str
@@ -34,6 +35,9 @@ class RunPlan:
     staging_root: Path
     as_of: pd.Timestamp | None
     parameters: dict[str, Any]
+    columns: dict[str, str] | None = (
+        None  # --columns, for the feedback paths named on the command line
+    )
 
 
 def parse_as_of(value: str | None) -> pd.Timestamp | None:
@@ -71,6 +75,7 @@ def plan_run(
     parquet_dir: str | None = None,
     as_of: str | None = None,
     config: str | None = None,
+    columns: str | None = None,
     check_warehouse: bool = True,
 ) -> RunPlan:
     """Fill in defaults (no input named: the shipped sample) and check every output.
@@ -84,11 +89,23 @@ def plan_run(
         "warehouse": warehouse,
         "config": config,
         "as_of": as_of,
+        "columns": columns,
     }
     when = parse_as_of(as_of)
-    if not feedback:  # no input named: the shipped sample, side tables included
+    column_map = parse_column_map(columns) if columns else None
+    if column_map and not feedback:
+        raise SettingsError(
+            "--columns maps the columns of the --feedback files: name them with --feedback"
+            " (a source in the settings file takes its own columns:)"
+        )
+    where = f"{settings.source}: sources"
+    base = settings.source.parent if settings.source else None
+    inputs: list[str | SourceSpec] = [
+        *(feedback or sources_from_settings(settings.sources, where, base))
+    ]
+    if not inputs:  # no input named: the shipped sample, side tables included
         sample = resolve("data/sample")
-        feedback = [str(sample / "feedback")]
+        inputs = [str(sample / "feedback")]
         customers = customers or str(sample / "customers.csv")
         transactions = transactions or str(sample / "transactions.csv")
     paths = settings.paths
@@ -99,7 +116,7 @@ def plan_run(
         location = str(Path(location).expanduser().absolute())
         staging_root = Path(location).parent
     plan = RunPlan(
-        feedback=[str(p) for p in feedback],
+        feedback=[p if isinstance(p, SourceSpec) else str(p) for p in inputs],
         customers=customers,
         transactions=transactions,
         warehouse=location,
@@ -108,6 +125,7 @@ def plan_run(
         staging_root=staging_root,
         as_of=when,
         parameters=parameters,
+        columns=column_map,
     )
     if check_warehouse:
         check_writable(plan.warehouse)

@@ -63,10 +63,10 @@ def test_good_rows_become_records():
         ({"id": "1", "text": "x" * 51, "created_at": "2024-01-01"}, "text_too_long: 51 chars > 50"),
         ({"id": "1", "text": "\x01\x02\x03binary\x04\x05", "created_at": "2024-01-01"}, "not_text: 45% control characters (binary data?)"),
         ({"id": "1", "text": "x", "created_at": ""}, "missing_created_at"),
-        ({"id": "1", "text": "x", "created_at": "05/01/2024"}, "bad_created_at: '05/01/2024' is not an ISO 8601 timestamp (e.g. 2024-05-01T14:30:00+03:30)"),
+        ({"id": "1", "text": "x", "created_at": "05/01/2024"}, "bad_created_at: '05/01/2024' is not an ISO 8601 or Jalali timestamp (e.g. 2024-05-01T14:30:00+03:30 or 1403/05/12)"),
         ({"id": "1", "text": "x", "created_at": "2024-13-45"}, "bad_created_at: '2024-13-45'"),
         ({"id": "1", "text": "x", "created_at": "2024/01/05"}, "bad_created_at: '2024/01/05' is not an ISO"),
-        ({"id": "1", "text": "x", "created_at": "۱۴۰۲-۱۰-۱۱"}, "bad_created_at: '۱۴۰۲-۱۰-۱۱' looks like a Solar Hijri (Jalali) date"),
+        ({"id": "1", "text": "x", "created_at": "۱۴۰۲-۱۳-۱۱"}, "bad_created_at: '۱۴۰۲-۱۳-۱۱' is not a valid Jalali date"),
         ({"id": "1", "text": "x", "created_at": "0024-01-05"}, "bad_created_at: '0024-01-05' year outside 1900-2200"),
         ({"id": "", "text": "", "created_at": "never"}, "missing_id; empty_text; bad_created_at: 'never'"),
     ],
@@ -83,7 +83,8 @@ def test_missing_columns_name_the_columns_present():
     _, quarantine = run(raw(id=["1"], body=["x"], created_at=["2024-01-01"]))
     assert (
         quarantine["reason"].iloc[0]
-        == "missing_text: no 'text' column (columns: id, body, created_at)"
+        == "missing_text: no 'text' column; found: id, body, created_at"
+        " — did you mean --columns text=body?"
     )
 
 

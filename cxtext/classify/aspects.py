@@ -20,14 +20,29 @@ from cxtext.classify.topics import KeywordMatcher
 # after hazm normalization (ولے is a common informal spelling of ولی).
 CONTRAST_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("but", "however", "although", "though", "whereas", "except"),
-    "fa": ("ولی خب", "ولی", "اما", "ولے", "ولیکن", "لیکن", "هرچند", "هر چند", "با این حال", "در حالی که", "در حالیکه", "البته"),
+    "fa": (
+        "ولی خب",
+        "ولی",
+        "اما",
+        "ولے",
+        "ولیکن",
+        "لیکن",
+        "هرچند",
+        "هر چند",
+        "با این حال",
+        "در حالی که",
+        "در حالیکه",
+        "البته",
+    ),
 }
 _SENTENCE_END = r"[.!?؟;؛\n…]+"
 _COMMA = r"[,،]"
 
 
 def _contrast_regex(words: Sequence[str]) -> str:
-    alts = sorted((re.escape(w).replace(r"\ ", r"[\s\u200c]+") for w in words), key=len, reverse=True)
+    alts = sorted(
+        (re.escape(w).replace(r"\ ", r"[\s\u200c]+") for w in words), key=len, reverse=True
+    )
     return rf"(?<!\w)(?:{'|'.join(alts)})(?!\w)"
 
 

@@ -59,7 +59,10 @@ class Classifiers:
     @property
     def versions(self) -> dict[str, str]:
         """Model versions for the ``runs`` table."""
-        return {"topic": self.topic_model, **{f"sentiment-{k}": v for k, v in self.sentiment_names.items()}}
+        return {
+            "topic": self.topic_model,
+            **{f"sentiment-{k}": v for k, v in self.sentiment_names.items()},
+        }
 
 
 def _card_name(card: Any, default: str) -> str:
@@ -105,7 +108,11 @@ def load_classifiers(models_dir: Path, taxonomy: Taxonomy) -> Classifiers:
 
 def _split_preparation(model: Any) -> tuple[TextPreparer | None, Any]:
     """(its TextPreparer, the rest of the pipeline) of a model, or (None, model)."""
-    if isinstance(model, Pipeline) and len(model.steps) > 1 and isinstance(model.steps[0][1], TextPreparer):
+    if (
+        isinstance(model, Pipeline)
+        and len(model.steps) > 1
+        and isinstance(model.steps[0][1], TextPreparer)
+    ):
         return model.steps[0][1], model[1:]
     return None, model
 
@@ -148,7 +155,9 @@ def _score_by_language(
     return out, classes, prepared
 
 
-def _topic_proba(model: Any, texts: list[str], prepared: dict[int, tuple[str, TextPreparer]]) -> np.ndarray:
+def _topic_proba(
+    model: Any, texts: list[str], prepared: dict[int, tuple[str, TextPreparer]]
+) -> np.ndarray:
     """The topic model's probabilities, reusing sentiment-prepared text where identical.
 
     A row's prepared text is reused only when the topic model's TextPreparer has the
@@ -166,7 +175,8 @@ def _topic_proba(model: Any, texts: list[str], prepared: dict[int, tuple[str, Te
         if not same[id(other)]:
             continue
         if prep.lang == other.lang or (
-            prep.lang == "auto" and prep.language_of(clean_text(texts[i][: prep.max_chars])) == other.lang
+            prep.lang == "auto"
+            and prep.language_of(clean_text(texts[i][: prep.max_chars])) == other.lang
         ):
             rows[i] = p
     todo = [i for i, r in enumerate(rows) if r is None]
@@ -176,7 +186,9 @@ def _topic_proba(model: Any, texts: list[str], prepared: dict[int, tuple[str, Te
     return np.asarray(rest.predict_proba(rows), dtype=float)
 
 
-def _labels(proba: np.ndarray, groups: list[str], classifiers: Classifiers, band: float) -> list[str]:
+def _labels(
+    proba: np.ndarray, groups: list[str], classifiers: Classifiers, band: float
+) -> list[str]:
     """Labels per row with each language model's own rule (argmax, or band for binary)."""
     labels = [""] * len(proba)
     groups_arr = np.asarray(groups, dtype=object)
@@ -219,7 +231,10 @@ def classify_feedback(
     live_scores = sentiment_score(proba, classes)
 
     # Topics: the model's probabilities (one call) united with keyword hits.
-    kw_hits = [classifiers.matcher.themes_in(t, lang) for t, lang in zip(live_texts, live_langs, strict=True)]
+    kw_hits = [
+        classifiers.matcher.themes_in(t, lang)
+        for t, lang in zip(live_texts, live_langs, strict=True)
+    ]
     theme_order = classifiers.taxonomy.ids
     known = set(theme_order)
     live_topics: list[list[str]] = []
@@ -242,7 +257,9 @@ def classify_feedback(
     clause_prepared: dict[int, tuple[str, TextPreparer]] = {}
 
     def score_clauses(clauses: list[str], clause_langs: list[str]) -> np.ndarray:
-        p, _, prep = _score_by_language(clauses, [SENTIMENT_MODEL_FOR[x] for x in clause_langs], classifiers)
+        p, _, prep = _score_by_language(
+            clauses, [SENTIMENT_MODEL_FOR[x] for x in clause_langs], classifiers
+        )
         clause_prepared.update(prep)  # aspect_sentiments scores clauses before topics
         return p
 
@@ -254,7 +271,9 @@ def classify_feedback(
         topic_model = classifiers.topic
 
         def clause_topics(clauses: list[str]) -> tuple[list[str], np.ndarray]:
-            return [str(c) for c in topic_model.classes_], _topic_proba(topic_model, clauses, clause_prepared)
+            return [str(c) for c in topic_model.classes_], _topic_proba(
+                topic_model, clauses, clause_prepared
+            )
 
     aspects = aspect_sentiments(
         live_texts,

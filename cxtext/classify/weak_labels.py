@@ -62,7 +62,9 @@ class WeakLabelSummary:
         }
 
 
-def weak_labels(texts: Sequence[str], languages: Sequence[str] | None, taxonomy: Taxonomy) -> list[list[str]]:
+def weak_labels(
+    texts: Sequence[str], languages: Sequence[str] | None, taxonomy: Taxonomy
+) -> list[list[str]]:
     """The keyword hits of each document, used as its topic labels."""
     return keyword_topics(texts, languages, taxonomy)
 
@@ -117,9 +119,13 @@ def weak_training_set(
         raise ValueError(f"unlabelled must be 'drop' or 'negative', got {unlabelled!r}")
     texts = [t if isinstance(t, str) else "" for t in texts]
     labels = weak_labels(texts, languages, taxonomy)
-    keep = [i for i, lab in enumerate(labels) if lab or (unlabelled == "negative" and texts[i].strip())]
+    keep = [
+        i for i, lab in enumerate(labels) if lab or (unlabelled == "negative" and texts[i].strip())
+    ]
     langs = [languages[i] for i in keep] if languages is not None else None
-    train_texts = mask_keywords([texts[i] for i in keep], langs, taxonomy, rate=mask_rate, seed=seed)
+    train_texts = mask_keywords(
+        [texts[i] for i in keep], langs, taxonomy, rate=mask_rate, seed=seed
+    )
     train_labels = [labels[i] for i in keep]
     summary = WeakLabelSummary(
         documents=len(texts),
@@ -172,7 +178,11 @@ def train_weak_topic_model(
     model.fit(train_texts, labels_to_indicator(train_labels, taxonomy.ids))
     if self_training is not None:
         labels = weak_labels(texts, languages, taxonomy)
-        rest = [t for t, lab in zip(texts, labels, strict=True) if not lab and isinstance(t, str) and t.strip()]
+        rest = [
+            t
+            for t, lab in zip(texts, labels, strict=True)
+            if not lab and isinstance(t, str) and t.strip()
+        ]
         if rest:
             proba = model.predict_proba(rest)
             ids = [str(c) for c in model.classes_]

@@ -6,6 +6,7 @@ import pandas as pd
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cxtext.display import flag, money, percent, points
 
@@ -93,19 +94,14 @@ def print_file_accounts(console: Console, files: dict) -> None:
     """One line per input file: read = kept + quarantined + duplicates, so no row goes unseen."""
     if not files:
         return
-    table = Table(
-        "file",
-        "read",
-        "kept",
-        "quarantined",
-        "duplicates",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-    )
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("file")
+    for name in ("read", "kept", "quarantined", "duplicates"):
+        table.add_column(name, justify="right")
     for path, t in files.items():
         name = path.replace("\\", "/").rsplit("/", 1)[-1]
         quarantined = f"[yellow]{t.quarantined:,}[/]" if t.quarantined else "0"
         if t.unsupported:
-            quarantined += " (unsupported file)"
-        table.add_row(name, f"{t.read:,}", f"{t.kept:,}", quarantined, f"{t.duplicates:,}")
+            quarantined = "unsupported " + quarantined
+        table.add_row(Text(name), f"{t.read:,}", f"{t.kept:,}", quarantined, f"{t.duplicates:,}")
     console.print(table)

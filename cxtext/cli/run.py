@@ -52,7 +52,8 @@ def run(
         typer.Option(
             "--feedback",
             "-f",
-            help="Feedback file or folder (CSV, JSONL, Parquet); repeatable.",
+            help="Feedback file or folder (CSV, JSONL, JSON, Parquet, XLSX); repeatable. "
+            "Needs columns id, text, created_at (see --columns).",
             exists=True,
         ),
     ] = None,
@@ -76,6 +77,13 @@ def run(
         str | None,
         typer.Option(
             help="End of the pain-point window (ISO date). [default: day of newest feedback]"
+        ),
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            help="Your export's names for id, text, created_at (and optional channel, "
+            "customer_id, score...), e.g. id=ticket_id,text=comment,created_at=date."
         ),
     ] = None,
     top: Annotated[int, typer.Option(help="How many pain points to print.")] = 10,
@@ -112,6 +120,7 @@ def run(
         "parquet_dir": str(out) if out else None,
         "config": str(config) if config else None,
         "as_of": as_of,
+        "columns": columns,
     }
     # Fail in the first second, before Prefect starts: settings, --as-of, warehouse, folders.
     plan_run(load_settings(config), **arguments)

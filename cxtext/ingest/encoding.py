@@ -36,7 +36,7 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 
 # File signatures of things that are not text exports at all, for a helpful reason.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"PK\x03\x04", "a zip archive (an .xlsx workbook is one: export it as CSV)"),
+    (b"PK\x03\x04", "a zip archive (an .xlsx workbook is one: give it an .xlsx suffix)"),
     (b"\xd0\xcf\x11\xe0", "an old Excel .xls / OLE file (export it as CSV)"),
     (b"PAR1", "a Parquet file (give it a .parquet suffix)"),
     (b"\x1f\x8b", "a gzip archive (decompress it first)"),

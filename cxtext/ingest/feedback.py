@@ -8,6 +8,7 @@ as it comes and memory stays bounded by ``partition_rows``. Over a run,
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import pandas as pd
 from cxtext.errors import InputRejected
 from cxtext.ingest.dedupe import SeenKeys
 from cxtext.ingest.readers import RawPartition, discover_files, read_partitions, source_name
+from cxtext.ingest.sources import SourceSpec, column_renames
 from cxtext.ingest.validate import quarantine_frame, reason_counts, validate_rows
 from cxtext.schema import CHANNELS, QUARANTINE, RECORD, conform
 
@@ -80,17 +82,26 @@ def ingest_partition(
     min_text_chars: int,
     default_channel: str,
     not_after: pd.Timestamp | None = None,
+    spec: SourceSpec | None = None,
 ) -> IngestBatch:
-    """Validate one raw partition and drop keys already kept in this run (``seen`` is updated)."""
+    """Validate one raw partition and drop keys already kept in this run (``seen`` is updated).
+
+    ``spec`` renames the file's columns to canonical ones and gives the source's channel,
+    date format and time zone.
+    """
+    spec = spec or SourceSpec(part.source_file)
+    renames = column_renames(part.rows.columns, spec.columns)
     records, rejected = validate_rows(
-        part.rows,
+        part.rows.rename(columns=renames),
         source_file=part.source_file,
         default_source=source_name(part.source_file),
         max_text_chars=max_text_chars,
         min_text_chars=min_text_chars,
-        default_channel=default_channel,
-        kinds=part.kinds,
+        default_channel=spec.channel or default_channel,
+        kinds={renames.get(c, c): kind for c, kind in part.kinds.items()},
         not_after=not_after,
+        date_format=spec.date_format,
+        timezone=spec.timezone,
     )
     records, duplicates = seen.keep_first(records)
     broken = _broken_quarantine(part)
@@ -102,21 +113,24 @@ def ingest_partition(
 
 
 def iter_feedback(
-    paths: Sequence[str | Path],
+    paths: Sequence[str | Path | SourceSpec],
     *,
     partition_rows: int,
     max_text_chars: int,
     min_text_chars: int,
     default_channel: str,
     not_after: pd.Timestamp | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> Iterator[IngestBatch]:
     """Batches of validated, deduplicated feedback from files and folders, file by file.
 
-    Bad rows and unreadable files go to each batch's quarantine and never stop the run; a
-    path that does not exist, or a setting that makes no sense, raises at once (before
-    anything is read) because that is the caller's mistake, not the data's; so does a
-    folder with no file in it (:class:`~cxtext.errors.InputRejected`). Every file yields
-    at least one batch (an empty one for an empty file), so each can be accounted for.
+    ``paths`` are files, folders, globs or :class:`SourceSpec` s; ``columns`` (the
+    ``--columns`` map) applies to the plain paths. Bad rows and unreadable files go to
+    each batch's quarantine and never stop the run; a path that does not exist, or a
+    setting that makes no sense, raises at once (before anything is read) because that is
+    the caller's mistake, not the data's; so does finding no file at all
+    (:class:`~cxtext.errors.InputRejected`). Every file yields at least one batch (an
+    empty one for an empty file), so each can be accounted for.
     """
     if partition_rows < 1:
         raise ValueError(f"partition_rows must be at least 1, got {partition_rows}")
@@ -126,17 +140,26 @@ def iter_feedback(
         raise ValueError(
             f"need 0 <= min_text_chars <= max_text_chars, got {min_text_chars} and {max_text_chars}"
         )
-    files = discover_files(paths)
+    specs = [
+        p if isinstance(p, SourceSpec) else SourceSpec(str(p), columns=dict(columns or {}))
+        for p in paths
+    ]
+    files = [(f, spec) for spec in specs for f in discover_files(spec.files())]
     if not files:
-        given = ", ".join(str(p) for p in paths) or "(nothing given)"
+        given = ", ".join(spec.path for spec in specs) or "(nothing given)"
         raise InputRejected(f"no feedback file found in {given}: nothing to read")
     return _batches(
-        files, partition_rows, max_text_chars, min_text_chars, default_channel, not_after
+        list({f: (f, spec) for f, spec in files}.values()),
+        partition_rows,
+        max_text_chars,
+        min_text_chars,
+        default_channel,
+        not_after,
     )
 
 
 def _batches(
-    files: list[str],
+    files: list[tuple[str, SourceSpec]],
     partition_rows: int,
     max_text_chars: int,
     min_text_chars: int,
@@ -144,9 +167,9 @@ def _batches(
     not_after: pd.Timestamp | None,
 ) -> Iterator[IngestBatch]:
     seen = SeenKeys()
-    for file in files:
+    for file, spec in files:
         empty = True
-        for part in read_partitions(file, partition_rows):
+        for part in read_partitions(file, partition_rows, sheet=spec.sheet):
             empty = False
             yield ingest_partition(
                 part,
@@ -155,6 +178,7 @@ def _batches(
                 min_text_chars=min_text_chars,
                 default_channel=default_channel,
                 not_after=not_after,
+                spec=spec,
             )
         if empty:
             yield IngestBatch(RECORD.empty(), QUARANTINE.empty(), 0, 0, file)
@@ -188,6 +212,20 @@ def _only_unsupported(tally: FileTally) -> bool:
 
 
 def _first_missing_column(reasons: pd.Series) -> str | None:
-    """The first whole-column reason (``missing_text: no 'text' column ...``), if any."""
-    found = reasons.astype("string").str.extract(r"(no '\w+' column[^;]*)", expand=False).dropna()
-    return str(found.iloc[0]) if len(found) else None
+    """The missing-column hints of the first row that has one, as one line.
+
+    ``no 'text' column; found: ticket_id, comment, date — did you mean --columns
+    text=comment?`` for one column; several are merged into one ``--columns`` suggestion.
+    """
+    text = reasons.astype("string")
+    has = text[text.str.contains("column; found: ", regex=False).fillna(False)]
+    if not len(has):
+        return None
+    hints = re.findall(r"no '(\w+)' column; found: ([^;]*?)(?: — (.*?))?(?:;|$)", has.iloc[0])
+    if len(hints) == 1:
+        name, found, advice = hints[0]
+        return f"no {name!r} column; found: {found}" + (f" — {advice}" if advice else "")
+    names = ", ".join(repr(h[0]) for h in hints)
+    pairs = [m.group(1) for h in hints if (m := re.search(r"--columns (\S+=\S+?)\?", h[2]))]
+    advice = f" — did you mean --columns {','.join(pairs)}?" if pairs else ""
+    return f"no {names} columns; found: {hints[0][1]}{advice}"

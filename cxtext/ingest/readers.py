@@ -11,12 +11,14 @@ so large exports should be JSON lines.
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -24,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cxtext.ingest.encoding import SAMPLE_BYTES, decode_report, detect_file_encoding, sniff_binary
+from cxtext.normalize.pii import redact_pii
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,8 @@ FORMATS: dict[str, str] = {
     ".json": "json",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
 }
 ROW_NUMBER = (
     "source_row"  # the column readers add: 1-based line (text files) or row (Parquet, JSON array)
@@ -142,11 +147,14 @@ def source_name(source_file: str) -> str:
 # --- entry point -------------------------------------------------------------------
 
 
-def read_partitions(source_file: str | Path, partition_rows: int) -> Iterator[RawPartition]:
+def read_partitions(
+    source_file: str | Path, partition_rows: int, sheet: str | None = None
+) -> Iterator[RawPartition]:
     """Stream ``source_file`` as partitions of at most ``partition_rows`` rows (lines).
 
     An unsupported or unreadable file yields one partition holding one broken row with
-    ``source_row`` 0; if it breaks after some rows were read, those rows stand.
+    ``source_row`` 0; if it breaks after some rows were read, those rows stand. ``sheet``
+    picks one sheet of a workbook (default: every sheet).
     """
     if partition_rows < 1:
         raise ValueError(f"partition_rows must be at least 1, got {partition_rows}")
@@ -157,9 +165,15 @@ def read_partitions(source_file: str | Path, partition_rows: int) -> Iterator[Ra
         log.warning("unsupported file %s (expected one of %s): listed in quarantine", name, known)
         yield _whole_file_broken(name, f"unsupported_file: {name}: expected one of {known}")
         return
-    reader = {"csv": _read_csv, "tsv": _read_csv, "jsonl": _read_jsonl, "json": _read_json}.get(
-        fmt, _read_parquet
-    )
+    readers: dict[str, Callable[[str, int], Iterator[RawPartition]]] = {
+        "csv": _read_csv,
+        "tsv": _read_csv,
+        "jsonl": _read_jsonl,
+        "json": _read_json,
+        "parquet": _read_parquet,
+        "xlsx": lambda n, size: _read_xlsx(n, size, sheet),
+    }
+    reader = readers[fmt]
     done = 0
     try:
         for part in reader(name, partition_rows):
@@ -168,6 +182,7 @@ def read_partitions(source_file: str | Path, partition_rows: int) -> Iterator[Ra
     except (OSError, ValueError, csv.Error, pa.ArrowException, UnreadableFileError) as err:
         where = f" (after {done} rows)" if done else ""
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        message = redact_pii(message)  # a parser may quote the line it failed on
         log.warning("unreadable file %s%s: %s", name, where, message)
         yield _whole_file_broken(name, f"unreadable_file: {name}{where}: {message}")
 
@@ -583,3 +598,75 @@ def _read_parquet(name: str, size: int) -> Iterator[RawPartition]:
             for c, k in kinds.items()
         }
         yield RawPartition(name, None, df, [], part_kinds)
+
+
+# --- Excel workbooks ---------------------------------------------------------------------
+
+
+def _cell_text(value: object) -> tuple[str | None, str | None]:
+    """(a cell as text, its kind when not a string): ``7.0`` reads ``7``, dates as ISO 8601."""
+    if value is None or isinstance(value, str):
+        return value, None
+    if isinstance(value, bool):
+        return ("true" if value else "false"), "boolean"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)), "number"
+    if isinstance(value, int | float):
+        return str(value), "number"
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat(), "timestamp"
+    return str(value), "object"
+
+
+def _read_xlsx(name: str, size: int, sheet: str | None) -> Iterator[RawPartition]:
+    """Rows of every sheet (or of ``sheet``), the first non-empty row of each being its header.
+
+    A workbook with several sheets yields each as ``book.xlsx[Sheet]`` so the run
+    summary accounts for them apart; ``source_row`` is Excel's row number. Cell values
+    are read (``data_only``), never formulas.
+    """
+    import openpyxl  # noqa: PLC0415 (only runs that read workbooks pay for the import)
+
+    try:
+        book = openpyxl.load_workbook(name, read_only=True, data_only=True)
+    except Exception as err:  # noqa: BLE001 (zip, XML and openpyxl errors: the file is unreadable)
+        raise UnreadableFileError(f"not a readable .xlsx workbook ({type(err).__name__})") from err
+    try:
+        sheets = book.sheetnames
+        if sheet is not None:
+            if sheet not in sheets:
+                raise UnreadableFileError(f"no sheet {sheet!r} (sheets: {', '.join(sheets)})")
+            sheets = [sheet]
+        for title in sheets:
+            label = name if len(book.sheetnames) == 1 or sheet else f"{name}[{title}]"
+            yield from _sheet_partitions(book[title], label, size)
+    finally:
+        book.close()
+
+
+def _sheet_partitions(ws: Any, label: str, size: int) -> Iterator[RawPartition]:
+    batch = _Batcher(label, None, size)
+    names: list[str] | None = None
+    for number, values in enumerate(ws.iter_rows(values_only=True), 1):
+        cells = [_cell_text(v) for v in values]
+        if not any(text is not None and str(text).strip() for text, _ in cells):
+            continue
+        if names is None:
+            names = unique_names(text or "" for text, _ in cells)
+            continue
+        texts = [text for text, _ in cells][: len(names)]
+        if len(cells) > len(names) and any(t and t.strip() for t, _ in cells[len(names) :]):
+            reason = f"wrong_field_count: {label} row {number}: {len(cells)} cells, header has {len(names)}"
+            batch.broken.append(
+                BrokenRow(number, reason, {"line": ",".join(t or "" for t, _ in cells)})
+            )
+        else:
+            texts += [None] * (len(names) - len(texts))
+            for col, (_, kind) in zip(names, cells, strict=False):
+                if kind:
+                    batch.kinds.append((len(batch.rows), col, kind))
+            batch.rows.append([*texts, number])
+        if batch.full():
+            yield batch.flush(names)
+    if names is not None and (batch.rows or batch.broken):
+        yield batch.flush(names)

@@ -16,9 +16,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import jdatetime
 import numpy as np
 import pandas as pd
 
+from cxtext.ingest.sources import missing_column_hint
 from cxtext.normalize.pii import pseudonymize, pseudonymize_column, redact_json_text, redact_pii
 from cxtext.schema import (
     CHANNELS,
@@ -52,7 +54,16 @@ _ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d{1,9})?)?)?)?"
     r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?"
 )
-YEAR_RANGE = (1900, 2200)  # outside it a date is a typo or another calendar, not feedback time
+_OFFSET = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
+# Jalali (Solar Hijri) as Iranian exports write it: 1403/05/12, 1403-5-12, optional time.
+_JALALI = re.compile(
+    r"(1[34]\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+YEAR_RANGE = (1900, 2200)
+_ANY_SCALE = (
+    min(low for low, _ in SCORE_RANGES.values()),
+    max(high for _, high in SCORE_RANGES.values()),
+)  # outside it a date is a typo or another calendar, not feedback time
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,٬]\d{3})+(\.\d+)?$")
 
 # Channel spellings seen in exports, and words in a source name that give its channel.
@@ -74,36 +85,84 @@ SOURCE_HINTS: tuple[tuple[str, str], ...] = (
 # --- value parsers shared with the side tables -----------------------------------------
 
 
-def parse_timestamps(values: pd.Series) -> pd.Series:
-    """ISO 8601 strings to UTC timestamps (naive ones taken as UTC); NaT where not ISO.
+def parse_timestamps(
+    values: pd.Series, date_format: str | None = None, timezone: str = "UTC"
+) -> pd.Series:
+    """Timestamps as UTC: ISO 8601 or Jalali, or ``date_format`` (a ``strptime`` pattern).
 
-    Persian and Arabic-Indic digits are read as ASCII digits. Formats like 05/01/2024 are
-    rejected on purpose: day/month order cannot be known.
+    Times written without an offset are taken in ``timezone``. Persian and Arabic-Indic
+    digits are read as ASCII digits. A Jalali (Solar Hijri) date such as ``1403/05/12``
+    or ``۱۴۰۳-۰۵-۱۲ ۱۴:۳۰`` is told from a Gregorian one by its year (1300-1499) and
+    converted; other slash dates like 05/01/2024 are rejected unless ``date_format``
+    says how to read them (day/month order cannot be guessed). NaT where not parsed.
 
     Examples
     --------
     >>> parse_timestamps(pd.Series(["2024-05-01T10:00+03:30", "2024-05-01", "01/05/2024"])).tolist()
     [Timestamp('2024-05-01 06:30:00+0000', tz='UTC'), Timestamp('2024-05-01 00:00:00+0000', tz='UTC'), NaT]
+    >>> parse_timestamps(pd.Series(["۱۴۰۳/۰۵/۱۲ ۱۴:۳۰"]), timezone="Asia/Tehran").tolist()
+    [Timestamp('2024-08-02 11:00:00+0000', tz='UTC')]
     """
     text = values.astype("string").str.strip()
     native = _flag(text.str.contains(_NATIVE_DIGIT))
     if native.any():
         text = text.mask(native, text[native].str.translate(_DIGITS))
-    text = text.where(_flag(text.str.fullmatch(_ISO)), pd.NA)  # pandas alone also takes 2024/01/05
-    parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
-    parsed = parsed.where((parsed.dt.year >= YEAR_RANGE[0]) & (parsed.dt.year <= YEAR_RANGE[1]))
-    return parsed.astype("datetime64[us, UTC]")
+    jalali = _flag(text.str.fullmatch(_JALALI))
+    if jalali.any():
+        text = text.mask(jalali, text[jalali].map(_jalali_to_iso).astype("string"))
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
+    if date_format:
+        custom = ~jalali & text.notna()
+        parsed = pd.to_datetime(text.where(custom), format=date_format, errors="coerce")
+        out = _to_utc(parsed, timezone).where(custom, out)
+        text = text.where(jalali)  # only the converted Jalali values are left for ISO
+    iso = _flag(text.str.fullmatch(_ISO))  # pandas alone also takes 2024/01/05
+    aware = iso & _flag(text.str.contains(_OFFSET))
+    if aware.any():
+        parsed = pd.to_datetime(text.where(aware), format="ISO8601", utc=True, errors="coerce")
+        out = out.mask(aware, parsed.astype("datetime64[us, UTC]"))
+    naive = iso & ~aware
+    if naive.any():
+        parsed = pd.to_datetime(text.where(naive), format="ISO8601", errors="coerce")
+        out = out.mask(naive, _to_utc(parsed, timezone))
+    out = out.where((out.dt.year >= YEAR_RANGE[0]) & (out.dt.year <= YEAR_RANGE[1]))
+    return out.astype("datetime64[us, UTC]")
 
 
-def timestamp_problem(value: str) -> str:
+def _to_utc(parsed: pd.Series, timezone: str) -> pd.Series:
+    """Naive (or already aware) timestamps as UTC, naive ones read in ``timezone``."""
+    parsed = pd.to_datetime(parsed, errors="coerce")
+    if getattr(parsed.dt, "tz", None) is None:
+        parsed = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+    return parsed.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+
+
+def _jalali_to_iso(value: str) -> str | None:
+    """``1403/05/12 14:30`` as the Gregorian ``2024-08-02T14:30:00`` (naive), None if no such day."""
+    m = _JALALI.fullmatch(value)
+    if m is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) if g else 0 for g in m.groups())
+    try:
+        day_g = jdatetime.date(year, month, day).togregorian()
+    except ValueError:
+        return None
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return f"{day_g.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}"
+
+
+def timestamp_problem(value: str, date_format: str | None = None) -> str:
     """Why ``value`` is not accepted as a timestamp, in words a user can act on."""
     text = value.translate(_DIGITS).strip()
+    if date_format:
+        return f"does not match the source's date_format {date_format!r}"
     year = re.match(r"^(\d{4})\D", text)
     if year and 1300 <= int(year.group(1)) <= 1500:
-        return "looks like a Solar Hijri (Jalali) date: convert it to Gregorian ISO 8601"
+        return "is not a valid Jalali date (year/month/day, e.g. 1403/05/12 or 1403-05-12 14:30)"
     if year and _ISO.fullmatch(text):
         return f"year outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}"
-    return "is not an ISO 8601 timestamp (e.g. 2024-05-01T14:30:00+03:30)"
+    return "is not an ISO 8601 or Jalali timestamp (e.g. 2024-05-01T14:30:00+03:30 or 1403/05/12)"
 
 
 def parse_number(value: object) -> float | None:
@@ -335,6 +394,11 @@ def _score_fields(
             number = parse_number(given)
             if number is None:
                 warnings[i].append(f"score {_short(given)} is not a number")
+            elif kind not in SCORE_RANGES and not _ANY_SCALE[0] <= number <= _ANY_SCALE[1]:
+                # no score scale goes this far: a phone or id typed into the column
+                warnings[i].append(
+                    f"score outside every scale ({_fmt(_ANY_SCALE[0])}-{_fmt(_ANY_SCALE[1])}); dropped"
+                )
             elif kind is None:
                 score = number
                 warnings[i].append(
@@ -387,6 +451,8 @@ def validate_rows(
     default_channel: str,
     kinds: Mapping[str, pd.Series] | None = None,
     not_after: pd.Timestamp | None = None,
+    date_format: str | None = None,
+    timezone: str = "UTC",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(records conformed to RECORD, quarantine rows) from raw string rows of one file.
 
@@ -394,12 +460,12 @@ def validate_rows(
     marks values that were not strings in the input (see ``readers.RawPartition``).
     A ``created_at`` later than ``not_after`` (run time plus a tolerance) is quarantined
     as ``future_date``: a clock or typo error must not steer the pain-point window.
+    ``date_format`` and ``timezone`` are the source's (see :func:`parse_timestamps`).
     """
     rows = rows.rename(columns=lambda c: c if c == ROW_NUMBER else str(c).strip().lower())
     rows = rows.reset_index(drop=True)
     idx = rows.index
     columns = [c for c in rows.columns if c != ROW_NUMBER]
-    listed = ", ".join(columns) or "none"
     clean = {c: rows[c].astype("string").str.replace("\x00", "", regex=False) for c in columns}
     raw_text = _column(rows, "text").astype("string")
     no_values = pd.Series(pd.NA, index=idx, dtype="string")
@@ -415,13 +481,13 @@ def validate_rows(
 
     ids = get("id").str.strip()
     if "id" not in clean:
-        reasons.add(pd.Series(True, index=idx), f"missing_id: no 'id' column (columns: {listed})")
+        reasons.add(pd.Series(True, index=idx), "missing_id: " + missing_column_hint("id", columns))
     else:
         reasons.add(ids.isna() | (ids == ""), "missing_id")
     ids = ids.where(ids != "", pd.NA)
 
     text = get("text")
-    no_text = None if "text" in clean else f"missing_text: no 'text' column (columns: {listed})"
+    no_text = None if "text" in clean else "missing_text: " + missing_column_hint("text", columns)
     _text_checks(text, kind_of("text"), reasons, max_text_chars, min_text_chars, no_text)
     nuls = raw_text.str.count("\x00").fillna(0).astype("int64")
     for pos in np.flatnonzero((nuls > 0).to_numpy()):
@@ -434,17 +500,19 @@ def validate_rows(
         )
 
     given_ts = get("created_at").str.strip()
-    created = parse_timestamps(given_ts)
+    created = parse_timestamps(given_ts, date_format, timezone)
     if "created_at" not in clean:
         reasons.add(
             pd.Series(True, index=idx),
-            f"missing_created_at: no 'created_at' column (columns: {listed})",
+            "missing_created_at: " + missing_column_hint("created_at", columns),
         )
     else:
         blank_ts = given_ts.isna() | (given_ts == "")
         reasons.add(blank_ts, "missing_created_at")
         bad_ts = ~blank_ts & created.isna()
-        shown = given_ts[_flag(bad_ts)].map(lambda v: f"{_short(v)} {timestamp_problem(v)}")
+        shown = given_ts[_flag(bad_ts)].map(
+            lambda v: f"{_short(v)} {timestamp_problem(v, date_format)}"
+        )
         reasons.add(bad_ts, ("bad_created_at: " + shown).reindex(idx).astype("string"))
         if not_after is not None:
             future = _flag(created > not_after)

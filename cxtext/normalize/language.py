@@ -16,7 +16,12 @@ def _script(ch: str) -> str | None:
     if not ch.isalpha():
         return None
     cp = ord(ch)
-    if 0x0600 <= cp <= 0x06FF or 0x0750 <= cp <= 0x077F or 0xFB50 <= cp <= 0xFDFF or 0xFE70 <= cp <= 0xFEFF:
+    if (
+        0x0600 <= cp <= 0x06FF
+        or 0x0750 <= cp <= 0x077F
+        or 0xFB50 <= cp <= 0xFDFF
+        or 0xFE70 <= cp <= 0xFEFF
+    ):
         return "fa"
     if ch.isascii() or "LATIN" in unicodedata.name(ch, ""):
         return "en"

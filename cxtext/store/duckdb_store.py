@@ -157,7 +157,11 @@ class DuckDBWarehouse(Warehouse):
 
     def stored_keys(self, keys: pd.DataFrame) -> pd.Series:
         probe = pd.DataFrame(
-            {"source": keys["source"].astype(str), "id": keys["id"].astype(str), "_row": range(len(keys))}
+            {
+                "source": keys["source"].astype(str),
+                "id": keys["id"].astype(str),
+                "_row": range(len(keys)),
+            }
         )
         self._con.register("_probe", probe)
         try:

@@ -174,7 +174,10 @@ class PostgresWarehouse(Warehouse):
             "SELECT p.n FROM unnest(CAST(:sources AS text[]), CAST(:ids AS text[])) "
             "WITH ORDINALITY AS p(source, id, n) JOIN feedback AS f ON f.source = p.source AND f.id = p.id"
         )
-        params = {"sources": keys["source"].astype(str).tolist(), "ids": keys["id"].astype(str).tolist()}
+        params = {
+            "sources": keys["source"].astype(str).tolist(),
+            "ids": keys["id"].astype(str).tolist(),
+        }
         found = self.read_sql(sql, params)["n"].to_numpy(dtype=int) - 1
         hit = pd.Series(False, index=keys.index)
         hit.iloc[found] = True

@@ -40,8 +40,13 @@ class SimulatedTransactions:
 
 
 def true_clv(
-    lam: np.ndarray, p_drop: np.ndarray, mean_spend: np.ndarray, alive: np.ndarray,
-    *, horizon_months: int, annual_discount_rate: float,
+    lam: np.ndarray,
+    p_drop: np.ndarray,
+    mean_spend: np.ndarray,
+    alive: np.ndarray,
+    *,
+    horizon_months: int,
+    annual_discount_rate: float,
 ) -> np.ndarray:
     """Expected discounted spend of customers whose latent traits are known.
 
@@ -53,7 +58,9 @@ def true_clv(
     total = np.zeros_like(lam, dtype=float)
     for m in range(1, int(horizon_months) + 1):
         s0, s1 = (m - 1) * DAYS_PER_MONTH, m * DAYS_PER_MONTH
-        total += (np.exp(-lam * p_drop * s0) - np.exp(-lam * p_drop * s1)) / p_drop / (1 + monthly) ** m
+        total += (
+            (np.exp(-lam * p_drop * s0) - np.exp(-lam * p_drop * s1)) / p_drop / (1 + monthly) ** m
+        )
     return np.where(alive, total * mean_spend, 0.0)
 
 
@@ -121,8 +128,12 @@ def simulate_transactions(
             "nu": nu,
             "alive": alive,
             "true_clv": true_clv(
-                lam, p_drop, gg["p"] / nu, alive,
-                horizon_months=horizon_months, annual_discount_rate=annual_discount_rate,
+                lam,
+                p_drop,
+                gg["p"] / nu,
+                alive,
+                horizon_months=horizon_months,
+                annual_discount_rate=annual_discount_rate,
             ),
             "first_day": start,
         },
@@ -153,8 +164,14 @@ THEME_EFFECTS: dict[str, tuple[float, float]] = {
     "refund": (0.0, 0.0),  # not drawn independently: follows billing (see below)
 }
 LABELS_FA = {
-    "billing": "صورتحساب", "delivery": "ارسال", "app_crash": "خرابی برنامه", "support": "پشتیبانی",
-    "login": "ورود", "price": "قیمت", "ui": "رابط کاربری", "refund": "بازپرداخت",
+    "billing": "صورتحساب",
+    "delivery": "ارسال",
+    "app_crash": "خرابی برنامه",
+    "support": "پشتیبانی",
+    "login": "ورود",
+    "price": "قیمت",
+    "ui": "رابط کاربری",
+    "refund": "بازپرداخت",
 }
 CAUSAL, NON_CAUSAL = "billing", "refund"
 
@@ -176,7 +193,10 @@ class SimulatedVoC:
 def simulation_taxonomy() -> Taxonomy:
     """The simulator's themes, with labels in both languages."""
     return Taxonomy(
-        tuple(Theme(id=t, label_en=t.replace("_", " ").title(), label_fa=LABELS_FA[t]) for t in THEME_EFFECTS)
+        tuple(
+            Theme(id=t, label_en=t.replace("_", " ").title(), label_fa=LABELS_FA[t])
+            for t in THEME_EFFECTS
+        )
     )
 
 
@@ -201,7 +221,10 @@ def simulate_voc(
     """
     rng = np.random.default_rng(seed + 1_000)
     sim = simulate_transactions(
-        n_customers, seed=seed, horizon_months=horizon_months, annual_discount_rate=annual_discount_rate
+        n_customers,
+        seed=seed,
+        horizon_months=horizon_months,
+        annual_discount_rate=annual_discount_rate,
     )
     ids = sim.truth.index.to_numpy()
     n = len(ids)
@@ -245,13 +268,22 @@ def simulate_voc(
         without_t = expit(eta - ind[:, j] * beta[j])
         uplift = float((with_t - without_t)[aff].mean()) if aff.any() else 0.0
         truth_rows.append(
-            {"theme_id": t, "beta": beta[j], "affected": int(aff.sum()), "true_uplift": uplift,
-             "true_clv_at_risk": float(clv[aff].sum() * uplift)}
+            {
+                "theme_id": t,
+                "beta": beta[j],
+                "affected": int(aff.sum()),
+                "true_uplift": uplift,
+                "true_clv_at_risk": float(clv[aff].sum() * uplift),
+            }
         )
-    truth = pd.DataFrame(truth_rows).sort_values("true_clv_at_risk", ascending=False, ignore_index=True)
+    truth = pd.DataFrame(truth_rows).sort_values(
+        "true_clv_at_risk", ascending=False, ignore_index=True
+    )
     truth["true_rank"] = np.arange(1, len(truth) + 1)
 
-    feedback = _simulate_feedback(rng, ids, premium, ind, themes, window_start, window_days, unlinked_share)
+    feedback = _simulate_feedback(
+        rng, ids, premium, ind, themes, window_start, window_days, unlinked_share
+    )
     customer_truth = sim.truth.assign(plan=customers["plan"].to_numpy(), churned=churned)
     return SimulatedVoC(
         customers=customers,
@@ -279,7 +311,9 @@ def _simulate_feedback(
     positive mentions that do not move churn, NPS scores on a third, a few unlinked."""
     rows: list[dict] = []
 
-    def add(cust: str | None, topics: list[str], sentiment: str, plan: str, previous: bool = False) -> None:
+    def add(
+        cust: str | None, topics: list[str], sentiment: str, plan: str, previous: bool = False
+    ) -> None:
         offset = rng.uniform(0, window_days) - (window_days if previous else 0)
         score_type = "nps" if rng.random() < 0.35 else None
         score = None

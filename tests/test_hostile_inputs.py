@@ -1,0 +1,866 @@
+"""The hostile-input battery: every row accounted for, no personal data stored anywhere.
+
+Each case is a folder of files (encodings, CSV/JSONL/Parquet/XLSX damage, dates,
+duplicates, PII in every field, injection, formats) driven through the ingest and
+normalize stages directly (milliseconds each); it asserts which ids are kept, which
+reason codes are quarantined, that ``read = kept + quarantined + duplicates`` holds per
+file, and that no planted personal data appears in any stored column, quarantine row or
+log line. Side tables get their own cases. A few cases go through the whole `cxtext run`
+(one run per warehouse, many planted cases in it) to scan every table, the HTML report,
+the Parquet export and the console, on DuckDB and on a real Postgres.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+import logging
+import os
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cxtext.ingest.feedback import FileTally, check_accepted, iter_feedback
+from cxtext.ingest.tables import read_customers, read_transactions
+from cxtext.normalize.documents import normalize_feedback
+from cxtext.normalize.pii import redact_pii
+
+NOW = pd.Timestamp("2024-06-01T00:00Z")  # the battery's run time: a fixed clock
+HEAD = "id,text,created_at\n"
+
+# --- planted personal data ---------------------------------------------------------------
+# Each value has a signature: what must never appear in stored output once the output is
+# squashed (digits made ASCII, lower-cased, everything but letters and digits removed), so
+# a leak is found whatever spacing, script or separators it was stored with.
+PLANTED: dict[str, tuple[str, str]] = {
+    "phone_4_3_4": ("0912 731 5846", "9127315846"),
+    "phone_4_3_2_2": ("0935 412 77 08", "9354127708"),
+    "phone_rlm": ("0912\u200f482\u200f6610", "9124826610"),
+    "phone_zwnj_lrm": ("0919\u200c305\u200e11\u200c62", "9193051162"),
+    "phone_persian": ("۰۹۱۳ ۲۲۷ ۴۸۱۹", "9132274819"),
+    "phone_arabic_indic": ("٠٩١٧٥٥٠٣٣٢١", "9175503321"),
+    "phone_plus98": ("+98 901 664 2390", "9016642390"),
+    "phone_0098": ("0098-902-118-7734", "9021187734"),
+    "phone_dots_3_3_4": ("415.902.6613", "4159026613"),
+    "landline": ("021 8845 1930", "2188451930"),
+    "email": ("ali.rezaei+vip@example.com", "alirezaeivip"),
+    "email_glued_fa": ("ایمیلمsara.karimi@mail-host.irاست", "sarakarimi"),
+    "iban": ("IR82 0540 1026 8002 0817 9090 02", "820540102680020817909002"),
+    "iban_glued": ("شبا:IR650170000000352781264001", "650170000000352781264001"),
+    "card_groups": ("6037 9975 1234 8821", "6037997512348821"),
+    "card_dashes_fa": ("۶۲۱۹-۸۶۱۰-۴۴۵۲-۷۷۳۰", "6219861044527730"),
+    "national_id": ("0499370899", "0499370899"),
+    "national_id_dashed": ("049-937089-9", "0499370899"),
+    "token_url_noscheme": ("pay.example.com/reset?token=s3cr3tTokA", "s3cr3ttoka"),
+    "token_url": ("https://bank.example.ir/login?session=qq77zzSESS", "qq77zzsess"),
+    "credentials_url": ("https://admin:hunter2pw@files.example.org/x", "hunter2pw"),
+}
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+def squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.translate(_DIGITS).lower())
+
+
+def leaks(*blobs: object) -> list[str]:
+    """Planted values whose signature is in any of ``blobs`` (frames, strings, lists)."""
+    parts = []
+    for blob in blobs:
+        if isinstance(blob, pd.DataFrame):
+            parts.append(blob.astype("string").fillna("").to_csv(index=False))
+            parts.append(" ".join(map(str, blob.columns)))
+        else:
+            parts.append(str(blob))
+    text = squash(" | ".join(parts))
+    return [kind for kind, (_, sig) in PLANTED.items() if sig in text]
+
+
+# --- running the stages ------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    records: pd.DataFrame  # normalized: what the warehouse stores of each kept row
+    quarantine: pd.DataFrame
+    tallies: dict[str, FileTally]
+    duplicates: int
+    logs: str
+
+
+def run_stages(folder: Path, caplog: pytest.LogCaptureFixture) -> Outcome:
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG):
+        batches = list(
+            iter_feedback(
+                [folder],
+                partition_rows=4,
+                max_text_chars=20000,
+                min_text_chars=1,
+                default_channel="survey",
+                not_after=NOW + pd.Timedelta(days=1),
+            )
+        )
+        tallies: dict[str, FileTally] = {}
+        for b in batches:
+            tallies.setdefault(b.source_file, FileTally()).add(b)
+        kept = [b.records for b in batches if len(b.records)]
+        records = normalize_feedback(pd.concat(kept, ignore_index=True)) if kept else pd.DataFrame()
+    quarantine = pd.concat([b.quarantine for b in batches], ignore_index=True)
+    logs = "\n".join(r.getMessage() for r in caplog.records)
+    return Outcome(records, quarantine, tallies, sum(b.duplicates for b in batches), logs)
+
+
+# --- the cases ----------------------------------------------------------------------------
+
+
+def rows(*lines: str, head: str = HEAD) -> str:
+    return head + "".join(line + "\n" for line in lines)
+
+
+GOOD = "1,the app is slow,2024-05-01"
+
+
+def xlsx(*sheets: tuple[str, list[list[object]]]) -> bytes:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, values in sheets:
+        sheet = book.create_sheet(title)
+        for row in values:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def parquet(table: pa.Table) -> bytes:
+    out = io.BytesIO()
+    pq.write_table(table, out)
+    return out.getvalue()
+
+
+def jsonl(*objs: object) -> str:
+    return "".join(
+        (o if isinstance(o, str) else json.dumps(o, ensure_ascii=False)) + "\n" for o in objs
+    )
+
+
+def row(i: object, text: str, created: str = "2024-05-01", **extra: object) -> dict:
+    return {"id": i, "text": text, "created_at": created, **extra}
+
+
+@dataclass
+class Case:
+    name: str
+    files: dict[str, str | bytes]
+    kept: set[str]
+    reasons: list[str] = field(default_factory=list)  # quarantine reason codes, any order
+    duplicates: int = 0
+    check: Callable[[Outcome], None] | None = None
+
+
+def _text_of(i: str) -> Callable[[Outcome], object]:
+    def get(out: Outcome) -> object:
+        return out.records.set_index("id").loc[i, "text_redacted"]
+
+    return get
+
+
+def expect_text(i: str, want: str) -> Callable[[Outcome], None]:
+    def check(out: Outcome) -> None:
+        assert _text_of(i)(out) == want
+
+    return check
+
+
+def pii_case(kind: str) -> Case:
+    """The value in the text, an extra column, the score and nested JSON metadata at once."""
+    value = PLANTED[kind][0]
+    text = f"سلام، شماره و اطلاعات من {value} لطفا پیگیری کنید"
+    return Case(
+        f"pii_{kind}",
+        {
+            "tickets.csv": rows(
+                f'1,"{text}",2024-05-01,"{value}","{value}"',
+                head="id,text,created_at,note,score\n",
+            ),
+            "chat.jsonl": jsonl(
+                row("2", f"call me {value} please", meta={"contact": {"alt": [value]}})
+            ),
+        },
+        {"1", "2"},
+    )
+
+
+CASES: list[Case] = [
+    # encodings
+    Case("utf8_bom", {"a.csv": "\ufeff" + rows(GOOD)}, {"1"}),
+    Case(
+        "utf16_le_bom",
+        {"a.csv": rows("1,اپ خیلی کند است,2024-05-01").encode("utf-16")},
+        {"1"},
+        check=expect_text("1", "اپ خیلی کند است"),
+    ),
+    Case(
+        "utf16_be_bom",
+        {"a.csv": codecs.BOM_UTF16_BE + rows("1,پرداخت ناموفق,2024-05-01").encode("utf-16-be")},
+        {"1"},
+    ),
+    Case(
+        "utf16_le_no_bom",
+        {"a.csv": rows(GOOD, "2,خیلی بد,2024-05-01").encode("utf-16-le")},
+        {"1", "2"},
+    ),
+    Case(
+        "windows_1256",
+        {"a.csv": rows("1,كارت بانكي مسدود شد,2024-05-01").encode("cp1256")},  # Arabic ك/ي
+        {"1"},
+        check=expect_text("1", "کارت بانکی مسدود شد"),
+    ),
+    Case(
+        "invalid_bytes_in_one_row",
+        {"a.csv": rows(GOOD).encode() + b"2,bad \xff\xfe bytes,2024-05-01\n3,fine,2024-05-01\n"},
+        {"1", "2", "3"},
+    ),
+    Case("utf8_bom_jsonl", {"a.jsonl": "\ufeff" + jsonl(row("1", "hi there"))}, {"1"}),
+    Case(
+        "windows_1252", {"a.csv": rows("1,café “quoted” – ok,2024-05-01").encode("cp1252")}, {"1"}
+    ),
+    # CSV damage
+    Case(
+        "csv_unclosed_quote",
+        {"a.csv": rows(GOOD, '2,"never closed,2024-05-01', "3,after,2024-05-01")},
+        {"1", "3"},
+        ["broken_csv_quoting"],
+    ),
+    Case(
+        "csv_wrong_field_count",
+        {"a.csv": rows(GOOD, "2,a,b,c,2024-05-01")},
+        {"1"},
+        ["wrong_field_count"],
+    ),
+    Case("csv_trailing_empty_cells", {"a.csv": rows("1,x y,2024-05-01,,,")}, {"1"}),
+    Case(
+        "csv_nul_in_text",
+        {"a.csv": rows("1,he\x00llo,2024-05-01")},
+        {"1"},
+        check=expect_text("1", "hello"),
+    ),
+    Case(
+        "csv_oversized_multiline_field",
+        {
+            "a.csv": rows(
+                GOOD,
+                '2,"' + "\n".join(["pasted log line"] * 30_000) + '",2024-05-01',
+                "3,after,2024-05-01",
+            )
+        },
+        {"1", "3"},
+        ["text_too_long"],
+    ),
+    Case("csv_header_only", {"a.csv": HEAD, "b.csv": rows(GOOD)}, {"1"}),
+    Case("csv_empty_file", {"a.csv": "", "b.csv": rows(GOOD)}, {"1"}),
+    Case("csv_semicolons", {"a.csv": "id;text;created_at\n1;slow, very slow;2024-05-01\n"}, {"1"}),
+    Case("csv_blank_lines", {"a.csv": rows(GOOD, "", "  ", "2,ok,2024-05-01")}, {"1", "2"}),
+    Case("csv_crlf", {"a.csv": rows(GOOD, "2,ok,2024-05-01").replace("\n", "\r\n")}, {"1", "2"}),
+    Case(
+        "csv_binary_junk",
+        {"a.csv": bytes(range(256)) * 40, "b.csv": rows(GOOD)},
+        {"1"},
+        ["unreadable_file"],
+    ),
+    Case("csv_quoted_multiline", {"a.csv": rows('1,"line one\nline two",2024-05-01')}, {"1"}),
+    Case(
+        "csv_second_text_column",
+        {
+            "a.csv": rows(
+                f'1,first,"{PLANTED["email"][0]} second",2024-05-01',
+                head="id,text,text,created_at\n",
+            )
+        },
+        {"1"},
+        check=lambda out: "text_2" in out.records["metadata"].iloc[0],
+    ),
+    # JSON lines / JSON
+    Case(
+        "jsonl_lone_surrogate",
+        {
+            "a.jsonl": jsonl(
+                row("1", "ok"),
+                '{"id": "2", "text": "bad \\ud83d", "created_at": "2024-05-01"}',
+                row("3", "ok"),
+            )
+        },
+        {"1", "3"},
+        ["bad_unicode"],
+    ),
+    Case(
+        "jsonl_invalid_json",
+        {"a.jsonl": jsonl(row("1", "ok"), "{not json", row("3", "ok"))},
+        {"1", "3"},
+        ["broken_json"],
+    ),
+    Case(
+        "jsonl_array_line", {"a.jsonl": jsonl(row("1", "ok"), "[1, 2]")}, {"1"}, ["not_an_object"]
+    ),
+    Case(
+        "jsonl_text_is_number",
+        {"a.jsonl": jsonl(row("1", "ok"), {"id": "2", "text": 42, "created_at": "2024-05-01"})},
+        {"1"},
+        ["not_text"],
+    ),
+    Case(
+        "jsonl_truncated_last_line",
+        {"a.jsonl": jsonl(row("1", "ok")) + '{"id": "2", "te'},
+        {"1"},
+        ["broken_json"],
+    ),
+    Case(
+        "jsonl_null_text",
+        {"a.jsonl": jsonl(row("1", "ok"), {"id": "2", "text": None, "created_at": "2024-05-01"})},
+        {"1"},
+        ["missing_text"],
+    ),
+    Case("json_array_file", {"a.json": json.dumps([row("1", "ok"), row("2", "fine")])}, {"1", "2"}),
+    Case(
+        "json_broken_array",
+        {
+            "a.json": '[{"id": "1", "text": "ok", "created_at": "2024-05-01"}, {',
+            "b.csv": rows(GOOD),
+        },
+        {"1"},
+        ["unreadable_file"],
+    ),
+    # Parquet
+    Case(
+        "parquet_typed_columns",
+        {
+            "a.parquet": parquet(
+                pa.table(
+                    {
+                        "id": [7, 8],
+                        "text": ["ok", "fine"],
+                        "created_at": pa.array([pd.Timestamp("2024-05-01T10:00Z")] * 2),
+                    }
+                )
+            )
+        },
+        {"7", "8"},
+    ),
+    Case(
+        "parquet_binary_text",
+        {
+            "a.parquet": parquet(
+                pa.table(
+                    {
+                        "id": ["1", "2"],
+                        "text": [b"ok", b"\xff\xfe\x00\x01"],
+                        "created_at": ["2024-05-01"] * 2,
+                    }
+                )
+            )
+        },
+        {"1"},
+        ["not_text"],
+    ),
+    Case(
+        "parquet_corrupt",
+        {"a.parquet": b"PAR1 not really parquet PAR1", "b.csv": rows(GOOD)},
+        {"1"},
+        ["unreadable_file"],
+    ),
+    Case(
+        "parquet_pii_in_extra_column",
+        {
+            "a.parquet": parquet(
+                pa.table(
+                    {
+                        "id": ["1"],
+                        "text": ["ok"],
+                        "created_at": ["2024-05-01"],
+                        "contact": [PLANTED["phone_4_3_4"][0]],
+                    }
+                )
+            )
+        },
+        {"1"},
+    ),
+    # Excel
+    Case(
+        "xlsx_one_sheet",
+        {"a.xlsx": xlsx(("S", [["id", "text", "created_at"], [1, "ok", "2024-05-01"]]))},
+        {"1"},
+    ),
+    Case(
+        "xlsx_two_sheets",
+        {
+            "a.xlsx": xlsx(
+                ("A", [["id", "text", "created_at"], ["a1", "ok", "2024-05-01"]]),
+                ("B", [["id", "text", "created_at"], ["b1", "ok", "1403/02/11"]]),
+            )
+        },
+        {"a1", "b1"},
+    ),
+    Case(
+        "xlsx_garbage",
+        {"a.xlsx": b"PK\x03\x04" + bytes(300), "b.csv": rows(GOOD)},
+        {"1"},
+        ["unreadable_file"],
+    ),
+    Case(
+        "xlsx_jalali_and_pii",
+        {
+            "a.xlsx": xlsx(
+                (
+                    "S",
+                    [
+                        ["id", "text", "created_at", "mobile"],
+                        [
+                            1,
+                            f"تماس {PLANTED['phone_persian'][0]}",
+                            "۱۴۰۳/۰۲/۱۱ ۱۰:۳۰",
+                            PLANTED["phone_4_3_2_2"][0],
+                        ],
+                    ],
+                )
+            )
+        },
+        {"1"},
+        check=lambda out: out.records["created_at"].iloc[0] == pd.Timestamp("2024-04-30T10:30Z"),
+    ),
+    # dates
+    Case("date_far_future", {"a.csv": rows(GOOD, "2,typo,2099-01-01")}, {"1"}, ["future_date"]),
+    Case("date_within_tolerance", {"a.csv": rows("1,skew,2024-06-01T20:00Z")}, {"1"}),
+    Case(
+        "date_just_past_tolerance",
+        {"a.csv": rows(GOOD, "2,clock,2024-06-02T01:00Z")},
+        {"1"},
+        ["future_date"],
+    ),
+    Case("date_jalali", {"a.csv": rows("1,ok,1403/02/11", "2,ok,۱۴۰۳-۰۲-۱۱ ۰۸:۰۰")}, {"1", "2"}),
+    Case(
+        "date_invalid_jalali", {"a.csv": rows(GOOD, "2,ok,1402/12/30")}, {"1"}, ["bad_created_at"]
+    ),
+    Case("date_persian_digits_iso", {"a.csv": rows("1,ok,۲۰۲۴-۰۵-۰۱")}, {"1"}),
+    Case(
+        "date_ambiguous_slash", {"a.csv": rows(GOOD, "2,ok,05/01/2024")}, {"1"}, ["bad_created_at"]
+    ),
+    Case("date_empty", {"a.csv": rows(GOOD, "2,ok,")}, {"1"}, ["missing_created_at"]),
+    Case("date_year_1800", {"a.csv": rows(GOOD, "2,ok,1800-01-01")}, {"1"}, ["bad_created_at"]),
+    Case(
+        "date_offset",
+        {"a.csv": rows("1,ok,2024-05-01T10:00+03:30")},
+        {"1"},
+        check=lambda out: out.records["created_at"].iloc[0] == pd.Timestamp("2024-05-01T06:30Z"),
+    ),
+    # duplicates and ids
+    Case("dup_in_file", {"a.csv": rows(GOOD, "1,again,2024-05-02")}, {"1"}, duplicates=1),
+    Case("dup_across_files", {"x/t.csv": rows(GOOD), "y/t.csv": rows(GOOD)}, {"1"}, duplicates=1),
+    Case("same_id_other_source", {"a.csv": rows(GOOD), "b.csv": rows(GOOD)}, {"1"}),
+    Case("dup_whitespace_id", {"a.csv": rows(GOOD, " 1 ,again,2024-05-02")}, {"1"}, duplicates=1),
+    Case("missing_id", {"a.csv": rows(GOOD, ",no id,2024-05-01")}, {"1"}, ["missing_id"]),
+    Case(
+        "sql_ish_id",
+        {"a.csv": rows('"1\'; DROP TABLE feedback;--",ok,2024-05-01')},
+        {"1'; DROP TABLE feedback;--"},
+    ),
+    Case(
+        "pii_as_id",
+        {"a.jsonl": jsonl(row(PLANTED["email"][0], "ok", customer_id=PLANTED["phone_plus98"][0]))},
+        set(),
+        check=lambda out: out.records["id"].iloc[0].startswith("[EMAIL]#"),
+    ),
+    # injection and invisible characters
+    Case(
+        "script_tag",
+        {"a.csv": rows('1,"<script>alert(1)</script>hello",2024-05-01')},
+        {"1"},
+        check=expect_text("1", "hello"),
+    ),
+    Case(
+        "encoded_script",
+        {"a.csv": rows("1,&lt;script&gt;alert(1)&lt;/script&gt;ok,2024-05-01")},
+        {"1"},
+        check=expect_text("1", "ok"),
+    ),
+    Case(
+        "double_encoded_tag",
+        {"a.csv": rows("1,a &amp;lt;b&amp;gt;bold,2024-05-01")},
+        {"1"},
+        check=expect_text("1", "a bold"),
+    ),
+    Case(
+        "img_onerror",
+        {"a.jsonl": jsonl(row("1", '<img src=x onerror="alert(1)">hi'))},
+        {"1"},
+        check=expect_text("1", "hi"),
+    ),
+    Case(
+        "bidi_override",
+        {"a.jsonl": jsonl(row("1", "file \u202egnp.exe \u2066x\u2069"))},
+        {"1"},
+        check=expect_text("1", "file gnp.exe x"),
+    ),
+    Case(
+        "zwnj_kept",
+        {"a.jsonl": jsonl(row("1", "می\u200cخواهم برگردانم"))},
+        {"1"},
+        check=lambda out: "\u200c" in _text_of("1")(out),
+    ),
+    Case(
+        "less_than_is_text",
+        {"a.jsonl": jsonl(row("1", "paid 5 < 10 and 20 > 3"))},
+        {"1"},
+        check=expect_text("1", "paid 5 < 10 and 20 > 3"),
+    ),
+    # formats in a folder
+    Case(
+        "txt_in_folder",
+        {"a.csv": rows(GOOD), "notes.txt": "id,text\n9,x\n"},
+        {"1"},
+        ["unsupported_file"],
+    ),
+    Case(
+        "docx_in_folder",
+        {"a.csv": rows(GOOD), "brief.docx": b"PK\x03\x04" + bytes(50)},
+        {"1"},
+        ["unsupported_file"],
+    ),
+    Case(
+        "hidden_and_marker_files",
+        {"a.csv": rows(GOOD), "_SUCCESS": "", ".DS_Store": b"\x00\x01"},
+        {"1"},
+    ),
+    Case("tsv", {"a.tsv": "id\ttext\tcreated_at\n1\tslow, slow\t2024-05-01\n"}, {"1"}),
+    *(pii_case(kind) for kind in PLANTED),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_hostile_input(case: Case, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    for name, content in case.files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    out = run_stages(tmp_path, caplog)
+    kept = set(out.records["id"]) if len(out.records) else set()
+    if case.name != "pii_as_id":
+        assert kept == case.kept, out.quarantine["reason"].tolist()
+    codes = [r.split(":")[0] for r in out.quarantine["reason"]]
+    assert Counter(codes) == Counter(case.reasons), out.quarantine["reason"].tolist()
+    assert out.duplicates == case.duplicates
+    for file, tally in out.tallies.items():
+        assert tally.balanced, (file, tally)
+    for q in out.quarantine.itertuples():  # each rejected row names its file and line
+        whole_file = q.reason.startswith(("unsupported_file", "unreadable_file"))
+        assert isinstance(q.source_file, str) and (q.source_row == 0) == whole_file, q
+    assert leaks(out.records, out.quarantine, out.logs) == []
+    if case.check:
+        assert case.check(out) is not False
+
+
+def test_the_battery_is_big_enough() -> None:
+    assert len(CASES) + len(SIDE_CASES) >= 60
+
+
+# --- side tables --------------------------------------------------------------------------
+
+PHONE, EMAIL, CARD = (PLANTED[k][0] for k in ("phone_4_3_2_2", "email", "card_groups"))
+SIDE_CASES = [
+    ("customers", f'customer_id,clv,plan\nC1,100,gold\nC2,"{PHONE}",basic\n', {"C1"}, ["bad_clv"]),
+    ("customers", f"customer_id,clv,notes\n{EMAIL},100,vip\nC2,5,call {PHONE}\n", {"C2"}, []),
+    ("customers", "customer_id,churned\nC1,yes\nC2,maybe\n", {"C1"}, ["bad_churned"]),
+    (
+        "transactions",
+        f"customer_id,date,amount\nC1,2024-05-01,10\nC2,2024-05-01,{CARD}x\n",
+        {"C1"},
+        ["bad_amount"],
+    ),
+    ("transactions", f"customer_id,date,amount,memo\nC1,1403/02/11,10,ref {CARD}\n", {"C1"}, []),
+    (
+        "transactions",
+        "customer_id,date,amount\nC1,not a date,10\n".encode("cp1256"),
+        set(),
+        ["bad_date"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "content", "kept", "reasons"), SIDE_CASES)
+def test_side_table(kind, content, kept, reasons, tmp_path: Path, caplog) -> None:
+    path = tmp_path / f"{kind}.csv"
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    with caplog.at_level(logging.DEBUG):
+        table, quarantine = (read_customers if kind == "customers" else read_transactions)(path)
+    got = {c for c in table["customer_id"] if not c.startswith("[")}
+    assert got == kept
+    assert Counter(r.split(":")[0] for r in quarantine["reason"]) == Counter(reasons)
+    assert leaks(table, quarantine, "\n".join(r.getMessage() for r in caplog.records)) == []
+
+
+# --- properties ---------------------------------------------------------------------------
+
+SEPARATORS = st.sampled_from([" ", "-", ".", "\u200c", "\u200e", "\u200f", "\u00a0", ""])
+SCRIPTS = st.sampled_from(["0123456789", "۰۱۲۳۴۵۶۷۸۹", "٠١٢٣٤٥٦٧٨٩"])
+FILLER = st.text(st.characters(exclude_categories=["Nd", "Cs"]), max_size=15)
+
+
+MOBILE_FORMS = [
+    ("0", (4, 3, 4)),
+    ("0", (4, 3, 2, 2)),
+    ("+98 ", (3, 3, 4)),
+    ("0098", (3, 3, 4)),
+    ("", (3, 3, 4)),
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    body=st.text("0123456789", min_size=9, max_size=9),
+    form=st.sampled_from(MOBILE_FORMS),
+    sep=SEPARATORS,
+    script=SCRIPTS,
+    before=FILLER,
+    after=FILLER,
+)
+def test_no_phone_survives_redaction(body, form, sep, script, before, after):
+    mobile = "9" + body  # 9xx xxx xxxx, the ten digits that identify an Iranian mobile
+    prefix, groups = form
+    digits = ("0" if prefix == "0" else "") + mobile
+    parts, i = [], 0
+    for n in groups:
+        parts.append(digits[i : i + n])
+        i += n
+    number = (prefix if prefix != "0" else "") + sep.join(parts)
+    number = number.translate(str.maketrans("0123456789", script))
+    out = redact_pii(f"{before} {number} {after}")
+    assert mobile not in squash(out), out
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    groups=st.lists(st.text("0123456789", min_size=4, max_size=4), min_size=4, max_size=4),
+    sep=SEPARATORS,
+    script=SCRIPTS,
+    before=FILLER,
+)
+def test_no_card_survives_redaction(groups, sep, script, before):
+    card = sep.join(groups).translate(str.maketrans("0123456789", script))
+    assert "".join(groups) not in squash(redact_pii(f"{before} {card} ."))
+
+
+LINES = st.one_of(
+    st.just(GOOD),
+    st.builds(lambda i, t: f"{i},{t},2024-05-01", st.integers(0, 30), st.text(max_size=20)),
+    st.text(max_size=30),
+    st.sampled_from(['2,"unclosed', '"', ",,,", "x,y", '{"id": "3"}', "\\ud83d", "9,t,2099-01-01"]),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(LINES, max_size=25),
+    suffix=st.sampled_from([".csv", ".jsonl", ".tsv"]),
+    junk=st.binary(max_size=20),
+)
+def test_every_row_of_any_damaged_file_is_accounted_for(tmp_path_factory, lines, suffix, junk):
+    folder = tmp_path_factory.mktemp("damaged")
+    body = (HEAD + "\n".join(lines)).encode("utf-8", "surrogatepass") + junk
+    (folder / f"f{suffix}").write_bytes(body)
+    batches = list(
+        iter_feedback(
+            [folder],
+            partition_rows=3,
+            max_text_chars=100,
+            min_text_chars=1,
+            default_channel="survey",
+            not_after=NOW,
+        )
+    )
+    tally = FileTally()
+    for b in batches:
+        tally.add(b)
+    assert tally.balanced and tally.read >= 0
+
+
+# --- the whole run: every table, the report, the Parquet export and the console -------------
+
+
+def plant_run_folder(root: Path) -> tuple[Path, Path, Path]:
+    """Many planted cases in one folder (one flow run shares them)."""
+    folder = root / "exports"
+    folder.mkdir()
+    chosen = [
+        "csv_unclosed_quote",
+        "jsonl_lone_surrogate",
+        "date_far_future",
+        "txt_in_folder",
+        "encoded_script",
+        "windows_1256",
+        "xlsx_jalali_and_pii",
+    ]
+    cases = [c for c in CASES if c.name in chosen or c.name.startswith("pii_")]
+    for case in cases:
+        for name, content in case.files.items():
+            stem, dot, ext = name.rpartition(".")
+            target = folder / f"{case.name}__{stem or name}{dot}{ext if stem else ''}"
+            target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    customers = root / "customers.csv"
+    customers.write_text(
+        f'customer_id,clv,plan,notes\nC1,100,gold,call {PHONE}\nC2,"{PHONE}",basic,x\n{EMAIL},50,basic,\n'
+    )
+    transactions = root / "transactions.csv"
+    transactions.write_text(
+        f"customer_id,date,amount,memo\nC1,2024-05-01,10,card {CARD}\n{EMAIL},2024-05-02,20,\n"
+    )
+    return folder, customers, transactions
+
+
+def _run(root: Path, warehouse: str, extra: list[str]) -> str:
+    from typer.testing import CliRunner
+
+    from cxtext.cli import app
+
+    folder, customers, transactions = plant_run_folder(root)
+    args = [
+        "run",
+        "-f",
+        str(folder),
+        "--customers",
+        str(customers),
+        "--transactions",
+        str(transactions),
+        "--warehouse",
+        warehouse,
+        "--as-of",
+        "2024-06-01",
+        *extra,
+    ]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _tables(warehouse: str) -> dict[str, pd.DataFrame]:
+    from cxtext.store.warehouse import open_warehouse
+
+    with open_warehouse(warehouse) as wh:
+        return {
+            name: wh.read_table(name)
+            for name in ("feedback", "quarantine", "runs", "customer_value", "pain_points")
+        }
+
+
+@pytest.fixture(scope="module")
+def duckdb_run(tmp_path_factory) -> tuple[str, dict[str, pd.DataFrame], Path]:
+    root = tmp_path_factory.mktemp("hostile-duckdb")
+    warehouse = str(root / "cx.duckdb")
+    output = _run(root, warehouse, ["--out", str(root / "parquet")])
+    return output, _tables(warehouse), root
+
+
+def test_full_run_stores_no_pii_anywhere(duckdb_run) -> None:
+    output, tables, root = duckdb_run
+    report = (root / "report.html").read_text(encoding="utf-8")
+    exports = [pd.read_parquet(p) for p in (root / "parquet").glob("*.parquet")]
+    assert exports, "no Parquet export written"
+    # Prefect's own database (flow and task runs, their parameters and states)
+    prefect_db = list(Path(os.environ["PREFECT_HOME"]).glob("*.db*"))
+    assert prefect_db, "no Prefect database found under PREFECT_HOME"
+    prefect = " ".join(p.read_bytes().decode("utf-8", "ignore") for p in prefect_db)
+    assert leaks(*tables.values(), *exports, report, output, prefect) == []
+    assert "<script>" not in report.lower().replace("&lt;script&gt;", "")
+
+
+def test_full_run_accounts_for_every_file(duckdb_run) -> None:
+    output, tables, _ = duckdb_run
+    run = tables["runs"].iloc[-1]
+    assert run["read"] == run["kept"] + run["quarantined"] + run["duplicates"]
+    assert "unsupported_file" in " ".join(tables["quarantine"]["reason"])
+    for name in ("txt_in_folder__notes.txt", "jsonl_lone_surrogate__a.jsonl"):
+        assert name in output  # one line per file in the run summary
+    future = tables["quarantine"][tables["quarantine"]["reason"].str.startswith("future_date")]
+    assert len(future) == 1 and tables["feedback"]["created_at"].max() < pd.Timestamp(
+        "2030-01-01", tz="UTC"
+    )
+
+
+@pytest.mark.skipif(
+    __import__("postgres_server").find_bindir() is None, reason="PostgreSQL binaries not installed"
+)
+def test_postgres_gives_the_same_counts(duckdb_run, tmp_path: Path) -> None:
+    from postgres_server import postgres_server
+
+    _, duck, _ = duckdb_run
+    with postgres_server() as url:
+        output = _run(tmp_path, url, [])
+        pg = _tables(url)
+    for name in ("feedback", "quarantine", "customer_value"):
+        assert len(pg[name]) == len(duck[name]), name
+    columns = ["read", "kept", "quarantined", "duplicates"]
+    assert pg["runs"][columns].iloc[-1].tolist() == duck["runs"][columns].iloc[-1].tolist()
+    assert sorted(pg["quarantine"]["reason"].str.split(":").str[0]) == sorted(
+        duck["quarantine"]["reason"].str.split(":").str[0]
+    )
+    assert leaks(*pg.values(), output) == []
+
+
+def test_a_run_whose_only_file_loses_every_row_exits_1_and_stores_nothing(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cxtext.cli import app
+
+    export = tmp_path / "export.xlsx"  # a CRM export: its own column names, Jalali dates
+    export.write_bytes(
+        xlsx(
+            ("Tickets", [["Ticket ID", "Comment", "Date"], ["T1", "the app is slow", "۱۴۰۳/۰۲/۱۱"]])
+        )
+    )
+    warehouse = str(tmp_path / "cx.duckdb")
+    result = CliRunner().invoke(
+        app, ["run", "-f", str(export), "--warehouse", warehouse], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 1, result.output
+    assert "did you mean --columns id=ticket id,text=comment,created_at=date?" in result.output
+    tables = _tables(warehouse)
+    assert tables["feedback"].empty and tables["quarantine"].empty
+    assert tables["runs"]["status"].tolist() == ["failed"]
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "-f",
+            str(export),
+            "--warehouse",
+            warehouse,
+            "--columns",
+            "id=ticket_id,text=comment,created_at=date",
+            "--as-of",
+            "2024-05-02",
+        ],
+        env={"COLUMNS": "100"},
+    )
+    assert result.exit_code == 0, result.output
+    stored = _tables(warehouse)["feedback"]
+    assert stored["id"].tolist() == ["T1"]
+    assert stored["created_at"].tolist() == [pd.Timestamp("2024-04-30", tz="UTC")]
+
+
+def test_check_accepted_ignores_unsupported_files_but_not_an_all_quarantined_source() -> None:
+    ok = FileTally(read=2, kept=2)
+    listed = FileTally(read=1, quarantined=1, unsupported=True)
+    check_accepted({"a.csv": ok, "notes.txt": listed}, pd.Series(["unsupported_file: notes.txt"]))
+    with pytest.raises(Exception, match="no feedback row kept"):
+        check_accepted({"notes.txt": listed}, pd.Series(["unsupported_file: notes.txt"]))
