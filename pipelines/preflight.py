@@ -16,6 +16,7 @@ import pandas as pd
 
 from cxtext.config import Settings, resolve
 from cxtext.errors import SettingsError, WarehouseError
+from cxtext.ingest.feedback import input_files
 from cxtext.ingest.sources import SourceSpec, parse_column_map, sources_from_settings
 from cxtext.report.html import default_report_path
 from cxtext.schema import utc_timestamp
@@ -108,6 +109,7 @@ def plan_run(
         inputs = [str(sample / "feedback")]
         customers = customers or str(sample / "customers.csv")
         transactions = transactions or str(sample / "transactions.csv")
+    input_files(inputs, column_map)  # no file found: InputRejected now, not after Prefect starts
     paths = settings.paths
     location = warehouse or str(resolve(paths.warehouse))
     if is_postgres(location):

@@ -152,7 +152,7 @@ def test_duplicates_across_partitions_and_files(tmp_path):
 
 
 def test_missing_path_raises_before_reading(tmp_path):
-    with pytest.raises(FileNotFoundError, match="missing.csv"):
+    with pytest.raises(InputRejected, match="missing.csv"):
         iter_feedback([tmp_path / "missing.csv"], **SETTINGS)
 
 

@@ -179,3 +179,26 @@ def test_xlsx_one_sheet_and_damage(workbook, tmp_path):
     broken.write_bytes(b"PK\x03\x04" + bytes(100))
     (part,) = read_partitions(broken, 10)
     assert part.read == 1 and part.broken[0].reason.startswith("unreadable_file:")
+
+
+def test_preflight_rejects_no_input_and_bad_columns_before_any_stage(tmp_path):
+    from cxtext.config import load_settings
+    from pipelines.preflight import plan_run
+
+    warehouse = str(tmp_path / "out" / "cx.duckdb")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputRejected, match="no feedback file found"):
+        plan_run(load_settings(), feedback=[str(tmp_path / "empty")], warehouse=warehouse)
+    with pytest.raises(SettingsError, match="did you mean 'created_at'"):
+        plan_run(load_settings(), feedback=["x.csv"], columns="created=date", warehouse=warehouse)
+    with pytest.raises(SettingsError, match="--columns maps the columns of the --feedback files"):
+        plan_run(load_settings(), columns="text=comment", warehouse=warehouse)
+    settings_file = tmp_path / "cxtext.yaml"
+    settings_file.write_text("sources:\n  - path: exports/*.xlsx\n    columns: {text: comment}\n")
+    (tmp_path / "exports").mkdir()
+    with pytest.raises(InputRejected, match="exports/\\*.xlsx"):
+        plan_run(load_settings(settings_file), warehouse=warehouse, config=str(settings_file))
+    (tmp_path / "exports" / "a.xlsx").write_bytes(b"")
+    plan = plan_run(load_settings(settings_file), warehouse=warehouse, config=str(settings_file))
+    assert plan.feedback == [SourceSpec(str(tmp_path / "exports/*.xlsx"), {"text": "comment"})]
+    assert plan.customers is None  # a configured source replaces the shipped sample

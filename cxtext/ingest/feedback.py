@@ -140,22 +140,36 @@ def iter_feedback(
         raise ValueError(
             f"need 0 <= min_text_chars <= max_text_chars, got {min_text_chars} and {max_text_chars}"
         )
-    specs = [
-        p if isinstance(p, SourceSpec) else SourceSpec(str(p), columns=dict(columns or {}))
-        for p in paths
-    ]
-    files = [(f, spec) for spec in specs for f in discover_files(spec.files())]
-    if not files:
-        given = ", ".join(spec.path for spec in specs) or "(nothing given)"
-        raise InputRejected(f"no feedback file found in {given}: nothing to read")
     return _batches(
-        list({f: (f, spec) for f, spec in files}.values()),
+        input_files(paths, columns),
         partition_rows,
         max_text_chars,
         min_text_chars,
         default_channel,
         not_after,
     )
+
+
+def input_files(
+    paths: Sequence[str | Path | SourceSpec], columns: Mapping[str, str] | None = None
+) -> list[tuple[str, SourceSpec]]:
+    """Every file to read with the source it belongs to (a file named twice is read once).
+
+    Raises :class:`~cxtext.errors.InputRejected` when a path does not exist or nothing at
+    all is found: the run must say so and fail, not complete over no data.
+    """
+    specs = [
+        p if isinstance(p, SourceSpec) else SourceSpec(str(p), columns=dict(columns or {}))
+        for p in paths
+    ]
+    try:
+        files = [(f, spec) for spec in specs for f in discover_files(spec.files())]
+    except FileNotFoundError as err:
+        raise InputRejected(f"{err}: check the path, or the source's path in the settings") from err
+    if not files:
+        given = ", ".join(spec.path for spec in specs) or "(nothing given)"
+        raise InputRejected(f"no feedback file found in {given}: nothing to read")
+    return list({f: (f, spec) for f, spec in files}.values())
 
 
 def _batches(
