@@ -184,21 +184,29 @@ def expect_text(i: str, want: str) -> Callable[[Outcome], None]:
 
 
 def pii_case(kind: str) -> Case:
-    """The value in the text, an extra column, the score and nested JSON metadata at once."""
+    """The value in every free-text field of every format: text, extra columns, score,
+    source, channel, customer_id, nested JSON metadata; CSV, JSONL, Parquet and XLSX."""
     value = PLANTED[kind][0]
     text = f"سلام، شماره و اطلاعات من {value} لطفا پیگیری کنید"
+    header = ["id", "text", "created_at", "note", "score", "channel", "customer_id"]
+    fields = [text, "2024-05-01", value, value, value, value]
     return Case(
         f"pii_{kind}",
         {
             "tickets.csv": rows(
-                f'1,"{text}",2024-05-01,"{value}","{value}"',
-                head="id,text,created_at,note,score\n",
+                ",".join(["1"] + [f'"{f}"' for f in fields]), head=",".join(header) + "\n"
             ),
             "chat.jsonl": jsonl(
-                row("2", f"call me {value} please", meta={"contact": {"alt": [value]}})
+                row(
+                    "2", f"call me {value} please", source=value, meta={"contact": {"alt": [value]}}
+                )
             ),
+            "app.parquet": parquet(
+                pa.table({k: [v] for k, v in zip(header, ["3", *fields], strict=True)})
+            ),
+            "crm.xlsx": xlsx(("S", [header, ["4", *fields]])),
         },
-        {"1", "2"},
+        {"1", "2", "3", "4"},
     )
 
 
