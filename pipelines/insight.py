@@ -7,6 +7,7 @@ Candidates are valued by the very functions that value taxonomy themes.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -46,15 +47,22 @@ def rank_kwargs(
 def discover_and_value(
     recent: pd.DataFrame,
     previous: pd.DataFrame | None,
+    history: pd.DataFrame,
     customers: pd.DataFrame | None,
     customer_value: pd.DataFrame,
+    taxonomy: Taxonomy,
     window_end: pd.Timestamp,
     *,
     discovery: DiscoverySettings,
     painpoints: PainpointsSettings,
     value: ValueSettings,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """(DISCOVERED_THEMES rows, each window document's candidate, notes for the run record)."""
+    """(DISCOVERED_THEMES rows, each window document's candidate, notes for the run record).
+
+    The candidates' churn uplift comes from the same joint model as the taxonomy themes'
+    (all ``history``, every theme and candidate at once), so a candidate does not take
+    the credit of a theme its customers also raised, and vice versa.
+    """
     start = window_end - pd.Timedelta(days=painpoints.window_days)
     found = discover_themes(
         recent, previous, window_start=start, window_end=window_end, options=discovery
@@ -64,9 +72,9 @@ def discover_and_value(
     docs = candidate_feedback(recent, found.assignments)
     themes = candidate_taxonomy(found.candidates)
     uplift = estimate_churn_uplift(
-        docs,
+        with_candidates(history, found.assignments),
         customers,
-        themes,
+        Taxonomy(taxonomy.themes + themes.themes),
         prior=value.churn_uplift_prior,
         segment_column=value.segment_column,
         tenure_hints=list(value.tenure_hints),
@@ -75,6 +83,7 @@ def discover_and_value(
         prior_sd=value.uplift_prior_sd,
         level=value.interval_level,
     )
+    uplift = uplift[uplift["theme_id"].isin(themes.ids)]
     valued = rank_pain_points(
         docs,
         customer_value,
@@ -92,6 +101,18 @@ def discover_and_value(
         currency=value.currency,
     )
     return table, found.assignments, found.notes
+
+
+def with_candidates(history: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """``history`` with each assigned document's topics set to [its candidate]."""
+    chosen = assignments[assignments["candidate_theme"].notna()]
+    if chosen.empty:
+        return history
+    keyed = history.merge(chosen, on=["source", "id"], how="left")
+    hit = keyed["candidate_theme"].notna()
+    keyed.loc[hit, "topics"] = [json.dumps([t]) for t in keyed.loc[hit, "candidate_theme"]]
+    keyed.loc[hit, "aspect_sentiment"] = "{}"
+    return keyed.drop(columns=["candidate_theme"])
 
 
 def pain_points_on_demand(

@@ -17,10 +17,11 @@ from cxtext.config import load_settings, resolve
 from cxtext.schema import CUSTOMER_VALUE, DISCOVERED_THEMES, conform
 from cxtext.themes.discovery import discover_themes
 from cxtext.themes.promote import promote_candidate
-from cxtext.themes.taxonomy import parse_taxonomy
+from cxtext.themes.taxonomy import Taxonomy, Theme, parse_taxonomy
 from pipelines.insight import discover_and_value
 
 SETTINGS = load_settings()
+TAX = Taxonomy((Theme("delivery", "Delivery", "ارسال"),))
 KW = dict(discovery=SETTINGS.discovery, painpoints=SETTINGS.painpoints, value=SETTINGS.value)
 NEXT = END + pd.Timedelta(days=1)
 MARKERS = {"en": "staking", "fa": "استیکینگ"}
@@ -38,9 +39,9 @@ def _values() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def two_runs():
     first = planted_feedback(seed=0)
-    t1, a1, _ = discover_and_value(first, None, None, _values(), END, **KW)
+    t1, a1, _ = discover_and_value(first, None, first, None, _values(), TAX, END, **KW)
     second = planted_feedback(seed=1)  # the next night: new documents, same subjects
-    t2, a2, _ = discover_and_value(second, t1, None, _values(), NEXT, **KW)
+    t2, a2, _ = discover_and_value(second, t1, second, None, _values(), TAX, NEXT, **KW)
     return (first, t1, a1), (second, t2, a2)
 
 
@@ -128,3 +129,19 @@ def test_promoted_candidate_claims_its_documents(two_runs, tmp_path):
             keywords={"en": ["x"]},
             origin="test",
         )
+
+
+def test_candidates_share_the_joint_churn_model_with_the_taxonomy():
+    fb = planted_feedback(seed=0)
+    planted = fb["text_redacted"].str.contains("staking") & (fb["sentiment"] == "negative")
+    churned = set(fb.loc[planted, "customer_id"])
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"C{k:03d}" for k in range(200)],
+            "churned": [f"C{k:03d}" in churned for k in range(200)],
+        }
+    )
+    table, _, _ = discover_and_value(fb, None, fb, customers, _values(), TAX, END, **KW)
+    theme = _planted(table, "en")
+    assert theme["method"].startswith("uplift=joint_logit")
+    assert theme["churn_uplift"] > 0.1 and theme["clv_at_risk"] > 0
