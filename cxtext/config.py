@@ -123,6 +123,9 @@ class ValueSettings:
     uplift_seed: int
     tenure_hints: tuple[str, ...]
     currency: str  # of every money figure: shown in tables, the report and exports
+    time_resolution: str  # auto | day | exact (checked by value.rfm)
+    misclassification_correction: bool
+    misclassification_sweeps: Annotated[int, AtLeast(1)]
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,8 @@ PAIN_POINTS = Table(
         "negative_mentions": "int",
         "customers": "int",  # distinct customers who raised the theme negatively
         "unlinked_mentions": "int",  # negative mentions with no (or an unknown) customer id, at the segment mean CLV
+        "corrected_people": "float",  # expected customers + unlinked who truly raised it negatively (misclassification-corrected; null: not corrected)
+        "corrected_negative_mentions": "float",  # expected true negative mentions after the correction (raw: negative_mentions)
         "share": "float",  # mentions / documents in the window and segment
         "negative_rate": "float",
         "previous_mentions": "int",
@@ -156,7 +158,7 @@ PAIN_POINTS = Table(
         "churn_uplift": "float",  # added churn probability; may be < 0 (protective or no effect)
         "churn_uplift_low": "float",  # the uplift interval as estimated, not clipped
         "churn_uplift_high": "float",
-        "clv_at_risk": "float",  # (customers + unlinked_mentions) × mean_clv × max(0, churn_uplift), >= 0
+        "clv_at_risk": "float",  # people × mean_clv × max(0, churn_uplift), >= 0; people = corrected_people, else customers + unlinked_mentions
         "clv_at_risk_low": "float",  # >= 0: no effect puts nothing at risk
         "clv_at_risk_high": "float",
         "rank": "int",  # 1 = most CLV at risk

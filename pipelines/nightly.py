@@ -20,6 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import unmapped
 
+from cxtext.classify.registry import champions, read_card
 from cxtext.classify.stage import Classifiers, classify_feedback, load_classifiers
 from cxtext.config import (
     ClassifySettings,
@@ -46,6 +47,7 @@ from cxtext.store.export import export_tables
 from cxtext.store.warehouse import RunTables, open_warehouse
 from cxtext.themes.taxonomy import Taxonomy, load_taxonomy
 from cxtext.value.customer_value import customers_from_feedback, estimate_customer_value
+from cxtext.value.misclassification import Confusion, confusion_from_cards
 from cxtext.value.uplift import estimate_churn_uplift
 from pipelines import progress
 from pipelines.bookkeeping import RunSummary, open_run
@@ -195,6 +197,7 @@ def value(
         segment_column=cfg.segment_column,
         min_repeat_buyers=cfg.min_repeat_buyers,
         level=cfg.interval_level,
+        time_resolution=cfg.time_resolution,
     )
 
 
@@ -241,11 +244,26 @@ def _newest_wins(stored: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 
 @task(cache_policy=NO_CACHE)
+def classifier_confusion(models_dir: Path) -> Confusion | None:
+    """The champions' held-out confusion (model cards), or None when the topic card has none."""
+    names = champions(models_dir)
+    if not names.get("topic"):
+        return None
+    cards = {
+        lang: read_card(names[f"sentiment-{lang}"], models_dir)
+        for lang in ("en", "fa")
+        if names.get(f"sentiment-{lang}")
+    }
+    return confusion_from_cards(read_card(names["topic"], models_dir), cards)
+
+
+@task(cache_policy=NO_CACHE)
 def churn_uplift(
     history: pd.DataFrame,
     customers: pd.DataFrame | None,
     taxonomy: Taxonomy,
     cfg: ValueSettings,
+    confusion: Confusion | None = None,
 ) -> pd.DataFrame:
     """Each theme's effect on churn: joint model with churn labels, else the prior."""
     return estimate_churn_uplift(
@@ -259,6 +277,8 @@ def churn_uplift(
         n_bootstrap=cfg.uplift_bootstrap,
         prior_sd=cfg.uplift_prior_sd,
         level=cfg.interval_level,
+        confusion=confusion if cfg.misclassification_correction else None,
+        sweeps=cfg.misclassification_sweeps,
     )
 
 
@@ -271,6 +291,7 @@ def pain_points(
     window_end: pd.Timestamp,
     cfg: PainpointsSettings,
     value_cfg: ValueSettings,
+    confusion: Confusion | None = None,
 ) -> pd.DataFrame:
     """Themes ranked by lifetime value at risk in the window, per segment."""
     return rank_pain_points(
@@ -289,6 +310,8 @@ def pain_points(
         example_chars=cfg.example_chars,
         default_clv=value_cfg.default_clv,
         default_clv_by_segment=value_cfg.default_clv_by_segment,
+        confusion=confusion if value_cfg.misclassification_correction else None,
+        level=value_cfg.interval_level,
     )
 
 
@@ -442,7 +465,21 @@ def nightly(
             plan.as_of,
         )
         values = book.stage("value", value, cust, trans, history, window_end, settings.value)
-        uplift = book.stage("uplift", churn_uplift, history, cust, taxonomy, settings.value)
+        for note in values.attrs.get("notes", []):
+            book.warn(f"value: {note}")
+        confusion = classifier_confusion(models_dir)
+        if confusion is None or not settings.value.misclassification_correction:
+            book.warn(
+                "value: CLV at risk is not corrected for misclassification "
+                + (
+                    "(turned off: value.misclassification_correction)"
+                    if confusion
+                    else "(the topic model's card has no assignment_confusion)"
+                )
+            )
+        uplift = book.stage(
+            "uplift", churn_uplift, history, cust, taxonomy, settings.value, confusion
+        )
         pain = book.stage(
             "pain_points",
             pain_points,
@@ -453,6 +490,7 @@ def nightly(
             window_end,
             settings.painpoints,
             settings.value,
+            confusion,
         )
         discovered, candidates = book.stage(
             "discover",

@@ -26,10 +26,15 @@ of 64 Persian + English complaints (``data/taxonomies/taxonomy_eval.csv``; 2 per
 theme per language, written to avoid copying seed keywords where natural — it
 measures phrasing coverage, not a real-world distribution).
 
+The card also gets ``assignment_confusion`` (per-theme tp/fp/fn/tn of the stage's
+assignment on the author-written and Banking77 held-out texts), which the value stage
+uses to correct CLV at risk for misclassification; ``--card-only`` recomputes just that
+field for the saved model.
+
 Usage (about 3 minutes on 2 cores; writes models/topic-v1/, about 2 MB, and promotes it)::
 
     .venv/bin/python scripts/train_topic_model.py [--datasets ../shared/datasets] \
-        [--models-dir models] [--taxonomy data/taxonomy.yaml] [--no-promote]
+        [--models-dir models] [--taxonomy data/taxonomy.yaml] [--no-promote] [--card-only]
 """
 
 from __future__ import annotations
@@ -45,9 +50,10 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from cxtext.classify.confusion import assignment_confusion  # noqa: E402
 from cxtext.classify.evaluation import split_indices  # noqa: E402
 from cxtext.classify.model_card import build_card, measure_throughput  # noqa: E402
-from cxtext.classify.registry import promote, save_model  # noqa: E402
+from cxtext.classify.registry import load_model, promote, save_model, update_card  # noqa: E402
 from cxtext.classify.topics import keyword_topics, taxonomy_hash  # noqa: E402
 from cxtext.classify.weak_labels import train_weak_topic_model  # noqa: E402
 from cxtext.normalize.documents import normalize_text  # noqa: E402
@@ -208,18 +214,39 @@ def build_corpus(datasets: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame],
     return corpus, held_out, sources
 
 
-def evaluate_held_out(model, taxonomy: Taxonomy, frame: pd.DataFrame) -> dict:
-    """Keyword tagger vs model on texts with gold themes (a gold tuple = any of them counts)."""
-    texts, langs = _normalized(frame["text"].tolist())
-    gold = frame["gold"].tolist()
+def _assigned(model, taxonomy: Taxonomy, texts: list[str], langs: list[str]):
+    """(keyword hits, probabilities, theme ids, assigned sets) as the classify stage assigns."""
     kw = keyword_topics(texts, langs, taxonomy)
     proba = model.predict_proba(texts)
     ids = [str(c) for c in model.classes_]
-    top1 = [ids[j] for j in proba.argmax(axis=1)]
     assigned = [
         {ids[j] for j in np.flatnonzero(row >= THRESHOLD)} | set(k)
         for row, k in zip(proba, kw, strict=True)
     ]
+    return kw, proba, ids, assigned
+
+
+def held_out_confusion(model, taxonomy: Taxonomy, held_out: dict[str, pd.DataFrame]) -> dict:
+    """Card field ``assignment_confusion`` on the real-text held-out sets.
+
+    Bitext is left out: its template text is near-trivial and would flatter the
+    precision and recall that the value stage corrects CLV at risk with.
+    """
+    names = [n for n in ("author_written", "en_banking77") if n in held_out]
+    assigned, gold = [], []
+    for name in names:
+        texts, langs = _normalized(held_out[name]["text"].tolist())
+        assigned += _assigned(model, taxonomy, texts, langs)[3]
+        gold += [set(g) if isinstance(g, tuple) else {g} for g in held_out[name]["gold"]]
+    return assignment_confusion(assigned, gold, taxonomy.ids, sources=names, threshold=THRESHOLD)
+
+
+def evaluate_held_out(model, taxonomy: Taxonomy, frame: pd.DataFrame) -> dict:
+    """Keyword tagger vs model on texts with gold themes (a gold tuple = any of them counts)."""
+    texts, langs = _normalized(frame["text"].tolist())
+    gold = frame["gold"].tolist()
+    kw, proba, ids, assigned = _assigned(model, taxonomy, texts, langs)
+    top1 = [ids[j] for j in proba.argmax(axis=1)]
     hit = np.array([bool(k) for k in kw])
     kw_ok = np.array([bool(set(k) & set(g)) for k, g in zip(kw, gold, strict=True)])
     top_ok = np.array([t in g for t, g in zip(top1, gold, strict=True)])
@@ -249,10 +276,21 @@ def main() -> None:
     ap.add_argument("--models-dir", type=Path, default=REPO / "models")
     ap.add_argument("--taxonomy", type=Path, default=REPO / "data" / "taxonomy.yaml")
     ap.add_argument("--no-promote", action="store_true")
+    ap.add_argument(
+        "--card-only",
+        action="store_true",
+        help="do not train: recompute the held-out assignment_confusion of the saved model",
+    )
     args = ap.parse_args()
 
     taxonomy = load_taxonomy(args.taxonomy)
     corpus, held_out, sources = build_corpus(args.datasets)
+    if args.card_only:
+        model, _ = load_model(NAME, args.models_dir)
+        confusion = held_out_confusion(model, taxonomy, held_out)
+        update_card(NAME, {"assignment_confusion": confusion}, args.models_dir)
+        print(f"updated {NAME}'s card: assignment_confusion on {confusion['n']} documents")
+        return
     texts, langs = _normalized(corpus["text"].tolist())
     print(f"corpus: {len(texts)} documents from {len(sources)} datasets", flush=True)
 
@@ -312,6 +350,7 @@ def main() -> None:
         weak_labels=summary.as_dict(),
         keyword_coverage_per_dataset=per_dataset_coverage,
         held_out=evaluation,
+        assignment_confusion=held_out_confusion(model, taxonomy, held_out),
         metric_definitions={
             "keyword_coverage": "share of documents with at least one seed-keyword hit",
             "keyword_recall": "a keyword-hit theme is (one of) the gold theme(s)",

@@ -44,7 +44,7 @@ def test_readme_worked_example_is_what_explain_prints(warehouse: str) -> None:
         app, ["explain", "app_bugs", "--warehouse", warehouse], env={"COLUMNS": "100"}
     )
     assert result.exit_code == 0, result.output
-    pattern = r"= \((\d+) \+ (\d+)\) × ([\d,.]+) × ([\d.]+)"
+    pattern = r"= \((\d+) \+ (\d+) → ([\d.]+) corrected\) × ([\d,.]+) × ([\d.]+)"
     printed = re.search(pattern, result.output)
     assert printed, result.output
     shown = re.search(pattern, resolve("README.md").read_text(encoding="utf-8"))
@@ -53,7 +53,7 @@ def test_readme_worked_example_is_what_explain_prints(warehouse: str) -> None:
     assert printed.group(1, 2) == shown.group(1, 2), (
         f"README's worked example is stale: {printed.group(0)}"
     )
-    for got, want in zip(printed.group(3, 4), shown.group(3, 4), strict=True):
+    for got, want in zip(printed.group(3, 4, 5), shown.group(3, 4, 5), strict=True):
         assert float(got.replace(",", "")) == pytest.approx(
             float(want.replace(",", "")), rel=1e-3
         ), f"README's worked example is stale: {printed.group(0)}"

@@ -41,15 +41,19 @@ def latest_row(pain: pd.DataFrame, theme: str, segment: str = "all") -> pd.Serie
     return rows.sort_values("window_end").iloc[-1]
 
 
-def explanation(row: pd.Series) -> Group:
+def explanation(row: pd.Series, confusion_line: str | None = None) -> Group:
     """The formula with the row's numbers, the inputs table, the method and the quotes."""
     people = int(row["customers"]) + int(row["unlinked_mentions"])
+    corrected = row.get("corrected_people")
+    corrected = None if corrected is None or pd.isna(corrected) else float(corrected)
     uplift = number(row["churn_uplift"], ".5f")  # digits enough to recompute the figure
     if not pd.isna(row["churn_uplift"]) and float(row["churn_uplift"]) < 0:
         uplift = f"max(0, {uplift})"  # no effect or a protective one puts nothing at risk
+    counted = f"({int(row['customers'])} + {int(row['unlinked_mentions'])}"
+    counted += f" → {corrected:.1f} corrected)" if corrected is not None else ")"
     formula = (
         f"clv_at_risk = (customers + unlinked) × mean CLV × max(0, churn uplift)\n"
-        f"            = ({int(row['customers'])} + {int(row['unlinked_mentions'])}) × "
+        f"            = {counted} × "
         f"{number(row['mean_clv'], ',.2f')} × {uplift}\n"
         f"            = [bold]{number(row['clv_at_risk'])}[/]   "
         f"(interval {number(row['clv_at_risk_low'])} – {number(row['clv_at_risk_high'])})"
@@ -67,6 +71,18 @@ def explanation(row: pd.Series) -> Group:
         ("customers who raised it negatively", str(int(row["customers"]))),
         ("unlinked negative mentions (no known customer)", str(int(row["unlinked_mentions"]))),
         ("people counted", str(people)),
+        *(
+            [
+                (
+                    "negative mentions, corrected for misclassification",
+                    f"{int(row['negative_mentions'])} raw → {float(row['corrected_negative_mentions']):.1f}",
+                ),
+                ("people, corrected for misclassification", f"{people} raw → {corrected:.1f}"),
+                ("confusion used (topic, held-out)", confusion_line or "see method"),
+            ]
+            if corrected is not None
+            else []
+        ),
         ("mean CLV", number(row["mean_clv"], ",.2f")),
         (
             "churn uplift (interval)",
@@ -107,7 +123,8 @@ def explain(
     ] = None,
 ) -> None:
     """Show how a theme's CLV at risk was computed: the formula, its inputs and the method."""
-    location = warehouse or str(resolve(load_settings(config).paths.warehouse))
+    settings = load_settings(config)
+    location = warehouse or str(resolve(settings.paths.warehouse))
     if "://" not in location and not Path(location).exists():
         console.print(
             f"[red]No warehouse at {location}.[/] Run `cxtext run` first or pass --warehouse."
@@ -118,4 +135,18 @@ def explain(
         console.print(f"[yellow]No pain-point row for theme {theme!r} in segment {segment!r}.[/]")
         raise typer.Exit(1)
     title = f"{row['theme_en']} / {row['theme_fa']}  [dim]({row['theme_id']})[/]"
-    console.print(Panel(explanation(row), title=title, title_align="left"))
+    line = _confusion_line(resolve(settings.paths.models), str(row["theme_id"]))
+    console.print(Panel(explanation(row, line), title=title, title_align="left"))
+
+
+def _confusion_line(models_dir: Path, theme_id: str) -> str | None:
+    """The champion topic model's held-out precision/recall for the theme, if its card has them."""
+    from cxtext.classify.registry import champions, read_card
+    from cxtext.value.misclassification import confusion_from_cards
+
+    try:
+        name = champions(models_dir).get("topic")
+        confusion = confusion_from_cards(read_card(name, models_dir), {}) if name else None
+    except Exception:  # noqa: BLE001 (no models here: the method line still names the card)
+        return None
+    return confusion.describe(theme_id) if confusion else None

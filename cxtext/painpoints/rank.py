@@ -16,12 +16,14 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from cxtext.painpoints.mentions import metadata_field, theme_mentions
 from cxtext.painpoints.nps import score_impact
 from cxtext.painpoints.spikes import is_spike
 from cxtext.schema import PAIN_POINTS, conform, utc_timestamp
 from cxtext.themes.taxonomy import Taxonomy
+from cxtext.value.misclassification import Confusion, customer_probability, mention_truth
 
 
 def rank_pain_points(
@@ -42,6 +44,9 @@ def rank_pain_points(
     default_clv: float,
     default_clv_by_segment: dict[str, float],
     customer_attributes: pd.DataFrame | None = None,
+    confusion: Confusion | None = None,
+    level: float = 0.9,
+    correction_draws: int = 100,
 ) -> pd.DataFrame:
     """PAIN_POINTS rows for the window [window_end − window_days, window_end).
 
@@ -54,6 +59,13 @@ def rank_pain_points(
     first). Unlinked mentions count at the segment's mean CLV; when there are no
     customer values at all (a feedback-only run without ids) at ``default_clv_by_segment``
     for a ``segment_column`` segment, else ``default_clv``. ``run_id`` is left null.
+
+    With ``confusion`` (held-out classifier confusion, :mod:`cxtext.value.misclassification`)
+    the people counted for a theme are the *expected* number who truly raised it
+    negatively (``corrected_people``): each customer weighted by that probability, every
+    document of the window contributing (a missed mention counts too). The uncertainty
+    of that count (the confusion counts redrawn ``correction_draws`` times, plus the
+    Bernoulli spread) widens the CLV at risk interval at ``level``.
     """
     if feedback is None or len(feedback) == 0 or not segments:
         return PAIN_POINTS.empty()
@@ -86,6 +98,18 @@ def rank_pain_points(
 
     up = _uplift_table(uplift)
     doc_info = _doc_info(fb, themes_per_doc)
+    correction = None
+    if confusion is not None:
+        theme_list = list(dict.fromkeys([*taxonomy.ids, *m["theme_id"].unique().tolist()]))
+        truth = mention_truth(fb, theme_list, confusion)
+        rates = truth.draw_rates(np.random.default_rng(0), correction_draws)
+        correction = (
+            truth,
+            theme_list,
+            rates,
+            cid.to_numpy(dtype=object),
+            norm.ppf(0.5 + level / 2),
+        )
     rows: list[dict] = []
     attrs = attributes_by_customer(customer_attributes)
     segs = _segments(fb, cid, cv, attrs, segments, segment_column)
@@ -120,6 +144,7 @@ def rank_pain_points(
                     (spike_ratio, spike_min_mentions, spike_alpha),
                     examples,
                     example_chars,
+                    correction,
                 )
             )
         seg_df = pd.DataFrame(seg_rows)
@@ -269,6 +294,7 @@ def _theme_row(
     spike: tuple[float, int, float],
     examples: int,
     example_chars: tuple[int, int],
+    correction: tuple | None = None,
 ) -> dict:
     mentions = len(tm)
     neg = tm[tm["negative"]]
@@ -285,6 +311,15 @@ def _theme_row(
     if unlinked == 0:
         sums = [float(vals[c].sum()) for c in ("clv", "clv_low", "clv_high")]
     mean_clv = sums[0] / n_people if n_people else math.nan
+    people = negatives = None
+    spread = 0.0
+    if correction is not None and theme_id in correction[0].themes:
+        corrected = _corrected_sums(theme_id, window_docs, cv, seg_mean, correction)
+        if corrected is not None:
+            people, negatives, sums, spread = corrected
+            n_people = people
+            if people > 1e-9:  # else no one truly raised it: the labelled people's mean stays
+                mean_clv = sums[0] / people
 
     if theme_id in up.index:
         u = float(up.at[theme_id, "churn_uplift"])
@@ -295,7 +330,7 @@ def _theme_row(
         u = u_low = u_high = math.nan
         u_method = "missing"
     risk, risk_low, risk_high = (
-        clv_at_risk_interval(sums[0], sums[1], sums[2], u, u_low, u_high)
+        clv_at_risk_interval(sums[0], sums[1], sums[2], u, u_low, u_high, spread)
         if n_people
         else (0.0, 0.0, 0.0)
     )
@@ -322,6 +357,8 @@ def _theme_row(
         "negative_mentions": len(neg),
         "customers": len(known),
         "unlinked_mentions": unlinked,
+        "corrected_people": people,
+        "corrected_negative_mentions": negatives,
         "share": mentions / doc_counts[0],
         "negative_rate": len(neg) / mentions,
         "previous_mentions": previous,
@@ -344,8 +381,52 @@ def _theme_row(
             ),
             ensure_ascii=False,
         ),
-        "method": _method(u_method, vals["method"], unlinked, seg_mean[3]),
+        "method": _method(u_method, vals["method"], unlinked, seg_mean[3])
+        + ("; people corrected for misclassification" if people is not None else ""),
     }
+
+
+def _corrected_sums(
+    theme_id: str,
+    window_docs: np.ndarray,
+    cv: pd.DataFrame,
+    seg_mean: tuple[float, float, float, str],
+    correction: tuple,
+) -> tuple[float, float, list[float], float] | None:
+    """(expected people, expected negative mentions, [Σ clv, low, high], z × sd of Σ clv).
+
+    A customer counts with P(they truly raised the theme negatively in the window) =
+    1 − Π over their documents (1 − p); documents without a known customer count
+    like unlinked mentions, at the segment mean.
+    """
+    truth, theme_list, rates, cid, z = correction
+    j = theme_list.index(theme_id)
+    if not truth.corrected[j]:
+        return None
+    rows = np.flatnonzero(window_docs)
+    ids = pd.array(cid[rows], dtype="string")
+    known = pd.Index(ids).isin(cv.index) & pd.notna(ids)
+    codes, uniques = pd.factorize(pd.Series(ids).where(known, None))
+    clv = cv.reindex(pd.Index(uniques, dtype="string"))[["clv", "clv_low", "clv_high"]].to_numpy()
+    no_id = ~known
+    unknown_codes, _ = pd.factorize(pd.Series(ids).where(no_id & pd.notna(ids), None))
+
+    def people(p: np.ndarray) -> tuple[np.ndarray, float]:
+        per_customer = customer_probability(p[:, None], codes, len(uniques))[:, 0]
+        unknown = customer_probability(p[:, None], unknown_codes, unknown_codes.max() + 1)[:, 0]
+        unlinked = float(p[no_id & pd.isna(ids)].sum() + unknown.sum())
+        return per_customer, unlinked
+
+    p = truth.probability[rows, j]
+    pi, unlinked = people(p)
+    sums = [float(clv[:, i] @ pi + unlinked * seg_mean[i]) for i in range(3)]
+    draws = []
+    for r in rates:
+        pi_d, unlinked_d = people(truth.probability_under(r, rows, j))
+        draws.append(float(clv[:, 0] @ pi_d + unlinked_d * seg_mean[0]))
+    bernoulli = float((clv[:, 0] ** 2) @ (pi * (1 - pi)) + seg_mean[0] ** 2 * unlinked)
+    sd = math.sqrt(float(np.var(draws)) + bernoulli) if draws else math.sqrt(bernoulli)
+    return float(pi.sum() + unlinked), float(p.sum()), sums, z * sd
 
 
 def _float(value: object, default: float) -> float:
@@ -359,6 +440,7 @@ def clv_at_risk_interval(
     uplift: float,
     uplift_low: float,
     uplift_high: float,
+    count_spread: float = 0.0,
 ) -> tuple[float, float, float]:
     """Σ CLV × max(0, uplift) with an interval from both factors' intervals, never below 0.
 
@@ -369,7 +451,9 @@ def clv_at_risk_interval(
     independent factors, side by side: the distance to each bound is the root sum of
     squares of (uplift × CLV's distance) and (CLV × uplift's distance), floored at 0.
     CLV bounds are summed over customers as given (their uncertainty comes from shared
-    model parameters, so customers move together).
+    model parameters, so customers move together). ``count_spread`` is a third,
+    independent factor: the half-width of Σ CLV due to misclassification (who truly
+    raised the theme), added in quadrature on both sides.
 
     Examples
     --------
@@ -382,8 +466,8 @@ def clv_at_risk_interval(
         return (math.nan, math.nan, math.nan)
     u, u_low, u_high = (max(0.0, v) for v in (uplift, uplift_low, uplift_high))
     risk = clv_sum * u
-    low = risk - math.hypot(u * (clv_sum - clv_low), clv_sum * (u - u_low))
-    high = risk + math.hypot(u * (clv_high - clv_sum), clv_sum * (u_high - u))
+    low = risk - math.hypot(u * (clv_sum - clv_low), clv_sum * (u - u_low), u * count_spread)
+    high = risk + math.hypot(u * (clv_high - clv_sum), clv_sum * (u_high - u), u * count_spread)
     return (risk, max(0.0, low), high)
 
 

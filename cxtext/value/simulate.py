@@ -364,3 +364,106 @@ def _simulate_feedback(
         j = rng.integers(len(themes))
         add(None, [themes[j]], "negative", "premium" if rng.random() < 0.35 else "basic")
     return conform(pd.DataFrame(rows), FEEDBACK)
+
+
+# --- a noisy classifier of known confusion ----------------------------------------
+
+# P(predicted label | true label), rows and columns negative, neutral, positive
+SENTIMENT_NOISE = np.array([[0.85, 0.10, 0.05], [0.20, 0.60, 0.20], [0.05, 0.15, 0.80]])
+
+
+@dataclass(frozen=True)
+class ClassifierNoise:
+    """A topic assignment that finds a true theme with probability ``recall`` and adds a
+    false one with probability ``false_positive_rate`` per document, and a sentiment
+    model with confusion ``sentiment`` (rows true, columns predicted)."""
+
+    recall: dict[str, float]
+    false_positive_rate: dict[str, float]
+    sentiment: np.ndarray = field(default_factory=lambda: SENTIMENT_NOISE.copy())
+    held_out: int = 800  # labelled documents the card's confusion is measured on
+
+
+def default_noise() -> ClassifierNoise:
+    """Per-theme recall 0.55–0.85 and false-positive rates 0.5–3%, like the real topic-v1."""
+    themes = list(THEME_EFFECTS)
+    recall = dict(zip(themes, [0.75, 0.6, 0.85, 0.55, 0.7, 0.65, 0.8, 0.6], strict=True))
+    fpr = dict(zip(themes, [0.01, 0.02, 0.005, 0.03, 0.01, 0.02, 0.015, 0.02], strict=True))
+    return ClassifierNoise(recall, fpr)
+
+
+def add_classifier_noise(
+    voc: SimulatedVoC, noise: ClassifierNoise, *, seed: int = 0
+) -> tuple[SimulatedVoC, dict, dict[str, dict]]:
+    """(``voc`` with noisy topics and sentiment, topic card, sentiment cards by language).
+
+    The cards hold the confusion *measured* on ``noise.held_out`` simulated labelled
+    documents (as a trainer measures it), not the true rates, so the correction has
+    to live with the same estimation error as on real data.
+    """
+    rng = np.random.default_rng(seed + 2_000)
+    themes = list(THEME_EFFECTS)
+    fb = voc.feedback.copy()
+    true_topics = [json.loads(t) for t in fb["topics"]]
+    true_sent = fb["sentiment"].astype(str).tolist()
+    labels = ["negative", "neutral", "positive"]
+
+    def corrupt(topics: list[list[str]], sentiments: list[str]):
+        out_t, out_s = [], []
+        for tops, sent in zip(topics, sentiments, strict=True):
+            got = [
+                t
+                for t in themes
+                if rng.random() < (noise.recall[t] if t in tops else noise.false_positive_rate[t])
+            ]
+            out_t.append(got)
+            out_s.append(labels[rng.choice(3, p=noise.sentiment[labels.index(sent)])])
+        return out_t, out_s
+
+    topics, sentiments = corrupt(true_topics, true_sent)
+    fb["topics"] = pd.array([json.dumps(t) for t in topics], dtype="string")
+    fb["topic_scores"] = pd.array(
+        [json.dumps(dict.fromkeys(t, 0.9)) for t in topics], dtype="string"
+    )
+    fb["sentiment"] = pd.array(sentiments, dtype="string")
+    fb["aspect_sentiment"] = pd.array(
+        [json.dumps(dict.fromkeys(t, s)) for t, s in zip(topics, sentiments, strict=True)],
+        dtype="string",
+    )
+
+    # the held-out measurement: documents like the feedback, labelled by hand
+    pick = rng.integers(0, len(fb), noise.held_out)
+    gold_t = [true_topics[i] for i in pick]
+    gold_s = [true_sent[i] for i in pick]
+    pred_t, pred_s = corrupt(gold_t, gold_s)
+    per_theme = {}
+    for t in themes:
+        tp = sum(t in p and t in g for p, g in zip(pred_t, gold_t, strict=True))
+        fp = sum(t in p and t not in g for p, g in zip(pred_t, gold_t, strict=True))
+        fn = sum(t not in p and t in g for p, g in zip(pred_t, gold_t, strict=True))
+        per_theme[t] = {"tp": tp, "fp": fp, "fn": fn, "tn": noise.held_out - tp - fp - fn}
+    matrix = np.zeros((3, 3), dtype=int)
+    for g, p in zip(gold_s, pred_s, strict=True):
+        matrix[labels.index(g), labels.index(p)] += 1
+    topic_card = {
+        "name": "simulated-topic",
+        "assignment_confusion": {
+            "n": noise.held_out,
+            "sources": ["simulated"],
+            "per_theme": per_theme,
+        },
+    }
+    sentiment_cards = {
+        "en": {"metrics": {"confusion": {"labels": labels, "matrix": matrix.tolist()}}}
+    }
+    noisy = SimulatedVoC(
+        customers=voc.customers,
+        transactions=voc.transactions,
+        feedback=conform(fb, FEEDBACK),
+        taxonomy=voc.taxonomy,
+        truth=voc.truth,
+        customer_truth=voc.customer_truth,
+        window_end=voc.window_end,
+        window_days=voc.window_days,
+    )
+    return noisy, topic_card, sentiment_cards
