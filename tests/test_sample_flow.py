@@ -80,7 +80,7 @@ def test_explore_notebook_runs_on_the_sample_warehouse(warehouse: str, monkeypat
         if cell.cell_type == "code"
         for o in cell.get("outputs", [])
     )
-    assert "follow-ups per team: {" in outputs and "'support':" in outputs
+    assert re.search(r"follow-ups per team: \{'\w+': \d+", outputs)
     assert "candidate themes in the window ending" in outputs
     assert any(
         "image/svg+xml" in o.get("data", {})
