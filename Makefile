@@ -5,7 +5,7 @@ PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12) $(
 VENV := .venv
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: run test lint benchmarks
+.PHONY: run test test-scheduler lint benchmarks
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it (pyenv install 3.12) or pass PYTHON=..."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -q
+
+# A real Prefect server fires an every-minute schedule (1-3 minutes; CI runs it too).
+test-scheduler: $(VENV)/.installed-test
+	$(VENV)/bin/python -m pytest -q -m scheduler
 
 benchmarks: $(VENV)/.installed-test
 	$(VENV)/bin/python -m pytest -q -m slow

@@ -1,8 +1,11 @@
 """Where tasks run: threads in this process by default, or a Dask cluster.
 
 Dask (through prefect-dask) is how cxtext scales out; there is no scheduler or queue of
-our own. With process workers each worker starts its own temporary Prefect server
-unless PREFECT_API_URL points them at one, so keep partitions large.
+our own. Worker processes must report to the flow's Prefect API: `cxtext run` exports
+``PREFECT_API_URL`` (its temporary server's, see :mod:`pipelines.prefect_server`) before
+the cluster starts; workers of a remote cluster need it set in their own environment.
+The runner is chosen per run (``nightly.with_options(task_runner=...)``), so the flow
+itself never names one.
 """
 
 from __future__ import annotations

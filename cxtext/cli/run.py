@@ -126,11 +126,13 @@ def run(
     plan_run(load_settings(config), **arguments)
 
     from pipelines.nightly import nightly  # imports Prefect, so after the logging settings
+    from pipelines.prefect_server import temporary_api
     from pipelines.progress import listening
     from pipelines.runners import task_runner
 
     flow_run = nightly.with_options(task_runner=task_runner(workers, dask_address))
     with _stage_bars() as listener, listening(listener):
+        temporary_api()  # stopped with this process, even if it is killed
         summary = flow_run(**arguments, export_format=fmt)
     c = summary.counts
     console.print(
@@ -341,31 +343,50 @@ def schedule(
         str | None,
         typer.Option(help="IANA time zone of the cron, e.g. Asia/Tehran. [default: UTC]"),
     ] = None,
+    port: Annotated[
+        int,
+        typer.Option(
+            help="Port of the local Prefect server started when PREFECT_API_URL is unset."
+        ),
+    ] = 4200,
 ) -> None:
-    """Serve the nightly flow as a Prefect deployment on a cron schedule (runs until stopped)."""
+    """Serve the nightly flow on a cron schedule until stopped (docs/deploy.md).
+
+    Scheduled runs are created by a Prefect server's scheduler: with `PREFECT_API_URL`
+    set this serves against that server; otherwise it starts one on 127.0.0.1:PORT
+    (stopped with this command) so one machine needs nothing else.
+    """
+    parameters = {
+        "feedback": [str(p) for p in feedback] if feedback else None,
+        "customers": str(customers) if customers else None,
+        "transactions": str(transactions) if transactions else None,
+        "warehouse": warehouse,
+        "config": str(config) if config else None,
+    }
+    _quiet_prefect(verbose=True)
+    from pipelines.preflight import plan_run
+
+    plan_run(load_settings(config), **parameters)  # a bad night shows now, not at 02:00
+
     from prefect import serve
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from pipelines.deployments import nightly_deployment
+    from pipelines.prefect_server import scheduling_api
 
     try:
         deployment = nightly_deployment(
-            name=name,
-            cron=cron,
-            timezone=timezone,
-            parameters={
-                "feedback": [str(p) for p in feedback] if feedback else None,
-                "customers": str(customers) if customers else None,
-                "transactions": str(transactions) if transactions else None,
-                "warehouse": warehouse,
-                "config": str(config) if config else None,
-            },
+            name=name, cron=cron, timezone=timezone, parameters=parameters
         )
     except ValueError as exc:
         raise SettingsError(str(exc)) from exc
+    api = scheduling_api(port)
     console.print(
-        f"Serving deployment {name!r} of cxtext-nightly on {cron!r} ({timezone or 'UTC'}); Ctrl-C stops it."
+        f"Serving deployment {name!r} of cxtext-nightly on {cron!r} ({timezone or 'UTC'}) "
+        f"with the Prefect server at {api}; Ctrl-C stops it."
     )
-    serve(deployment)
+    with temporary_settings({PREFECT_API_URL: api}):
+        serve(deployment)
 
 
 @app.command(rich_help_panel=PANEL)

@@ -76,8 +76,10 @@ def ensure_tables(execute: Callable[[str], object], columns_of: Callable[[str], 
     manual migration. ``columns_of(name)`` runs :data:`COLUMNS_SQL`.
     """
     for table in TABLES.values():
-        execute(create_table_sql(table))
         existing = columns_of(table.name)
+        if not existing:  # only then: CREATE needs a privilege a writer may lack
+            execute(create_table_sql(table))
+            continue
         for name, kind in table.columns.items():
             if name not in existing:
                 execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{name}" {TYPES[kind][1]}')
