@@ -244,11 +244,11 @@ def test_a_failure_after_the_commit_is_a_warning_and_the_commit_happens_once(
         commits.append(tables.run["run_id"].iloc[0])
         return real_commit(self, tables)
 
-    def broken_export(self, folder):
+    def broken_export(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(DuckDBWarehouse, "commit_run", counted)
-    monkeypatch.setattr(DuckDBWarehouse, "export_parquet", broken_export)
+    monkeypatch.setattr(nightly_module, "export_tables", broken_export)
     warehouse = tmp_path / "cx.duckdb"
     summary = _run_in_process(inputs, "in1", warehouse, parquet_dir=str(tmp_path / "pq"))
     assert commits == [summary.run_id]  # once, not retried after the export failed

@@ -178,14 +178,3 @@ class DuckDBWarehouse(Warehouse):
         self._con.execute("BEGIN TRANSACTION")
         self._upsert_frame(TABLES["runs"], run)
         self._con.execute("COMMIT")
-
-    def export_parquet(self, folder: Path) -> dict[str, Path]:
-        """Each table as ``folder/<name>.parquet``; returns the paths written."""
-        folder.mkdir(parents=True, exist_ok=True)
-        written = {}
-        for name in TABLES:
-            target = folder / f"{name}.parquet"
-            quoted = target.as_posix().replace("'", "''")
-            self._con.execute(f"COPY \"{name}\" TO '{quoted}' (FORMAT parquet)")
-            written[name] = target
-        return written

@@ -100,20 +100,26 @@ class PostgresWarehouse(Warehouse):
             return pd.read_sql_query(sa.text(sql), conn, params=params or {})
 
     @staticmethod
-    def _stage(conn: sa.Connection, table: Table, frames: Iterable[pd.DataFrame]) -> str:
-        """Bulk-load ``frames`` into a temporary table with COPY, inside the run's transaction."""
-        stage = f"_stage_{table.name}"
-        conn.execute(sa.text(f'CREATE TEMP TABLE "{stage}" (LIKE "{table.name}") ON COMMIT DROP'))
-        cols = ", ".join(f'"{c}"' for c in table.names)
-        # The psycopg connection under SQLAlchemy's, so COPY joins the open transaction.
+    def _copy(
+        conn: sa.Connection, target: str, columns: list[str], frames: Iterable[pd.DataFrame]
+    ) -> None:
+        """Bulk-load ``frames`` into ``target`` with COPY, inside the open transaction."""
+        cols = ", ".join(f'"{c}"' for c in columns)
+        # The psycopg connection under SQLAlchemy's, so COPY joins the run's transaction.
         with (
             conn.connection.cursor() as cursor,
-            cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN') as copy,
+            cursor.copy(f'COPY "{target}" ({cols}) FROM STDIN') as copy,
         ):
             for df in frames:
-                rows = conform(df, table).astype(object)
+                rows = df[columns].astype(object)
                 for row in rows.where(rows.notna(), None).itertuples(index=False, name=None):
                     copy.write_row(row)
+
+    def _stage(self, conn: sa.Connection, table: Table, frames: Iterable[pd.DataFrame]) -> str:
+        """A temporary copy of ``table`` (dropped at commit) holding ``frames``."""
+        stage = f"_stage_{table.name}"
+        conn.execute(sa.text(f'CREATE TEMP TABLE "{stage}" (LIKE "{table.name}") ON COMMIT DROP'))
+        self._copy(conn, stage, list(table.names), (conform(df, table) for df in frames))
         return stage
 
     @staticmethod
@@ -173,8 +179,11 @@ class PostgresWarehouse(Warehouse):
                         "ON COMMIT DROP"
                     )
                 )
-                tables.candidate_themes.astype("string").to_sql(
-                    "_candidates", conn, if_exists="append", index=False, method="multi", chunksize=2000
+                self._copy(
+                    conn,
+                    "_candidates",
+                    ["source", "id", "candidate_theme"],
+                    [tables.candidate_themes.astype("string")],
                 )
                 conn.execute(
                     sa.text(

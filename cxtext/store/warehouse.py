@@ -165,7 +165,9 @@ class Warehouse(ABC):
     def latest_window(self, name: str) -> pd.DataFrame:
         """Rows of the newest ``window_end`` of a windowed table (discovered_themes, follow_ups)."""
         df = self.read_table(name)
-        return df[df["window_end"] == df["window_end"].max()].reset_index(drop=True) if len(df) else df
+        return (
+            df[df["window_end"] == df["window_end"].max()].reset_index(drop=True) if len(df) else df
+        )
 
     def counts(self) -> dict[str, int]:
         """Rows per table, for summaries."""
