@@ -280,7 +280,11 @@ def test_a_failed_run_is_recorded_with_its_counts_and_reason(inputs, tmp_path, m
 
 
 def test_two_runs_at_once_serialize_and_rank_the_union(inputs, tmp_path):
-    """Both exit 0; the second waits for the first; pain points count every stored document."""
+    """Both exit 0; the second waits for the first; pain points count every stored document.
+
+    A third command beside them fails inside the flow: its exit code and one-line message
+    arrive without Prefect's traceback.
+    """
     warehouse = tmp_path / "both" / "cx.duckdb"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = []
@@ -296,8 +300,30 @@ def test_two_runs_at_once_serialize_and_rank_the_union(inputs, tmp_path):
                 stderr=subprocess.STDOUT,
             )
         )
+    # Meanwhile a run whose only file loses every row: exit 1, one line, no traceback.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,text,created_at\n1,,2026-11-01\n", encoding="utf-8")
+    rejected = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cxtext",
+            "run",
+            "--feedback",
+            str(bad),
+            "--warehouse",
+            str(tmp_path / "bad" / "cx.duckdb"),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     outputs = [p.communicate(timeout=400)[0].decode() for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
+    out = rejected.communicate(timeout=400)[0].decode()
+    assert rejected.returncode == 1 and "error: input rejected" in out
+    assert "Traceback" not in out, out
     clean = tmp_path / "clean" / "cx.duckdb"
     _run_in_process(inputs, "in1", clean)
     _assert_same_tables(_tables(clean), _tables(warehouse))

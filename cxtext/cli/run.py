@@ -43,6 +43,10 @@ def _quiet_prefect(verbose: bool) -> None:
     )  # slow, busy machines
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        # A failed flow or task logs its traceback at ERROR; the command prints the error
+        # itself in one or two lines (the traceback with `cxtext --debug` or --verbose).
+        os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "CRITICAL")
+        os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "CRITICAL")
 
 
 @app.command(rich_help_panel=PANEL)
