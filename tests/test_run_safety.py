@@ -21,6 +21,7 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from prefect.server.api.server import SubprocessASGIServer
 from test_end_to_end import write_inputs
 
 import pipelines.nightly as nightly_module
@@ -286,7 +287,9 @@ def test_two_runs_at_once_serialize_and_rank_the_union(inputs, tmp_path):
     arrive without Prefect's traceback.
     """
     warehouse = tmp_path / "both" / "cx.duckdb"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    server = SubprocessASGIServer()  # this session's temporary server: no start-up per command
+    server.start()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PREFECT_API_URL": server.api_url}
     procs = []
     for f in inputs["in1"]:
         args = ["run", "--warehouse", str(warehouse), "--feedback", f]
