@@ -47,7 +47,7 @@ def models_dir(tmp_path_factory) -> Path:
 
 def test_train_saves_registers_and_prints_metrics(models_dir):
     card = read_card("cli-sent", models_dir)
-    assert card["params"] == {"C": 4}
+    assert card["params"] == {"C": 4, "features": "tfidf"}
     assert card["rows_eval"] == 60 and card["metrics"]["accuracy"] > 0.8
     assert champion_name("sentiment-fa", models_dir) == "cli-sent"
     listed = invoke("models", "list", "--models-dir", models_dir)

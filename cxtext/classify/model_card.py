@@ -160,6 +160,7 @@ def render_card_markdown(name: str, card: dict[str, Any]) -> str:
         f"- rows: {card.get('rows_train')} train · {card.get('rows_eval')} held out",
         f"- training: {card.get('training_seconds')} s · prediction: "
         f"{card.get('throughput_docs_per_s')} docs/s",
+        f"- features: {(card.get('params') or {}).get('features', 'tfidf')}",
     ]
     if card.get("labels"):
         lines.append(f"- labels: {', '.join(map(str, card['labels']))}")

@@ -24,6 +24,9 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         "cxtext.classify.sentiment.NBLogisticRegression",
         # Topics: `cxtext train --task topic` (multi-label over the taxonomy's themes).
         "cxtext.classify.topics.ThemeClassifier",
+        # `cxtext train --features tfidf+static` / `tfidf+encoder` (docs/classifiers.md).
+        "cxtext.classify.static.StaticEmbedder",
+        "cxtext.classify.encoder.E5Embedder",
     }
 )
 

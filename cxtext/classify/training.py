@@ -24,6 +24,7 @@ from cxtext.classify.evaluation import (
     parse_labels,
     split_indices,
 )
+from cxtext.classify.feature_options import tfidf_param_prefix, with_feature_option
 from cxtext.classify.features import _as_text
 from cxtext.classify.model_card import build_card, measure_throughput
 from cxtext.classify.sentiment import build_sentiment_model
@@ -89,7 +90,8 @@ def train_model(
     """A fitted Pipeline (text preparation -> features -> classifier) for ``task``.
 
     Sentiment labels are one string per row; topic labels a list per row (or ``a|b`` /
-    JSON-list strings). ``params`` go to the model builder (e.g. ``{"C": 1.0}``).
+    JSON-list strings). ``params`` go to the model builder (e.g. ``{"C": 1.0}``), except
+    ``features`` (see :mod:`cxtext.classify.feature_options`) and ``feature_weight``.
 
     Examples
     --------
@@ -102,6 +104,8 @@ def train_model(
     if lang not in LANGS:
         raise ValueError(f"unknown lang {lang!r}; use one of {', '.join(LANGS)}")
     params = dict(params or {})
+    features = params.pop("features", "tfidf")
+    weight = float(params.pop("feature_weight", 1.0))
     data = clean_labelled(texts, labels, task=task)
     if not data.texts:
         raise ValueError("no trainable rows: every text or label is empty")
@@ -109,9 +113,9 @@ def train_model(
         classes = sorted(set(data.labels))
         if len(classes) < 2:
             raise ValueError(f"sentiment training needs at least two labels, got {classes}")
-        model = build_sentiment_model(lang, **params)
+        model = with_feature_option(build_sentiment_model(lang, **params), features, weight=weight)
         if len(data.texts) < 200:  # tiny sets: keep every n-gram
-            model.set_params(features__word__min_df=1, features__char__min_df=1)
+            _keep_every_ngram(model)
         return model.fit(data.texts, data.labels)
     from cxtext.classify.topics import build_topic_model, labels_to_indicator  # noqa: PLC0415
 
@@ -121,9 +125,15 @@ def train_model(
     model = build_topic_model(themes, **params)
     if lang != "auto":
         model.set_params(prepare__lang=lang)
+    model = with_feature_option(model, features, weight=weight)
     if len(data.texts) < 200:
-        model.set_params(features__word__min_df=1, features__char__min_df=1)
+        _keep_every_ngram(model)
     return model.fit(data.texts, labels_to_indicator(data.labels, themes))
+
+
+def _keep_every_ngram(model: Pipeline) -> None:
+    prefix = tfidf_param_prefix(model)
+    model.set_params(**{f"{prefix}word__min_df": 1, f"{prefix}char__min_df": 1})
 
 
 @dataclass

@@ -211,12 +211,20 @@ def train(
         str | None,
         typer.Option("--as", help="Also promote the new model to champion for this role."),
     ] = None,
+    features: Annotated[
+        str,
+        typer.Option(
+            help="tfidf, tfidf+static (distilled e5 word vectors, fast) or tfidf+encoder "
+            "(multilingual-e5-small; needs the encoder extra, ~100x slower)."
+        ),
+    ] = "tfidf",
     models_dir: ModelsDirOption = None,
 ) -> None:
     """Train a sentiment or topic model, evaluate it on held-out rows, save and register it.
 
     Topic labels may hold several topics per row: `a|b` or a JSON list.
     """
+    from cxtext.classify.feature_options import FEATURE_OPTIONS  # noqa: PLC0415
     from cxtext.classify.registry import check_name, check_role, promote, save_model  # noqa: PLC0415
     from cxtext.classify.training import LANGS, TASKS, train_and_evaluate  # noqa: PLC0415
 
@@ -224,6 +232,8 @@ def train(
         raise typer.BadParameter(f"--task must be one of {', '.join(TASKS)}")
     if lang not in LANGS:
         raise typer.BadParameter(f"--lang must be one of {', '.join(LANGS)}")
+    if features not in FEATURE_OPTIONS:
+        raise typer.BadParameter(f"--features must be one of {', '.join(FEATURE_OPTIONS)}")
     try:
         check_name(name)
         if promote_as:
@@ -253,7 +263,7 @@ def train(
             train_frame[label_column].tolist(),
             task=task,
             lang=lang,
-            params=_parse_params(param),
+            params={**_parse_params(param), "features": features},
             groups=train_frame["_source"].tolist() if len(data) > 1 else None,
             data_sources=[
                 {"path": str(p), "rows": int((train_frame["_source"] == p.stem).sum())}

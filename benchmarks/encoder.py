@@ -1,0 +1,365 @@
+"""Encoder benchmark: TF-IDF vs distilled static embeddings vs multilingual-e5-small, and combined.
+
+Sets (``../shared/datasets``), each with a held-out part no choice below ever reads:
+
+- SnappFood sentiment (fa): ``train.csv`` -> ``dev.csv``.
+- Airline sentiment (en): stratified 80/20 split (seed 42) of ``train.csv``.
+- Airline complaint topic (en): negative tweets with a topic, stratified 80/20 (seed 42).
+- Banking77 (en): stratified 80/20 split (seed 42).
+- ParsiNLU food reviews, 3-class (fa): ``train.csv`` -> ``dev.csv``; gold -2/-1 negative,
+  0 neutral, 1/2 positive, 3 ("mixed") left out.
+
+Features (every option ends in the same LogisticRegression; its C is chosen by 3-fold
+CV on the training part only, the TF-IDF vocabulary is fitted on the training part):
+
+- ``tfidf``: the plain baseline, raw text, word 1-2 + char_wb 2-5 grams, sublinear tf.
+- ``ours``: cxtext's TextPreparer + word 1-3 / char 1-5 TF-IDF (the champions' features).
+- ``static``: the distilled table in ``models/static`` over prepared text.
+- ``e5``: multilingual-e5-small sentence embeddings (the fast runtime).
+- ``ours+static``, ``ours+e5``: the blocks side by side (each row block unit length).
+
+Embeddings are cached under ``/tmp/cxtext-e5-cache`` (never in the repository), so a
+re-run only pays for the linear models. Usage::
+
+    nice -n 10 .venv/bin/python benchmarks/encoder.py [--datasets ../shared/datasets]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion
+from threadpoolctl import threadpool_limits
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from cxtext.classify.encoder import embed_texts  # noqa: E402
+from cxtext.classify.evaluation import split_indices  # noqa: E402
+from cxtext.classify.features import TextPreparer, make_text_features  # noqa: E402
+from cxtext.classify.static import StaticEmbedder  # noqa: E402
+
+SEED = 42
+# The machine these ran on embeds a few documents per second when shared, so each
+# training part is sampled down to MAX_TRAIN rows and each held-out part to MAX_TEST
+# (fixed seed); --max-train/--max-test 0 runs the full splits.
+MAX_TRAIN, MAX_TEST = 1000, 500
+C_GRID = (0.5, 2.0, 8.0)
+CACHE = Path(os.environ.get("CXTEXT_E5_CACHE", "/tmp/cxtext-e5-cache"))
+DEFAULT_DATASETS = Path(os.environ.get("CXTEXT_DATASETS", REPO.parent / "shared" / "datasets"))
+OPTIONS = ("tfidf", "ours", "static", "e5", "ours+static", "ours+e5")
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _split(texts: list[str], labels: list[str]) -> tuple[list, list, list, list]:
+    train, test = split_indices(labels, seed=SEED)
+    return (
+        [texts[i] for i in train],
+        [labels[i] for i in train],
+        [texts[i] for i in test],
+        [labels[i] for i in test],
+    )
+
+
+def _parsinlu(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    frame = frame[frame["sentiment"].isin(["-2", "-1", "0", "1", "2"])]
+    gold = {"-2": "negative", "-1": "negative", "0": "neutral", "1": "positive", "2": "positive"}
+    return frame["text"].tolist(), [gold[s] for s in frame["sentiment"]]
+
+
+def full_sets(datasets: Path) -> dict[str, dict]:
+    """name -> {lang, xtr, ytr, xte, yte}: the shared splits of the issue's table."""
+    sets = {}
+    snapp_train = _read(datasets / "fa_snappfood_sentiment" / "train.csv")
+    snapp_dev = _read(datasets / "fa_snappfood_sentiment" / "dev.csv")
+    sets["SnappFood sentiment (fa)"] = {
+        "lang": "fa",
+        "xtr": snapp_train["text"].tolist(),
+        "ytr": snapp_train["sentiment"].tolist(),
+        "xte": snapp_dev["text"].tolist(),
+        "yte": snapp_dev["sentiment"].tolist(),
+    }
+    air = _read(datasets / "en_airline_tweets" / "train.csv")
+    xtr, ytr, xte, yte = _split(air["text"].tolist(), air["sentiment"].tolist())
+    sets["airline sentiment (en)"] = {"lang": "en", "xtr": xtr, "ytr": ytr, "xte": xte, "yte": yte}
+    topics = air[air["topic"] != ""]
+    xtr, ytr, xte, yte = _split(topics["text"].tolist(), topics["topic"].tolist())
+    sets["airline complaint topic (en)"] = {
+        "lang": "en",
+        "xtr": xtr,
+        "ytr": ytr,
+        "xte": xte,
+        "yte": yte,
+    }
+    bank = _read(datasets / "en_banking77" / "train.csv")
+    xtr, ytr, xte, yte = _split(bank["text"].tolist(), bank["topic"].tolist())
+    sets["Banking77 (en)"] = {"lang": "en", "xtr": xtr, "ytr": ytr, "xte": xte, "yte": yte}
+    folder = datasets / "fa_parsinlu_food_aspects"
+    xtr, ytr = _parsinlu(_read(folder / "train.csv"))
+    xte, yte = _parsinlu(_read(folder / "dev.csv"))
+    sets["ParsiNLU food, 3-class (fa)"] = {
+        "lang": "fa",
+        "xtr": xtr,
+        "ytr": ytr,
+        "xte": xte,
+        "yte": yte,
+    }
+    return sets
+
+
+def _cap(texts: list[str], labels: list[str], n: int) -> tuple[list[str], list[str]]:
+    if not n or len(texts) <= n:
+        return texts, labels
+    # a prefix of one fixed permutation: smaller caps are subsets of larger ones
+    rows = np.sort(np.random.default_rng(SEED).permutation(len(texts))[:n])
+    return [texts[i] for i in rows], [labels[i] for i in rows]
+
+
+def load_sets(
+    datasets: Path, max_train: int = MAX_TRAIN, max_test: int = MAX_TEST
+) -> dict[str, dict]:
+    """The full held-out parts (for the vocabulary filter) capped for the benchmark."""
+    sets = full_sets(datasets)
+    for data in sets.values():
+        data["xtr"], data["ytr"] = _cap(data["xtr"], data["ytr"], max_train)
+        data["xte"], data["yte"] = _cap(data["xte"], data["yte"], max_test)
+    return sets
+
+
+def heldout_texts(datasets: Path) -> set[str]:
+    """Every text of a held-out part: the distilled vocabulary must not count them."""
+    return {t for data in full_sets(datasets).values() for t in data["xte"]}
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def _load_cache() -> dict[str, np.ndarray]:
+    cache: dict[str, np.ndarray] = {}
+    for path in sorted(CACHE.glob("chunk-*.npz")):
+        with np.load(path) as chunk:
+            cache.update(zip(chunk["keys"].tolist(), chunk["vectors"], strict=True))
+    return cache
+
+
+def cached_e5(texts: list[str], chunk: int = 256) -> np.ndarray:
+    """e5 embeddings of ``texts``; each text is embedded once and kept in /tmp by chunks."""
+    cache = _load_cache()
+    missing = list(dict.fromkeys(t for t in texts if _key(t) not in cache))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for i in range(0, len(missing), chunk):
+        part = missing[i : i + chunk]
+        vectors = embed_texts(part)
+        keys = np.array([_key(t) for t in part])
+        np.savez(CACHE / f"chunk-{keys[0]}-{len(part)}.npz", keys=keys, vectors=vectors)
+        cache.update(zip(keys.tolist(), vectors, strict=True))
+        done = i + len(part)
+        rate = done / (time.perf_counter() - start)
+        print(f"    e5: {done}/{len(missing)} new texts, {rate:.1f} docs/s", flush=True)
+    return np.stack([cache[_key(t)] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+
+def plain_tfidf() -> FeatureUnion:
+    return FeatureUnion(
+        [
+            ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+        ]
+    )
+
+
+def feature_blocks(data: dict) -> dict[str, tuple[object, object]]:
+    """(train, test) matrices of every basic block; TF-IDF fitted on train only."""
+    blocks = {}
+    plain = plain_tfidf()
+    blocks["tfidf"] = (plain.fit_transform(data["xtr"]), plain.transform(data["xte"]))
+    preparer = TextPreparer(lang=data["lang"])
+    ptr, pte = preparer.transform(data["xtr"]), preparer.transform(data["xte"])
+    ours = make_text_features((1, 3), (1, 5), min_df=2)
+    blocks["ours"] = (ours.fit_transform(ptr), ours.transform(pte))
+    static = StaticEmbedder().fit(ptr)
+    blocks["static"] = (static.transform(ptr), static.transform(pte))
+    blocks["e5"] = (cached_e5(data["xtr"]), cached_e5(data["xte"]))
+    return blocks
+
+
+def combine(blocks: dict, option: str, part: int):
+    mats = [blocks[name][part] for name in option.split("+")]
+    if len(mats) == 1:
+        return mats[0]
+    return sp.hstack([sp.csr_matrix(m) for m in mats]).tocsr()
+
+
+def fit_best(xtr, ytr: list[str]) -> tuple[LogisticRegression, float]:
+    """LogisticRegression with C chosen by 3-fold CV on the training part."""
+    y = np.asarray(ytr)
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=SEED).split(np.zeros(len(y)), y))
+    scores = {}
+    for C in C_GRID:
+        accs = []
+        for tr, va in folds:
+            model = LogisticRegression(C=C, max_iter=1000).fit(xtr[tr], y[tr])
+            accs.append(accuracy_score(y[va], model.predict(xtr[va])))
+        scores[C] = float(np.mean(accs))
+    best = max(C_GRID, key=lambda c: (scores[c], -c))
+    return LogisticRegression(C=best, max_iter=1000).fit(xtr, y), best
+
+
+def throughput(texts: list[str], lang: str, threads: int) -> dict[str, float]:
+    """Docs/s of each feature option's transform on the same texts (models fitted first)."""
+    preparer = TextPreparer(lang=lang)
+    plain = plain_tfidf().fit(texts)
+    prepared = preparer.transform(texts)
+    ours = make_text_features((1, 3), (1, 5), min_df=2).fit(prepared)
+    static = StaticEmbedder().fit(prepared)
+    embed_texts(texts[:8], threads=threads)  # builds the session outside the timing
+
+    def rate(fn) -> float:
+        start = time.perf_counter()
+        fn()
+        return len(texts) / (time.perf_counter() - start)
+
+    return {
+        "tfidf": rate(lambda: plain.transform(texts)),
+        "ours": rate(lambda: ours.transform(preparer.transform(texts))),
+        "static (on prepared text)": rate(lambda: static.transform(prepared)),
+        "e5 (onnx int8)": rate(lambda: embed_texts(texts, threads=threads)),
+    }
+
+
+def run(datasets: Path, max_train: int, max_test: int) -> tuple[list[dict], dict]:
+    sets = load_sets(datasets, max_train, max_test)
+    rows = []
+    for name, data in sets.items():
+        print(f"{name}: {len(data['xtr'])} train, {len(data['xte'])} held out", flush=True)
+        blocks = feature_blocks(data)
+        for option in OPTIONS:
+            start = time.perf_counter()
+            model, C = fit_best(combine(blocks, option, 0), data["ytr"])
+            pred = model.predict(combine(blocks, option, 1))
+            rows.append(
+                {
+                    "set": name,
+                    "option": option,
+                    "C": C,
+                    "rows": f"{len(data['xtr']):,} / {len(data['xte']):,}",
+                    "accuracy": accuracy_score(data["yte"], pred),
+                    "macro_f1": f1_score(data["yte"], pred, average="macro"),
+                    "seconds": time.perf_counter() - start,
+                }
+            )
+            print(f"  {option:12} C={C:<4} acc {rows[-1]['accuracy']:.4f}", flush=True)
+    air = sets["airline sentiment (en)"]["xte"][:1000]
+    snapp = sets["SnappFood sentiment (fa)"]["xte"][:1000]
+    speeds = {}
+    for threads in (1, 2):
+        with threadpool_limits(threads):
+            speeds[threads] = {
+                "en": throughput(air, "en", threads),
+                "fa": throughput(snapp, "fa", threads),
+            }
+    return rows, speeds
+
+
+def render(rows: list[dict], speeds: dict) -> str:
+    frame = pd.DataFrame(rows)
+    acc = frame.pivot(index="set", columns="option", values="accuracy")[list(OPTIONS)]
+    acc = acc.reindex(list(dict.fromkeys(frame["set"])))
+    lines = [
+        "# Encoder benchmark: TF-IDF, distilled static embeddings, multilingual-e5-small",
+        "",
+        f"Generated by `benchmarks/encoder.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+        f"({platform.machine()}, {os.cpu_count()} CPUs, shared with other jobs). One run; "
+        "accuracy on held-out rows no choice read; C of the LogisticRegression by 3-fold CV "
+        "on the training part.",
+        "",
+        "Held-out accuracy (points = best option minus the plain TF-IDF baseline):",
+        "",
+        "| set | train / test | "
+        + " | ".join(OPTIONS)
+        + " | ours+static − tfidf | ours+e5 − tfidf |",
+        "|---|---|" + "---:|" * (len(OPTIONS) + 2),
+    ]
+    sizes = dict(zip(frame["set"], frame["rows"], strict=False))
+    for name, row in acc.iterrows():
+        cells = sizes[name] + " | " + " | ".join(f"{row[o]:.3f}" for o in OPTIONS)
+        gain_s = 100 * (row["ours+static"] - row["tfidf"])
+        gain_e = 100 * (row["ours+e5"] - row["tfidf"])
+        lines.append(f"| {name} | {cells} | {gain_s:+.1f} | {gain_e:+.1f} |")
+    f1 = frame.pivot(index="set", columns="option", values="macro_f1")[list(OPTIONS)]
+    f1 = f1.reindex(acc.index)
+    lines += ["", "Held-out macro-F1:", "", "| set | " + " | ".join(OPTIONS) + " |"]
+    lines.append("|---|" + "---:|" * len(OPTIONS))
+    for name, row in f1.iterrows():
+        lines.append(f"| {name} | " + " | ".join(f"{row[o]:.3f}" for o in OPTIONS) + " |")
+    lines += [
+        "",
+        "Share of the encoder's gain the static table keeps: (ours+static − ours) / "
+        "(ours+e5 − ours), per set:",
+        "",
+        "| set | ours | ours+static | ours+e5 | kept |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, row in acc.iterrows():
+        gain_e = row["ours+e5"] - row["ours"]
+        kept = (row["ours+static"] - row["ours"]) / gain_e if gain_e > 0 else float("nan")
+        lines.append(
+            f"| {name} | {row['ours']:.3f} | {row['ours+static']:.3f} | {row['ours+e5']:.3f} "
+            f"| {kept:.0%} |"
+        )
+    lines += [
+        "",
+        "Feature throughput (documents/s of the transform alone, 1,000 held-out documents):",
+        "",
+        "| option | en, 1 thread | en, 2 threads | fa, 1 thread | fa, 2 threads |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for option in speeds[1]["en"]:
+        cells = [speeds[t][lang][option] for lang in ("en", "fa") for t in (1, 2)]
+        cells = [cells[0], cells[2], cells[1], cells[3]]
+        lines.append(f"| {option} | " + " | ".join(f"{c:,.0f}" for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "encoder.md")
+    ap.add_argument("--max-train", type=int, default=MAX_TRAIN)
+    ap.add_argument("--max-test", type=int, default=MAX_TEST)
+    ap.add_argument("--embed-only", action="store_true", help="fill the embedding cache and stop")
+    args = ap.parse_args()
+    if args.embed_only:
+        for name, data in load_sets(args.datasets, args.max_train, args.max_test).items():
+            start = time.perf_counter()
+            cached_e5(data["xtr"])
+            cached_e5(data["xte"])
+            print(f"{name}: embedded in {time.perf_counter() - start:.0f} s", flush=True)
+        return
+    rows, speeds = run(args.datasets, args.max_train, args.max_test)
+    text = render(rows, speeds)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

