@@ -407,7 +407,7 @@ def nightly(
     """Run the whole pipeline once over the given files (defaults: the shipped sample).
 
     ``as_of`` (ISO date) ends the pain-point window; by default it ends on the day of
-    the newest feedback in the warehouse. ``parquet_dir`` receives every table as
+    the newest feedback in the warehouse, never after the run date. ``parquet_dir`` receives every table as
     ``export_format`` (parquet or csv).
     """
     settings = load_settings(config)

@@ -601,6 +601,13 @@ SIDE_CASES = [
         set(),
         ["bad_date"],
     ),
+    (
+        "transactions",
+        "customer_id,date,amount,order_id\nC1,2024-05-01,10,ORD-1234567890\n"
+        "C1,2024-05-02,20,ORD-1234567891\nC1,2024-05-03,-10,ORD-1234567890\n",
+        {"C1"},
+        [],
+    ),
 ]
 
 
@@ -612,6 +619,9 @@ def test_side_table(kind, content, kept, reasons, tmp_path: Path, caplog) -> Non
         table, quarantine = (read_customers if kind == "customers" else read_transactions)(path)
     got = {c for c in table["customer_id"] if not c.startswith("[")}
     assert got == kept
+    if "order_id" in table:  # long order ids stay distinct (a refund still finds its order)
+        orders = table["order_id"].tolist()
+        assert len(set(orders)) == 2 and orders[0] == orders[2]
     assert Counter(r.split(":")[0] for r in quarantine["reason"]) == Counter(reasons)
     assert leaks(table, quarantine, "\n".join(r.getMessage() for r in caplog.records)) == []
 
@@ -762,13 +772,12 @@ def _run(root: Path, warehouse: str, extra: list[str]) -> str:
 
 
 def _tables(warehouse: str) -> dict[str, pd.DataFrame]:
+    """Every table of the warehouse (schema.TABLES), as stored."""
+    from cxtext.schema import TABLES
     from cxtext.store.warehouse import open_warehouse
 
     with open_warehouse(warehouse) as wh:
-        return {
-            name: wh.read_table(name)
-            for name in ("feedback", "quarantine", "runs", "customer_value", "pain_points")
-        }
+        return {name: wh.read_table(name) for name in TABLES}
 
 
 @pytest.fixture(scope="module")
@@ -784,6 +793,12 @@ def test_full_run_stores_no_pii_anywhere(duckdb_run) -> None:
     report = (root / "report.html").read_text(encoding="utf-8")
     exports = [pd.read_parquet(p) for p in (root / "parquet").glob("*.parquet")]
     assert exports, "no Parquet export written"
+    from cxtext.store.export import export_tables
+    from cxtext.store.warehouse import open_warehouse
+
+    with open_warehouse(str(root / "cx.duckdb")) as wh:
+        csv_files = export_tables(wh, root / "csv", "csv", "IRR")
+    exports += [p.read_text(encoding="utf-8-sig") for p in csv_files.values()]
     # Prefect's own database (flow and task runs, their parameters and states)
     prefect_db = list(Path(os.environ["PREFECT_HOME"]).glob("*.db*"))
     assert prefect_db, "no Prefect database found under PREFECT_HOME"

@@ -80,7 +80,7 @@ def run(
     as_of: Annotated[
         str | None,
         typer.Option(
-            help="End of the pain-point window (ISO date). [default: day of newest feedback]"
+            help="End of the pain-point window (ISO date). [default: day of newest feedback, at most today]"
         ),
     ] = None,
     columns: Annotated[

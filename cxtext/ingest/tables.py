@@ -23,7 +23,7 @@ from cxtext.ingest.validate import (
     quarantine_frame,
     timestamp_problem,
 )
-from cxtext.normalize.pii import pseudonymize_column, redact_pii
+from cxtext.normalize.pii import pseudonymize, pseudonymize_column, redact_pii
 from cxtext.schema import CUSTOMERS, TRANSACTIONS, TYPES
 from cxtext.value.amounts import parse_amounts
 
@@ -114,10 +114,14 @@ def _typed(
     )
     # Keys that are personal data are pseudonymized the same way as in feedback (so they
     # still join); free-text columns (notes, names, segments) are redacted before storing.
+    # Other key columns (order_id, ...) are pseudonymized too: redacting "ORD-1234567890"
+    # to "ORD-[NUMBER]" would make every long order id the same.
     out["customer_id"] = pseudonymize_column(out["customer_id"])
     for col in rest.columns:
         values = rest[col]
-        distinct = {v: redact_pii(v) for v in values.dropna().unique().tolist()}
+        keyed = str(col).lower().endswith("id")
+        clean = pseudonymize if keyed else redact_pii
+        distinct = {v: clean(v) for v in values.dropna().unique().tolist()}
         out[redact_pii(str(col))] = values.map(distinct.get).astype("string")
     return out.reset_index(drop=True)
 
