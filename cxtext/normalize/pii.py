@@ -65,9 +65,26 @@ def redact_pii(text: str) -> str:
     >>> redact_pii("شماره کارتم ۶۰۳۷-۹۹۱۱-۲۲۳۳-۴۴۵۵ است")
     'شماره کارتم [CARD] است'
     """
+    if not _may_hold_pii(text):
+        return text
     for p in load_patterns():
         text = p.regex.sub(p.placeholder, text)
     return text
+
+
+_ANY_DIGIT = re.compile(_DIGIT)
+
+
+def _may_hold_pii(text: str) -> bool:
+    """False when no pattern can match: cheap, so ids and segment values skip the regexes.
+
+    Every pattern needs "@" (emails, credentials), "?" or "#" (token URLs), or at least
+    ten digits (phones, cards, IBANs, ids), except international numbers ("+" and five).
+    """
+    if "@" in text or "?" in text or "#" in text:
+        return True
+    digits = len(_ANY_DIGIT.findall(text))
+    return digits >= 10 or (digits >= 5 and "+" in text)
 
 
 def find_pii(text: str) -> list[tuple[str, str]]:
