@@ -163,9 +163,14 @@ def test_themes_promote_writes_the_taxonomy(warehouse, tmp_path):
     assert again.exit_code == 2 and "already in the taxonomy" in again.output
 
 
-def test_follow_ups_for_one_team(warehouse):
-    out = _run("follow-ups", "--team", "support", "--top", "3", "--warehouse", warehouse)
-    assert out.startswith("support:") and "at stake (IRR)" in out
+def test_follow_ups_for_one_team(warehouse, tmp_path):
+    csv = tmp_path / "support.csv"
+    out = _run(
+        "follow-ups", "--team", "support", "--top", "3", "--csv", str(csv), "--warehouse", warehouse
+    )
+    assert "support:" in out and "at stake (IRR)" in out
+    written = pd.read_csv(csv, encoding="utf-8-sig")
+    assert written["priority"].tolist() == [1, 2, 3] and set(written["team"]) == {"support"}
     assert " 1 " in out and " 3 " in out and " 4 " not in out
     assert max(cell_len(line) for line in out.splitlines()) <= 80
     result = CliRunner().invoke(app, ["follow-ups", "--team", "nobody", "--warehouse", warehouse])

@@ -247,6 +247,12 @@ def follow_ups_view(
         str | None, typer.Option(help="Only this team (a theme's owner in the taxonomy).")
     ] = None,
     top: Annotated[int, typer.Option(help="Rows per team.")] = 20,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv", help="Also write the rows shown to this CSV file (UTF-8, Excel-ready)."
+        ),
+    ] = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -264,6 +270,12 @@ def follow_ups_view(
         teams = [team]
     unit = currency_of(rows).replace("\n", " ")
     end = rows["window_end"].max()
+    if csv is not None:
+        from cxtext.store.export import write_table  # noqa: PLC0415
+
+        shown = rows[rows["team"].isin(teams)].sort_values(["team", "priority"])
+        write_table(shown.groupby("team").head(top), csv, "csv")
+        console.print(f"[bold]CSV:[/] {csv}")
     for name in teams:
         part = rows[rows["team"] == name].sort_values("priority")
         table = Table(
