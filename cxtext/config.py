@@ -13,7 +13,6 @@ here and one field on :class:`Settings`.
 from __future__ import annotations
 
 import difflib
-import os
 import types
 import typing
 from dataclasses import dataclass, fields
@@ -22,15 +21,15 @@ from typing import Annotated, Any
 
 import yaml
 
+from cxtext import workspace
 from cxtext.errors import SettingsError
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 
 
 def project_root() -> Path:
-    """The folder holding data/ and models/: $CXTEXT_HOME, else the repository checkout."""
-    env = os.environ.get("CXTEXT_HOME")
-    return Path(env) if env else Path(__file__).resolve().parents[1]
+    """The workspace (or checkout) holding data/ and models/: see :mod:`cxtext.workspace`."""
+    return workspace.project_root()
 
 
 def resolve(path: str | Path) -> Path:
@@ -162,6 +161,17 @@ class DiscoverySettings:
 
 
 @dataclass(frozen=True)
+class RetrainSettings:
+    margin: Annotated[float, AtLeast(0)]  # a challenger must gain this much to be promoted
+    metric: str  # the held-out metric both models are compared on
+    test_size: Annotated[float, Between(0, 1, low_open=True)]
+    seed: int
+    cron: str  # the weekly retrain deployment's schedule
+    roles: tuple[str, ...]  # roles the scheduled retrain trains
+    data: dict[str, tuple[str, ...]]  # labelled files per role, relative to the workspace
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every section of ``defaults.yaml``, typed; ``source`` is the overlay file, if any."""
 
@@ -174,6 +184,7 @@ class Settings:
     painpoints: PainpointsSettings
     report: ReportSettings
     discovery: DiscoverySettings
+    retrain: RetrainSettings
     source: Path | None = None  # not a section: where the overlay came from
     # Not a section either: the overlay's list of feedback sources (path/glob, columns,
     # channel, date_format, timezone, sheet), checked by cxtext.ingest.sources.
@@ -267,9 +278,13 @@ def _section(cls: type, name: str, values: dict[str, Any], path: Path) -> Any:
 
 
 def load_settings(path: Path | str | None = None) -> Settings:
-    """Defaults overlaid with ``path``; unknown, mistyped or out-of-range keys raise SettingsError."""
+    """Defaults overlaid with ``path`` (default: the workspace's cxtext.yaml, if any).
+
+    Unknown, mistyped or out-of-range keys raise SettingsError.
+    """
     merged = _read_yaml(DEFAULTS_FILE)
     sources: list[Any] = []
+    path = path if path is not None else workspace.settings_file()
     overlay_path = Path(path) if path is not None else None
     origin = {name: DEFAULTS_FILE for name in merged}
     if overlay_path is not None:

@@ -1,4 +1,4 @@
-"""Deployments of the flows: the nightly run on a cron schedule, served by Prefect."""
+"""Deployments of the flows: the nightly run and the weekly retrain on cron schedules, served by Prefect."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from prefect.schedules import Cron
 from pydantic import ValidationError
 
 from pipelines.nightly import nightly
+from pipelines.retrain import retrain
 
 
 def nightly_deployment(
@@ -26,4 +27,32 @@ def nightly_deployment(
         raise ValueError(
             f"invalid cron expression {cron!r} or time zone {timezone!r}: "
             "use five fields, e.g. '0 2 * * *', and an IANA zone such as 'Asia/Tehran'"
+        ) from exc
+
+
+def retrain_deployment(
+    role: str,
+    cron: str,
+    name: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    timezone: str | None = None,
+) -> RunnerDeployment:
+    """The retrain flow for one role on a (weekly) cron schedule: ``retrain.cron`` in the settings.
+
+    Served beside the nightly deployment; the flow takes its data, margin and metric
+    from the ``retrain:`` settings section at run time, so editing cxtext.yaml needs no
+    redeploy. A bad cron expression raises ``ValueError`` naming it.
+    """
+    fixed = {k: v for k, v in (parameters or {}).items() if v is not None}
+    try:
+        schedule = Cron(cron, timezone=timezone)
+        return retrain.to_deployment(
+            name=name or f"retrain-{role}",
+            schedules=[schedule],
+            parameters={"role": role, **fixed},
+        )
+    except (ValueError, ValidationError) as exc:
+        raise ValueError(
+            f"invalid cron expression {cron!r} or time zone {timezone!r}: "
+            "use five fields, e.g. '0 3 * * 0', and an IANA zone such as 'Asia/Tehran'"
         ) from exc

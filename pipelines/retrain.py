@@ -11,21 +11,16 @@ Run once from Python::
     from pipelines.retrain import retrain
     retrain(role="sentiment-en", data=["../shared/datasets/en_airline_tweets/train.csv"])
 
-Suggested settings section (not in defaults.yaml yet)::
-
-    retrain:
-      margin: 0.005            # macro-F1 points a challenger must gain to be promoted
-      metric: macro_f1
-      test_size: 0.2
-      seed: 42
-      data:                    # labelled files per role
-        sentiment-fa: [data/labelled/sentiment_fa.csv]
-        sentiment-en: [data/labelled/sentiment_en.csv]
-        topic: [data/labelled/topics.csv]
+From the command line: ``cxtext retrain ROLE``; weekly: ``cxtext schedule`` serves
+:func:`pipelines.deployments.retrain_deployment`. Margin, metric, split and the labelled
+files per role come from the ``retrain:`` settings section (cxtext/defaults.yaml,
+overridden by the workspace's cxtext.yaml). A challenger that does not fit the role
+(language, labels, themes outside the taxonomy) is saved but never promoted.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,8 +30,9 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from cxtext.classify.evaluation import evaluate_model, split_indices
-from cxtext.classify.promotion import comparison_markdown, decide_promotion
+from cxtext.classify.evaluation import evaluate_model, parse_labels, split_indices
+from cxtext.classify.labelled import read_labelled
+from cxtext.classify.promotion import comparison_markdown, decide_promotion, role_problems
 from cxtext.classify.registry import (
     ModelNotFoundError,
     champion_name,
@@ -47,8 +43,10 @@ from cxtext.classify.registry import (
     update_card,
 )
 from cxtext.classify.training import clean_labelled, train_and_evaluate
-from cxtext.cli.models import read_table
 from cxtext.config import load_settings, resolve
+from cxtext.errors import ModelError, SettingsError
+from cxtext.themes.from_labels import theme_ids_for
+from cxtext.themes.taxonomy import load_taxonomy
 
 ROLE_TASKS: dict[str, tuple[str, str, str]] = {
     # role -> (task, lang, default label column)
@@ -60,23 +58,41 @@ ROLE_TASKS: dict[str, tuple[str, str, str]] = {
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def load_labelled(paths: list[str], text_column: str, label_column: str) -> pd.DataFrame:
-    """All labelled files as one frame: text, label, source (file stem)."""
+    """All labelled files as one frame: text, label, source (file stem); same readers as ingest."""
     frames = []
     for path in paths:
-        frame = read_table(path)
-        missing = [c for c in (text_column, label_column) if c not in frame.columns]
-        if missing:
-            raise ValueError(f"{path}: no column {missing}; columns are {list(frame.columns)}")
+        labelled = read_labelled(path)
+        try:
+            text, label = labelled.column(text_column), labelled.column(label_column)
+        except KeyError as exc:
+            raise SettingsError(str(exc.args[0])) from exc
+        if labelled.broken:
+            get_run_logger().warning(labelled.broken_summary())
         frames.append(
             pd.DataFrame(
                 {
-                    "text": frame[text_column].tolist(),
-                    "label": frame[label_column].tolist(),
+                    "text": labelled.rows[text].fillna("").tolist(),
+                    "label": labelled.rows[label].fillna("").tolist(),
                     "source": Path(path).stem,
                 }
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def _theme_ids(frame: pd.DataFrame, taxonomy_path: Path) -> pd.DataFrame:
+    """Topic labels as theme ids of the taxonomy; a label that is no theme stops the flow."""
+    taxonomy = load_taxonomy(taxonomy_path)
+    names = {t.label_en: t.id for t in taxonomy.themes} | {
+        t.label_fa: t.id for t in taxonomy.themes
+    }
+    mapped, unknown = theme_ids_for([parse_labels(v) for v in frame["label"]], taxonomy.ids, names)
+    if unknown:
+        raise ModelError(
+            f"labels that are not themes of {taxonomy_path}: {', '.join(map(repr, unknown[:8]))}; "
+            "add them to the taxonomy or run `cxtext taxonomy init --from-labels FILE --force`"
+        )
+    return frame.assign(label=["|".join(v) for v in mapped])
 
 
 @task(cache_policy=NO_CACHE)
@@ -123,8 +139,8 @@ def evaluate_on(model, test: pd.DataFrame, task_name: str) -> dict[str, Any]:
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def save_challenger(model, name: str, card: dict, models_dir: str) -> str:
-    return str(save_model(model, name, card, models_dir))
+def save_challenger(model, name: str, card: dict, models_dir: str, heldout) -> str:
+    return str(save_model(model, name, card, models_dir, heldout=heldout))
 
 
 @flow(name="retrain", log_prints=True)
@@ -134,27 +150,45 @@ def retrain(
     name: str | None = None,
     text_column: str = "text",
     label_column: str | None = None,
-    margin: float = 0.005,
-    metric: str = "macro_f1",
-    test_size: float = 0.2,
-    seed: int = 42,
+    margin: float | None = None,
+    metric: str | None = None,
+    test_size: float | None = None,
+    seed: int | None = None,
     params: dict[str, Any] | None = None,
     models_dir: str | None = None,
 ) -> dict[str, Any]:
     """Train a challenger for ``role``; promote it only if it beats the champion by ``margin``.
 
-    Returns the decision, both models' held-out metrics and the challenger's name.
+    Unset arguments come from the settings' ``retrain:`` section (``data[role]`` for the
+    labelled files). Returns the decision, both models' held-out metrics and the
+    challenger's name.
     """
-    check_role(role)
+    try:
+        check_role(role)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from exc
+    settings = load_settings()
+    cfg = settings.retrain
+    margin = cfg.margin if margin is None else margin
+    metric = metric or cfg.metric
+    test_size = cfg.test_size if test_size is None else test_size
+    seed = cfg.seed if seed is None else seed
+    data = data or [str(resolve(p)) for p in cfg.data.get(role, ())]
     if not data:
-        raise ValueError(f"no labelled data for role {role!r}: pass data=[...]")
-    models_dir = str(models_dir or resolve(load_settings().paths.models))
+        raise SettingsError(
+            f"no labelled data for role {role!r}: pass --data FILE or set retrain.data.{role} "
+            "in the workspace's cxtext.yaml"
+        )
+    models_dir = str(models_dir or resolve(settings.paths.models))
+    taxonomy_path = resolve(settings.paths.taxonomy)
     task_name, lang, default_label = ROLE_TASKS[role]
     label_column = label_column or default_label
     name = name or f"{role}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     logger = get_run_logger()
 
     frame = load_labelled([str(p) for p in data], text_column, label_column)
+    if task_name == "topic":
+        frame = _theme_ids(frame, taxonomy_path)
     strata = [f"{s}\x1f{v}" for s, v in zip(frame["source"], frame["label"], strict=True)]
     train_rows, test_rows = split_indices(strata, test_size=test_size, seed=seed)
     train, test = frame.iloc[train_rows], frame.iloc[test_rows]
@@ -165,6 +199,12 @@ def retrain(
     champion_metrics = evaluate_on(champion, test, task_name) if champion is not None else None
 
     decision = decide_promotion(champion_metrics, challenger_metrics, metric=metric, margin=margin)
+    taxonomy_ids = load_taxonomy(taxonomy_path).ids if task_name == "topic" else []
+    misfit = role_problems(role, result.card, taxonomy_ids)
+    if misfit and decision.promote:
+        decision = replace(
+            decision, promote=False, reason=f"does not fit role {role}: {'; '.join(misfit)}"
+        )
     report = comparison_markdown(
         decision,
         role=role,
@@ -182,9 +222,9 @@ def retrain(
         "champion_metrics": {k: v for k, v in (champion_metrics or {}).items() if k != "per_class"},
         "report": report,
     }
-    save_challenger(result.model, name, card, models_dir)
+    save_challenger(result.model, name, card, models_dir, (result.test.texts, result.test.labels))
     if decision.promote:
-        promote(name, role, models_dir)
+        promote(name, role, models_dir, {"by": "retrain flow", "decision": decision.to_dict()})
         update_card(name, {"promoted_to": role}, models_dir)
     logger.info(decision.reason)
     create_markdown_artifact(

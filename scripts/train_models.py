@@ -41,6 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cxtext.classify.evaluation import split_indices  # noqa: E402
+from cxtext.classify.labelled import read_labelled  # noqa: E402
 from cxtext.classify.registry import promote, read_card, save_model  # noqa: E402
 from cxtext.classify.training import train_and_evaluate  # noqa: E402
 
@@ -60,7 +61,8 @@ DIGIKALA_MAP = {"recommended": "positive", "not_recommended": "negative", "no_id
 
 
 def _read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    """A dataset file through the ingest readers (encoding detection), empty cells as ""."""
+    return read_labelled(path).rows.fillna("")
 
 
 def persian_union(datasets: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

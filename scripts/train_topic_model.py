@@ -52,6 +52,7 @@ sys.path.insert(0, str(REPO))
 
 from cxtext.classify.confusion import assignment_confusion  # noqa: E402
 from cxtext.classify.evaluation import split_indices  # noqa: E402
+from cxtext.classify.labelled import read_labelled  # noqa: E402
 from cxtext.classify.model_card import build_card, measure_throughput  # noqa: E402
 from cxtext.classify.registry import load_model, promote, save_model, update_card  # noqa: E402
 from cxtext.classify.topics import keyword_topics, taxonomy_hash  # noqa: E402
@@ -159,7 +160,8 @@ BITEXT_THEMES: dict[str, tuple[str, ...]] = {
 
 
 def _read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    """A dataset file through the ingest readers (encoding detection), empty cells as ""."""
+    return read_labelled(path).rows.fillna("")
 
 
 def _normalized(texts: list[str]) -> tuple[list[str], list[str]]:
@@ -360,7 +362,14 @@ def main() -> None:
         },
         licence="Training texts: see each dataset's licence in ../shared/datasets/README.md (Banking77 CC BY 4.0, Bitext CDLA-Sharing 1.0, bank-app reviews MIT, SnappFood research use, Digikala none stated).",
     )
-    path = save_model(model, NAME, card, args.models_dir)
+    checks = held_out["author_written"]  # project-written, so it may ship with the model
+    path = save_model(
+        model,
+        NAME,
+        card,
+        args.models_dir,
+        heldout=(checks["text"].tolist(), [list(g) for g in checks["gold"]]),
+    )
     size_mb = (path / "model.skops").stat().st_size / 1e6
     print(f"saved {args.models_dir / NAME} ({size_mb:.2f} MB)", flush=True)
     if size_mb > MAX_MODEL_MB:

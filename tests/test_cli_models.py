@@ -188,7 +188,22 @@ def test_evaluate_prints_and_saves(tmp_path, models_dir):
     assert (tmp_path / "m.json").exists()
 
 
-def test_topic_train_and_predict(tmp_path, models_dir):
+def test_topic_train_and_predict(tmp_path, models_dir, monkeypatch):
+    # Labels that are not themes of the active taxonomy: refused, with the fix named.
+    refused = runner.invoke(
+        app,
+        ["train", "--task", "topic", "--data", str(FIXTURES / "topics_small.csv"),
+         "--name", "cli-topic", "--models-dir", str(models_dir)],
+    )  # fmt: skip
+    assert refused.exit_code == 4
+    assert "not themes of the taxonomy" in refused.output and "'price'" in refused.output
+    assert "cxtext taxonomy init --from-labels" in refused.output
+    # A workspace whose taxonomy comes from the same labels.
+    from cxtext.workspace import init_workspace
+
+    init_workspace(tmp_path / "ws", sample=False)
+    monkeypatch.setenv("CXTEXT_HOME", str(tmp_path / "ws"))
+    invoke("taxonomy", "init", "--from-labels", FIXTURES / "topics_small.csv", "--force")
     invoke(
         "train",
         "--task",
@@ -201,7 +216,9 @@ def test_topic_train_and_predict(tmp_path, models_dir):
         models_dir,
     )
     assert read_card("cli-topic", models_dir)["metrics"]["multilabel"] is True
-    pd.DataFrame({"text": ["app crashes on login", None]}).to_csv(tmp_path / "t.csv", index=False)
+    pd.DataFrame({"id": [1, 2], "text": ["app crashes on login", None]}).to_csv(
+        tmp_path / "t.csv", index=False
+    )
     invoke(
         "predict",
         "--model",
@@ -223,7 +240,7 @@ def test_promote_and_errors(models_dir):
     bad = runner.invoke(
         app, ["models", "promote", "cli-sent", "--as", "nope", "--models-dir", str(models_dir)]
     )
-    assert bad.exit_code == 1 and "unknown role" in bad.output
+    assert bad.exit_code == 2 and "unknown role" in bad.output
     missing = runner.invoke(
         app,
         [

@@ -8,6 +8,7 @@ the chosen metric (a tie never promotes). With no champion the challenger wins.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -136,3 +137,56 @@ def comparison_markdown(
             )
             lines.append(f"| {lang} | {_cell(old)} | {_cell(new)} |")
     return "\n".join(lines) + "\n"
+
+
+SENTIMENT_CLASSES = frozenset({"negative", "neutral", "positive"})
+ROLE_LANGUAGES = {"sentiment-fa": ("fa", "mixed"), "sentiment-en": ("en",)}
+
+
+def role_problems(role: str, card: dict[str, Any], taxonomy_ids: Sequence[str]) -> list[str]:
+    """Why a model (by its card) cannot serve ``role``; empty when it can.
+
+    A sentiment role needs a sentiment model of its language (a ``lang: auto`` model
+    must have been judged on rows of that language) whose labels are the nightly
+    flow's negative / neutral / positive; the topic role needs a topic model whose
+    themes are all in the active taxonomy, or its predictions would be dropped.
+
+    Examples
+    --------
+    >>> role_problems("sentiment-fa", {"task": "sentiment", "lang": "en",
+    ...     "labels": ["negative", "positive"]}, [])
+    ["model language is 'en', role sentiment-fa needs fa"]
+    >>> role_problems("topic", {"task": "topic", "labels": ["a", "b"]}, ["a"])
+    ["themes not in the taxonomy: 'b'"]
+    """
+    problems = []
+    task = card.get("task")
+    labels = [str(v) for v in card.get("labels") or []]
+    want_task = "topic" if role == "topic" else "sentiment"
+    if task != want_task:
+        return [f"model task is {task!r}, role {role} needs a {want_task} model"]
+    if role in ROLE_LANGUAGES:
+        lang = str(card.get("lang", ""))
+        wanted = ROLE_LANGUAGES[role]
+        if lang == "auto":
+            seen = set((card.get("metrics") or {}).get("per_language") or {})
+            if not seen & set(wanted):
+                problems.append(
+                    f"model was trained with --lang auto but judged on no {wanted[0]} rows "
+                    f"(languages seen: {', '.join(sorted(seen)) or 'none'})"
+                )
+        elif lang != wanted[0]:
+            problems.append(f"model language is {lang!r}, role {role} needs {wanted[0]}")
+        odd = sorted(set(labels) - SENTIMENT_CLASSES)
+        if odd or not {"negative", "positive"} <= set(labels):
+            problems.append(
+                f"sentiment labels are {', '.join(map(repr, labels)) or 'unknown'}; the nightly "
+                "flow reads negative / neutral / positive (relabel the training data)"
+            )
+    else:
+        unknown = [t for t in labels if t not in set(taxonomy_ids)]
+        if unknown:
+            problems.append(f"themes not in the taxonomy: {', '.join(map(repr, unknown))}")
+        elif not labels:
+            problems.append("the model's card lists no themes")
+    return problems

@@ -5,6 +5,7 @@ Layout under ``models_dir``::
     models/<name>/model.skops   # the whole Pipeline, text preparation included
     models/<name>/card.json     # the model card (see cxtext.classify.model_card)
     models/<name>/card.md       # the same card for people
+    models/<name>/heldout.parquet  # its held-out rows (redacted, normalized text + label)
     models/registry.json        # {"champions": {role: name}, "history": [...]}
 
 Loading trusts only the explicit allow-list of :mod:`cxtext.classify.model_types`,
@@ -37,6 +38,8 @@ MODEL_FILE = "model.skops"
 CARD_JSON = "card.json"
 CARD_MD = "card.md"
 REGISTRY_FILE = "registry.json"
+HELDOUT_FILE = "heldout.parquet"
+HELDOUT_MAX_ROWS = 5_000  # enough for a comparison within about a point; keeps the folder small
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -96,11 +99,19 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default) + "\n"
 
 
-def save_model(estimator: Any, name: str, card: dict, models_dir: str | Path) -> Path:
+def save_model(
+    estimator: Any,
+    name: str,
+    card: dict,
+    models_dir: str | Path,
+    heldout: tuple[list[str], list[Any]] | None = None,
+) -> Path:
     """Write ``models_dir/name/`` (model.skops, card.json, card.md); return that folder.
 
     An existing model of the same name is replaced. The card gets ``name``,
     ``saved_at``, ``file_bytes``, ``sha256`` and (if missing) ``library_versions``.
+    ``heldout`` (texts, labels) is kept beside it (:func:`write_heldout`) so a later
+    challenger can be judged on the data this model was judged on.
     """
     folder = model_dir(name, models_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -120,8 +131,36 @@ def save_model(estimator: Any, name: str, card: dict, models_dir: str | Path) ->
     card["file_bytes"] = len(data)
     card["sha256"] = hashlib.sha256(data).hexdigest()
     card.setdefault("library_versions", library_versions())
+    if heldout is not None:
+        card["heldout_rows"] = write_heldout(folder, *heldout)
     write_card(name, card, models_dir)
     return folder
+
+
+def write_heldout(folder: Path, texts: list[str], labels: list[Any]) -> int:
+    """Store held-out rows as the nightly flow stores text: PII redacted, normalized.
+
+    Topic labels (lists) are stored ``|``-joined. At most :data:`HELDOUT_MAX_ROWS`
+    rows (a fixed-seed sample). Returns the number of rows written.
+    """
+    from cxtext.normalize.documents import normalize_text  # noqa: PLC0415
+
+    frame = pd.DataFrame(
+        {
+            "text": [normalize_text(str(t))[1] for t in texts],
+            "label": ["|".join(v) if isinstance(v, list | tuple) else str(v) for v in labels],
+        }
+    )
+    if len(frame) > HELDOUT_MAX_ROWS:
+        frame = frame.sample(HELDOUT_MAX_ROWS, random_state=42).sort_index()
+    frame.to_parquet(folder / HELDOUT_FILE, index=False)
+    return len(frame)
+
+
+def read_heldout(name: str, models_dir: str | Path) -> pd.DataFrame | None:
+    """The held-out rows stored with a model (text, label), or None when it has none."""
+    path = model_dir(name, models_dir) / HELDOUT_FILE
+    return pd.read_parquet(path) if path.exists() else None
 
 
 def write_card(name: str, card: dict, models_dir: str | Path) -> None:
@@ -226,8 +265,15 @@ def load_champion(role: str, models_dir: str | Path) -> tuple[Any, dict]:
     return load_model(name, models_dir)
 
 
-def promote(name: str, role: str, models_dir: str | Path) -> str | None:
-    """Make ``name`` the champion for ``role``; return the previous champion's name."""
+def promote(
+    name: str, role: str, models_dir: str | Path, details: dict[str, Any] | None = None
+) -> str | None:
+    """Make ``name`` the champion for ``role``; return the previous champion's name.
+
+    This only writes the registry: the checks (role, language, taxonomy, score against
+    the champion) are :func:`cxtext.classify.promotion.check_promotion`'s. ``details``
+    (the comparison, ``forced``) is recorded in the registry's history.
+    """
     check_role(role)
     if not (model_dir(name, models_dir) / MODEL_FILE).exists():
         raise ModelNotFoundError(f"cannot promote {name!r}: no model in {Path(models_dir)}")
@@ -240,6 +286,7 @@ def promote(name: str, role: str, models_dir: str | Path) -> str | None:
             "name": name,
             "previous": previous,
             "promoted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **(details or {}),
         }
     )
     _atomic_write_text(Path(models_dir) / REGISTRY_FILE, _dumps(reg))

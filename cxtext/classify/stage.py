@@ -18,9 +18,9 @@ from sklearn.pipeline import Pipeline
 
 from cxtext.classify.aspects import aspect_sentiments, label_from_proba, sentiment_score
 from cxtext.classify.features import TextPreparer
-from cxtext.classify.registry import load_champion
+from cxtext.classify.registry import champion_name, load_champion
 from cxtext.classify.topics import KeywordMatcher, keyword_matcher, taxonomy_hash
-from cxtext.normalize.documents import clean_text
+from cxtext.errors import ModelError
 from cxtext.themes.taxonomy import Taxonomy
 
 # Which sentiment model reads which detected language.
@@ -79,7 +79,9 @@ def load_classifiers(models_dir: Path, taxonomy: Taxonomy) -> Classifiers:
 
     Without a topic champion, topics come from the taxonomy's seed keywords and
     ``topic_model`` reads ``keywords:<taxonomy hash>``. A missing sentiment champion
-    is an error: there is no honest fallback for sentiment.
+    is an error: there is no honest fallback for sentiment. A topic champion with a
+    theme outside the taxonomy is a :class:`~cxtext.errors.ModelError`, never a
+    silent switch to keywords: the user's themes would vanish from the ranking.
     """
     models_dir = Path(models_dir)
     sentiment, names = {}, {}
@@ -93,16 +95,17 @@ def load_classifiers(models_dir: Path, taxonomy: Taxonomy) -> Classifiers:
             ) from exc
         sentiment[lang], names[lang] = est, _card_name(card, role)
     topic, topic_name = None, ""
-    try:
+    if champion_name(TOPIC_ROLE, models_dir) is not None:
         topic, card = load_champion(TOPIC_ROLE, models_dir)
         topic_name = _card_name(card, TOPIC_ROLE)
-    except (FileNotFoundError, KeyError, LookupError):
-        topic = None
-    if topic is not None:
-        unknown = set(map(str, topic.classes_)) - set(taxonomy.ids)
-        if unknown == set(map(str, topic.classes_)):
-            # A model for another taxonomy would assign nothing meaningful: use keywords.
-            topic, topic_name = None, ""
+        unknown = [str(c) for c in topic.classes_ if str(c) not in set(taxonomy.ids)]
+        if unknown:
+            raise ModelError(
+                f"topic champion {topic_name} scores themes that are not in the taxonomy: "
+                f"{', '.join(map(repr, unknown[:8]))}. Use the taxonomy it was trained for "
+                "(settings paths.taxonomy), or promote a topic model trained on this taxonomy's "
+                "themes (`cxtext models promote NAME --as topic`)."
+            )
     return Classifiers(taxonomy, sentiment, names, topic, topic_name)
 
 
@@ -143,7 +146,7 @@ def _score_by_language(
         prep, rest = _split_preparation(model)
         batch = [texts[i] for i in idx]
         if prep is not None:
-            batch = prep.transform(batch)
+            batch = prep.transform_normalized(batch)  # the normalize stage did the rest
             prepared.update({int(i): (p, prep) for i, p in zip(idx, batch, strict=True)})
         proba = np.asarray(rest.predict_proba(batch), dtype=float)
         model_classes = [str(c) for c in model.classes_]
@@ -160,9 +163,11 @@ def _topic_proba(
 ) -> np.ndarray:
     """The topic model's probabilities, reusing sentiment-prepared text where identical.
 
-    A row's prepared text is reused only when the topic model's TextPreparer has the
-    same settings and would take the same language branch for that text, so the
-    result equals ``model.predict_proba(texts)`` exactly, at about half the cost.
+    ``texts`` come from the normalize stage, so preparation skips its normalization
+    (:meth:`TextPreparer.transform_normalized`). A row's prepared text is reused only
+    when the topic model's TextPreparer has the same settings and would take the same
+    language branch for that text, so the result equals preparing it again, at about
+    half the cost.
     """
     prep, rest = _split_preparation(model)
     if prep is None:
@@ -175,13 +180,12 @@ def _topic_proba(
         if not same[id(other)]:
             continue
         if prep.lang == other.lang or (
-            prep.lang == "auto"
-            and prep.language_of(clean_text(texts[i][: prep.max_chars])) == other.lang
+            prep.lang == "auto" and prep.language_of(texts[i][: prep.max_chars]) == other.lang
         ):
             rows[i] = p
     todo = [i for i, r in enumerate(rows) if r is None]
     if todo:
-        for i, p in zip(todo, prep.transform([texts[i] for i in todo]), strict=True):
+        for i, p in zip(todo, prep.transform_normalized([texts[i] for i in todo]), strict=True):
             rows[i] = p
     return np.asarray(rest.predict_proba(rows), dtype=float)
 

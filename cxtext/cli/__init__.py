@@ -4,8 +4,10 @@ from cxtext.cli.app import app
 
 __all__ = ["app"]
 from cxtext.cli import (  # noqa: E402, I001  (this order is the order of `cxtext --help`)
+    workspace,  # noqa: F401  (registers init)
+    taxonomy,  # noqa: F401  (registers taxonomy init)
     run,  # noqa: F401  (registers run, pain-points, quarantine, schedule)
     explain,  # noqa: F401  (registers explain)
     views,  # noqa: F401  (registers themes, follow-ups, export)
-    models,  # noqa: F401  (registers train, predict, evaluate, models)
+    models,  # noqa: F401  (registers train, predict, evaluate, retrain, models)
 )

@@ -1,4 +1,9 @@
-"""`cxtext train`, `predict`, `evaluate` and `cxtext models list|promote`: the model registry by hand."""
+"""`cxtext train`, `predict`, `evaluate`, `retrain` and `cxtext models list|promote`.
+
+Input files are read by the ingest readers (cxtext.classify.labelled), models are
+written to the workspace's models folder, and every model is loaded through the one
+allow-list of saved-model types (cxtext/classify/model_types.py).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from rich.table import Table
 
 from cxtext.cli.app import MODELS_PANEL, app
 from cxtext.config import load_settings, resolve
+from cxtext.errors import CxtextError
 
 console = Console()
 PREDICT_CHUNK = 5_000  # rows per predict call: bounded memory and a moving progress bar
@@ -27,15 +33,20 @@ app.add_typer(models_app, name="models", rich_help_panel=MODELS_PANEL)
 
 ModelsDirOption = Annotated[
     Path | None,
-    typer.Option("--models-dir", help="Model registry folder. [default: models/ of the project]"),
+    typer.Option("--models-dir", help="Model registry folder. [default: models/ of the workspace]"),
 ]
 TextColumnOption = Annotated[str, typer.Option("--text-column", help="Column holding the text.")]
-
-READABLE = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        help="Model name, or a role (topic, sentiment-fa, sentiment-en) for its champion.",
+    ),
+]
 
 
 def default_models_dir() -> Path:
-    """The project's models folder (settings ``paths.models``)."""
+    """The workspace's models folder (settings ``paths.models``)."""
     return resolve(load_settings().paths.models)
 
 
@@ -43,27 +54,45 @@ def _models_dir(value: Path | None) -> Path:
     return Path(value) if value is not None else default_models_dir()
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """A CSV/TSV, JSON Lines or Parquet file as a frame (CSV cells read as text, empty stays "")."""
-    path = Path(path)
-    suffix = path.suffix.lower()
+def _fail(exc: Exception) -> typer.Exit:
+    """Print an error a user can act on; the exit code says what kind it is (cxtext.errors)."""
+    console.print(f"[red]{exc}[/]", soft_wrap=True)
+    return typer.Exit(getattr(exc, "exit_code", 1))
+
+
+def read_input(path: Path, *columns: str) -> tuple[pd.DataFrame, list[str]]:
+    """A file read by the ingest readers, and the frame's names of ``columns``.
+
+    Column names match case-insensitively; unreadable lines are skipped and said. The
+    first column is the text column: a cell that is not text (a JSON number or object)
+    is blanked there, as ingest would not read it as text either.
+    """
+    from cxtext.classify.labelled import read_labelled  # noqa: PLC0415
+
+    try:
+        labelled = read_labelled(path)
+        names = [labelled.column(c) for c in columns]
+        if names:
+            texts, reasons = labelled.texts(names[0])
+            labelled.rows[names[0]] = pd.array(texts, dtype="string")
+            labelled.rows.attrs["not_text"] = reasons
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from exc
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if labelled.broken:
+        console.print(f"[yellow]{labelled.broken_summary()}[/]", soft_wrap=True)
+    return labelled.rows, names
+
+
+def active_taxonomy():
+    """(path, Taxonomy) of the workspace (settings ``paths.taxonomy``)."""
+    from cxtext.themes.taxonomy import load_taxonomy  # noqa: PLC0415
+
+    path = resolve(load_settings().paths.taxonomy)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    if suffix in (".csv", ".tsv"):
-        return pd.read_csv(
-            path,
-            sep="\t" if suffix == ".tsv" else ",",
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-        )
-    if suffix in (".jsonl", ".ndjson"):
-        return pd.read_json(path, lines=True, dtype=False)
-    if suffix == ".json":
-        return pd.read_json(path, dtype=False)
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    raise ValueError(f"{path}: unsupported file type {suffix!r}; use one of {', '.join(READABLE)}")
+        raise _fail(FileNotFoundError(f"no taxonomy at {path} (settings paths.taxonomy)"))
+    return path, load_taxonomy(path)
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:
@@ -80,15 +109,6 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
     else:
         raise ValueError(
             f"{path}: unsupported output type {suffix!r}; use .csv, .jsonl or .parquet"
-        )
-
-
-def _require_columns(frame: pd.DataFrame, path: Path, *columns: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise typer.BadParameter(
-            f"{path}: no column {', '.join(map(repr, missing))}; "
-            f"columns are {', '.join(map(str, frame.columns))}"
         )
 
 
@@ -179,6 +199,40 @@ def _per_dataset(per_dataset: dict[str, dict[str, Any]]) -> None:
 # --- commands ----------------------------------------------------------------------
 
 
+def _topic_labels_for_taxonomy(labels: list[Any], data: list[Path], label_column: str) -> list:
+    """Topic labels as theme ids of the active taxonomy; unknown labels stop training."""
+    from cxtext.classify.evaluation import parse_labels  # noqa: PLC0415
+    from cxtext.errors import ModelError  # noqa: PLC0415
+    from cxtext.themes.from_labels import theme_ids_for  # noqa: PLC0415
+
+    path, taxonomy = active_taxonomy()
+    names = {t.label_en: t.id for t in taxonomy.themes} | {
+        t.label_fa: t.id for t in taxonomy.themes
+    }
+    mapped, unknown = theme_ids_for([parse_labels(v) for v in labels], taxonomy.ids, names)
+    if unknown:
+        shown = ", ".join(map(repr, unknown[:8])) + (
+            f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
+        )
+        raise _fail(
+            ModelError(
+                f"{len(unknown)} label(s) of {', '.join(map(str, data))} are not themes of the "
+                f"taxonomy {path}: {shown}. Either make a taxonomy from these labels: "
+                f"`cxtext taxonomy init --from-labels {data[0]} --label-column {label_column} --force`, "
+                f"or add them as themes (id or label_en) to {path.name}."
+            )
+        )
+    missing = [t for t in taxonomy.ids if not any(t in row for row in mapped)]
+    if missing:
+        console.print(
+            f"[yellow]{len(missing)} theme(s) of {path.name} have no labelled rows "
+            f"({', '.join(missing[:6])}{'…' if len(missing) > 6 else ''}): the nightly run "
+            "finds them by their seed keywords only.[/]",
+            soft_wrap=True,
+        )
+    return mapped
+
+
 @app.command(rich_help_panel=MODELS_PANEL)
 def train(
     task: Annotated[str, typer.Option(help="sentiment or topic.")],
@@ -209,7 +263,10 @@ def train(
     ] = None,
     promote_as: Annotated[
         str | None,
-        typer.Option("--as", help="Also promote the new model to champion for this role."),
+        typer.Option(
+            "--as",
+            help="Also promote the new model for this role (same checks as `models promote`).",
+        ),
     ] = None,
     features: Annotated[
         str,
@@ -222,10 +279,12 @@ def train(
 ) -> None:
     """Train a sentiment or topic model, evaluate it on held-out rows, save and register it.
 
-    Topic labels may hold several topics per row: `a|b` or a JSON list.
+    Topic labels may hold several topics per row (`a|b` or a JSON list) and must be
+    themes of the workspace's taxonomy (by id or English label); make one from the
+    labels with `cxtext taxonomy init --from-labels FILE`.
     """
     from cxtext.classify.feature_options import FEATURE_OPTIONS  # noqa: PLC0415
-    from cxtext.classify.registry import check_name, check_role, promote, save_model  # noqa: PLC0415
+    from cxtext.classify.registry import check_name, check_role, save_model  # noqa: PLC0415
     from cxtext.classify.training import LANGS, TASKS, train_and_evaluate  # noqa: PLC0415
 
     if task not in TASKS:
@@ -243,35 +302,51 @@ def train(
     label_column = label_column or task
     frames = []
     for path in data:
-        frame = read_table(path)
-        _require_columns(frame, path, text_column, label_column)
-        frames.append(frame[[text_column, label_column]].assign(_source=path.stem))
+        frame, (text_col, label_col) = read_input(path, text_column, label_column)
+        frames.append(
+            pd.DataFrame({"text": frame[text_col], "label": frame[label_col], "_source": path.stem})
+        )
     train_frame = pd.concat(frames, ignore_index=True)
     eval_kwargs: dict[str, Any] = {}
+    eval_frame = None
     if eval_file is not None:
-        ev = read_table(eval_file)
-        _require_columns(ev, eval_file, text_column, label_column)
+        ev, (text_col, label_col) = read_input(eval_file, text_column, label_column)
+        eval_frame = pd.DataFrame({"text": ev[text_col], "label": ev[label_col]})
+    if task == "topic":
+        train_frame["label"] = _topic_labels_for_taxonomy(
+            train_frame["label"].tolist(), data, label_column
+        )
+        if eval_frame is not None:
+            eval_frame["label"] = _topic_labels_for_taxonomy(
+                eval_frame["label"].tolist(), [eval_file], label_column
+            )
+    if eval_frame is not None:
         eval_kwargs = {
-            "eval_texts": ev[text_column].tolist(),
-            "eval_labels": ev[label_column].tolist(),
-            "eval_groups": [eval_file.stem] * len(ev),
+            "eval_texts": eval_frame["text"].tolist(),
+            "eval_labels": eval_frame["label"].tolist(),
+            "eval_groups": [eval_file.stem] * len(eval_frame),
         }
     target = _models_dir(models_dir)
     with console.status(f"Training {task} model {name!r} on {len(train_frame):,} rows…"):
-        result = train_and_evaluate(
-            train_frame[text_column].tolist(),
-            train_frame[label_column].tolist(),
-            task=task,
-            lang=lang,
-            params={**_parse_params(param), "features": features},
-            groups=train_frame["_source"].tolist() if len(data) > 1 else None,
-            data_sources=[
-                {"path": str(p), "rows": int((train_frame["_source"] == p.stem).sum())}
-                for p in data
-            ],
-            **eval_kwargs,
+        try:
+            result = train_and_evaluate(
+                train_frame["text"].tolist(),
+                train_frame["label"].tolist(),
+                task=task,
+                lang=lang,
+                params={**_parse_params(param), "features": features},
+                groups=train_frame["_source"].tolist() if len(data) > 1 else None,
+                data_sources=[
+                    {"path": str(p), "rows": int((train_frame["_source"] == p.stem).sum())}
+                    for p in data
+                ],
+                **eval_kwargs,
+            )
+        except ValueError as exc:
+            raise _fail(exc) from exc
+        folder = save_model(
+            result.model, name, result.card, target, heldout=(result.test.texts, result.test.labels)
         )
-        folder = save_model(result.model, name, result.card, target)
     console.print(
         f"Trained [bold]{name}[/] on {result.train_rows:,} rows in "
         f"{result.card['training_seconds']:.1f} s; held out {len(result.test.texts):,}; "
@@ -280,35 +355,27 @@ def train(
     print_metrics(result.metrics)
     if result.card.get("per_dataset"):
         _per_dataset(result.card["per_dataset"])
-    if promote_as:
-        previous = promote(name, promote_as, target)
-        console.print(f"Promoted {name} to champion for {promote_as} (was {previous or 'none'}).")
     console.print(f"Saved to {folder}")
+    if promote_as:
+        _promote(name, promote_as, target, eval_file=None, text_column=text_column,
+                 label_column=label_column, force=False)  # fmt: skip
 
 
 def _resolve_model(name: str, models_dir: Path):
-    from cxtext.classify.registry import (  # noqa: PLC0415
-        ROLES,
-        ModelNotFoundError,
-        UntrustedModelError,
-        load_champion,
-        load_model,
-    )
+    """(estimator, card) of a model name, or of a role's champion."""
+    from cxtext.classify.registry import ROLES, load_champion, load_model  # noqa: PLC0415
 
     try:
         if name in ROLES and not (models_dir / name).exists():
             return load_champion(name, models_dir)
         return load_model(name, models_dir)
-    except (ModelNotFoundError, UntrustedModelError) as exc:
-        console.print(f"[red]{exc}[/]", soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from exc
+    except CxtextError as exc:
+        raise _fail(exc) from exc
 
 
 @app.command(rich_help_panel=MODELS_PANEL)
 def predict(
-    model: Annotated[
-        str, typer.Option("--model", help="Model name, or a role to use its champion.")
-    ],
+    model: ModelOption,
     input_file: Annotated[
         Path, typer.Option("--input", help="CSV/JSONL/Parquet file to score.", exists=True)
     ],
@@ -330,9 +397,8 @@ def predict(
     from cxtext.classify.prediction import REASON, predict_table  # noqa: PLC0415
 
     estimator, card = _resolve_model(model, _models_dir(models_dir))
-    frame = read_table(input_file)
-    _require_columns(frame, input_file, text_column)
-    texts = frame[text_column].tolist()
+    frame, (text_col,) = read_input(input_file, text_column)
+    texts = [None if pd.isna(v) else v for v in frame[text_col].tolist()]
     parts = []
     with Progress(
         TextColumn("{task.description}"),
@@ -347,6 +413,10 @@ def predict(
             parts.append(predict_table(estimator, chunk, threshold=threshold))
             bar.advance(task, len(chunk))
     scored = pd.concat(parts, ignore_index=True)
+    not_text = frame.attrs.get("not_text") or [""] * len(frame)
+    scored[REASON] = pd.array(
+        [n or r for n, r in zip(not_text, scored[REASON], strict=True)], dtype="string"
+    )
     clash = [c for c in scored.columns if c in frame.columns]
     out = pd.concat([frame.drop(columns=clash).reset_index(drop=True), scored], axis=1)
     write_table(out, output)
@@ -360,9 +430,7 @@ def predict(
 
 @app.command(rich_help_panel=MODELS_PANEL)
 def evaluate(
-    model: Annotated[
-        str, typer.Option("--model", help="Model name, or a role to use its champion.")
-    ],
+    model: ModelOption,
     data: Annotated[
         Path, typer.Option("--data", help="Labelled CSV/JSONL/Parquet file.", exists=True)
     ],
@@ -377,23 +445,24 @@ def evaluate(
     models_dir: ModelsDirOption = None,
 ) -> None:
     """Evaluate a saved model on a labelled file; print the metrics and save them as JSON."""
-    from cxtext.classify.evaluation import evaluate_model, is_multilabel, parse_labels  # noqa: PLC0415
+    from cxtext.classify.evaluation import evaluate_model, parse_labels  # noqa: PLC0415
     from cxtext.classify.prediction import unscorable_reason  # noqa: PLC0415
-    from cxtext.classify.sentiment import build_sentiment_model  # noqa: F401,PLC0415
     from cxtext.normalize.language import detect_language  # noqa: PLC0415
 
     target = _models_dir(models_dir)
     estimator, card = _resolve_model(model, target)
-    frame = read_table(data)
-    _require_columns(frame, data, text_column, label_column)
+    frame, (text_col, label_col) = read_input(data, text_column, label_column)
+    texts_all = [None if pd.isna(v) else v for v in frame[text_col].tolist()]
+    labels_all = ["" if pd.isna(v) else v for v in frame[label_col].tolist()]
+    topic = card.get("task") == "topic"
     keep = [
         i
-        for i, (t, lab) in enumerate(zip(frame[text_column], frame[label_column], strict=True))
-        if not unscorable_reason(t) and (card.get("task") == "topic" or str(lab).strip())
+        for i, (t, lab) in enumerate(zip(texts_all, labels_all, strict=True))
+        if not unscorable_reason(t) and (topic or str(lab).strip())
     ]
-    texts = [frame[text_column].iloc[i] for i in keep]
-    labels = [frame[label_column].iloc[i] for i in keep]
-    if card.get("task") == "topic" and not is_multilabel(labels):
+    texts = [texts_all[i] for i in keep]
+    labels = [labels_all[i] for i in keep]
+    if topic:
         labels = [parse_labels(v) for v in labels]
     with console.status(f"Evaluating {card.get('name', model)} on {len(texts):,} rows…"):
         metrics = evaluate_model(
@@ -447,18 +516,123 @@ def list_command(models_dir: ModelsDirOption = None) -> None:
     console.print(table)
 
 
+def _promote(
+    name: str,
+    role: str,
+    models_dir: Path,
+    *,
+    eval_file: Path | None,
+    text_column: str,
+    label_column: str,
+    force: bool,
+) -> None:
+    from cxtext.classify.champions import EvalData, promote_model  # noqa: PLC0415
+
+    eval_data = None
+    if eval_file is not None:
+        frame, (text_col, label_col) = read_input(eval_file, text_column, label_column)
+        frame = frame[frame[text_col].notna() & frame[label_col].notna()]
+        eval_data = EvalData(frame[text_col].tolist(), frame[label_col].tolist(), str(eval_file))
+    _, taxonomy = active_taxonomy() if role == "topic" else (None, None)
+    try:
+        result = promote_model(
+            name,
+            role,
+            models_dir,
+            taxonomy_ids=taxonomy.ids if taxonomy else [],
+            metric=load_settings().retrain.metric,
+            eval_data=eval_data,
+            force=force,
+        )
+    except (CxtextError, FileNotFoundError) as exc:
+        raise _fail(exc) from exc
+    for note in result.notes:
+        console.print(f"[yellow]{note}[/]", soft_wrap=True)
+    if result.comparison:
+        c = result.comparison
+        console.print(
+            f"{c['metric']} on {c['data']} ({c['rows']:,} rows): {name} {c['challenger']:.3f}, "
+            f"{c['champion_name']} {c['champion']:.3f}"
+        )
+    console.print(f"{name} is now champion for {role} (was {result.previous or 'none'}).")
+
+
 @models_app.command("promote")
 def promote_command(
     name: Annotated[str, typer.Argument(help="Model to promote.")],
     role: Annotated[str, typer.Option("--as", help="Role: sentiment-fa, sentiment-en or topic.")],
+    eval_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--eval",
+            help="Labelled file to score it and the champion on. [default: the champion's held-out rows]",
+            exists=True,
+        ),
+    ] = None,
+    text_column: TextColumnOption = "text",
+    label_column: Annotated[
+        str | None,
+        typer.Option(
+            "--label-column", help="Label column of --eval. [default: sentiment or topic]"
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Promote even if it scores below the champion."),
+    ] = False,
     models_dir: ModelsDirOption = None,
 ) -> None:
-    """Make a saved model the champion for a role (the nightly flow loads champions)."""
-    from cxtext.classify.registry import ModelNotFoundError, promote  # noqa: PLC0415
+    """Make a saved model the champion for a role (the nightly flow loads champions).
+
+    The model must fit the role (task, language, sentiment labels, topic themes in
+    the taxonomy) and must not score below the champion on the champion's held-out
+    rows (or `--eval`), unless `--force`.
+    """
+    default_label = "topic" if role == "topic" else "sentiment"
+    _promote(name, role, _models_dir(models_dir), eval_file=eval_file, text_column=text_column,
+             label_column=label_column or default_label, force=force)  # fmt: skip
+
+
+@app.command(rich_help_panel=MODELS_PANEL)
+def retrain(
+    role: Annotated[str, typer.Argument(help="sentiment-fa, sentiment-en or topic.")],
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data", help="Labelled file; repeatable. [default: retrain.data of the settings]"
+        ),
+    ] = None,
+    margin: Annotated[
+        float | None,
+        typer.Option(help="Points the challenger must gain. [default: retrain.margin]"),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Challenger name. [default: ROLE-<UTC time>]")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+) -> None:
+    """Train a challenger for a role and promote it only if it beats the champion (Prefect flow).
+
+    Champion and challenger are scored on the same held-out rows; the margin, metric
+    and data come from the `retrain:` settings section.
+    """
+    import os  # noqa: PLC0415
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from pipelines.retrain import retrain as retrain_flow  # noqa: PLC0415
 
     try:
-        previous = promote(name, role, _models_dir(models_dir))
-    except (ValueError, ModelNotFoundError) as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(1) from exc
-    console.print(f"{name} is now champion for {role} (was {previous or 'none'}).")
+        with console.status(f"Retraining {role} (Prefect flow `retrain`)…"):
+            outcome = retrain_flow(
+                role=role,
+                data=[str(p) for p in data] if data else None,
+                margin=margin,
+                name=name,
+            )
+    except (CxtextError, FileNotFoundError) as exc:
+        raise _fail(exc) from exc
+    decision = outcome["decision"]
+    verdict = "[bold green]promoted[/]" if outcome["promoted"] else "[bold]not promoted[/]"
+    console.print(f"{outcome['challenger']} {verdict}: {decision['reason']}.", soft_wrap=True)

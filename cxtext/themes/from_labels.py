@@ -1,0 +1,196 @@
+"""A taxonomy from an organisation's own labels: one theme per label, keywords mined from its texts.
+
+Each distinct label becomes a theme: an id slug ("Lost Luggage" -> ``lost_luggage``),
+the label as its English (or, for a Persian label, Persian) name, and seed keywords
+mined from the texts carrying that label. Keywords are the words and two-word phrases
+most over-represented in a theme's texts compared with all the others, by the log-odds
+ratio with an informative Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin'
+Words"): its z-score is large only for terms both frequent and specific to the theme,
+so rare one-offs and words every theme uses ("flight", "پرواز") are both left out.
+Mined keywords are marked as such in the YAML for the user to review.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import yaml
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+from cxtext.normalize.documents import normalize_text
+
+_PERSIAN = re.compile("[\u0600-\u06ff]")
+_SLUG = re.compile(r"[^\w]+")
+_TOKEN = r"(?u)\b[^\W\d_][^\W\d]{2,}\b"  # words of 3+ letters, no numbers or placeholders
+KEYWORD_PRIOR = 0.01  # Dirichlet prior per term, as a share of the whole corpus counts
+MIN_DOCS = 2  # a keyword appears in at least this many of the theme's texts
+
+
+@dataclass(frozen=True)
+class MinedTheme:
+    id: str
+    label: str
+    rows: int
+    keywords: dict[str, list[str]]  # "en"/"fa" -> keywords, best first
+
+
+def slug(label: str) -> str:
+    """A theme id from a label: lower-case words joined by ``_``.
+
+    Examples
+    --------
+    >>> slug("Lost Luggage"), slug("Cancelled Flight"), slug("  Customer-Service Issue ")
+    ('lost_luggage', 'cancelled_flight', 'customer_service_issue')
+    """
+    return _SLUG.sub("_", label.strip().lower()).strip("_") or "theme"
+
+
+def _stop_words() -> frozenset[str]:
+    from hazm import stopwords_list  # noqa: PLC0415
+
+    return frozenset(ENGLISH_STOP_WORDS) | frozenset(stopwords_list())
+
+
+def mine_keywords(
+    texts: Sequence[str], labels: Sequence[Sequence[str]], *, top: int = 8
+) -> dict[str, list[tuple[str, float]]]:
+    """Per label: up to ``top`` (keyword, z-score) pairs, the most label-specific first.
+
+    ``texts`` are normalized as the nightly flow stores them (hazm for Persian), so a
+    keyword is written the way the keyword tagger will meet it.
+    """
+    docs = [normalize_text(str(t))[1].lower() for t in texts]
+    vectorizer = CountVectorizer(
+        token_pattern=_TOKEN,
+        ngram_range=(1, 2),
+        stop_words=sorted(_stop_words()),
+        min_df=MIN_DOCS,
+        binary=True,
+        lowercase=False,
+    )
+    try:
+        with warnings.catch_warnings():  # hazm's stop words hold ZWNJ forms the pattern splits
+            warnings.simplefilter("ignore", UserWarning)
+            counts = vectorizer.fit_transform(docs).tocsc()
+    except ValueError:  # no term in at least MIN_DOCS texts
+        return {label: [] for doc in labels for label in doc}
+    terms = vectorizer.get_feature_names_out()
+    total = np.asarray(counts.sum(axis=0)).ravel().astype(float)
+    prior = KEYWORD_PRIOR * total + 1e-3
+    a0 = prior.sum()
+    out: dict[str, list[tuple[str, float]]] = {}
+    for label in sorted({lab for doc in labels for lab in doc}):
+        mask = np.array([label in doc for doc in labels])
+        y_i = np.asarray(counts[mask].sum(axis=0)).ravel().astype(float)
+        y_j = total - y_i
+        n_i, n_j = y_i.sum(), y_j.sum()
+        delta = np.log((y_i + prior) / (n_i + a0 - y_i - prior)) - np.log(
+            (y_j + prior) / (n_j + a0 - y_j - prior)
+        )
+        z = delta / np.sqrt(1.0 / (y_i + prior) + 1.0 / (y_j + prior))
+        order = np.argsort(-z)
+        chosen: list[tuple[str, float]] = []
+        for j in order:
+            if z[j] <= 1.96 or len(chosen) >= top:  # over-represented at the 5% level
+                break
+            if y_i[j] < MIN_DOCS or any(terms[j] in kw.split() for kw, _ in chosen):
+                continue
+            chosen.append((str(terms[j]), round(float(z[j]), 2)))
+        out[label] = chosen
+    return out
+
+
+def themes_from_labels(
+    texts: Sequence[str], labels: Sequence[Sequence[str]], *, top: int = 8
+) -> list[MinedTheme]:
+    """One :class:`MinedTheme` per distinct label, most frequent label first."""
+    mined = mine_keywords(texts, labels, top=top)
+    counts: dict[str, int] = {}
+    for doc in labels:
+        for lab in doc:
+            counts[lab] = counts.get(lab, 0) + 1
+    themes, used = [], set()
+    for label in sorted(counts, key=lambda lab: (-counts[lab], lab)):
+        base = slug(label)
+        theme_id, n = base, 2
+        while theme_id in used:
+            theme_id, n = f"{base}_{n}", n + 1
+        used.add(theme_id)
+        keywords: dict[str, list[str]] = {"en": [], "fa": []}
+        for kw, _ in mined.get(label, []):
+            keywords["fa" if _PERSIAN.search(kw) else "en"].append(kw)
+        themes.append(MinedTheme(theme_id, label, counts[label], keywords))
+    return themes
+
+
+def taxonomy_yaml(themes: Sequence[MinedTheme], source: str) -> str:
+    """The taxonomy file for ``themes``, commented for the user who will review it."""
+    lines = [
+        f"# Taxonomy made by `cxtext taxonomy init --from-labels {source}`: one theme per label.",
+        "# Review it: write each Persian label (label_fa is a copy of the label until you do),",
+        "# and prune the seed keywords. Keywords marked `keywords_mined: true` were mined from",
+        "# the labelled texts (log-odds z-score of a word in the theme's texts vs the others);",
+        "# the keyword tagger uses them for documents the topic model is unsure about.",
+        "version: 1",
+        "themes:",
+    ]
+    for theme in themes:
+        persian = bool(_PERSIAN.search(theme.label))
+        entry = {
+            "id": theme.id,
+            "label_en": theme.id.replace("_", " ").capitalize() if persian else theme.label,
+            "label_fa": theme.label,
+            "description": f"Label {theme.label!r} ({theme.rows} labelled rows in {source}).",
+            "keywords_mined": True,
+            "keywords": {k: v for k, v in theme.keywords.items() if v},
+        }
+        block = yaml.safe_dump([entry], allow_unicode=True, sort_keys=False, width=100)
+        block = block.replace(
+            f"label_fa: {yaml.safe_dump(theme.label, allow_unicode=True).splitlines()[0]}",
+            f"label_fa: {yaml.safe_dump(theme.label, allow_unicode=True).splitlines()[0]}"
+            + ("" if persian else "  # TODO: the Persian label"),
+            1,
+        )
+        lines += ["  " + line if line else line for line in block.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def theme_ids_for(
+    labels: Sequence[Sequence[str]], theme_ids: Sequence[str], theme_labels: dict[str, str]
+) -> tuple[list[list[str]], list[str]]:
+    """Labels mapped to theme ids, and the labels that match no theme.
+
+    A label matches a theme by its id, by its slug ("Lost Luggage" -> ``lost_luggage``)
+    or by one of its names (case and spaces ignored); ``theme_labels`` maps each name
+    to its theme id.
+
+    Examples
+    --------
+    >>> theme_ids_for([["Lost Luggage"], ["late_flight", "Refund"]],
+    ...               ["lost_luggage", "late_flight"], {"lost luggage": "lost_luggage"})
+    ([['lost_luggage'], ['late_flight']], ['Refund'])
+    """
+    ids = set(theme_ids)
+    names = {k.strip().lower(): v for k, v in theme_labels.items()}
+    mapped, unknown = [], []
+    for doc in labels:
+        row = []
+        for label in doc:
+            theme = (
+                label
+                if label in ids
+                else slug(label)
+                if slug(label) in ids
+                else names.get(label.strip().lower())
+            )
+            if theme is None:
+                if label not in unknown:
+                    unknown.append(label)
+            elif theme not in row:
+                row.append(theme)
+        mapped.append(row)
+    return mapped, unknown
