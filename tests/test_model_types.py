@@ -22,7 +22,7 @@ from cxtext.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
-runner = CliRunner(env={"COLUMNS": "200"})
+runner = CliRunner(env={"COLUMNS": "200", "CXTEXT_HOME": None})  # --project sets it: undo
 
 # name -> (task, label column, extra train options)
 KINDS = {

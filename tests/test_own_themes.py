@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from cxtext.cli import app
 from cxtext.workspace import init_workspace
 
-runner = CliRunner(env={"COLUMNS": "200"})
+runner = CliRunner(env={"COLUMNS": "200", "CXTEXT_HOME": None})  # --project sets it: undo
 
 PHRASES = {
     "Lost Luggage": ["my bag never arrived", "lost my luggage", "suitcase is missing",

@@ -24,7 +24,7 @@ from cxtext.themes.taxonomy import load_taxonomy
 from cxtext.workspace import init_workspace
 
 FIXTURES = Path(__file__).parent / "fixtures"
-runner = CliRunner(env={"COLUMNS": "200"})
+runner = CliRunner(env={"COLUMNS": "200", "CXTEXT_HOME": None})  # --project sets it: undo
 
 
 def _train(frame: pd.DataFrame, name: str, models: Path, *, lang: str, labels=None) -> None:

@@ -22,7 +22,7 @@ from cxtext.config import load_settings, resolve
 from cxtext.errors import SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
-runner = CliRunner(env={"COLUMNS": "200"})
+runner = CliRunner(env={"COLUMNS": "200", "CXTEXT_HOME": None})  # --project sets it: undo
 
 
 def test_init_makes_the_folder_and_refuses_to_overwrite(tmp_path):
@@ -46,7 +46,7 @@ def test_commands_find_the_workspace_from_inside_or_by_project(tmp_path, monkeyp
     monkeypatch.delenv(workspace.HOME_VARIABLE, raising=False)
     monkeypatch.chdir(ws / "data" / "deep")
     assert workspace.project_root() == ws.resolve()
-    assert load_settings()["report"]["top"] == 3  # the workspace's cxtext.yaml is read
+    assert load_settings().report.top == 3  # the workspace's cxtext.yaml is read
     assert resolve("models") == ws.resolve() / "models"
     listed = runner.invoke(app, ["models", "list"])
     assert listed.exit_code == 0 and "topic-v1" in listed.output
