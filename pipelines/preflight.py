@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from cxtext.classify.champions import check_champions
 from cxtext.config import Settings, resolve
 from cxtext.errors import SettingsError, WarehouseError
 from cxtext.ingest.feedback import input_files
@@ -129,6 +130,7 @@ def plan_run(
         parameters=parameters,
         columns=column_map,
     )
+    check_champions(resolve(paths.models), resolve(paths.taxonomy))  # cards only: fast
     if check_warehouse:
         check_writable(plan.warehouse)
     check_folder_writable(plan.staging_root, "staging")

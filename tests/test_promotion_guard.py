@@ -116,5 +116,10 @@ def test_topic_themes_outside_the_taxonomy_fail_at_promote_and_at_run_start(ws):
     promote("topic-foreign", "topic", models)
     with pytest.raises(ModelError, match="not in the taxonomy: 'app'"):
         load_classifiers(models, load_taxonomy(ws / "taxonomy.yaml"))
+    feedback = ws / "data" / "fb.csv"
+    feedback.write_text("id,text,created_at\n1,app crashes,2026-10-01\n", encoding="utf-8")
+    run = runner.invoke(app, ["--project", str(ws), "run", "--feedback", str(feedback)])
+    assert run.exit_code == 4, run.output  # at run start (preflight), before Prefect
+    assert "topic champion topic-foreign does not fit the taxonomy" in run.output
     promote("topic-v1", "topic", models)
     assert load_classifiers(models, load_taxonomy(ws / "taxonomy.yaml")).topic_model == "topic-v1"

@@ -139,3 +139,35 @@ def promote_model(
         details["notes"] = result.notes
     promote(name, role, models_dir, details)
     return result
+
+
+def check_champions(models_dir, taxonomy_path) -> None:
+    """Before a run: every champion exists and fits its role; the topic one, the taxonomy.
+
+    Reads model cards only (no model is loaded), so a run fails in its first second with
+    one line instead of at the classify stage: a topic champion whose themes are not in
+    the taxonomy would otherwise make the user's themes vanish from the ranking.
+    """
+    from cxtext.classify.registry import champions  # noqa: PLC0415
+    from cxtext.themes.taxonomy import load_taxonomy  # noqa: PLC0415
+
+    named = champions(models_dir)
+    for role in ("sentiment-fa", "sentiment-en"):
+        if role not in named:
+            raise ModelError(
+                f"no {role} champion in {models_dir}: train one with `cxtext train` and "
+                f"promote it with `cxtext models promote NAME --as {role}`"
+            )
+    if "topic" not in named:
+        return
+    try:
+        taxonomy = load_taxonomy(taxonomy_path)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"taxonomy {taxonomy_path} cannot be read: {exc}") from exc
+    problems = role_problems("topic", read_card(named["topic"], models_dir), taxonomy.ids)
+    if problems:
+        raise ModelError(
+            f"topic champion {named['topic']} does not fit the taxonomy {taxonomy_path}: "
+            f"{'; '.join(problems)}. Promote a topic model trained on its themes, or point "
+            "paths.taxonomy at the taxonomy the model was trained for."
+        )

@@ -618,6 +618,16 @@ def retrain(
     """
     import os  # noqa: PLC0415
 
+    from cxtext.classify.registry import ROLES  # noqa: PLC0415
+    from cxtext.errors import SettingsError  # noqa: PLC0415
+
+    if role not in ROLES:  # checked here so a typo costs no Prefect start
+        raise SettingsError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    if not data and not load_settings().retrain.data.get(role):
+        raise SettingsError(
+            f"no labelled data for {role}: pass --data FILE, or list files under "
+            f"retrain: data: {role}: [...] in the workspace's cxtext.yaml"
+        )
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
