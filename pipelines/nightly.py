@@ -327,7 +327,7 @@ def discover(
     cfg: DiscoverySettings,
     painpoints_cfg: PainpointsSettings,
     value_cfg: ValueSettings,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Candidate themes among unclaimed documents, ids matched to the last stored window."""
     with open_warehouse(warehouse) as wh:
         previous = wh.latest_window("discovered_themes")
@@ -343,11 +343,9 @@ def discover(
         painpoints=painpoints_cfg,
         value=value_cfg,
     )
-    for note in notes:
-        get_run_logger().warning(note)
     new = int(table["is_new"].fillna(False).sum()) if len(table) else 0
     get_run_logger().info("discovered %d candidate themes (%d new)", len(table), new)
-    return table, assignments
+    return table, assignments, notes
 
 
 @task(cache_policy=NO_CACHE)
@@ -492,7 +490,7 @@ def nightly(
             settings.value,
             confusion,
         )
-        discovered, candidates = book.stage(
+        discovered, candidates, notes = book.stage(
             "discover",
             discover,
             plan.warehouse,
@@ -506,6 +504,8 @@ def nightly(
             settings.painpoints,
             settings.value,
         )
+        for note in notes:  # e.g. a language group too small to cluster: said, and kept in `runs`
+            book.warn(note)
         contacts = book.stage(
             "follow_ups",
             follow_up_list,
