@@ -120,7 +120,10 @@ class StaticEmbedder(TransformerMixin, BaseEstimator):
     def _lookup(self) -> tuple[dict[str, int], np.ndarray]:
         cached = getattr(self, "_index", None)
         if cached is None:
-            index = {w: i for i, w in enumerate(self.words_.split("\n"))}
+            words = self.words_.split("\n")
+            # negated forms map to their word's row: one dict look-up per token
+            index = {p + w: i for p in NEGATION_PREFIXES for i, w in enumerate(words)}
+            index.update({w: i for i, w in enumerate(words)})
             cached = self._index = (index, self.vectors_.astype(np.float32))
         return cached
 
@@ -132,15 +135,13 @@ class StaticEmbedder(TransformerMixin, BaseEstimator):
     def transform(self, X: Iterable[str]) -> np.ndarray:
         index, vectors = self._lookup()
         texts = list(X)
-        rows, cols = [], []
-        for row, text in enumerate(texts):
-            for token in text.split():
-                col = index.get(lookup_form(token))
-                if col is not None:
-                    rows.append(row)
-                    cols.append(col)
+        get = index.get
+        cols, indptr = [], [0]
+        for text in texts:
+            cols += [c for c in map(get, text.split()) if c is not None]
+            indptr.append(len(cols))
         counts = sp.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+            (np.ones(len(cols), dtype=np.float32), cols, indptr),
             shape=(len(texts), len(vectors)),
         )
         out = np.asarray(counts @ vectors)
