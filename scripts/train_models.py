@@ -41,8 +41,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cxtext.classify.evaluation import split_indices  # noqa: E402
+from cxtext.classify.feature_options import FEATURE_OPTIONS  # noqa: E402
 from cxtext.classify.labelled import read_labelled  # noqa: E402
-from cxtext.classify.registry import promote, read_card, save_model  # noqa: E402
+from cxtext.classify.promotion import decide_promotion  # noqa: E402
+from cxtext.classify.registry import champion_name, promote, read_card, save_model  # noqa: E402
 from cxtext.classify.training import train_and_evaluate  # noqa: E402
 
 SEED = 42
@@ -90,14 +92,16 @@ def persian_union(datasets: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(train_parts, ignore_index=True), pd.concat(test_parts, ignore_index=True)
 
 
-def train_persian(datasets: Path, models_dir: Path, do_promote: bool) -> dict:
+def train_persian(
+    datasets: Path, models_dir: Path, do_promote: bool, features: str = "tfidf"
+) -> dict:
     train, test = persian_union(datasets)
     result = train_and_evaluate(
         train["text"],
         train["sentiment"],
         task="sentiment",
         lang="fa",
-        params=FA_PARAMS,
+        params={**FA_PARAMS, "features": features},
         groups=train["dataset"],
         eval_texts=test["text"],
         eval_labels=test["sentiment"],
@@ -131,13 +135,12 @@ def train_persian(datasets: Path, models_dir: Path, do_promote: bool) -> dict:
             "check each source's terms before redistributing."
         ),
     )
-    save_model(result.model, FA_NAME, result.card, models_dir)
-    if do_promote:
-        promote(FA_NAME, "sentiment-fa", models_dir)
-    return read_card(FA_NAME, models_dir)
+    return _register(result, model_name(FA_NAME, features), "sentiment-fa", models_dir, do_promote)
 
 
-def train_english(datasets: Path, models_dir: Path, do_promote: bool) -> dict:
+def train_english(
+    datasets: Path, models_dir: Path, do_promote: bool, features: str = "tfidf"
+) -> dict:
     frame = _read(datasets / "en_airline_tweets" / "train.csv")
     frame = frame[frame["text"].str.strip() != ""]
     result = train_and_evaluate(
@@ -145,7 +148,7 @@ def train_english(datasets: Path, models_dir: Path, do_promote: bool) -> dict:
         frame["sentiment"],
         task="sentiment",
         lang="en",
-        params=EN_PARAMS,
+        params={**EN_PARAMS, "features": features},
         test_size=0.2,
         seed=SEED,
         data_sources=[
@@ -165,10 +168,34 @@ def train_english(datasets: Path, models_dir: Path, do_promote: bool) -> dict:
             "CC BY-NC-SA 4.0: non-commercial use, share-alike, attribution required."
         ),
     )
-    save_model(result.model, EN_NAME, result.card, models_dir)
-    if do_promote:
-        promote(EN_NAME, "sentiment-en", models_dir)
-    return read_card(EN_NAME, models_dir)
+    return _register(result, model_name(EN_NAME, features), "sentiment-en", models_dir, do_promote)
+
+
+def model_name(base: str, features: str) -> str:
+    """``sentiment-en-v1`` for TF-IDF, ``sentiment-en-static-v1`` for ``tfidf+static``."""
+    if features == "tfidf":
+        return base
+    stem, version = base.rsplit("-", 1)
+    return f"{stem}-{features.split('+')[1]}-{version}"
+
+
+def _register(result, name: str, role: str, models_dir: Path, do_promote: bool) -> dict:
+    """Save; promote when asked and the promotion rule says the model beats the champion.
+
+    Every model trained here is judged on the same held-out rows (same data, split and
+    seed), so the champion card's metrics and the new model's are comparable.
+    """
+    champion = champion_name(role, models_dir)
+    decision = decide_promotion(
+        read_card(champion, models_dir)["metrics"] if champion and champion != name else None,
+        result.metrics,
+    )
+    result.card["promotion"] = {"against": champion, "decision": decision.reason}
+    save_model(result.model, name, result.card, models_dir)
+    print(f"{name} vs champion {champion}: {decision.reason}", flush=True)
+    if do_promote and decision.promote:
+        promote(name, role, models_dir)
+    return read_card(name, models_dir)
 
 
 def _summary(card: dict) -> str:
@@ -190,14 +217,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", type=Path, default=REPO / "models")
     parser.add_argument("--only", choices=["fa", "en"])
     parser.add_argument("--no-promote", action="store_true")
+    parser.add_argument(
+        "--features",
+        choices=FEATURE_OPTIONS,
+        default="tfidf",
+        help="feature option; promoted only if it beats the champion on the held-out rows",
+    )
     args = parser.parse_args(argv)
     np.random.seed(SEED)
     cards = []
     if args.only in (None, "en"):
-        cards.append(train_english(args.datasets, args.models_dir, not args.no_promote))
+        cards.append(
+            train_english(args.datasets, args.models_dir, not args.no_promote, args.features)
+        )
         print(_summary(cards[-1]), flush=True)
     if args.only in (None, "fa"):
-        cards.append(train_persian(args.datasets, args.models_dir, not args.no_promote))
+        cards.append(
+            train_persian(args.datasets, args.models_dir, not args.no_promote, args.features)
+        )
         print(_summary(cards[-1]), flush=True)
     registry = args.models_dir / "registry.json"
     if registry.exists():
