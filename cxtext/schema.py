@@ -131,6 +131,22 @@ CUSTOMER_VALUE = Table(
     key=("customer_id",),
 )
 
+# Each run's churn model, so a run without churn labels (feedback only) reuses the
+# latest one instead of silently falling back to the prior.
+CHURN_UPLIFT = Table(
+    "churn_uplift",
+    {
+        "run_id": "str",
+        "theme_id": "str",
+        "churn_uplift": "float",
+        "churn_uplift_low": "float",
+        "churn_uplift_high": "float",
+        "customers": "int",  # labelled customers who raised the theme negatively
+        "method": "str",  # joint_logit(...) | prior(...) | reused(run ...): ...
+    },
+    key=("run_id", "theme_id"),
+)
+
 PAIN_POINTS = Table(
     "pain_points",
     {
@@ -287,6 +303,7 @@ TABLES: dict[str, Table] = {
     for t in (
         FEEDBACK,
         CUSTOMER_VALUE,
+        CHURN_UPLIFT,
         PAIN_POINTS,
         RUNS,
         QUARANTINE,

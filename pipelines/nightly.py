@@ -41,12 +41,13 @@ from cxtext.painpoints.follow_ups import follow_ups
 from cxtext.painpoints.rank import rank_pain_points
 from cxtext.painpoints.segments import customer_attributes
 from cxtext.report.html import report_from_warehouse, write_report
-from cxtext.schema import CUSTOMERS, FEEDBACK, QUARANTINE, conform
+from cxtext.schema import CHURN_UPLIFT, CUSTOMER_VALUE, CUSTOMERS, FEEDBACK, QUARANTINE, conform
 from cxtext.store import staging
 from cxtext.store.export import export_tables
 from cxtext.store.warehouse import RunTables, open_warehouse
 from cxtext.themes.taxonomy import Taxonomy, load_taxonomy
 from cxtext.value.customer_value import customers_from_feedback, estimate_customer_value
+from cxtext.value.methods import method_changes, method_summary, reused_uplift
 from cxtext.value.misclassification import Confusion, confusion_from_cards
 from cxtext.value.uplift import estimate_churn_uplift
 from pipelines import progress
@@ -178,14 +179,20 @@ def value(
     history: pd.DataFrame,
     as_of: pd.Timestamp,
     cfg: ValueSettings,
+    stored: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Lifetime value per customer: CRM, else BG/NBD x Gamma-Gamma, else defaults.
+
+    A run with neither file reuses ``stored`` (the warehouse's customer values) when
+    there are any: only ids new to the warehouse get the segment default.
 
     With neither a customers nor a transactions file the customer ids found in feedback
     are the customers, each valued at its segment's default.
     """
     if customers is None and transactions is None:
         customers = customers_from_feedback(history, cfg.segment_column)
+        if stored is not None and len(stored):
+            return _reuse_values(stored, customers, as_of, cfg)
     return estimate_customer_value(
         customers,
         transactions,
@@ -199,6 +206,39 @@ def value(
         level=cfg.interval_level,
         time_resolution=cfg.time_resolution,
     )
+
+
+def _reuse_values(
+    stored: pd.DataFrame, feedback_customers: pd.DataFrame, as_of: pd.Timestamp, cfg: ValueSettings
+) -> pd.DataFrame:
+    """The stored customer values, plus ids new to the warehouse at their segment default."""
+    new = feedback_customers[~feedback_customers["customer_id"].isin(stored["customer_id"])]
+    fresh = estimate_customer_value(
+        new,
+        None,
+        as_of=as_of,
+        horizon_months=cfg.horizon_months,
+        annual_discount_rate=cfg.annual_discount_rate,
+        default_clv=cfg.default_clv,
+        default_clv_by_segment=cfg.default_clv_by_segment,
+        segment_column=cfg.segment_column,
+        min_repeat_buyers=cfg.min_repeat_buyers,
+        level=cfg.interval_level,
+    )
+    values = conform(pd.concat([stored, fresh], ignore_index=True), CUSTOMER_VALUE)
+    values.attrs["notes"] = [
+        f"no customers or transactions file: reused the stored values of {len(stored):,} "
+        f"customers ({method_summary(stored, None).get('clv', '')}); {len(fresh):,} ids new to "
+        "the warehouse at the segment default (--reestimate: value everyone at the defaults)"
+    ]
+    return values
+
+
+@task(cache_policy=NO_CACHE)
+def stored_value(warehouse: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(customer values, latest churn model) the warehouse holds from earlier runs."""
+    with open_warehouse(warehouse) as wh:
+        return wh.read_table("customer_value"), wh.latest_churn_uplift()
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -264,8 +304,20 @@ def churn_uplift(
     taxonomy: Taxonomy,
     cfg: ValueSettings,
     confusion: Confusion | None = None,
+    stored: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Each theme's effect on churn: joint model with churn labels, else the prior."""
+    """Each theme's effect on churn: joint model with churn labels, else the prior.
+
+    A run without a customers file (no labels) reuses ``stored``, the warehouse's latest
+    churn model, when there is one.
+    """
+    if customers is None and stored is not None and len(stored):
+        out = reused_uplift(stored)
+        out.attrs["notes"] = [
+            f"no customers file (no churn labels): reused the churn model of run "
+            f"{stored['run_id'].iloc[0]} (--reestimate: use the prior instead)"
+        ]
+        return out
     return estimate_churn_uplift(
         history,
         customers,
@@ -401,12 +453,15 @@ def nightly(
     as_of: str | None = None,
     export_format: str = "parquet",
     columns: str | None = None,
+    reestimate: bool = False,
 ) -> RunSummary:
     """Run the whole pipeline once over the given files (defaults: the shipped sample).
 
     ``as_of`` (ISO date) ends the pain-point window; by default it ends on the day of
-    the newest feedback in the warehouse, never after the run date. ``parquet_dir`` receives every table as
-    ``export_format`` (parquet or csv).
+    the newest feedback in the warehouse, never after the run date. ``parquet_dir``
+    receives every table as ``export_format`` (parquet or csv). Without a
+    customers/transactions file the stored customer values and churn model are reused
+    unless ``reestimate``.
     """
     settings = load_settings(config)
     plan = plan_run(
@@ -462,7 +517,11 @@ def nightly(
             settings.painpoints.window_days,
             plan.as_of,
         )
-        values = book.stage("value", value, cust, trans, history, window_end, settings.value)
+        before_values, before_uplift = book.stage("stored_value", stored_value, plan.warehouse)
+        reuse_values, reuse_uplift = (None, None) if reestimate else (before_values, before_uplift)
+        values = book.stage(
+            "value", value, cust, trans, history, window_end, settings.value, reuse_values
+        )
         for note in values.attrs.get("notes", []):
             book.warn(f"value: {note}")
         confusion = classifier_confusion(models_dir)
@@ -476,8 +535,14 @@ def nightly(
                 )
             )
         uplift = book.stage(
-            "uplift", churn_uplift, history, cust, taxonomy, settings.value, confusion
+            "uplift", churn_uplift, history, cust, taxonomy, settings.value, confusion, reuse_uplift
         )
+        for note in uplift.attrs.get("notes", []):
+            book.warn(f"uplift: {note}")
+        for change in method_changes(
+            method_summary(before_values, before_uplift), method_summary(values, uplift)
+        ):
+            book.warn(f"method changed since the previous run: {change}")
         pain = book.stage(
             "pain_points",
             pain_points,
@@ -532,6 +597,7 @@ def nightly(
                 run_id=book.run_id
             ),
             candidate_themes=candidates,
+            churn_uplift=conform(uplift.assign(run_id=book.run_id), CHURN_UPLIFT),
         )
         book.commit(commit, plan.warehouse, tables)
         parquet = None

@@ -102,6 +102,13 @@ def run(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's task logs.")
     ] = False,
+    reestimate: Annotated[
+        bool,
+        typer.Option(
+            help="Without --customers/--transactions, value customers at the segment defaults "
+            "and use the churn prior instead of reusing the stored values and churn model."
+        ),
+    ] = False,
 ) -> None:
     """Run the nightly flow once: ingest, normalize, classify, value, rank, store.
 
@@ -137,7 +144,7 @@ def run(
     flow_run = nightly.with_options(task_runner=task_runner(workers, dask_address))
     with _stage_bars() as listener, listening(listener):
         temporary_api()  # stopped with this process, even if it is killed
-        summary = flow_run(**arguments, export_format=fmt)
+        summary = flow_run(**arguments, export_format=fmt, reestimate=reestimate)
     c = summary.counts
     console.print(
         f"[bold green]Run {summary.run_id} completed.[/] read {c['read']:,} · kept {c['kept']:,} · "

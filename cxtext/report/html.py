@@ -91,6 +91,7 @@ def report_from_warehouse(wh: Warehouse, options: ReportSettings) -> str:
                 else None
             )
             run["models"] = _models_line(run.get("model_versions"))
+            run["method_changes"] = _method_changes(run.get("warnings"))
     reasons = reason_counts(wh.read_sql("SELECT reason FROM quarantine")["reason"])
     discovered = follow_ups = None
     if len(pain):
@@ -100,6 +101,16 @@ def report_from_warehouse(wh: Warehouse, options: ReportSettings) -> str:
         follow_ups = wh.read_table("follow_ups")
         follow_ups = follow_ups[follow_ups["window_end"] == end]
     return render_report(pain, feedback, options, run, reasons, discovered, follow_ups)
+
+
+def _method_changes(warnings: object) -> list[str]:
+    """The run's "method changed since the previous run" warnings (docs/value.md §6)."""
+    try:
+        parsed = json.loads(warnings) if isinstance(warnings, str) else warnings or []
+    except ValueError:
+        return []
+    prefix = "method changed since the previous run: "
+    return [w[len(prefix) :] for w in parsed if isinstance(w, str) and w.startswith(prefix)]
 
 
 def _models_line(versions: object) -> str:

@@ -120,6 +120,7 @@ class DuckDBWarehouse(Warehouse):
                 con.execute("DROP TABLE _feedback_stage")
             self._upsert_frame(TABLES["quarantine"], tables.quarantine)
             self._upsert_frame(TABLES["customer_value"], tables.customer_value)
+            self._upsert_frame(TABLES["churn_uplift"], tables.churn_uplift)
             pain = conform(tables.pain_points, TABLES["pain_points"])
             if not pain.empty:
                 # A window is recomputed whole: themes that vanished must not linger.

@@ -148,6 +148,7 @@ class PostgresWarehouse(Warehouse):
                 self._upsert(conn, FEEDBACK, batches)  # streamed, one row group at a time
             self._upsert(conn, TABLES["quarantine"], [tables.quarantine])
             self._upsert(conn, TABLES["customer_value"], [tables.customer_value])
+            self._upsert(conn, TABLES["churn_uplift"], [tables.churn_uplift])
             pain = conform(tables.pain_points, TABLES["pain_points"])
             if not pain.empty:
                 stage = self._stage(conn, TABLES["pain_points"], [pain])

@@ -39,6 +39,7 @@ class RunTables:
     feedback_files: Sequence[Path] = ()
     quarantine: pd.DataFrame = field(default_factory=lambda: TABLES["quarantine"].empty())
     customer_value: pd.DataFrame = field(default_factory=lambda: TABLES["customer_value"].empty())
+    churn_uplift: pd.DataFrame = field(default_factory=lambda: TABLES["churn_uplift"].empty())
     pain_points: pd.DataFrame = field(default_factory=lambda: PAIN_POINTS.empty())
     watermarks: pd.DataFrame = field(default_factory=lambda: WATERMARKS.empty())
     discovered_themes: pd.DataFrame = field(default_factory=lambda: DISCOVERED_THEMES.empty())
@@ -161,6 +162,11 @@ class Warehouse(ABC):
         if segment is not None:
             pain = pain[pain["segment"] == segment]
         return pain.sort_values(["segment", "rank"]).reset_index(drop=True)
+
+    def latest_churn_uplift(self) -> pd.DataFrame:
+        """The churn model of the newest run that stored one (empty when none did)."""
+        df = self.read_table("churn_uplift")
+        return df[df["run_id"] == df["run_id"].max()].reset_index(drop=True) if len(df) else df
 
     def latest_window(self, name: str) -> pd.DataFrame:
         """Rows of the newest ``window_end`` of a windowed table (discovered_themes, follow_ups)."""
