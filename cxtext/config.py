@@ -155,6 +155,7 @@ class ReportSettings:
 class DiscoverySettings:
     min_documents: Annotated[int, AtLeast(1)]  # a smaller language group is not clustered
     min_cluster_size: Annotated[int, AtLeast(2)]  # HDBSCAN: smaller groups are noise
+    max_documents: Annotated[int, AtLeast(2)]  # HDBSCAN sees a sample of this size at most
     svd_components: Annotated[int, AtLeast(2)]  # truncated SVD dimensions
     keywords: Annotated[int, AtLeast(1)]  # distinctive keywords kept per candidate
     match_overlap: Fraction  # keyword Jaccard with a previous candidate that keeps its id

@@ -145,3 +145,19 @@ def test_candidates_share_the_joint_churn_model_with_the_taxonomy():
     theme = _planted(table, "en")
     assert theme["method"].startswith("uplift=joint_logit")
     assert theme["churn_uplift"] > 0.1 and theme["clv_at_risk"] > 0
+
+
+def test_a_large_group_is_clustered_on_a_sample_and_the_rest_joins_nearest():
+    fb = planted_feedback(seed=0)
+    options = replace(load_settings().discovery, max_documents=80)
+    found = discover_themes(
+        fb, None, window_start=END - pd.Timedelta(days=28), window_end=END, options=options
+    )
+    assert any("clustered a sample of discovery.max_documents (80)" in n for n in found.notes)
+    members = found.assignments.merge(fb, on=["source", "id"])
+    for marker in MARKERS.values():
+        planted = members[members["text_redacted"].str.contains(marker)]
+        top = planted["candidate_theme"].value_counts()
+        assert len(top) and top.iloc[0] >= 0.8 * len(planted)  # one candidate holds them
+        theirs = members[members["candidate_theme"] == top.index[0]]
+        assert theirs["text_redacted"].str.contains(marker).mean() >= 0.9

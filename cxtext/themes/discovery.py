@@ -134,8 +134,30 @@ def _keywords(
 def _cluster_group(
     texts: list[str], group: str, options: DiscoverySettings
 ) -> tuple[np.ndarray, dict[int, dict[str, list[str]]]]:
+    """Cluster labels (-1: noise) and keywords per cluster for one language group.
+
+    Above ``max_documents`` HDBSCAN sees a fixed-seed sample of that size (its memory
+    and time grow faster than linearly); every other document joins the cluster whose
+    centroid it is closest to, if at least as close as the least typical fitted member.
+    """
     vectors = _vectors(texts, options.svd_components)
-    labels = HDBSCAN(min_cluster_size=options.min_cluster_size, copy=True).fit_predict(vectors)
+    n = len(texts)
+    fit = np.arange(n)
+    if n > options.max_documents:
+        fit = np.sort(np.random.default_rng(0).choice(n, options.max_documents, replace=False))
+    labels = np.full(n, -1)
+    labels[fit] = HDBSCAN(min_cluster_size=options.min_cluster_size, copy=True).fit_predict(
+        vectors[fit]
+    )
+    found = sorted(set(labels[fit]) - {-1})
+    if len(fit) < n and found:
+        centroids = normalize(np.vstack([vectors[labels == c].mean(axis=0) for c in found]))
+        floor = np.array([(vectors[labels == c] @ centroids[k]).min() for k, c in enumerate(found)])
+        rest = np.setdiff1d(np.arange(n), fit)
+        sims = vectors[rest] @ centroids.T
+        best = sims.argmax(axis=1)
+        close = sims[np.arange(len(rest)), best] >= floor[best]
+        labels[rest[close]] = np.array(found)[best[close]]
     return labels, _keywords(texts, labels, group, options.keywords)
 
 
@@ -235,6 +257,12 @@ def discover_themes(
                 )
             continue
         texts = text.iloc[rows].tolist()
+        if len(rows) > options.max_documents:
+            notes.append(
+                f"discovery: {len(rows)} unclaimed {group} documents; clustered a sample of "
+                f"discovery.max_documents ({options.max_documents}), the rest joined the "
+                "nearest cluster"
+            )
         labels, keywords = _cluster_group(texts, group, options)
         for label, kw in keywords.items():
             if not _flat(kw):
