@@ -94,7 +94,7 @@ def test_plan_fills_the_sample_and_report_beside_the_warehouse(tmp_path):
     assert plan.staging_root == tmp_path / "w" and plan.as_of.year == 2026
 
 
-def test_a_second_run_waits_then_names_the_holder(tmp_path):
+def test_a_second_run_waits_then_names_the_holder(tmp_path, caplog):
     warehouse = str(tmp_path / "cx.duckdb")
     with warehouse_lock(warehouse, "run-1", "2026-11-29T22:00:00+00:00", 0):
         t0 = time.monotonic()
@@ -109,6 +109,8 @@ def test_a_second_run_waits_then_names_the_holder(tmp_path):
         in str(caught.value)
     )
     assert caught.value.exit_code == 3
+    assert "another run (id run-1, started at 2026-11-29T22:00:00+00:00) holds" in caplog.text
+    assert "waiting up to 0.3 s" in caplog.text  # said while waiting, not only at the end
     with warehouse_lock(warehouse, "run-3", "later", 0):  # released: free again
         pass
 

@@ -11,6 +11,7 @@ dead process's file lock, Postgres a dead session's advisory lock.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import zlib
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ import filelock
 from cxtext.errors import WarehouseError
 from cxtext.store.warehouse import is_postgres
 
+log = logging.getLogger(__name__)
+
 
 def _busy(location: str, holder: str, waited: float) -> WarehouseError:
     return WarehouseError(
@@ -30,19 +33,28 @@ def _busy(location: str, holder: str, waited: float) -> WarehouseError:
     )
 
 
+def _holder(holder_file: Path) -> str:
+    try:
+        info = json.loads(holder_file.read_text(encoding="utf-8"))
+        return f"id {info['run_id']}, started at {info['started_at']}"
+    except (OSError, ValueError, KeyError):
+        return "id unknown"
+
+
 @contextmanager
 def _duckdb_lock(path: Path, run_id: str, started: str, wait: float) -> Iterator[None]:
-    lock = filelock.FileLock(f"{path}.lock", timeout=wait, thread_local=False)
+    lock = filelock.FileLock(f"{path}.lock", thread_local=False)
     holder_file = Path(f"{path}.run")  # the lock file itself is truncated by waiters
     try:
-        lock.acquire()
-    except filelock.Timeout as exc:
         try:
-            info = json.loads(holder_file.read_text(encoding="utf-8"))
-            holder = f"id {info['run_id']}, started at {info['started_at']}"
-        except (OSError, ValueError, KeyError):
-            holder = "id unknown"
-        raise _busy(str(path), holder, wait) from exc
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            log.warning(
+                "another run (%s) holds %s; waiting up to %g s", _holder(holder_file), path, wait
+            )
+            lock.acquire(timeout=wait)
+    except filelock.Timeout as exc:
+        raise _busy(str(path), _holder(holder_file), wait) from exc
     except OSError as exc:
         raise WarehouseError(f"{path}.lock: cannot create the run lock ({exc.strerror})") from exc
     try:
@@ -74,8 +86,13 @@ def _postgres_lock(url: str, run_id: str, started: str, wait: float) -> Iterator
         ) from exc
     try:
         deadline = time.monotonic() + wait
+        waiting = False
         while not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
             conn.rollback()
+            if not waiting:
+                where = engine.url.render_as_string(hide_password=True)
+                log.warning("another run holds %s; waiting up to %g s", where, wait)
+                waiting = True
             if time.monotonic() >= deadline:
                 holder = conn.execute(
                     sa.text(
