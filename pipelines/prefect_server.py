@@ -74,7 +74,13 @@ def scheduling_api(port: int, start_timeout: float = 180) -> str:
     ``$PREFECT_HOME/server.log`` and stops when this process ends or dies.
     """
     if PREFECT_API_URL.value():
-        return str(PREFECT_API_URL.value())
+        api = str(PREFECT_API_URL.value()).rstrip("/")
+        if not _healthy(api):
+            raise SettingsError(
+                f"PREFECT_API_URL={api} does not answer: start that server "
+                "(`prefect server start`) or unset PREFECT_API_URL to let cxtext start one"
+            )
+        return api
     api = f"http://127.0.0.1:{port}/api"
     if _healthy(api):
         return api

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from cxtext.cli import app
 from cxtext.config import load_settings
-from cxtext.errors import WarehouseError
+from cxtext.errors import SettingsError, WarehouseError
 from cxtext.store.lock import warehouse_lock
 from pipelines.preflight import parse_as_of, plan_run
 
@@ -132,3 +132,17 @@ def test_a_waiting_run_proceeds_when_the_holder_finishes(tmp_path):
         order.append("second in")
     thread.join()
     assert order == ["first in", "first out", "second in"]
+
+
+def test_schedule_against_a_server_that_does_not_answer_is_a_settings_error():
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from pipelines.prefect_server import scheduling_api
+
+    with (
+        temporary_settings({PREFECT_API_URL: "http://127.0.0.1:1/api"}),
+        pytest.raises(
+            SettingsError, match="PREFECT_API_URL=http://127.0.0.1:1/api does not answer"
+        ),
+    ):
+        scheduling_api(4200)
