@@ -229,7 +229,8 @@ def test_a_run_killed_during_classify_leaves_nothing_behind(inputs, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "stage, event", [("ingest", "advance"), ("gather", "start"), ("store", "start")]
+    "stage, event",
+    [("ingest", "advance"), ("gather", "start"), ("store", "start"), ("store", "mid")],
 )
 def test_a_run_killed_at_any_stage_leaves_nothing_behind(inputs, tmp_path, stage, event):
     _crash_and_recover(inputs, tmp_path, stage, event)
