@@ -1,5 +1,5 @@
 """The schedule fires: a real Prefect server on loopback, the nightly deployment served on an
-every-minute cron, and a completed flow run within three minutes.
+every-minute cron (the weekly retrain beside it), and a completed flow run within three minutes.
 
 Marked ``scheduler`` (it takes one to three minutes); `.ci/run` runs it after `make test`.
 """
@@ -91,6 +91,10 @@ def test_a_served_every_minute_schedule_produces_a_completed_run(tmp_path):
             time.sleep(1)
 
         inputs = write_inputs(tmp_path / "inputs")
+        labelled = tmp_path / "labelled.csv"
+        labelled.write_text("text,label\ngreat app,positive\nit crashes,negative\n", "utf-8")
+        config = tmp_path / "cx.yaml"
+        config.write_text(f"retrain:\n  data:\n    sentiment-en: [{labelled}]\n", "utf-8")
         served = subprocess.Popen(
             [
                 sys.executable,
@@ -103,7 +107,9 @@ def test_a_served_every_minute_schedule_produces_a_completed_run(tmp_path):
                 str(inputs["feedback"] / "tickets.csv"),
                 "--warehouse",
                 str(tmp_path / "cx.duckdb"),
-            ],  # fmt: skip
+                "--config",
+                str(config),
+            ],
             cwd=REPO,
             env={**env, "PREFECT_API_URL": api},
             stdout=(tmp_path / "serve.log").open("w"),
@@ -123,6 +129,9 @@ def test_a_served_every_minute_schedule_produces_a_completed_run(tmp_path):
         assert runs[0]["state"]["type"] == "COMPLETED", (tmp_path / "serve.log").read_text()[-3000:]
         assert runs[0]["auto_scheduled"] is True
         assert (tmp_path / "cx.duckdb").exists()
+        # The weekly retrain is served beside the nightly run, for the role with data.
+        served_names = {d["name"] for d in httpx.post(f"{api}/deployments/filter", json={}).json()}
+        assert served_names == {"nightly", "retrain-sentiment-en"}
     finally:
         if served is not None:
             _stop(served)

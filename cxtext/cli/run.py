@@ -365,7 +365,8 @@ def schedule(
 
     Scheduled runs are created by a Prefect server's scheduler: with `PREFECT_API_URL`
     set this serves against that server; otherwise it starts one on 127.0.0.1:PORT
-    (stopped with this command) so one machine needs nothing else.
+    (stopped with this command) so one machine needs nothing else. The weekly retrain
+    (`retrain.cron`) is served beside it for every role with files in `retrain.data`.
     """
     parameters = {
         "feedback": [str(p) for p in feedback] if feedback else None,
@@ -377,27 +378,47 @@ def schedule(
     _quiet_prefect(verbose=True)
     from pipelines.preflight import plan_run
 
-    plan_run(load_settings(config), **parameters)  # a bad night shows now, not at 02:00
+    settings = load_settings(config)
+    plan_run(settings, **parameters)  # a bad night shows now, not at 02:00
 
     from prefect import serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from pipelines.deployments import nightly_deployment
+    from pipelines.deployments import nightly_deployment, retrain_deployment
     from pipelines.prefect_server import scheduling_api
 
+    retrain = settings.retrain
     try:
-        deployment = nightly_deployment(
-            name=name, cron=cron, timezone=timezone, parameters=parameters
-        )
+        deployments = [
+            nightly_deployment(name=name, cron=cron, timezone=timezone, parameters=parameters)
+        ]
+        deployments += [  # the weekly retrain beside it, for every role with labelled data
+            retrain_deployment(
+                role,
+                retrain.cron,
+                timezone=timezone,
+                parameters={"data": [str(resolve(p)) for p in retrain.data[role]]},
+            )
+            for role in retrain.roles
+            if retrain.data.get(role)
+        ]
     except ValueError as exc:
         raise SettingsError(str(exc)) from exc
+    unserved = [role for role in retrain.roles if not retrain.data.get(role)]
     api = scheduling_api(port)
     console.print(
         f"Serving deployment {name!r} of cxtext-nightly on {cron!r} ({timezone or 'UTC'}) "
         f"with the Prefect server at {api}; Ctrl-C stops it."
     )
+    for d in deployments[1:]:
+        console.print(f"Serving {d.name!r} (weekly retrain) on {retrain.cron!r}.")
+    if unserved:
+        console.print(
+            f"[yellow]Not retraining {', '.join(unserved)}:[/] no labelled files in "
+            "retrain.data of the settings."
+        )
     with temporary_settings({PREFECT_API_URL: api}):
-        serve(deployment)
+        serve(*deployments)
 
 
 @app.command(rich_help_panel=PANEL)
