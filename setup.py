@@ -21,6 +21,7 @@ setup(
             "*/card.json",
             "*/card.md",
             "*/heldout.parquet",
+            "static/*",
         ],
         "cxtext.shipped.data": ["README.md", "taxonomy.yaml", "sample/*.csv", "sample/feedback/*"],
     },
