@@ -147,12 +147,13 @@ def write_heldout(folder: Path, texts: list[str], labels: list[Any]) -> int:
 
     frame = pd.DataFrame(
         {
-            "text": [normalize_text(str(t))[1] for t in texts],
+            "text": [str(t) for t in texts],
             "label": ["|".join(v) if isinstance(v, list | tuple) else str(v) for v in labels],
         }
     )
     if len(frame) > HELDOUT_MAX_ROWS:
         frame = frame.sample(HELDOUT_MAX_ROWS, random_state=42).sort_index()
+    frame["text"] = [normalize_text(t)[1] for t in frame["text"]]  # raw text never stored
     frame.to_parquet(folder / HELDOUT_FILE, index=False)
     return len(frame)
 
