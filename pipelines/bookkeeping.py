@@ -197,8 +197,7 @@ def open_run(plan: RunPlan, settings: Settings) -> Iterator[RunBook]:
         started.isoformat(timespec="seconds"),
         settings.run.lock_wait_seconds,
     ):
-        for folder in staging.sweep_dead(plan.staging_root):
-            get_run_logger().warning("removed the staging folder of a dead run: %s", folder)
+        swept = staging.sweep_dead(plan.staging_root)
         with open_warehouse(plan.warehouse) as wh:  # tables created, writability known
             wh.check_writable()
         book = RunBook(
@@ -207,6 +206,8 @@ def open_run(plan: RunPlan, settings: Settings) -> Iterator[RunBook]:
             started=started,
             staging=staging.create_staging(plan.staging_root, run_id),
         )
+        for folder in swept:
+            book.warn(f"removed the staging folder of a run that was killed: {folder.name}")
         try:
             yield book
         except BaseException as exc:

@@ -213,6 +213,7 @@ def _crash_and_recover(inputs: dict, tmp_path: Path, stage: str, event: str) -> 
     _assert_same_tables(before, _tables(warehouse))  # the previous tables are intact
     assert _planted_pii_on_disk(warehouse.parent) == []
     summary = _run_in_process(inputs, "in2", warehouse)  # the next run sweeps and completes
+    assert any("removed the staging folder of a run that was killed" in w for w in summary.warnings)
     assert not (warehouse.parent / ".staging").exists() or not any(
         (warehouse.parent / ".staging").iterdir()
     )
