@@ -69,6 +69,14 @@ def init_command(
         words = theme.keywords["en"] + theme.keywords["fa"]
         table.add_row(theme.id, f"{theme.rows:,}", ", ".join(words[:5]) or "–")
     console.print(table)
+    bare = [t.id for t in themes if not (t.keywords["en"] or t.keywords["fa"])]
+    if bare:
+        console.print(
+            f"[yellow]{len(bare)} theme(s) got no mined keyword (no word is significantly "
+            f"more frequent in their texts; too few rows?): {', '.join(bare[:8])}. The topic "
+            "model alone finds them; add keywords in the file if you know some.[/]",
+            soft_wrap=True,
+        )
     console.print(
         f"Wrote {len(themes)} themes. Review the keywords and write the Persian labels, then "
         f"`cxtext train --task topic --data {from_labels} --label-column {label_column} --name NAME`."

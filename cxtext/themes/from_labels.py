@@ -13,7 +13,6 @@ Mined keywords are marked as such in the YAML for the user to review.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -64,21 +63,18 @@ def mine_keywords(
     keyword is written the way the keyword tagger will meet it.
     """
     docs = [normalize_text(str(t))[1].lower() for t in texts]
+    # Stop words are dropped after counting, so a phrase is always words that stood
+    # side by side in a text (removing them first would join "late" and "cold" across "and").
     vectorizer = CountVectorizer(
-        token_pattern=_TOKEN,
-        ngram_range=(1, 2),
-        stop_words=sorted(_stop_words()),
-        min_df=MIN_DOCS,
-        binary=True,
-        lowercase=False,
+        token_pattern=_TOKEN, ngram_range=(1, 2), min_df=MIN_DOCS, binary=True, lowercase=False
     )
     try:
-        with warnings.catch_warnings():  # hazm's stop words hold ZWNJ forms the pattern splits
-            warnings.simplefilter("ignore", UserWarning)
-            counts = vectorizer.fit_transform(docs).tocsc()
+        counts = vectorizer.fit_transform(docs).tocsc()
     except ValueError:  # no term in at least MIN_DOCS texts
         return {label: [] for doc in labels for label in doc}
     terms = vectorizer.get_feature_names_out()
+    stop = _stop_words()
+    content = np.array([not any(w in stop for w in t.split()) for t in terms])
     total = np.asarray(counts.sum(axis=0)).ravel().astype(float)
     prior = KEYWORD_PRIOR * total + 1e-3
     a0 = prior.sum()
@@ -97,7 +93,11 @@ def mine_keywords(
         for j in order:
             if z[j] <= 1.96 or len(chosen) >= top:  # over-represented at the 5% level
                 break
-            if y_i[j] < MIN_DOCS or any(terms[j] in kw.split() for kw, _ in chosen):
+            if (
+                not content[j]
+                or y_i[j] < MIN_DOCS
+                or any(terms[j] in kw.split() for kw, _ in chosen)
+            ):
                 continue
             chosen.append((str(terms[j]), round(float(z[j]), 2)))
         out[label] = chosen
@@ -131,7 +131,7 @@ def taxonomy_yaml(themes: Sequence[MinedTheme], source: str) -> str:
     """The taxonomy file for ``themes``, commented for the user who will review it."""
     lines = [
         f"# Taxonomy made by `cxtext taxonomy init --from-labels {source}`: one theme per label.",
-        "# Review it: write each Persian label (label_fa is a copy of the label until you do),",
+        "# Review it: write the label in the other language (a copy until you do: TODO),",
         "# and prune the seed keywords. Keywords marked `keywords_mined: true` were mined from",
         "# the labelled texts (log-odds z-score of a word in the theme's texts vs the others);",
         "# the keyword tagger uses them for documents the topic model is unsure about.",
@@ -142,18 +142,19 @@ def taxonomy_yaml(themes: Sequence[MinedTheme], source: str) -> str:
         persian = bool(_PERSIAN.search(theme.label))
         entry = {
             "id": theme.id,
-            "label_en": theme.id.replace("_", " ").capitalize() if persian else theme.label,
+            "label_en": theme.label,
             "label_fa": theme.label,
             "description": f"Label {theme.label!r} ({theme.rows} labelled rows in {source}).",
             "keywords_mined": True,
             "keywords": {k: v for k, v in theme.keywords.items() if v},
         }
         block = yaml.safe_dump([entry], allow_unicode=True, sort_keys=False, width=100)
-        block = block.replace(
-            f"label_fa: {yaml.safe_dump(theme.label, allow_unicode=True).splitlines()[0]}",
-            f"label_fa: {yaml.safe_dump(theme.label, allow_unicode=True).splitlines()[0]}"
-            + ("" if persian else "  # TODO: the Persian label"),
-            1,
+        todo = "label_en" if persian else "label_fa"  # the name left for the user to write
+        block = "\n".join(
+            f"{line}  # TODO: the {'English' if persian else 'Persian'} label"
+            if line.lstrip("- ").startswith(f"{todo}:")
+            else line
+            for line in block.splitlines()
         )
         lines += ["  " + line if line else line for line in block.splitlines()]
     return "\n".join(lines) + "\n"
