@@ -78,7 +78,7 @@ def explanation(row: pd.Series, confusion_line: str | None = None) -> Group:
                     f"{int(row['negative_mentions'])} raw → {float(row['corrected_negative_mentions']):.1f}",
                 ),
                 ("people, corrected for misclassification", f"{people} raw → {corrected:.1f}"),
-                ("confusion used (topic, held-out)", confusion_line or "see method"),
+                ("confusion used (held-out labels)", confusion_line or "see method"),
             ]
             if corrected is not None
             else []
@@ -142,11 +142,19 @@ def explain(
 def _confusion_line(models_dir: Path, theme_id: str) -> str | None:
     """The champion topic model's held-out precision/recall for the theme, if its card has them."""
     from cxtext.classify.registry import champions, read_card
-    from cxtext.value.misclassification import confusion_from_cards
+    from cxtext.value.misclassification import confusion_from_cards, describe_sentiment
 
     try:
-        name = champions(models_dir).get("topic")
-        confusion = confusion_from_cards(read_card(name, models_dir), {}) if name else None
+        names = champions(models_dir)
+        sentiment = {
+            lang: read_card(names[f"sentiment-{lang}"], models_dir)
+            for lang in ("en", "fa")
+            if names.get(f"sentiment-{lang}")
+        }
+        topic = read_card(names["topic"], models_dir) if names.get("topic") else None
+        confusion = confusion_from_cards(topic, sentiment)
     except Exception:  # noqa: BLE001 (no models here: the method line still names the card)
         return None
-    return confusion.describe(theme_id) if confusion else None
+    if confusion is None:
+        return None
+    return f"{confusion.describe(theme_id)}; sentiment: {describe_sentiment(confusion)}"

@@ -66,6 +66,20 @@ class Confusion:
         )
 
 
+def describe_sentiment(confusion: Confusion) -> str:
+    """One line: each language's held-out recall and precision of the negative label."""
+    parts = []
+    for lang, m in sorted(confusion.sentiment.items()):
+        tp, gold, pred = m[0, 0], m[0].sum(), m[:, 0].sum()
+        rec = f"{tp / gold:.2f}" if gold else "n/a"
+        prec = f"{tp / pred:.2f}" if pred else "n/a"
+        parts.append(
+            f"{lang} negative recall {rec} ({int(tp)}/{int(gold)}), "
+            f"precision {prec} ({int(tp)}/{int(pred)})"
+        )
+    return "; ".join(parts) or "no sentiment confusion (negative labels taken as given)"
+
+
 def confusion_from_cards(
     topic_card: dict[str, Any] | None, sentiment_cards: dict[str, dict[str, Any]]
 ) -> Confusion | None:
