@@ -77,7 +77,7 @@ def test_explain_unknown_theme_or_missing_warehouse_exit_nonzero(monkeypatch, tm
     result = CliRunner().invoke(
         app, ["explain", "delivery", "--warehouse", str(tmp_path / "none.duckdb")]
     )
-    assert result.exit_code == 1 and "No warehouse" in result.output
+    assert result.exit_code == 3 and "no warehouse at" in result.output
 
 
 def test_latest_row_matches_segment():

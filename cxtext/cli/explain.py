@@ -15,6 +15,7 @@ from rich.table import Table
 from cxtext.cli.app import PANEL, app
 from cxtext.config import load_settings, resolve
 from cxtext.display import flag, number
+from cxtext.errors import WarehouseError
 
 console = Console()
 
@@ -126,10 +127,9 @@ def explain(
     settings = load_settings(config)
     location = warehouse or str(resolve(settings.paths.warehouse))
     if "://" not in location and not Path(location).exists():
-        console.print(
-            f"[red]No warehouse at {location}.[/] Run `cxtext run` first or pass --warehouse."
+        raise WarehouseError(
+            f"no warehouse at {location}: run `cxtext run` first or pass --warehouse"
         )
-        raise typer.Exit(1)
     row = latest_row(load_pain_points(location), theme, segment)
     if row is None:
         console.print(f"[yellow]No pain-point row for theme {theme!r} in segment {segment!r}.[/]")
