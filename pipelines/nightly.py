@@ -37,6 +37,8 @@ from cxtext.ingest.feedback import FileTally, check_accepted, iter_feedback
 from cxtext.ingest.sources import SourceSpec
 from cxtext.ingest.tables import read_customers, read_transactions
 from cxtext.normalize.documents import normalize_feedback
+from cxtext.normalize.pii import redact_file_name
+from cxtext.normalize.pseudonym_key import load_or_create_key
 from cxtext.painpoints.follow_ups import follow_ups
 from cxtext.painpoints.rank import rank_pain_points
 from cxtext.painpoints.segments import customer_attributes
@@ -84,6 +86,7 @@ def ingest(
     folder: Path,
     cfg: IngestSettings,
     normalize_cfg: NormalizeSettings,
+    key_file: Path,
     columns: dict[str, str] | None = None,
 ) -> Ingested:
     """Read, validate, deduplicate and redact every input file into staged partitions.
@@ -103,9 +106,10 @@ def ingest(
             default_channel=cfg.default_channel,
             not_after=pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=cfg.future_tolerance_days),
             columns=columns,
+            pseudonym_key=load_or_create_key(key_file),
         )
     ):
-        out.files.setdefault(batch.source_file, FileTally()).add(batch)
+        out.files.setdefault(redact_file_name(batch.source_file), FileTally()).add(batch)
         out.read += batch.read
         out.duplicates += batch.duplicates
         out.kept += len(batch.records)
@@ -158,16 +162,17 @@ def classify(
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def load_customers(
-    customers: str | None, transactions: str | None
+    customers: str | None, transactions: str | None, key_file: Path
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame]:
     """Customers and transactions files (both optional), with their own quarantine."""
     quarantined = [QUARANTINE.empty()]
     cust = trans = None
+    key = load_or_create_key(key_file)
     if customers:
-        cust, q = read_customers(Path(customers))
+        cust, q = read_customers(Path(customers), pseudonym_key=key)
         quarantined.append(q)
     if transactions:
-        trans, q = read_transactions(Path(transactions))
+        trans, q = read_transactions(Path(transactions), pseudonym_key=key)
         quarantined.append(q)
     return cust, trans, conform(pd.concat(quarantined, ignore_index=True), QUARANTINE)
 
@@ -485,6 +490,7 @@ def nightly(
             book.staging,
             settings.ingest,
             settings.normalize,
+            plan.pseudonym_key,
             plan.columns,
         )
         check_accepted(ingested.files, ingested.quarantine["reason"])
@@ -507,7 +513,7 @@ def nightly(
             steps=len(ingested.partitions),
         )
         cust, trans, side_quarantine = book.stage(
-            "load_customers", load_customers, plan.customers, plan.transactions
+            "load_customers", load_customers, plan.customers, plan.transactions, plan.pseudonym_key
         )
         history, recent, window_end = book.stage(
             "gather",

@@ -19,6 +19,7 @@ from cxtext.config import Settings, resolve
 from cxtext.errors import SettingsError, WarehouseError
 from cxtext.ingest.feedback import input_files
 from cxtext.ingest.sources import SourceSpec, parse_column_map, sources_from_settings
+from cxtext.normalize.pseudonym_key import key_file_for, load_or_create_key
 from cxtext.report.html import default_report_path
 from cxtext.schema import utc_timestamp
 from cxtext.store.warehouse import check_writable, is_postgres
@@ -37,6 +38,7 @@ class RunPlan:
     staging_root: Path
     as_of: pd.Timestamp | None
     parameters: dict[str, Any]
+    pseudonym_key: Path  # the warehouse's secret for ids that are PII (made once, beside it)
     columns: dict[str, str] | None = (
         None  # --columns, for the feedback paths named on the command line
     )
@@ -129,11 +131,13 @@ def plan_run(
         as_of=when,
         parameters=parameters,
         columns=column_map,
+        pseudonym_key=key_file_for(location, resolve(paths.out), is_postgres(location)),
     )
     check_champions(resolve(paths.models), resolve(paths.taxonomy))  # cards only: fast
     if check_warehouse:
         check_writable(plan.warehouse)
     check_folder_writable(plan.staging_root, "staging")
+    load_or_create_key(plan.pseudonym_key)  # made once, beside the warehouse; damaged: exit 2
     check_folder_writable(plan.report.parent, "report")
     if plan.parquet_dir is not None:
         check_folder_writable(plan.parquet_dir, "Parquet (--out)")

@@ -37,6 +37,7 @@ from cxtext.normalize.documents import normalize_feedback
 from cxtext.normalize.pii import redact_pii
 
 NOW = pd.Timestamp("2024-06-01T00:00Z")  # the battery's run time: a fixed clock
+KEY = b"k" * 32  # the pseudonym key (a warehouse has its own, see normalize/pseudonym_key.py)
 HEAD = "id,text,created_at\n"
 
 # --- planted personal data ---------------------------------------------------------------
@@ -109,6 +110,7 @@ def run_stages(folder: Path, caplog: pytest.LogCaptureFixture) -> Outcome:
                 min_text_chars=1,
                 default_channel="survey",
                 not_after=NOW + pd.Timedelta(days=1),
+                pseudonym_key=KEY,
             )
         )
         tallies: dict[str, FileTally] = {}
@@ -616,7 +618,9 @@ def test_side_table(kind, content, kept, reasons, tmp_path: Path, caplog) -> Non
     path = tmp_path / f"{kind}.csv"
     path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
     with caplog.at_level(logging.DEBUG):
-        table, quarantine = (read_customers if kind == "customers" else read_transactions)(path)
+        table, quarantine = (read_customers if kind == "customers" else read_transactions)(
+            path, pseudonym_key=KEY
+        )
     got = {c for c in table["customer_id"] if not c.startswith("[")}
     assert got == kept
     if "order_id" in table:  # long order ids stay distinct (a refund still finds its order)
@@ -705,6 +709,7 @@ def test_every_row_of_any_damaged_file_is_accounted_for(tmp_path_factory, lines,
             min_text_chars=1,
             default_channel="survey",
             not_after=NOW,
+            pseudonym_key=KEY,
         )
     )
     tally = FileTally()

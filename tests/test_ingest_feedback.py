@@ -19,6 +19,7 @@ SETTINGS = {
     "max_text_chars": 20000,
     "min_text_chars": 1,
     "default_channel": "survey",
+    "pseudonym_key": b"k" * 32,
 }
 
 

@@ -100,6 +100,7 @@ def test_count_invariant_over_any_mix(tmp_path_factory, files, partition_rows):
             max_text_chars=100,
             min_text_chars=1,
             default_channel="survey",
+            pseudonym_key=b"k" * 32,
         )
     )
     read = sum(b.read for b in batches)

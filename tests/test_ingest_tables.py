@@ -10,6 +10,8 @@ import pytest
 from cxtext.ingest.tables import read_customers, read_transactions
 from cxtext.schema import QUARANTINE
 
+KEY = b"k" * 32  # the pseudonym key
+
 
 def test_customers(tmp_path):
     path = tmp_path / "customers.csv"
@@ -27,7 +29,7 @@ def test_customers(tmp_path):
             "c7,5,1,last week,,\n"
         ).encode("cp1256")
     )
-    customers, quarantine = read_customers(path)
+    customers, quarantine = read_customers(path, pseudonym_key=KEY)
     assert list(customers.columns) == [
         "customer_id",
         "clv",
@@ -74,7 +76,7 @@ def test_transactions_jsonl_with_refunds(tmp_path):
         {"date": "2024-01-01", "amount": 1},
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n{oops\n")
-    transactions, quarantine = read_transactions(path)
+    transactions, quarantine = read_transactions(path, pseudonym_key=KEY)
     assert list(transactions.columns) == ["customer_id", "date", "amount", "currency"]
     assert transactions["amount"].tolist() == [10.5, -3.0, -3.0]  # refunds kept, repeats kept
     assert transactions["date"].iloc[1] == pd.Timestamp("2024-01-02T06:30Z")
@@ -88,18 +90,18 @@ def test_transactions_jsonl_with_refunds(tmp_path):
 def test_missing_amount_column_and_missing_file(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("customer_id,date\nc1,2024-01-01\n")
-    transactions, quarantine = read_transactions(path)
+    transactions, quarantine = read_transactions(path, pseudonym_key=KEY)
     assert transactions.empty
     assert quarantine["reason"].tolist() == [
         "missing_amount: no 'amount' column (columns: customer_id, date)"
     ]
     with pytest.raises(FileNotFoundError):
-        read_customers(tmp_path / "nope.csv")
+        read_customers(tmp_path / "nope.csv", pseudonym_key=KEY)
 
 
 def test_empty_customers_file(tmp_path):
     path = tmp_path / "customers.csv"
     path.write_text("")
-    customers, quarantine = read_customers(path)
+    customers, quarantine = read_customers(path, pseudonym_key=KEY)
     assert customers.empty and quarantine.empty
     assert list(customers.columns) == ["customer_id", "clv", "churned", "churned_at"]

@@ -19,7 +19,12 @@ def raw(**columns):
 
 
 def run(rows, kinds=None, **kw):
-    args = {"max_text_chars": 50, "min_text_chars": 1, "default_channel": "survey"} | kw
+    args = {
+        "max_text_chars": 50,
+        "min_text_chars": 1,
+        "default_channel": "survey",
+        "pseudonym_key": b"k" * 32,
+    } | kw
     return validate_rows(
         rows, source_file="in/tickets.csv", default_source="tickets", kinds=kinds, **args
     )

@@ -127,7 +127,7 @@ def test_reader_parses_text_amounts_and_quarantines_the_rest(tmp_path):
         "c3,2024-01-04,about ten\n",
         encoding="utf-8",
     )
-    tx, quarantine = read_transactions(path)
+    tx, quarantine = read_transactions(path, pseudonym_key=b"k" * 32)
     assert tx["amount"].tolist() == [1_200_000.0, 12.5, 35_000.0]
     assert quarantine["reason"].tolist() == [
         "bad_amount: 'about ten' is not an amount (digits with one decimal mark, optional "

@@ -34,6 +34,7 @@ def _truth_labelled_feedback(settings: Settings) -> pd.DataFrame:
         max_text_chars=cfg.max_text_chars,
         min_text_chars=cfg.min_text_chars,
         default_channel=cfg.default_channel,
+        pseudonym_key=b"k" * 32,
     )
     records = pd.concat([b.records for b in batches], ignore_index=True)
     truth = pd.read_csv(SAMPLE / "truth.csv", dtype=str, keep_default_na=False)
@@ -56,8 +57,8 @@ def sample_run():
     settings = load_settings()
     v = settings.value
     feedback = _truth_labelled_feedback(settings)
-    customers, _ = read_customers(SAMPLE / "customers.csv")
-    transactions, _ = read_transactions(SAMPLE / "transactions.csv")
+    customers, _ = read_customers(SAMPLE / "customers.csv", pseudonym_key=b"k" * 32)
+    transactions, _ = read_transactions(SAMPLE / "transactions.csv", pseudonym_key=b"k" * 32)
     taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
     window_end = feedback["created_at"].max().floor("D") + pd.Timedelta(days=1)
     # The flow's own task bodies, so this test wires settings exactly as a run does.

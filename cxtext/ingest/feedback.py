@@ -60,17 +60,20 @@ class FileTally:
         return self.read == self.kept + self.quarantined + self.duplicates
 
 
-def _broken_quarantine(part: RawPartition) -> pd.DataFrame:
+def _broken_quarantine(part: RawPartition, pseudonym_key: bytes) -> pd.DataFrame:
     source = source_name(part.source_file)
     return quarantine_frame(
-        {
-            "source": source,
-            "source_file": part.source_file,
-            "source_row": b.source_row,
-            "reason": b.reason,
-            "raw": b.raw,
-        }
-        for b in part.broken
+        (
+            {
+                "source": source,
+                "source_file": part.source_file,
+                "source_row": b.source_row,
+                "reason": b.reason,
+                "raw": b.raw,
+            }
+            for b in part.broken
+        ),
+        pseudonym_key,
     )
 
 
@@ -83,6 +86,7 @@ def ingest_partition(
     default_channel: str,
     not_after: pd.Timestamp | None = None,
     spec: SourceSpec | None = None,
+    pseudonym_key: bytes,
 ) -> IngestBatch:
     """Validate one raw partition and drop keys already kept in this run (``seen`` is updated).
 
@@ -102,9 +106,10 @@ def ingest_partition(
         not_after=not_after,
         date_format=spec.date_format,
         timezone=spec.timezone,
+        pseudonym_key=pseudonym_key,
     )
     records, duplicates = seen.keep_first(records)
-    broken = _broken_quarantine(part)
+    broken = _broken_quarantine(part, pseudonym_key)
     parts = [q for q in (broken, rejected) if len(q)]
     quarantine = (
         conform(pd.concat(parts, ignore_index=True), QUARANTINE) if parts else QUARANTINE.empty()
@@ -121,11 +126,13 @@ def iter_feedback(
     default_channel: str,
     not_after: pd.Timestamp | None = None,
     columns: Mapping[str, str] | None = None,
+    pseudonym_key: bytes,
 ) -> Iterator[IngestBatch]:
     """Batches of validated, deduplicated feedback from files and folders, file by file.
 
     ``paths`` are files, folders, globs or :class:`SourceSpec` s; ``columns`` (the
-    ``--columns`` map) applies to the plain paths. Bad rows and unreadable files go to
+    ``--columns`` map) applies to the plain paths; ``pseudonym_key`` is the warehouse's
+    secret for ids that are personal data (:mod:`cxtext.normalize.pseudonym_key`). Bad rows and unreadable files go to
     each batch's quarantine and never stop the run; a path that does not exist, or a
     setting that makes no sense, raises at once (before anything is read) because that is
     the caller's mistake, not the data's; so does finding no file at all
@@ -147,6 +154,7 @@ def iter_feedback(
         min_text_chars,
         default_channel,
         not_after,
+        pseudonym_key,
     )
 
 
@@ -179,6 +187,7 @@ def _batches(
     min_text_chars: int,
     default_channel: str,
     not_after: pd.Timestamp | None,
+    pseudonym_key: bytes,
 ) -> Iterator[IngestBatch]:
     seen = SeenKeys()
     for file, spec in files:
@@ -193,6 +202,7 @@ def _batches(
                 default_channel=default_channel,
                 not_after=not_after,
                 spec=spec,
+                pseudonym_key=pseudonym_key,
             )
         if empty:
             yield IngestBatch(RECORD.empty(), QUARANTINE.empty(), 0, 0, file)

@@ -106,7 +106,7 @@ def _quarantine(
 
 
 def _typed(
-    frame: Mapping[str, pd.Series], types: Mapping[str, str], rest: pd.DataFrame
+    frame: Mapping[str, pd.Series], types: Mapping[str, str], rest: pd.DataFrame, key: bytes
 ) -> pd.DataFrame:
     """The typed columns in order, then the remaining columns as strings."""
     out = pd.DataFrame(
@@ -116,24 +116,27 @@ def _typed(
     # still join); free-text columns (notes, names, segments) are redacted before storing.
     # Other key columns (order_id, ...) are pseudonymized too: redacting "ORD-1234567890"
     # to "ORD-[NUMBER]" would make every long order id the same.
-    out["customer_id"] = pseudonymize_column(out["customer_id"])
+    out["customer_id"] = pseudonymize_column(out["customer_id"], key)
     for col in rest.columns:
         values = rest[col]
         keyed = str(col).lower().endswith("id")
-        clean = pseudonymize if keyed else redact_pii
-        distinct = {v: clean(v) for v in values.dropna().unique().tolist()}
+        distinct = {
+            v: pseudonymize(v, key) if keyed else redact_pii(v)
+            for v in values.dropna().unique().tolist()
+        }
         out[redact_pii(str(col))] = values.map(distinct.get).astype("string")
     return out.reset_index(drop=True)
 
 
-def read_customers(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_customers(path: str | Path, *, pseudonym_key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(customers, quarantine) from a customers export.
 
     ``customer_id`` is required; ``clv`` must be a number >= 0, ``churned`` one of
     true/false/1/0/yes/no, ``churned_at`` ISO 8601 (a row with a bad value is quarantined
     rather than kept with a guess). ``churned`` is taken as true when only ``churned_at``
     is given. Other columns are kept as string segment columns. A repeated customer_id
-    keeps its first row and quarantines the rest.
+    keeps its first row and quarantines the rest. Ids that are personal data are
+    pseudonymized under ``pseudonym_key``, the same as in feedback, so they still join.
     """
     raw, entries = _read_raw(path, "customers")
     reasons = RowReasons(raw.index)
@@ -179,12 +182,16 @@ def read_customers(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     segments = [c for c in raw.columns if c not in (*CUSTOMERS.names, ROW_NUMBER, _FILE)]
     rest = pd.DataFrame({c: _text(raw, c) for c in segments}, index=raw.index)[~bad]
     columns = {"customer_id": ids, "clv": clv, "churned": churned, "churned_at": churned_at}
-    customers = _typed({k: v[~bad] for k, v in columns.items()}, CUSTOMERS.columns, rest)
+    customers = _typed(
+        {k: v[~bad] for k, v in columns.items()}, CUSTOMERS.columns, rest, pseudonym_key
+    )
     entries += _quarantine(raw, bad, reasons.values, ids, "customers")
-    return customers, quarantine_frame(entries)
+    return customers, quarantine_frame(entries, pseudonym_key)
 
 
-def read_transactions(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_transactions(
+    path: str | Path, *, pseudonym_key: bytes
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(transactions, quarantine) from a transactions export.
 
     ``customer_id``, ``date`` (ISO 8601, stored UTC) and ``amount`` (a finite number;
@@ -193,7 +200,7 @@ def read_transactions(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     required. Negative amounts are kept: they are refunds, and whether to net them or
     drop them is the value stage's decision, not a data error. Rows are not deduplicated
     (the same amount twice on one day is a normal second purchase). Other columns are
-    kept as strings.
+    kept as strings. Ids are pseudonymized under ``pseudonym_key`` as in feedback.
     """
     raw, entries = _read_raw(path, "transactions")
     reasons = RowReasons(raw.index)
@@ -212,6 +219,8 @@ def read_transactions(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     others = [c for c in raw.columns if c not in (*TRANSACTIONS.names, ROW_NUMBER, _FILE)]
     rest = pd.DataFrame({c: _text(raw, c) for c in others}, index=raw.index)[~bad]
     columns = {"customer_id": ids, "date": date, "amount": amount}
-    transactions = _typed({k: v[~bad] for k, v in columns.items()}, TRANSACTIONS.columns, rest)
+    transactions = _typed(
+        {k: v[~bad] for k, v in columns.items()}, TRANSACTIONS.columns, rest, pseudonym_key
+    )
     entries += _quarantine(raw, bad, reasons.values, ids, "transactions")
-    return transactions, quarantine_frame(entries)
+    return transactions, quarantine_frame(entries, pseudonym_key)

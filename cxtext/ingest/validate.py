@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 
 from cxtext.ingest.sources import missing_column_hint
-from cxtext.normalize.pii import pseudonymize, pseudonymize_column, redact_json_text, redact_pii
+from cxtext.normalize.pii import (
+    pseudonymize,
+    pseudonymize_column,
+    redact_file_name,
+    redact_json_text,
+    redact_pii,
+)
 from cxtext.schema import (
     CHANNELS,
     OPTIONAL_INPUT,
@@ -248,18 +254,19 @@ def redact_raw(raw: Mapping[str, object]) -> str:
     return safe_text(json.dumps(clean, ensure_ascii=False, default=str))
 
 
-def quarantine_frame(entries: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+def quarantine_frame(entries: Iterable[Mapping[str, Any]], key: bytes) -> pd.DataFrame:
     """:data:`~cxtext.schema.QUARANTINE` rows from dicts with a ``raw`` mapping; ``run_id`` null.
 
     Reasons may quote the value they reject, so they are redacted like the raw row; a
-    key that is personal data (an email as id) is pseudonymized as it would be if kept.
+    key that is personal data (an email as id) is pseudonymized with ``key`` as it would
+    be if kept; a file name is redacted (a file named after a customer's phone).
     """
     rows = [
         {
             "source": _safe_redacted(e.get("source")),
-            "source_file": e.get("source_file"),
+            "source_file": _safe_file(e.get("source_file")),
             "source_row": e.get("source_row"),
-            "id": _safe_key(e.get("id")),
+            "id": _safe_key(e.get("id"), key),
             "reason": _safe_redacted(e["reason"]),
             "raw_redacted": redact_raw(e.get("raw") or {}),
         }
@@ -272,8 +279,12 @@ def _safe_redacted(value: object) -> object:
     return redact_pii(safe_text(value)) if isinstance(value, str) else value
 
 
-def _safe_key(value: object) -> object:
-    return pseudonymize(safe_text(value)) if isinstance(value, str) else value
+def _safe_key(value: object, key: bytes) -> object:
+    return pseudonymize(safe_text(value), key) if isinstance(value, str) else value
+
+
+def _safe_file(value: object) -> object:
+    return redact_file_name(safe_text(value)) if isinstance(value, str) else value
 
 
 def reason_counts(reasons: pd.Series) -> dict[str, int]:
@@ -453,6 +464,7 @@ def validate_rows(
     not_after: pd.Timestamp | None = None,
     date_format: str | None = None,
     timezone: str = "UTC",
+    pseudonym_key: bytes,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(records conformed to RECORD, quarantine rows) from raw string rows of one file.
 
@@ -460,7 +472,8 @@ def validate_rows(
     marks values that were not strings in the input (see ``readers.RawPartition``).
     A ``created_at`` later than ``not_after`` (run time plus a tolerance) is quarantined
     as ``future_date``: a clock or typo error must not steer the pain-point window.
-    ``date_format`` and ``timezone`` are the source's (see :func:`parse_timestamps`).
+    ``date_format`` and ``timezone`` are the source's (see :func:`parse_timestamps`);
+    ids that are personal data are pseudonymized under ``pseudonym_key``.
     """
     rows = rows.rename(columns=lambda c: c if c == ROW_NUMBER else str(c).strip().lower())
     rows = rows.reset_index(drop=True)
@@ -556,16 +569,16 @@ def validate_rows(
 
     records = pd.DataFrame(
         {
-            "source": pseudonymize_column(sources),
-            "id": pseudonymize_column(ids),
+            "source": pseudonymize_column(sources, pseudonym_key),
+            "id": pseudonymize_column(ids, pseudonym_key),
             "text": text,
             "created_at": created,
             "channel": channels,
-            "customer_id": pseudonymize_column(customer),
+            "customer_id": pseudonymize_column(customer, pseudonym_key),
             "score": pd.array(scores, dtype="Float64"),
             "score_type": pd.array(score_types, dtype="string"),
             "metadata": metadata,
-            "source_file": source_file,
+            "source_file": redact_file_name(source_file),
             "source_row": _column(rows, ROW_NUMBER).astype("Int64"),
         },
         index=idx,
@@ -573,14 +586,17 @@ def validate_rows(
     bad = reasons.values.notna().to_numpy(dtype=bool)
     kept = conform(records[~bad], RECORD)
     quarantined = quarantine_frame(
-        {
-            "source": sources.iloc[pos],
-            "source_file": source_file,
-            "source_row": rows[ROW_NUMBER].iloc[pos] if ROW_NUMBER in rows else None,
-            "id": ids.iloc[pos],
-            "reason": reasons.values.iloc[pos],
-            "raw": {c: clean[c].iloc[pos] for c in columns},
-        }
-        for pos in np.flatnonzero(bad)
+        (
+            {
+                "source": sources.iloc[pos],
+                "source_file": source_file,
+                "source_row": rows[ROW_NUMBER].iloc[pos] if ROW_NUMBER in rows else None,
+                "id": ids.iloc[pos],
+                "reason": reasons.values.iloc[pos],
+                "raw": {c: clean[c].iloc[pos] for c in columns},
+            }
+            for pos in np.flatnonzero(bad)
+        ),
+        pseudonym_key,
     )
     return kept, quarantined

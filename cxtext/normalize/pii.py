@@ -9,6 +9,7 @@ the Iranian national-id checksum: a false positive costs a number, a miss leaks 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -87,6 +88,26 @@ def _may_hold_pii(text: str) -> bool:
     return digits >= 10 or (digits >= 5 and "+" in text)
 
 
+def redact_file_name(path: str) -> str:
+    """A file path redacted like text, its extension kept (``[PHONE].csv``).
+
+    Exports are often named after a customer or an agent; the name is stored
+    (``source_file``) and shown, so it is redacted too. The extension is split off
+    first: an email pattern would otherwise take ``ali@example.com.csv`` whole.
+
+    >>> redact_file_name("exports/0912 345 6789.csv")
+    'exports/[PHONE].csv'
+    >>> redact_file_name("in/ali@example.com.xlsx[Sheet1]")
+    'in/[EMAIL].xlsx[Sheet1]'
+    """
+    parts = re.split(r"([/\\])", path)  # each folder and the name on its own
+    name = parts[-1]
+    dot = name.rfind(".")
+    suffix = name[dot:] if dot > 0 else ""
+    parts[-1] = name[: len(name) - len(suffix)]
+    return "".join(redact_pii(p) for p in parts) + redact_pii(suffix)
+
+
 def find_pii(text: str) -> list[tuple[str, str]]:
     """(kind, matched text) for every pattern hit, for tests and audits."""
     hits = []
@@ -128,27 +149,30 @@ def redact_json_text(text: str) -> str:
     return redact_pii(text)
 
 
-def pseudonymize(value: str) -> str:
+def pseudonymize(value: str, key: bytes) -> str:
     """A key that is itself personal data (an email or phone used as id) as placeholder + hash.
 
-    The same input always gives the same key, so feedback, customers and transactions
-    still join; a key without PII is returned unchanged. The hash is unsalted: it hides
-    the value from readers of the tables, not from someone who can enumerate phone numbers.
+    The hash is HMAC-SHA256 under the warehouse's secret ``key``
+    (:mod:`cxtext.normalize.pseudonym_key`), cut to 64 bits: the same input and key always
+    give the same pseudonym, so feedback, customers and transactions still join, and
+    without the key nobody can recover a phone number by hashing every possible one. A
+    key without PII is returned unchanged.
 
     Examples
     --------
-    >>> pseudonymize("C00042")
+    >>> pseudonymize("C00042", b"k" * 32)
     'C00042'
-    >>> pseudonymize("ali@example.com")
-    '[EMAIL]#fcc1424387fc5754'
+    >>> pseudonymize("ali@example.com", b"k" * 32)
+    '[EMAIL]#4333d326068d6834'
     """
     redacted = redact_pii(value)
     if redacted == value:
         return value
-    digest = hashlib.blake2b(value.strip().encode("utf-8", "replace"), digest_size=8).hexdigest()
+    message = value.strip().encode("utf-8", "replace")
+    digest = hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
     return f"{redacted[:40]}#{digest}"
 
 
-def pseudonymize_column(values: pd.Series) -> pd.Series:
+def pseudonymize_column(values: pd.Series, key: bytes) -> pd.Series:
     """:func:`pseudonymize` over a column of keys, nulls kept."""
-    return values.map(lambda v: pseudonymize(v) if isinstance(v, str) else v).astype("string")
+    return values.map(lambda v: pseudonymize(v, key) if isinstance(v, str) else v).astype("string")
