@@ -548,8 +548,9 @@ CASES: list[Case] = [
     ),
     Case(
         "hidden_and_marker_files",
-        {"a.csv": rows(GOOD), "_SUCCESS": "", ".DS_Store": b"\x00\x01"},
+        {"a.csv": rows(GOOD), "_SUCCESS": "", ".DS_Store": b"\x00\x01", ".git/HEAD": "x"},
         {"1"},
+        ["skipped_file"] * 3,  # listed (the .git folder once), never read
     ),
     Case("tsv", {"a.tsv": "id\ttext\tcreated_at\n1\tslow, slow\t2024-05-01\n"}, {"1"}),
     *(pii_case(kind) for kind in PLANTED),
@@ -572,7 +573,7 @@ def test_hostile_input(case: Case, tmp_path: Path, caplog: pytest.LogCaptureFixt
     for file, tally in out.tallies.items():
         assert tally.balanced, (file, tally)
     for q in out.quarantine.itertuples():  # each rejected row names its file and line
-        whole_file = q.reason.startswith(("unsupported_file", "unreadable_file"))
+        whole_file = q.reason.startswith(("unsupported_file", "unreadable_file", "skipped_file"))
         assert isinstance(q.source_file, str) and (q.source_row == 0) == whole_file, q
     assert leaks(out.records, out.quarantine, out.logs) == []
     if case.check:

@@ -250,3 +250,30 @@ def test_one_oversized_multiline_field_is_one_quarantine_row(tmp_path):
     assert read == 3 and records["id"].tolist() == ["1", "3"]
     assert quarantine["reason"].str.startswith("text_too_long:").tolist() == [True]
     assert len(quarantine["raw_redacted"].iloc[0]) < 5000  # cut, not the whole field
+
+
+def test_hidden_and_marker_files_are_listed_as_skipped_not_read(tmp_path):
+    (tmp_path / "part-0.csv").write_text("id,text,created_at\n1,slow app,2024-05-01\n")
+    (tmp_path / "_SUCCESS").write_text("")
+    (tmp_path / ".DS_Store").write_bytes(b"\x00\x01")
+    batches = ingest([tmp_path])
+    tallies: dict[str, FileTally] = {}
+    for b in batches:
+        tallies.setdefault(b.source_file.rsplit("/", 1)[-1], FileTally()).add(b)
+    assert set(tallies) == {"part-0.csv", "_SUCCESS", ".DS_Store"}  # every file accounted for
+    for name in ("_SUCCESS", ".DS_Store"):
+        t = tallies[name]
+        assert (t.read, t.kept, t.quarantined, t.unsupported) == (1, 0, 1, True)
+    quarantine = pd.concat([b.quarantine for b in batches])
+    assert sorted(quarantine["reason"].str.split(":").str[:2].str.join(":")) == [
+        "skipped_file: .DS_Store",
+        "skipped_file: _SUCCESS",
+    ]
+    assert (quarantine["source_row"] == 0).all()
+    check_accepted(tallies, quarantine["reason"])  # listed files are not failed sources
+
+
+def test_a_folder_of_only_marker_files_is_rejected(tmp_path):
+    (tmp_path / "_SUCCESS").write_text("")
+    with pytest.raises(InputRejected, match="only hidden or marker files: _SUCCESS"):
+        ingest([tmp_path])

@@ -225,13 +225,18 @@ def test_discover_files(tmp_path):
     (tmp_path / "sub").mkdir()
     for name in ("b.csv", "a.jsonl", "sub/c.parquet", "_SUCCESS", ".hidden.csv", "readme.md"):
         (tmp_path / name).write_text("")
-    found = discover_files([tmp_path])
+    (tmp_path / "_temporary" / "0").mkdir(parents=True)
+    (tmp_path / "_temporary" / "0" / "part-0.csv").write_text("")
+    found, skipped = discover_files([tmp_path])
     assert found == [
         str(tmp_path / "a.jsonl"),
         str(tmp_path / "b.csv"),
         str(tmp_path / "readme.md"),  # read as unsupported_file, so it is listed, not ignored
         str(tmp_path / "sub/c.parquet"),
     ]
-    assert discover_files([tmp_path / "readme.md"]) == [str(tmp_path / "readme.md")]
+    # hidden and marker names: not read, but returned (the topmost name once) to be listed
+    assert skipped == [str(tmp_path / n) for n in (".hidden.csv", "_SUCCESS", "_temporary")]
+    assert discover_files([tmp_path / "readme.md"]) == ([str(tmp_path / "readme.md")], [])
+    assert discover_files([tmp_path / "_SUCCESS"]) == ([str(tmp_path / "_SUCCESS")], [])
     with pytest.raises(FileNotFoundError, match="nope.csv"):
         discover_files([tmp_path / "nope.csv"])

@@ -105,3 +105,11 @@ def test_empty_customers_file(tmp_path):
     customers, quarantine = read_customers(path, pseudonym_key=KEY)
     assert customers.empty and quarantine.empty
     assert list(customers.columns) == ["customer_id", "clv", "churned", "churned_at"]
+
+
+def test_marker_files_beside_a_side_table_are_listed(tmp_path):
+    (tmp_path / "part-0.csv").write_text("customer_id,clv\nC1,10\n")
+    (tmp_path / "_SUCCESS").write_text("")
+    customers, quarantine = read_customers(tmp_path, pseudonym_key=KEY)
+    assert customers["customer_id"].tolist() == ["C1"]
+    assert quarantine["reason"].str.startswith("skipped_file: _SUCCESS").tolist() == [True]

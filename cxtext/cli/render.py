@@ -102,6 +102,6 @@ def print_file_accounts(console: Console, files: dict) -> None:
         name = path.replace("\\", "/").rsplit("/", 1)[-1]
         quarantined = f"[yellow]{t.quarantined:,}[/]" if t.quarantined else "0"
         if t.unsupported:
-            quarantined = "unsupported " + quarantined
+            quarantined = "not read " + quarantined  # unsupported_file or skipped_file
         table.add_row(Text(name), f"{t.read:,}", f"{t.kept:,}", quarantined, f"{t.duplicates:,}")
     console.print(table)

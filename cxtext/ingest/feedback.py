@@ -17,12 +17,19 @@ import pandas as pd
 
 from cxtext.errors import InputRejected
 from cxtext.ingest.dedupe import SeenKeys
-from cxtext.ingest.readers import RawPartition, discover_files, read_partitions, source_name
+from cxtext.ingest.readers import (
+    RawPartition,
+    discover_files,
+    read_partitions,
+    skipped_partition,
+    source_name,
+)
 from cxtext.ingest.sources import SourceSpec, column_renames
 from cxtext.ingest.validate import quarantine_frame, reason_counts, validate_rows
 from cxtext.schema import CHANNELS, QUARANTINE, RECORD, conform
 
 log = logging.getLogger(__name__)
+LISTED_ONLY = ("unsupported_file", "skipped_file")  # files listed in quarantine, never read
 
 
 @dataclass
@@ -44,12 +51,11 @@ class FileTally:
     kept: int = 0
     quarantined: int = 0
     duplicates: int = 0
-    unsupported: bool = False  # the file was only listed (unsupported_file), not read
+    unsupported: bool = False  # only listed, not read (unsupported_file or skipped_file)
 
     def add(self, batch: IngestBatch) -> None:
-        self.unsupported = bool(
-            batch.quarantine["reason"].astype("string").str.startswith("unsupported_file").any()
-        )
+        reasons = batch.quarantine["reason"].astype("string")
+        self.unsupported = bool(reasons.str.startswith(LISTED_ONLY).any())
         self.read += batch.read
         self.kept += len(batch.records)
         self.quarantined += len(batch.quarantine)
@@ -160,28 +166,36 @@ def iter_feedback(
 
 def input_files(
     paths: Sequence[str | Path | SourceSpec], columns: Mapping[str, str] | None = None
-) -> list[tuple[str, SourceSpec]]:
-    """Every file to read with the source it belongs to (a file named twice is read once).
+) -> list[tuple[str, SourceSpec, bool]]:
+    """(file, its source, skipped) for every file found (a file named twice counts once).
 
-    Raises :class:`~cxtext.errors.InputRejected` when a path does not exist or nothing at
-    all is found: the run must say so and fail, not complete over no data.
+    ``skipped`` marks hidden and marker files (``_SUCCESS``), listed but not read. Raises
+    :class:`~cxtext.errors.InputRejected` when a path does not exist or no file to read
+    is found: the run must say so and fail, not complete over no data.
     """
     specs = [
         p if isinstance(p, SourceSpec) else SourceSpec(str(p), columns=dict(columns or {}))
         for p in paths
     ]
     try:
-        files = [(f, spec) for spec in specs for f in discover_files(spec.files())]
+        found = [(discover_files(spec.files()), spec) for spec in specs]
     except FileNotFoundError as err:
         raise InputRejected(f"{err}: check the path, or the source's path in the settings") from err
-    if not files:
+    if not any(files for (files, _), _ in found):
         given = ", ".join(spec.path for spec in specs) or "(nothing given)"
-        raise InputRejected(f"no feedback file found in {given}: nothing to read")
-    return list({f: (f, spec) for f, spec in files}.values())
+        hidden = [Path(s).name for (_, skipped), _ in found for s in skipped]
+        also = f" (only hidden or marker files: {', '.join(hidden[:5])})" if hidden else ""
+        raise InputRejected(f"no feedback file found in {given}{also}: nothing to read")
+    entries = [
+        (f, spec, skip)
+        for (files, skipped), spec in found
+        for f, skip in [*((f, True) for f in skipped), *((f, False) for f in files)]
+    ]
+    return list({f: (f, spec, skip) for f, spec, skip in entries}.values())
 
 
 def _batches(
-    files: list[tuple[str, SourceSpec]],
+    files: list[tuple[str, SourceSpec, bool]],
     partition_rows: int,
     max_text_chars: int,
     min_text_chars: int,
@@ -190,9 +204,12 @@ def _batches(
     pseudonym_key: bytes,
 ) -> Iterator[IngestBatch]:
     seen = SeenKeys()
-    for file, spec in files:
+    for file, spec, skip in files:
         empty = True
-        for part in read_partitions(file, partition_rows, sheet=spec.sheet):
+        parts = (
+            [skipped_partition(file)] if skip else read_partitions(file, partition_rows, spec.sheet)
+        )
+        for part in parts:
             empty = False
             yield ingest_partition(
                 part,
@@ -213,7 +230,8 @@ def check_accepted(tallies: Mapping[str, FileTally], quarantine_reasons: pd.Seri
 
     That is: no row kept at all, or a file whose every row was quarantined (a nightly job
     must show red, not "completed" over a misnamed column). Files listed only as
-    ``unsupported_file`` do not count as sources; partial quarantine is a success.
+    ``unsupported_file`` or ``skipped_file`` do not count as sources; partial quarantine
+    is a success.
     """
     lost = [
         f"{Path(file).name} ({t.quarantined} of {t.read} rows quarantined)"

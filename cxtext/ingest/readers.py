@@ -116,15 +116,18 @@ def unique_names(names: Iterable[object]) -> list[str]:
 # --- discovery -------------------------------------------------------------------
 
 
-def discover_files(paths: Sequence[str | Path]) -> list[str]:
-    """Feedback files under ``paths``, as path strings built from what was given.
+def discover_files(paths: Sequence[str | Path]) -> tuple[list[str], list[str]]:
+    """(files to read, files and folders skipped) under ``paths``, as path strings.
 
-    A folder contributes every file (recursively, sorted; hidden and ``_`` files such as
-    ``_SUCCESS`` skipped), whatever its suffix: an unsupported one (a ``.txt`` or ``.docx``
-    export) is then reported in quarantine as ``unsupported_file``, never silently ignored.
-    A missing path is a user error and raises.
+    A folder contributes every file (recursively, sorted), whatever its suffix: an
+    unsupported one (a ``.txt`` or ``.docx`` export) is then reported in quarantine as
+    ``unsupported_file``. Hidden and ``_`` names (``_SUCCESS``, ``.DS_Store``, a
+    ``_temporary/`` folder) are not read but returned as skipped, each topmost one once,
+    so the caller can list them (``skipped_file``): every file found is accounted for. A
+    file named directly is read whatever its name. A missing path raises.
     """
     found: list[str] = []
+    skipped: list[str] = []
     for given in paths:
         path = Path(given)
         if not path.exists():
@@ -132,11 +135,24 @@ def discover_files(paths: Sequence[str | Path]) -> list[str]:
         if path.is_dir():
             for p in sorted(path.rglob("*")):
                 rel = p.relative_to(path).parts
-                if p.is_file() and not any(part.startswith((".", "_")) for part in rel):
+                hidden = [i for i, part in enumerate(rel) if part.startswith((".", "_"))]
+                if hidden and hidden[0] == len(rel) - 1:  # the topmost hidden name itself
+                    skipped.append(str(p))
+                elif p.is_file() and not hidden:
                     found.append(str(p))
         else:
             found.append(str(given))
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(found)), list(dict.fromkeys(skipped))
+
+
+def skipped_partition(name: str) -> RawPartition:
+    """A hidden or marker file (or folder) as one ``skipped_file`` row: listed, not read."""
+    log.info("skipped hidden or marker file %s: listed in quarantine as skipped_file", name)
+    return _whole_file_broken(
+        name,
+        f"skipped_file: {Path(name).name}: hidden or marker name (starts with '.' or '_'), "
+        "not read; rename it or name it directly to read it",
+    )
 
 
 def source_name(source_file: str) -> str:

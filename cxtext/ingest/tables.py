@@ -8,13 +8,14 @@ A bad row goes to quarantine with a reason (id = customer_id) and never stops th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cxtext.ingest.readers import ROW_NUMBER, discover_files, read_partitions
+from cxtext.ingest.readers import ROW_NUMBER, discover_files, read_partitions, skipped_partition
 from cxtext.ingest.validate import (
     RowReasons,
     parse_bools,
@@ -35,20 +36,21 @@ def _read_raw(path: str | Path, source: str) -> tuple[pd.DataFrame, list[dict[st
     """All rows of ``path`` (a file or folder) as strings, plus quarantine entries for broken lines."""
     frames: list[pd.DataFrame] = []
     broken: list[dict[str, Any]] = []
-    for file in discover_files([path]):
-        for part in read_partitions(file, _PARTITION):
-            broken += [
-                {
-                    "source": source,
-                    "source_file": file,
-                    "source_row": b.source_row,
-                    "reason": b.reason,
-                    "raw": b.raw,
-                }
-                for b in part.broken
-            ]
-            if len(part.rows):
-                frames.append(part.rows.assign(**{_FILE: file}))
+    files, skipped = discover_files([path])
+    read = (part for file in files for part in read_partitions(file, _PARTITION))
+    for part in chain(map(skipped_partition, skipped), read):
+        broken += [
+            {
+                "source": source,
+                "source_file": part.source_file,
+                "source_row": b.source_row,
+                "reason": b.reason,
+                "raw": b.raw,
+            }
+            for b in part.broken
+        ]
+        if len(part.rows):
+            frames.append(part.rows.assign(**{_FILE: part.source_file}))
     if not frames:
         return pd.DataFrame(
             {ROW_NUMBER: pd.array([], dtype="Int64"), _FILE: pd.array([], dtype="string")}
