@@ -264,6 +264,9 @@ RUNS = Table(
         "counts": "json",  # every count of the run (side files, customers, pain points too)
         "warnings": "json",  # what went wrong after the commit (export, report): the data is safe
         "error": "str",  # why a failed run failed, one line
+        # per input file (name redacted): {"read", "kept", "quarantined", "duplicates",
+        # "not_read"}, so a nightly job's record shows which file lost rows
+        "files": "json",
     },
     key=("run_id",),
 )

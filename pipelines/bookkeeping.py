@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +23,7 @@ import pandas as pd
 from prefect import get_run_logger
 
 from cxtext.config import Settings
+from cxtext.ingest.feedback import FileTally
 from cxtext.schema import QUARANTINE, conform
 from cxtext.store import staging
 from cxtext.store.lock import warehouse_lock
@@ -62,6 +63,7 @@ class RunBook:
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     model_versions: dict[str, list[str]] = field(default_factory=dict)
+    files: dict[str, dict[str, int | bool]] = field(default_factory=dict)
     committed: bool = False
 
     def stage(
@@ -118,6 +120,19 @@ class RunBook:
     def count(self, **counts: int) -> None:
         self.counts.update({k: int(v) for k, v in counts.items()})
 
+    def account_files(self, tallies: Mapping[str, FileTally]) -> None:
+        """Per-file counts for the ``runs`` row's ``files`` (a failed run's row too)."""
+        self.files = {
+            name: {
+                "read": t.read,
+                "kept": t.kept,
+                "quarantined": t.quarantined,
+                "duplicates": t.duplicates,
+                "not_read": t.unsupported,
+            }
+            for name, t in tallies.items()
+        }
+
     def row(self, status: str, error: str | None = None) -> pd.DataFrame:
         """The run's ``runs`` row as of now."""
         c = self.counts
@@ -136,6 +151,7 @@ class RunBook:
             counts=json.dumps(c),
             warnings=json.dumps(self.warnings),
             error=error,
+            files=json.dumps(self.files, ensure_ascii=False),
         )
 
     def tables(

@@ -493,6 +493,7 @@ def nightly(
             plan.pseudonym_key,
             plan.columns,
         )
+        book.account_files(ingested.files)  # before the check: a rejected run's row shows them
         check_accepted(ingested.files, ingested.quarantine["reason"])
         book.count(
             read=ingested.read,

@@ -741,6 +741,9 @@ def plant_run_folder(root: Path) -> tuple[Path, Path, Path]:
             stem, dot, ext = name.rpartition(".")
             target = folder / f"{case.name}__{stem or name}{dot}{ext if stem else ''}"
             target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    # a file named after a customer (its name is stored and shown), and a Spark marker
+    (folder / f"calls {PHONE}.csv").write_text(rows("1,call back,2024-05-01", "2,,2024-05-01"))
+    (folder / "_SUCCESS").write_text("")
     customers = root / "customers.csv"
     customers.write_text(
         f'customer_id,clv,plan,notes\nC1,100,gold,call {PHONE}\nC2,"{PHONE}",basic,x\n{EMAIL},50,basic,\n'
@@ -818,8 +821,22 @@ def test_full_run_accounts_for_every_file(duckdb_run) -> None:
     run = tables["runs"].iloc[-1]
     assert run["read"] == run["kept"] + run["quarantined"] + run["duplicates"]
     assert "unsupported_file" in " ".join(tables["quarantine"]["reason"])
-    for name in ("txt_in_folder__notes.txt", "jsonl_lone_surrogate__a.jsonl"):
+    for name in ("txt_in_folder__notes.txt", "jsonl_lone_surrogate__a.jsonl", "_SUCCESS"):
         assert name in output  # one line per file in the run summary
+    files = {Path(k).name: v for k, v in json.loads(run["files"]).items()}  # stored per file
+    for key in ("read", "kept", "quarantined", "duplicates"):
+        assert sum(f[key] for f in files.values()) == run[key], key
+    assert files["calls [PHONE].csv"] == {
+        "read": 2,
+        "kept": 1,
+        "quarantined": 1,
+        "duplicates": 0,
+        "not_read": False,
+    }
+    assert files["_SUCCESS"]["not_read"] and "skipped_file" in " ".join(
+        tables["quarantine"]["reason"]
+    )
+    assert "calls [PHONE].csv" in " ".join(tables["quarantine"]["source_file"])
     future = tables["quarantine"][tables["quarantine"]["reason"].str.startswith("future_date")]
     assert len(future) == 1 and tables["feedback"]["created_at"].max() < pd.Timestamp(
         "2030-01-01", tz="UTC"
@@ -866,6 +883,10 @@ def test_a_run_whose_only_file_loses_every_row_exits_1_and_stores_nothing(tmp_pa
     tables = _tables(warehouse)
     assert tables["feedback"].empty and tables["quarantine"].empty
     assert tables["runs"]["status"].tolist() == ["failed"]
+    files = json.loads(tables["runs"]["files"].iloc[0])  # the failed run's record names the file
+    assert [(Path(k).name, v["read"], v["kept"]) for k, v in files.items()] == [
+        ("export.xlsx", 1, 0)
+    ]
     result = CliRunner().invoke(
         app,
         [
