@@ -240,3 +240,18 @@ def test_discover_files(tmp_path):
     assert discover_files([tmp_path / "_SUCCESS"]) == ([str(tmp_path / "_SUCCESS")], [])
     with pytest.raises(FileNotFoundError, match="nope.csv"):
         discover_files([tmp_path / "nope.csv"])
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("export 0912 345 6789.txt", b"hello"), ("ali@example.com.csv", b"\x00\x01\x02\x03" * 64)],
+)
+def test_log_lines_name_files_redacted(tmp_path, caplog, name, content):
+    """A file named after a customer is logged as [PHONE]/[EMAIL], never by its raw name."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with caplog.at_level("DEBUG", logger="cxtext"):
+        list(read_partitions(path, partition_rows=10))
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert logged, "the reader said nothing about a file it could not read"
+    assert "0912" not in logged and "ali@example.com" not in logged, logged

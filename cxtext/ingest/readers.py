@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cxtext.ingest.encoding import SAMPLE_BYTES, decode_report, detect_file_encoding, sniff_binary
-from cxtext.normalize.pii import redact_pii
+from cxtext.normalize.pii import redact_file_name, redact_pii
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,10 @@ def discover_files(paths: Sequence[str | Path]) -> tuple[list[str], list[str]]:
 
 def skipped_partition(name: str) -> RawPartition:
     """A hidden or marker file (or folder) as one ``skipped_file`` row: listed, not read."""
-    log.info("skipped hidden or marker file %s: listed in quarantine as skipped_file", name)
+    log.info(
+        "skipped hidden or marker file %s: listed in quarantine as skipped_file",
+        redact_file_name(name),
+    )
     return _whole_file_broken(
         name,
         f"skipped_file: {Path(name).name}: hidden or marker name (starts with '.' or '_'), "
@@ -178,7 +181,11 @@ def read_partitions(
     fmt = FORMATS.get(Path(name).suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(FORMATS))
-        log.warning("unsupported file %s (expected one of %s): listed in quarantine", name, known)
+        log.warning(
+            "unsupported file %s (expected one of %s): listed in quarantine",
+            redact_file_name(name),
+            known,
+        )
         yield _whole_file_broken(name, f"unsupported_file: {name}: expected one of {known}")
         return
     readers: dict[str, Callable[[str, int], Iterator[RawPartition]]] = {
@@ -199,7 +206,7 @@ def read_partitions(
         where = f" (after {done} rows)" if done else ""
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         message = redact_pii(message)  # a parser may quote the line it failed on
-        log.warning("unreadable file %s%s: %s", name, where, message)
+        log.warning("unreadable file %s%s: %s", redact_file_name(name), where, message)
         yield _whole_file_broken(name, f"unreadable_file: {name}{where}: {message}")
 
 
@@ -272,7 +279,7 @@ def _text_file_encoding(name: str) -> str:
     why = sniff_binary(head, detection.encoding)
     if why:
         raise UnreadableFileError(why)
-    log.info("%s: encoding %s (%s)", name, detection.encoding, detection.method)
+    log.info("%s: encoding %s (%s)", redact_file_name(name), detection.encoding, detection.method)
     return detection.encoding
 
 

@@ -549,7 +549,7 @@ def validate_rows(
     if repeated:
         log.warning(
             "%s: column(s) %s repeat a known column; kept as metadata, redacted like the rest",
-            source_file,
+            redact_file_name(source_file),
             ", ".join(repeated),
         )
     # Every stored free-text value is redacted: extra columns become metadata, so they
