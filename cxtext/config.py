@@ -81,6 +81,9 @@ class PathsSettings:
 @dataclass(frozen=True)
 class RunSettings:
     lock_wait_seconds: Annotated[float, AtLeast(0)]
+    workers: Annotated[int, AtLeast(0)]
+    processes_from_mb: Annotated[float, AtLeast(0)]
+    partitions_in_flight: Annotated[int, AtLeast(1)]
 
 
 @dataclass(frozen=True)

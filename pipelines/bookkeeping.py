@@ -24,7 +24,7 @@ from prefect import get_run_logger
 
 from cxtext.config import Settings
 from cxtext.ingest.feedback import FileTally
-from cxtext.schema import QUARANTINE, conform
+from cxtext.schema import PAIN_POINTS, QUARANTINE, TABLES, WATERMARKS, conform
 from cxtext.store import staging
 from cxtext.store.lock import warehouse_lock
 from cxtext.store.warehouse import RunTables, open_warehouse, run_row
@@ -158,11 +158,19 @@ class RunBook:
         self,
         feedback_files: Sequence[Path],
         quarantine: Sequence[pd.DataFrame],
-        customer_value: pd.DataFrame,
-        pain_points: pd.DataFrame,
+        customer_value: pd.DataFrame | None,
+        pain_points: pd.DataFrame | None,
+        watermarks: pd.DataFrame | None = None,
     ) -> RunTables:
-        """Everything the commit writes, each row stamped with this run's id."""
+        """Everything the commit writes, each row stamped with this run's id.
+
+        ``None`` leaves that table as it is (a run with nothing new keeps its pain points).
+        """
         self.model_versions = _model_versions(feedback_files)
+        customer_value = (
+            TABLES["customer_value"].empty() if customer_value is None else customer_value
+        )
+        pain_points = PAIN_POINTS.empty() if pain_points is None else pain_points
         return RunTables(
             run=self.row("completed"),
             feedback_files=feedback_files,
@@ -174,6 +182,7 @@ class RunBook:
             ),
             customer_value=_stamped(customer_value, self.run_id),
             pain_points=_stamped(pain_points, self.run_id),
+            watermarks=WATERMARKS.empty() if watermarks is None else watermarks,
         )
 
 

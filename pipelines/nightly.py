@@ -11,39 +11,51 @@ warehouse transaction, so a crash leaves the tables as they were.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import threading
+import time
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.utilities.annotations import unmapped
 
 from cxtext.classify.registry import champions, read_card
 from cxtext.classify.stage import Classifiers, classify_feedback, load_classifiers
 from cxtext.config import (
     ClassifySettings,
     DiscoverySettings,
-    IngestSettings,
     NormalizeSettings,
     PainpointsSettings,
     ReportSettings,
+    Settings,
     ValueSettings,
     load_settings,
     resolve,
 )
-from cxtext.ingest.feedback import FileTally, check_accepted, iter_feedback
+from cxtext.ingest.feedback import check_accepted, input_files
+from cxtext.ingest.incremental import IngestTally, iter_new_records
 from cxtext.ingest.sources import SourceSpec
 from cxtext.ingest.tables import read_customers, read_transactions
+from cxtext.ingest.watermark import FilePlan, fingerprint, new_watermarks, plan_files
 from cxtext.normalize.documents import normalize_feedback
-from cxtext.normalize.pii import redact_file_name
 from cxtext.normalize.pseudonym_key import load_or_create_key
 from cxtext.painpoints.follow_ups import follow_ups
 from cxtext.painpoints.rank import rank_pain_points
 from cxtext.painpoints.segments import customer_attributes
 from cxtext.report.html import report_from_warehouse, write_report
-from cxtext.schema import CHURN_UPLIFT, CUSTOMER_VALUE, CUSTOMERS, FEEDBACK, QUARANTINE, conform
+from cxtext.schema import (
+    CHURN_UPLIFT,
+    CUSTOMER_VALUE,
+    CUSTOMERS,
+    FEEDBACK,
+    QUARANTINE,
+    WATERMARKS,
+    conform,
+    utc_timestamp,
+)
 from cxtext.store import staging
 from cxtext.store.export import export_tables
 from cxtext.store.warehouse import RunTables, open_warehouse
@@ -53,7 +65,7 @@ from cxtext.value.methods import method_changes, method_summary, reused_uplift
 from cxtext.value.misclassification import Confusion, confusion_from_cards
 from cxtext.value.uplift import estimate_churn_uplift
 from pipelines import progress
-from pipelines.bookkeeping import RunSummary, open_run
+from pipelines.bookkeeping import RunBook, RunSummary, open_run
 from pipelines.insight import discover_and_value
 from pipelines.preflight import plan_run
 
@@ -70,83 +82,61 @@ HISTORY_COLUMNS = [
 ]
 
 
-@dataclass
-class Ingested:
-    partitions: list[Path]
-    quarantine: pd.DataFrame
-    read: int = 0
-    kept: int = 0
-    duplicates: int = 0
-    files: dict[str, FileTally] = field(default_factory=dict)
-
-
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def ingest(
+def plan_inputs(
     paths: list[str | SourceSpec],
-    folder: Path,
-    cfg: IngestSettings,
-    normalize_cfg: NormalizeSettings,
-    key_file: Path,
-    columns: dict[str, str] | None = None,
-) -> Ingested:
-    """Read, validate, deduplicate and redact every input file into staged partitions.
+    columns: dict[str, str] | None,
+    side_files: list[str],
+    warehouse: str,
+    ignore_watermarks: bool,
+) -> tuple[FilePlan, list[SourceSpec], FilePlan]:
+    """(feedback files to read, each as its own source, side files that changed).
 
-    Each partition is normalized (language, hazm/spaCy, PII redaction) in memory before
-    it is written, so no raw text is ever staged: a run killed at any moment leaves only
-    redacted partitions behind.
+    Fingerprints are compared with the stored watermarks; a backfill ignores them.
     """
-    out = Ingested(partitions=[], quarantine=QUARANTINE.empty())
-    quarantined = []
-    for i, batch in enumerate(
-        iter_feedback(
-            paths,
-            partition_rows=cfg.partition_rows,
-            max_text_chars=cfg.max_text_chars,
-            min_text_chars=cfg.min_text_chars,
-            default_channel=cfg.default_channel,
-            not_after=pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=cfg.future_tolerance_days),
-            columns=columns,
-            pseudonym_key=load_or_create_key(key_file),
-        )
-    ):
-        out.files.setdefault(redact_file_name(batch.source_file), FileTally()).add(batch)
-        out.read += batch.read
-        out.duplicates += batch.duplicates
-        out.kept += len(batch.records)
-        quarantined.append(batch.quarantine)
-        if len(batch.records):
-            redacted = normalize_feedback(batch.records, normalize_cfg.mixed_min_share)
-            out.partitions.append(staging.write_partition(redacted, folder, "normalized", i))
-        progress.emit("ingest", "advance")
-    if quarantined:
-        out.quarantine = conform(pd.concat(quarantined, ignore_index=True), QUARANTINE)
-    get_run_logger().info(
-        "read %d rows: kept %d, quarantined %d, duplicates %d",
-        out.read,
-        out.kept,
-        len(out.quarantine),
-        out.duplicates,
-    )
-    return out
+    files = input_files(paths, columns)
+    fingerprints = {f: fingerprint(f) for f in [*(f for f, _ in files), *side_files]}
+    with open_warehouse(warehouse) as wh:
+        stored = WATERMARKS.empty() if ignore_watermarks else wh.read_watermarks()
+    plan = plan_files([f for f, _ in files], stored, fingerprints)
+    wanted = set(plan.read)
+    sources = [replace(spec, path=f) for f, spec in files if f in wanted]
+    return plan, sources, plan_files(side_files, stored, fingerprints)
+
+
+_LOAD_LOCK = threading.Lock()
 
 
 @cache
-def _classifiers(models_dir: Path, taxonomy_path: Path) -> Classifiers:
-    """Models load once per process, not once per partition."""
+def _classifiers_once(models_dir: Path, taxonomy_path: Path) -> Classifiers:
     return load_classifiers(models_dir, load_taxonomy(taxonomy_path))
 
 
+def _classifiers(models_dir: Path, taxonomy_path: Path) -> Classifiers:
+    """Models load once per process (per worker), not once per partition or per thread."""
+    with _LOAD_LOCK:
+        return _classifiers_once(models_dir, taxonomy_path)
+
+
 @task(cache_policy=NO_CACHE)
-def classify(
-    partition: Path,
+def classify_partition(
+    records: pd.DataFrame,
+    index: int,
     folder: Path,
     run_id: str,
     models_dir: Path,
     taxonomy_path: Path,
+    normalize_cfg: NormalizeSettings,
     cfg: ClassifySettings,
-) -> Path:
-    """Topics, sentiment and aspect sentiment for one partition, staged as feedback rows."""
-    docs = staging.read_partition(partition)
+) -> tuple[Path, dict[str, float]]:
+    """Redact + normalize, then classify one partition; only the redacted rows are staged.
+
+    The raw text reaches this task in memory (a worker process gets it through a pipe)
+    and never the disk. Returns the staged path and the seconds of each step.
+    """
+    t0 = time.perf_counter()
+    docs = normalize_feedback(records, normalize_cfg.mixed_min_share)
+    t1 = time.perf_counter()
     out = classify_feedback(
         docs,
         _classifiers(models_dir, taxonomy_path),
@@ -154,10 +144,92 @@ def classify(
         neutral_band=cfg.neutral_band,
     )
     out["run_id"] = run_id
-    index = int(partition.stem.split("-")[1])
     staged = staging.write_partition(out, folder, "feedback", index, FEEDBACK)
-    progress.emit("classify", "advance")
-    return staged
+    return staged, {"normalize": t1 - t0, "classify": time.perf_counter() - t1}
+
+
+@dataclass
+class Classified:
+    """What the ingest + classify stage produced: staged partitions and its accounting."""
+
+    partitions: list[Path]
+    tally: IngestTally
+    seconds: dict[str, float]
+
+
+def ingest_and_classify(
+    sources: list[SourceSpec],
+    warehouse: str,
+    book: RunBook,
+    settings: Settings,
+    backfill: tuple[pd.Timestamp | None, pd.Timestamp | None] | None,
+    in_flight: int,
+    key_file: Path,
+) -> Classified:
+    """Read new documents in the flow's process and classify each partition as a task.
+
+    Reading (validation, watermark filter) streams while earlier partitions are being
+    classified on the task runner's workers; at most ``in_flight`` partitions wait, so
+    memory stays bounded by a few partitions whatever the input size.
+    """
+    models_dir, taxonomy_path = resolve(settings.paths.models), resolve(settings.paths.taxonomy)
+    tally = IngestTally()
+    futures: list[Any] = []
+    done: list[tuple[Path, dict[str, float]]] = []
+    reading = 0.0
+    cfg = settings.ingest
+    with open_warehouse(warehouse) as wh:
+        records_iter = iter_new_records(
+            sources,
+            tally,
+            stored_keys=None if backfill else wh.stored_keys,
+            start=backfill[0] if backfill else None,
+            end=backfill[1] if backfill else None,
+            partition_rows=cfg.partition_rows,
+            max_text_chars=cfg.max_text_chars,
+            min_text_chars=cfg.min_text_chars,
+            default_channel=cfg.default_channel,
+            not_after=pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=cfg.future_tolerance_days),
+            pseudonym_key=load_or_create_key(key_file),
+        )
+        t0 = time.perf_counter()
+        for index, records in enumerate(records_iter):
+            reading += time.perf_counter() - t0
+            futures.append(
+                classify_partition.submit(
+                    records,
+                    index,
+                    book.staging,
+                    book.run_id,
+                    models_dir,
+                    taxonomy_path,
+                    settings.normalize,
+                    settings.classify,
+                )
+            )
+            while len(futures) - len(done) > in_flight:
+                done.append(futures[len(done)].result())
+                progress.emit("partitions", "advance")
+            t0 = time.perf_counter()
+        reading += time.perf_counter() - t0
+    while len(done) < len(futures):
+        done.append(futures[len(done)].result())
+        progress.emit("partitions", "advance")
+    seconds = {  # inside "partitions": reading in the flow, the rest summed over workers
+        "partitions:read": round(reading, 3),
+        "partitions:normalize": round(sum(s["normalize"] for _, s in done), 3),
+        "partitions:classify": round(sum(s["classify"] for _, s in done), 3),
+    }
+    get_run_logger().info(
+        "read %d rows: kept %d (new %d, already stored %d), quarantined %d, duplicates %d",
+        tally.read,
+        tally.kept,
+        tally.new,
+        tally.stored,
+        len(tally.quarantined()),
+        tally.duplicates,
+    )
+    return Classified([p for p, _ in done], tally, seconds)
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -425,6 +497,15 @@ def follow_up_list(
     )
 
 
+@task(cache_policy=NO_CACHE)
+def stored_pain_points(warehouse: str) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """The newest stored pain points and their window end (a run with nothing new)."""
+    with open_warehouse(warehouse) as wh:
+        pain = wh.latest_pain_points()
+    end = pain["window_end"].max() if len(pain) else pd.Timestamp.now(tz="UTC").floor("D")
+    return pain, end
+
+
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def commit(warehouse: str, tables: RunTables) -> None:
     """The run's one transaction; a retry rewrites the same rows by key (idempotent)."""
@@ -459,6 +540,8 @@ def nightly(
     export_format: str = "parquet",
     columns: str | None = None,
     reestimate: bool = False,
+    backfill_from: str | None = None,
+    backfill_to: str | None = None,
 ) -> RunSummary:
     """Run the whole pipeline once over the given files (defaults: the shipped sample).
 
@@ -467,6 +550,13 @@ def nightly(
     receives every table as ``export_format`` (parquet or csv). Without a
     customers/transactions file the stored customer values and churn model are reused
     unless ``reestimate``.
+
+    Incremental: files unchanged since the last run are not read, and only documents
+    not yet stored are classified (:mod:`cxtext.ingest.watermark`); with nothing new and
+    unchanged customers and transactions, the stored pain points stand and the run only
+    records itself. ``backfill_from``/``backfill_to`` (ISO dates, either optional; the
+    end exclusive) reprocess every document of that range whatever the watermarks say
+    (after a model change).
     """
     settings = load_settings(config)
     plan = plan_run(
@@ -480,39 +570,69 @@ def nightly(
         config=config,
         columns=columns,
     )
-    models_dir, taxonomy_path = resolve(settings.paths.models), resolve(settings.paths.taxonomy)
-    taxonomy = load_taxonomy(taxonomy_path)
+    backfill = None
+    if backfill_from or backfill_to:
+        backfill = tuple(utc_timestamp(d) if d else None for d in (backfill_from, backfill_to))
+    taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
+    side_files = [f for f in (plan.customers, plan.transactions) if f]
     with open_run(plan, settings) as book:
-        ingested = book.stage(
-            "ingest",
-            ingest,
+        files, sources, side = book.stage(
+            "plan",
+            plan_inputs,
             plan.feedback,
-            book.staging,
-            settings.ingest,
-            settings.normalize,
-            plan.pseudonym_key,
             plan.columns,
-        )
-        book.account_files(ingested.files)  # before the check: a rejected run's row shows them
-        check_accepted(ingested.files, ingested.quarantine["reason"])
-        book.count(
-            read=ingested.read,
-            kept=ingested.kept,
-            quarantined=len(ingested.quarantine),
-            duplicates=ingested.duplicates,
+            side_files,
+            plan.warehouse,
+            backfill is not None,
         )
         classified = book.stage(
-            "classify",
-            lambda: classify.map(
-                ingested.partitions,
-                unmapped(book.staging),
-                unmapped(book.run_id),
-                unmapped(models_dir),
-                unmapped(taxonomy_path),
-                unmapped(settings.classify),
-            ).result(),
-            steps=len(ingested.partitions),
+            "partitions",
+            ingest_and_classify,
+            sources,
+            plan.warehouse,
+            book,
+            settings,
+            backfill,
+            settings.run.partitions_in_flight,
+            plan.pseudonym_key,
         )
+        book.timings.update(classified.seconds)
+        tally = classified.tally
+        quarantined = tally.quarantined()
+        book.account_files(tally.files)  # before the check: a rejected run's row shows them
+        if files.read:  # a run that read nothing (all unchanged) has nothing to reject
+            check_accepted(tally.files, quarantined["reason"])
+        book.count(
+            read=tally.read,
+            kept=tally.kept,
+            quarantined=len(quarantined),
+            duplicates=tally.duplicates,
+            new=tally.new,
+            skipped=files.skipped_documents + tally.stored + tally.out_of_range,
+            partitions=len(classified.partitions),
+            files_read=len(files.read),
+            files_unchanged=len(files.unchanged),
+        )
+        watermarks = WATERMARKS.empty()
+        if backfill is None:  # a backfill reads files only in part: their marks stay
+            now = pd.Timestamp.now(tz="UTC")
+            watermarks = pd.concat(
+                [
+                    new_watermarks(tally.watermark_marks(), files, book.run_id, now),
+                    new_watermarks(WATERMARKS.empty(), side, book.run_id, now),
+                ],
+                ignore_index=True,
+            )
+        if tally.new == 0 and not side.read and plan.as_of is None and backfill is None:
+            # Nothing new: the stored pain points, values and themes still hold.
+            get_run_logger().info("no new documents and unchanged side files: pain points stand")
+            book.commit(
+                commit, plan.warehouse, book.tables([], [quarantined], None, None, watermarks)
+            )
+            pain, window_end = book.stage("gather", stored_pain_points, plan.warehouse)
+            html = book.after_commit("report", report, plan.warehouse, plan.report, settings.report)
+            summary = book.summary(pain, window_end, settings.painpoints.window_days, None, html)
+            return replace(summary, files=tally.files)
         cust, trans, side_quarantine = book.stage(
             "load_customers", load_customers, plan.customers, plan.transactions, plan.pseudonym_key
         )
@@ -520,7 +640,7 @@ def nightly(
             "gather",
             gather_feedback,
             plan.warehouse,
-            classified,
+            classified.partitions,
             settings.painpoints.window_days,
             plan.as_of,
         )
@@ -531,7 +651,7 @@ def nightly(
         )
         for note in values.attrs.get("notes", []):
             book.warn(f"value: {note}")
-        confusion = classifier_confusion(models_dir)
+        confusion = classifier_confusion(resolve(settings.paths.models))
         if confusion is None or not settings.value.misclassification_correction:
             book.warn(
                 "value: CLV at risk is not corrected for misclassification "
@@ -597,7 +717,9 @@ def nightly(
         )
         pain = pain.assign(currency=settings.value.currency)
         tables = replace(
-            book.tables(classified, [ingested.quarantine, side_quarantine], values, pain),
+            book.tables(
+                classified.partitions, [quarantined, side_quarantine], values, pain, watermarks
+            ),
             discovered_themes=discovered.assign(run_id=book.run_id),
             follow_ups=contacts.assign(run_id=book.run_id),
             customer_attributes=customer_attributes(cust, tuple(CUSTOMERS.columns)).assign(
@@ -619,4 +741,4 @@ def nightly(
             )
         html = book.after_commit("report", report, plan.warehouse, plan.report, settings.report)
     summary = book.summary(pain, window_end, settings.painpoints.window_days, parquet, html)
-    return replace(summary, files=ingested.files)
+    return replace(summary, files=tally.files)

@@ -1,26 +1,77 @@
-"""Where tasks run: threads in this process by default, or a Dask cluster.
+"""Where partition tasks run: worker processes by default for large inputs, else threads.
 
-Dask (through prefect-dask) is how cxtext scales out; there is no scheduler or queue of
-our own. Worker processes must report to the flow's Prefect API: `cxtext run` exports
-``PREFECT_API_URL`` (its temporary server's, see :mod:`pipelines.prefect_server`) before
-the cluster starts; workers of a remote cluster need it set in their own environment.
-The runner is chosen per run (``nightly.with_options(task_runner=...)``), so the flow
-itself never names one.
+Classifying a partition is CPU-bound Python (hazm, regexes, scikit-learn's n-gram
+analyzers), so threads share one core; worker processes use them all. Measured on the
+2-core benchmark machine (``benchmarks/README.md``), Prefect's own process pool beats a
+local Dask cluster (same spawn cost, less overhead per task) and both beat threads once
+the input is more than a few tens of thousands of documents; below that, starting the
+workers (~10 s: each imports Prefect, pandas, scikit-learn and loads the models) costs
+more than it saves, so small inputs run in threads (``run.processes_from_mb``). Dask
+(through prefect-dask) stays the way to scale past one machine (``--dask-address``);
+there is no scheduler or queue of our own. Worker processes report to the flow's Prefect
+API (:func:`pipelines.prefect_server.temporary_api` exports its URL); workers of a remote
+cluster need ``PREFECT_API_URL`` set in their own environment.
 """
 
 from __future__ import annotations
 
-from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from collections.abc import Sequence
+from pathlib import Path
+
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+
+from cxtext.config import RunSettings
+from cxtext.ingest.feedback import input_files
+from cxtext.ingest.sources import SourceSpec
+from pipelines.prefect_server import temporary_api
 
 
-def task_runner(workers: int = 0, address: str | None = None) -> TaskRunner:
-    """Threads (``workers=0``), a local Dask cluster of ``workers`` processes, or an existing cluster."""
-    if address or workers > 0:
+class LocalProcessTaskRunner(ProcessPoolTaskRunner):
+    """Prefect's process pool whose workers share this process's temporary API server."""
+
+    def __enter__(self) -> LocalProcessTaskRunner:
+        # Spawned workers read PREFECT_API_URL; without it each would start a server of its own.
+        temporary_api()
+        return super().__enter__()
+
+    def duplicate(self) -> LocalProcessTaskRunner:
+        return type(self)(max_workers=self._max_workers)
+
+
+def input_megabytes(paths: Sequence[str | Path | SourceSpec]) -> float:
+    """Size of the feedback files a run would look at."""
+    return sum(Path(f).stat().st_size for f, _ in input_files(paths)) / 2**20
+
+
+def task_runner(
+    workers: int | None = None,
+    address: str | None = None,
+    *,
+    settings: RunSettings | None = None,
+    input_mb: float = 0.0,
+) -> TaskRunner:
+    """The runner for a run's partitions.
+
+    ``address``: an existing Dask cluster. ``workers`` > 0: that many worker processes;
+    0: threads in this process; ``None``: ``settings.workers`` processes when the input
+    reaches ``settings.processes_from_mb``, else threads.
+    """
+    if address:
         from prefect_dask import DaskTaskRunner
 
-        if address:
-            return DaskTaskRunner(address=address)
-        return DaskTaskRunner(
-            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True}
-        )
+        return DaskTaskRunner(address=address)
+    if workers is None:
+        large = settings is not None and input_mb >= settings.processes_from_mb
+        workers = settings.workers if large else 0
+    if workers > 0:
+        return LocalProcessTaskRunner(max_workers=workers)
     return ThreadPoolTaskRunner()
+
+
+def dask_task_runner(workers: int) -> TaskRunner:
+    """A local Dask cluster of ``workers`` processes (measured against the process pool)."""
+    from prefect_dask import DaskTaskRunner
+
+    return DaskTaskRunner(
+        cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True}
+    )

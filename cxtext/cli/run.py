@@ -92,9 +92,12 @@ def run(
     ] = None,
     top: Annotated[int, typer.Option(help="How many pain points to print.")] = 10,
     workers: Annotated[
-        int,
-        typer.Option(help="Dask worker processes for the partitions (0: threads in this process)."),
-    ] = 0,
+        int | None,
+        typer.Option(
+            help="Worker processes for the partitions (0: threads in this process). "
+            "[default: run.workers for inputs of run.processes_from_mb or more, else threads]"
+        ),
+    ] = None,
     dask_address: Annotated[
         str | None,
         typer.Option(help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
@@ -115,9 +118,7 @@ def run(
     With no arguments it runs on the shipped sample in `data/sample/` into
     `out/cxtext.duckdb`, then prints the top pain points and where the tables are.
     """
-    _quiet_prefect(verbose)
     from cxtext.store.export import FORMATS
-    from pipelines.preflight import plan_run
 
     if fmt not in FORMATS:
         console.print(f"[red]--format {fmt!r}: use one of {', '.join(FORMATS)}[/]")
@@ -132,29 +133,58 @@ def run(
         "config": str(config) if config else None,
         "as_of": as_of,
         "columns": columns,
+        "reestimate": reestimate,
     }
+    _run_flow(arguments, top, workers, dask_address, verbose, fmt)
+
+
+def _run_flow(
+    arguments: dict[str, object],
+    top: int,
+    workers: int | None,
+    dask_address: str | None,
+    verbose: bool,
+    fmt: str = "parquet",
+) -> None:
+    """Plan, run the nightly flow with progress bars and print what it did."""
+    _quiet_prefect(verbose)
+    from pipelines.preflight import plan_run
+
+    settings = load_settings(arguments["config"])
     # Fail in the first second, before Prefect starts: settings, --as-of, warehouse, folders.
-    plan_run(load_settings(config), **arguments)
+    plan = plan_run(
+        settings,
+        **{
+            k: v for k, v in arguments.items() if not k.startswith("backfill") and k != "reestimate"
+        },
+    )
 
     from pipelines.nightly import nightly  # imports Prefect, so after the logging settings
     from pipelines.prefect_server import temporary_api
     from pipelines.progress import listening
-    from pipelines.runners import task_runner
+    from pipelines.runners import input_megabytes, task_runner
 
-    flow_run = nightly.with_options(task_runner=task_runner(workers, dask_address))
+    runner = task_runner(
+        workers, dask_address, settings=settings.run, input_mb=input_megabytes(plan.feedback)
+    )
+    flow_run = nightly.with_options(task_runner=runner)
     with _stage_bars() as listener, listening(listener):
         temporary_api()  # stopped with this process, even if it is killed
-        summary = flow_run(**arguments, export_format=fmt, reestimate=reestimate)
+        summary = flow_run(**arguments, export_format=fmt)
     c = summary.counts
     console.print(
         f"[bold green]Run {summary.run_id} completed.[/] read {c['read']:,} · kept {c['kept']:,} · "
         f"quarantined {c['quarantined']:,} · duplicates {c['duplicates']:,} · "
-        f"customers valued {c['customers_valued']:,}"
+        f"new {c.get('new', 0):,} · skipped {c.get('skipped', 0):,} (already stored) · "
+        f"customers valued {c.get('customers_valued', 0):,}"
     )
-    console.print(
-        f"candidate new themes {c.get('discovered_themes', 0):,} (`cxtext themes list`) · "
-        f"follow-ups {c.get('follow_ups', 0):,} (`cxtext follow-ups`)"
-    )
+    if not c.get("new"):
+        console.print("[yellow]No new documents:[/] the stored pain points stand.")
+    else:
+        console.print(
+            f"candidate new themes {c.get('discovered_themes', 0):,} (`cxtext themes list`) · "
+            f"follow-ups {c.get('follow_ups', 0):,} (`cxtext follow-ups`)"
+        )
     print_file_accounts(console, summary.files)
     print_pain_points(console, summary.pain_points, top)
     console.print(
@@ -177,9 +207,65 @@ def run(
     )
 
 
+@app.command(rich_help_panel=PANEL)
+def backfill(
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First day to reprocess (ISO date, inclusive).")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last day to reprocess (ISO date, inclusive).")
+    ] = None,
+    feedback: Annotated[
+        list[Path] | None,
+        typer.Option("--feedback", "-f", help="Feedback file or folder; repeatable.", exists=True),
+    ] = None,
+    customers: Annotated[Path | None, typer.Option(help="Customers file.", exists=True)] = None,
+    transactions: Annotated[
+        Path | None, typer.Option(help="Transactions file.", exists=True)
+    ] = None,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+    top: Annotated[int, typer.Option(help="How many pain points to print.")] = 10,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (0: threads). [default: as `run`]")
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's task logs.")
+    ] = False,
+) -> None:
+    """Reprocess every document created in a date range, e.g. after a model change.
+
+    Nightly runs skip documents already stored; a backfill reads the input files again,
+    ignores the watermarks and classifies every document from --from to --to (inclusive)
+    with the current models, replacing the stored rows by key. Pain points are recomputed.
+    """
+    import pandas as pd
+
+    from pipelines.preflight import parse_as_of
+
+    start, end = parse_as_of(date_from), parse_as_of(date_to)
+    if start is None and end is None:
+        raise SettingsError("backfill needs --from and/or --to (ISO dates, e.g. --from 2026-10-01)")
+    if start is not None and end is not None and end < start:
+        raise SettingsError(f"--to {date_to} is before --from {date_from}")
+    arguments = {
+        "feedback": [str(p) for p in feedback] if feedback else None,
+        "customers": str(customers) if customers else None,
+        "transactions": str(transactions) if transactions else None,
+        "warehouse": warehouse,
+        "parquet_dir": None,
+        "config": str(config) if config else None,
+        "as_of": None,
+        "columns": None,
+        "backfill_from": str(start.date()) if start is not None else None,
+        "backfill_to": str((end + pd.Timedelta(days=1)).date()) if end is not None else None,
+    }
+    _run_flow(arguments, top, workers, None, verbose)
+
+
 STAGES = {  # flow stage -> what the progress bar says
-    "ingest": "Reading, validating and redacting feedback (partitions)",
-    "classify": "Topics and sentiment (partitions)",
+    "plan": "Checking input files against the watermarks",
+    "partitions": "Reading, redacting and classifying new feedback (partitions)",
     "load_customers": "Loading customers and transactions",
     "gather": "Gathering the pain-point window",
     "stored_value": "Reading the last run's customer values and churn model",

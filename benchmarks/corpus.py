@@ -1,0 +1,206 @@
+"""A synthetic but realistic feedback corpus for the throughput benchmark.
+
+Texts are real customer comments drawn (with replacement) from the labelled datasets in
+``../shared/datasets`` (Persian: SnappFood, Digikala, bank-app reviews, Taaghche,
+DeepSentiPers; English: airline tweets, Banking77, Bitext), plus code-mixed documents (a
+Persian comment with an English support phrase, as in the shipped sample), a few with
+phone numbers or e-mails for the redaction step. Documents are spread over ``days``
+days, one CSV file per day as a nightly export would arrive, with ``source``,
+``channel``, ``customer_id`` and NPS scores; customers and transactions files go with
+them. Nothing generated here is committed: the datasets' licences (research use,
+CC BY-NC-SA) allow local benchmarking, not redistribution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+FA_SOURCES = {
+    "fa_snappfood_sentiment": "train.csv",
+    "fa_digikala_comments": "train.csv",
+    "fa_bank_app_reviews": "train.csv",
+    "fa_taaghche_sentiment": "train.csv",
+    "fa_deepsentipers_sentiment": "train.csv",
+}
+EN_SOURCES = {
+    "en_airline_tweets": "train.csv",
+    "en_banking77": "train.csv",
+    "en_bitext_support": "train.csv",
+}
+# Share of documents per language; mixed = a Persian comment plus an English phrase.
+LANGUAGE_MIX = {"fa": 0.55, "en": 0.35, "mixed": 0.10}
+SOURCES = {
+    "tickets": "ticket",
+    "social": "social",
+    "survey": "survey",
+    "reviews": "review",
+    "chat": "chat",
+}
+SOURCE_SHARE = [0.35, 0.2, 0.2, 0.15, 0.1]
+PLANS = ["basic", "plus", "premium"]
+PII_SHARE = 0.03
+END = pd.Timestamp("2026-11-28", tz="UTC")
+
+
+@dataclass
+class Corpus:
+    """Where the generated files are: the base days and the incremental (new) file."""
+
+    feedback_dir: Path
+    new_file: Path
+    customers: Path
+    transactions: Path
+    documents: int
+    new_documents: int
+
+
+def sample_texts(sample: Path) -> dict[str, list[str]]:
+    """Texts of the shipped sample by language: a small stand-in when the datasets are absent."""
+    from cxtext.ingest.readers import discover_files, read_partitions
+    from cxtext.normalize.language import detect_language
+
+    pools: dict[str, list[str]] = {"fa": [], "en": []}
+    for file in discover_files([sample]):
+        for part in read_partitions(file, 10_000):
+            for text in part.rows["text"].dropna().astype(str):
+                pools["en" if detect_language(text) in ("en", "other") else "fa"].append(text)
+    return pools
+
+
+def load_texts(datasets: Path | None) -> dict[str, list[str]]:
+    """Real comments per language from the shared datasets (text column only).
+
+    ``None``: the shipped sample's texts (for the harness's smoke test).
+    """
+    if datasets is None:
+        return sample_texts(Path(__file__).resolve().parents[1] / "data" / "sample" / "feedback")
+    pools: dict[str, list[str]] = {"fa": [], "en": []}
+    for lang, sources in (("fa", FA_SOURCES), ("en", EN_SOURCES)):
+        for name, file in sources.items():
+            path = datasets / name / file
+            if not path.exists():
+                raise FileNotFoundError(
+                    f"{path}: the benchmark reads the shared datasets (--datasets)"
+                )
+            texts = pd.read_csv(path, usecols=["text"], dtype=str, keep_default_na=False)["text"]
+            pools[lang].extend(t for t in texts.str.strip().tolist() if t)
+    return pools
+
+
+def _texts(pools: dict[str, list[str]], n: int, rng: np.random.Generator) -> list[str]:
+    langs = rng.choice(list(LANGUAGE_MIX), size=n, p=list(LANGUAGE_MIX.values()))
+    fa, en = pools["fa"], pools["en"]
+    fa_pick = rng.integers(0, len(fa), size=n)
+    en_pick = rng.integers(0, len(en), size=n)
+    pii = rng.random(n) < PII_SHARE
+    phone = rng.integers(10**8, 10**9, size=n)
+    out = []
+    for i, lang in enumerate(langs):
+        if lang == "fa":
+            text = fa[fa_pick[i]]
+        elif lang == "en":
+            text = en[en_pick[i]]
+        else:  # a Persian comment with a short English phrase, as support chats read
+            phrase = " ".join(en[en_pick[i]].split()[:6])
+            text = f"{fa[fa_pick[i]]} {phrase}"
+        if pii[i]:
+            text += f" شماره من 09{phone[i]}" if lang != "en" else f" call me at +98 9{phone[i]}"
+        out.append(text)
+    return out
+
+
+def _documents(
+    pools: dict[str, list[str]],
+    n: int,
+    start: pd.Timestamp,
+    days: int,
+    customers: int,
+    rng: np.random.Generator,
+    id_offset: int,
+) -> pd.DataFrame:
+    source = rng.choice(list(SOURCES), size=n, p=SOURCE_SHARE)
+    seconds = rng.integers(0, days * 86400, size=n)
+    created = start + pd.to_timedelta(np.sort(seconds), unit="s")
+    # Customers write unevenly: a Zipf-like draw, 75% of documents linked to one.
+    cust = np.minimum(rng.zipf(1.3, size=n), customers) - 1
+    linked = rng.random(n) < 0.75
+    survey = source == "survey"
+    nps = np.where(survey & (rng.random(n) < 0.6), rng.integers(0, 11, size=n), -1)
+    return pd.DataFrame(
+        {
+            "id": [f"D{id_offset + i:09d}" for i in range(n)],
+            "source": source,
+            "channel": [SOURCES[s] for s in source],
+            "text": _texts(pools, n, rng),
+            "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "customer_id": np.where(linked, [f"C{c:07d}" for c in cust], ""),
+            "score": np.where(nps >= 0, nps.astype(str), ""),
+            "score_type": np.where(nps >= 0, "nps", ""),
+        }
+    )
+
+
+def _write_days(df: pd.DataFrame, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    day = pd.to_datetime(df["created_at"], utc=True).dt.strftime("%Y-%m-%d")
+    for name, part in df.groupby(day, sort=True):
+        part.to_csv(folder / f"feedback-{name}.csv", index=False)
+
+
+def generate_corpus(
+    datasets: Path | None,
+    folder: Path,
+    documents: int,
+    *,
+    days: int = 90,
+    new_share: float = 0.01,
+    seed: int = 0,
+) -> Corpus:
+    """``documents`` over ``days`` days into ``folder``, plus one more day of ``new_share`` new ones."""
+    rng = np.random.default_rng(seed)
+    pools = load_texts(datasets)
+    n_customers = max(50, documents // 10)
+    start = END - pd.Timedelta(days=days)
+    base = _documents(pools, documents, start, days, n_customers, rng, 0)
+    feedback_dir = folder / "feedback"
+    _write_days(base, feedback_dir)
+    n_new = max(1, round(documents * new_share))
+    new = _documents(pools, n_new, END, 1, n_customers, rng, documents)
+    new_dir = folder / "new"
+    new_dir.mkdir(parents=True, exist_ok=True)
+    new_file = new_dir / f"feedback-{END.date()}.csv"
+    new.to_csv(new_file, index=False)
+
+    ids = [f"C{c:07d}" for c in range(n_customers)]
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "plan": rng.choice(PLANS, size=n_customers, p=[0.6, 0.3, 0.1]),
+            "tenure_months": rng.integers(1, 72, size=n_customers),
+            "churned": np.where(rng.random(n_customers) < 0.12, "true", "false"),
+        }
+    )
+    per = rng.poisson(4, size=n_customers) + 1
+    owner = np.repeat(np.arange(n_customers), per)
+    when = END - pd.to_timedelta(rng.integers(0, 365, size=len(owner)), unit="D")
+    transactions = pd.DataFrame(
+        {
+            "customer_id": [ids[i] for i in owner],
+            "date": when.strftime("%Y-%m-%d"),
+            "amount": np.round(rng.lognormal(3.5, 0.8, size=len(owner)), 2),
+        }
+    )
+    customers.to_csv(folder / "customers.csv", index=False)
+    transactions.to_csv(folder / "transactions.csv", index=False)
+    return Corpus(
+        feedback_dir,
+        new_file,
+        folder / "customers.csv",
+        folder / "transactions.csv",
+        documents,
+        n_new,
+    )

@@ -1,0 +1,496 @@
+"""Throughput benchmark: the nightly flow on a generated corpus, beside its floor and a naive loop.
+
+One command measures, in one run on one machine:
+
+- **full run**: the nightly flow over ``--docs`` documents spread over 90 days (one CSV
+  per day, customers and transactions; see :mod:`benchmarks.corpus`): seconds, docs/s
+  and peak RSS (this process and its workers) per stage and end to end. Prefect's
+  start-up (the temporary API server) is timed apart and excluded.
+- **incremental run**: one more day with 1% new documents, same warehouse.
+- **unchanged run**: the same input again (should find 0 new documents).
+- **floor**: hazm normalization + tokenization + one vectorization per model vocabulary +
+  every model head, as a plain loop over the same documents in this process.
+- **naive**: the same steps per document through ``DataFrame.apply`` on a subsample,
+  scaled to the corpus.
+- **accuracy** of the shipped models on the shared held-out splits, through the saved
+  pipeline (``cxtext predict``) and through the flow's normalize + classify path.
+
+Usage (from the repository root)::
+
+    PYTHONPATH=$PWD nice -n 10 python benchmarks/throughput.py --docs 100000
+
+writes ``benchmarks/results/throughput-<docs>.json`` and prints a markdown table (pasted
+into ``benchmarks/README.md``). ``make benchmarks`` runs it at 100k.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.corpus import generate_corpus  # noqa: E402
+
+DATASETS = REPO.parent / "shared" / "datasets"
+if not DATASETS.exists():  # a git worktree under /work/wt/NAME
+    DATASETS = REPO.parents[1] / "shared" / "datasets"
+CHUNK = 20_000
+
+
+# --- memory -------------------------------------------------------------------------
+
+
+class RssSampler:
+    """Peak resident memory of this process and its children, per labelled interval.
+
+    Sums RSS over the process tree every ``interval`` seconds (pages shared by forked
+    workers count twice, so the figure errs high).
+    """
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.label = "idle"
+        self.peaks: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._me = psutil.Process()
+
+    def tree_rss(self) -> int:
+        total = 0
+        for p in [self._me, *self._me.children(recursive=True)]:
+            with suppress(psutil.Error):
+                total += p.memory_info().rss
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            rss = self.tree_rss()
+            for label in {self.label, "_all"}:
+                self.peaks[label] = max(self.peaks.get(label, 0), rss)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @contextmanager
+    def labelled(self, label: str) -> Iterator[None]:
+        previous, self.label = self.label, label
+        self.peaks[label] = max(self.peaks.get(label, 0), self.tree_rss())
+        try:
+            yield
+        finally:
+            self.peaks[label] = max(self.peaks.get(label, 0), self.tree_rss())
+            self.label = previous
+
+
+def _is_prefect_server(p: psutil.Process) -> bool:
+    cmd = " ".join(p.cmdline())
+    return "uvicorn" in cmd or "prefect.server" in cmd or "prefect server" in cmd
+
+
+def mib(n: int) -> float:
+    return round(n / 2**20, 1)
+
+
+# --- the flow -----------------------------------------------------------------------
+
+
+def prefect_startup() -> float:
+    """Seconds for a trivial flow: starts the temporary API server when none runs."""
+    from prefect import flow
+
+    @flow(name="cxtext-benchmark-warmup")
+    def warmup() -> int:
+        return 1
+
+    t0 = time.perf_counter()
+    warmup()
+    return round(time.perf_counter() - t0, 2)
+
+
+def run_flow(
+    phase: str,
+    sampler: RssSampler,
+    *,
+    feedback: Path,
+    customers: Path,
+    transactions: Path,
+    warehouse: Path,
+    config: Path | None,
+    runner: str,
+    workers: int,
+) -> dict[str, Any]:
+    """One nightly run: seconds, docs/s and peak RSS per stage and overall."""
+    from pipelines.nightly import nightly
+    from pipelines.progress import listening
+    from pipelines.runners import dask_task_runner, task_runner
+
+    def listener(stage: str, event: str, total: int | None) -> None:
+        if event == "start":
+            sampler.label = f"{phase}:{stage}"
+        elif event == "done":
+            sampler.label = phase
+
+    if runner == "dask":
+        chosen = dask_task_runner(workers)
+    else:
+        chosen = task_runner(workers if runner == "processes" else 0)
+    flow_run = nightly.with_options(task_runner=chosen)
+    with sampler.labelled(phase), listening(listener):
+        t0 = time.perf_counter()
+        summary = flow_run(
+            feedback=[str(feedback)],
+            customers=str(customers),
+            transactions=str(transactions),
+            warehouse=str(warehouse),
+            config=str(config) if config else None,
+        )
+        seconds = time.perf_counter() - t0
+    counts = dict(summary.counts)
+    docs = counts.get("new", 0)
+    stages = {
+        name: {
+            "seconds": s,
+            "docs_per_s": round(docs / s, 1)
+            if s and name.startswith("partitions")
+            else None,
+            "peak_rss_mib": mib(sampler.peaks.get(f"{phase}:{name}", 0)),
+        }
+        for name, s in summary.stage_seconds.items()
+    }
+    return {
+        "seconds": round(seconds, 2),
+        "documents": docs,
+        "docs_per_s": round(docs / seconds, 1) if seconds else None,
+        "peak_rss_mib": mib(sampler.peaks.get(phase, 0)),
+        "counts": counts,
+        "stages": stages,
+    }
+
+
+# --- floor and naive baseline -------------------------------------------------------
+
+
+def _prepared(text: str) -> tuple[str, str]:
+    """(language group, tokens joined by spaces): hazm normalization + tokenization once."""
+    from cxtext.normalize.english import tokenize_english
+    from cxtext.normalize.language import detect_language
+    from cxtext.normalize.persian import normalize_persian, tokenize_persian
+
+    if detect_language(text) in ("fa", "mixed"):
+        return "fa", " ".join(tokenize_persian(normalize_persian(text)))
+    return "en", " ".join(tokenize_english(text))
+
+
+def _heads(classifiers: Any) -> tuple[dict[str, Any], Any]:
+    """Each model without its TextPreparer: vectorizer(s) + head."""
+    from cxtext.classify.stage import _split_preparation
+
+    sentiment = {lang: _split_preparation(m)[1] for lang, m in classifiers.sentiment.items()}
+    topic = _split_preparation(classifiers.topic)[1] if classifiers.topic is not None else None
+    return sentiment, topic
+
+
+def floor_seconds(texts: list[str], classifiers: Any) -> float:
+    """The necessary work as a plain loop over chunks: prepare once, vectorize, every head."""
+    sentiment, topic = _heads(classifiers)
+    t0 = time.perf_counter()
+    for start in range(0, len(texts), CHUNK):
+        pairs = [_prepared(t) for t in texts[start : start + CHUNK]]
+        groups = np.array([g for g, _ in pairs])
+        prepared = [p for _, p in pairs]
+        for lang, model in sentiment.items():
+            idx = np.flatnonzero(groups == lang)
+            if len(idx):
+                model.predict_proba([prepared[i] for i in idx])
+        if topic is not None:
+            topic.predict_proba(prepared)
+    return time.perf_counter() - t0
+
+
+def naive_seconds(texts: list[str], classifiers: Any) -> float:
+    """The same steps one document at a time through ``DataFrame.apply``."""
+    sentiment, topic = _heads(classifiers)
+
+    def one(text: str) -> float:
+        group, prepared = _prepared(text)
+        p = sentiment[group].predict_proba([prepared])[0, 0]
+        if topic is not None:
+            p += topic.predict_proba([prepared])[0, 0]
+        return float(p)
+
+    frame = pd.DataFrame({"text": texts})
+    t0 = time.perf_counter()
+    frame["text"].apply(one)
+    return time.perf_counter() - t0
+
+
+def corpus_texts(feedback: Path) -> list[str]:
+    files = sorted(feedback.glob("*.csv"))
+    return pd.concat(
+        [pd.read_csv(f, usecols=["text"], dtype=str, keep_default_na=False) for f in files]
+    )["text"].tolist()
+
+
+# --- accuracy -----------------------------------------------------------------------
+
+
+def held_out(datasets: Path) -> dict[str, tuple[list[str], list[str]]]:
+    """The shipped sentiment models' held-out sets (the splits their cards report)."""
+    from cxtext.classify.evaluation import split_indices
+    from cxtext.classify.training import clean_labelled
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    from train_models import persian_union
+
+    _, fa = persian_union(datasets)
+    frame = pd.read_csv(
+        datasets / "en_airline_tweets" / "train.csv", dtype=str, keep_default_na=False
+    )
+    frame = frame[frame["text"].str.strip() != ""]
+    data = clean_labelled(frame["text"], frame["sentiment"], task="sentiment", groups=None)
+    strata = [f"{g}\x1f{lab}" for g, lab in zip(data.groups, data.labels, strict=True)]
+    _, te = split_indices(strata, test_size=0.2, seed=42)
+    return {
+        "sentiment-fa": (fa["text"].tolist(), fa["sentiment"].tolist()),
+        "sentiment-en": ([data.texts[i] for i in te], [data.labels[i] for i in te]),
+    }
+
+
+def accuracy(datasets: Path, classifiers: Any) -> dict[str, dict[str, float]]:
+    """Accuracy through the saved pipeline and through the flow's normalize + classify."""
+    from cxtext.classify.stage import classify_feedback
+    from cxtext.normalize.documents import normalize_text
+
+    out = {}
+    for role, (texts, gold) in held_out(datasets).items():
+        model = classifiers.sentiment[role.split("-")[1]]
+        predicted = [str(p) for p in model.predict(texts)]
+        pairs = [normalize_text(t) for t in texts]
+        docs = pd.DataFrame(
+            {"language": [p[0] for p in pairs], "text_redacted": [p[1] for p in pairs]}
+        )
+        flowed = classify_feedback(docs, classifiers, topic_threshold=0.5, neutral_band=0.2)[
+            "sentiment"
+        ]
+        gold_arr = np.asarray(gold, dtype=object)
+        out[role] = {
+            "n": len(gold),
+            "saved_pipeline": round(
+                float(np.mean(np.asarray(predicted, dtype=object) == gold_arr)), 4
+            ),
+            "flow": round(float(np.mean(flowed.astype(object).to_numpy() == gold_arr)), 4),
+        }
+    return out
+
+
+# --- the report ---------------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    """The markdown table of benchmarks/README.md."""
+    rows = ["| phase / stage | seconds | docs/s | peak RSS MiB |", "|---|---:|---:|---:|"]
+    for phase in ("full", "incremental", "unchanged"):
+        r = result.get(phase)
+        if not r:
+            continue
+        rows.append(
+            f"| **{phase}** ({r['documents']:,} docs) | {r['seconds']} | {r['docs_per_s']} | {r['peak_rss_mib']} |"
+        )
+        for name, s in r["stages"].items():
+            rows.append(
+                f"| {phase}: {name} | {s['seconds']} | {s['docs_per_s'] or ''} | {s['peak_rss_mib']} |"
+            )
+    f, n = result["floor"], result["naive"]
+    rows.append(f"| floor (plain loop, 1 process) | {f['seconds']} | {f['docs_per_s']} | |")
+    rows.append(
+        f"| naive (`.apply`, scaled from {n['sample']:,}) | {n['seconds_scaled']} | {n['docs_per_s']} | |"
+    )
+    r = result["ratios"]
+    lines = [
+        *rows,
+        "",
+        f"Prefect start-up (excluded above): {result['prefect_startup_seconds']} s. "
+        f"Pipeline / floor speed: {r['pipeline_vs_floor']}; pipeline / naive speed: {r['pipeline_vs_naive']}; "
+        f"incremental / full seconds: {r['incremental_vs_full']}.",
+    ]
+    for role, acc in result.get("accuracy", {}).items():
+        lines.append(
+            f"Accuracy {role} (n={acc['n']:,}): saved pipeline {acc['saved_pipeline']}, flow {acc['flow']}."
+        )
+    return "\n".join(lines)
+
+
+def write_config(folder: Path, partition_rows: int | None) -> Path | None:
+    if partition_rows is None:
+        return None
+    path = folder / "settings.yaml"
+    path.write_text(f"ingest:\n  partition_rows: {partition_rows}\n", encoding="utf-8")
+    return path
+
+
+def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[str, Any]:
+    from cxtext.classify.stage import load_classifiers
+    from cxtext.config import resolve
+    from cxtext.themes.taxonomy import load_taxonomy
+
+    work = Path(args.work or tempfile.mkdtemp(prefix="cxtext-bench-"))
+    if work.exists() and args.fresh:
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "documents": args.docs,
+        "runner": args.runner,
+        "workers": args.workers,
+        "partition_rows": args.partition_rows,
+    }
+    t0 = time.perf_counter()
+    corpus = generate_corpus(
+        args.datasets, work / "input", args.docs, new_share=args.new_share, seed=args.seed
+    )
+    result["corpus_seconds"] = round(time.perf_counter() - t0, 1)
+    log(f"corpus: {corpus.documents:,} documents + {corpus.new_documents:,} new in {work}")
+    warehouse = work / "cx.duckdb"
+    for stale in (warehouse, warehouse.with_suffix(".duckdb.wal")):
+        stale.unlink(missing_ok=True)
+    config = write_config(work, args.partition_rows)
+    flow_args = {
+        "feedback": corpus.feedback_dir,
+        "customers": corpus.customers,
+        "transactions": corpus.transactions,
+        "warehouse": warehouse,
+        "config": config,
+        "runner": args.runner,
+        "workers": args.workers,
+    }
+    with RssSampler() as sampler:
+        result["rss_before_mib"] = mib(sampler.tree_rss())
+        result["prefect_startup_seconds"] = prefect_startup()
+        log(f"prefect start-up {result['prefect_startup_seconds']} s")
+        result["full"] = run_flow("full", sampler, **flow_args)
+        log(f"full: {result['full']['seconds']} s")
+        shutil.copy(corpus.new_file, corpus.feedback_dir / corpus.new_file.name)
+        result["incremental"] = run_flow("incremental", sampler, **flow_args)
+        log(f"incremental: {result['incremental']['seconds']} s")
+        result["unchanged"] = run_flow("unchanged", sampler, **flow_args)
+        log(f"unchanged: {result['unchanged']['seconds']} s")
+
+        classifiers = load_classifiers(
+            resolve("models"), load_taxonomy(resolve("data/taxonomy.yaml"))
+        )
+        texts = corpus_texts(corpus.feedback_dir)[: args.docs]
+        floor = floor_seconds(texts, classifiers)
+        result["floor"] = {"seconds": round(floor, 2), "docs_per_s": round(len(texts) / floor, 1)}
+        log(f"floor: {floor:.1f} s")
+        sample = texts[: args.naive_docs]
+        naive = naive_seconds(sample, classifiers)
+        result["naive"] = {
+            "sample": len(sample),
+            "seconds_scaled": round(naive * len(texts) / len(sample), 1),
+            "docs_per_s": round(len(sample) / naive, 1),
+        }
+        log(f"naive: {naive:.1f} s for {len(sample)}")
+    full = result["full"]
+    result["ratios"] = {
+        "pipeline_vs_floor": round(result["floor"]["seconds"] / full["seconds"], 3),
+        "pipeline_vs_naive": round(result["naive"]["seconds_scaled"] / full["seconds"], 2),
+        "incremental_vs_full": round(result["incremental"]["seconds"] / full["seconds"], 3),
+    }
+    if not args.skip_accuracy:
+        result["accuracy"] = accuracy(args.datasets, classifiers)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    log(table(result))
+    log(f"written {args.out}")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=100_000, help="documents in the base corpus")
+    parser.add_argument(
+        "--new-share", type=float, default=0.01, help="new documents of the incremental run"
+    )
+    parser.add_argument(
+        "--datasets", default=str(DATASETS), help="shared datasets folder, or 'sample' (smoke test)"
+    )
+    parser.add_argument("--work", type=Path, help="working folder (default: a new temporary one)")
+    parser.add_argument(
+        "--out", type=Path, help="JSON results (default benchmarks/results/throughput-<docs>.json)"
+    )
+    parser.add_argument("--runner", choices=["processes", "threads", "dask"], default="processes")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--partition-rows", type=int, default=None, help="override ingest.partition_rows"
+    )
+    parser.add_argument(
+        "--naive-docs", type=int, default=2000, help="documents the naive loop runs on"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the working folder")
+    parser.add_argument("--fresh", action="store_true", help="empty --work first")
+    args = parser.parse_args(argv)
+    args.datasets = None if args.datasets == "sample" else Path(args.datasets)
+    if args.out is None:
+        args.out = REPO / "benchmarks" / "results" / f"throughput-{args.docs}.json"
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    run(parse_args(argv))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""Incremental nightly runs: unchanged input finds nothing new, new files give only their
+documents, a backfill reprocesses a date range, and worker processes give the same tables
+as threads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.corpus import generate_corpus  # noqa: E402
+from pipelines.nightly import nightly  # noqa: E402
+from pipelines.runners import LocalProcessTaskRunner  # noqa: E402
+
+
+def feedback(warehouse: Path) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("SELECT * FROM feedback ORDER BY source, id").df()
+
+
+def run(corpus, warehouse: Path, config: Path, **kwargs):
+    return nightly(
+        feedback=[str(corpus.feedback_dir)],
+        customers=str(corpus.customers),
+        transactions=str(corpus.transactions),
+        warehouse=str(warehouse),
+        config=str(config),
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("corpus")
+    made = generate_corpus(None, folder, 90, days=3, new_share=0.05, seed=1)
+    config = folder / "settings.yaml"
+    config.write_text(
+        "ingest:\n  partition_rows: 40\nvalue:\n  uplift_bootstrap: 20\n", encoding="utf-8"
+    )
+    return made, config
+
+
+def test_second_run_finds_nothing_new_and_new_files_give_only_their_documents(
+    corpus, tmp_path: Path
+) -> None:
+    made, config = corpus
+    input_dir = tmp_path / "input"
+    shutil.copytree(made.feedback_dir, input_dir)
+    made = type(made)(
+        input_dir,
+        made.new_file,
+        made.customers,
+        made.transactions,
+        made.documents,
+        made.new_documents,
+    )
+    wh = tmp_path / "cx.duckdb"
+
+    first = run(made, wh, config)
+    assert first.counts["new"] == first.counts["kept"] == 90 and first.counts["skipped"] == 0
+    stored = feedback(wh)
+
+    again = run(made, wh, config)
+    assert again.counts["new"] == 0 and again.counts["read"] == 0
+    assert again.counts["skipped"] == 90 and again.counts["files_unchanged"] == 3
+    pd.testing.assert_frame_equal(feedback(wh), stored)  # nothing re-scored
+    assert len(again.pain_points) == len(first.pain_points)  # the stored ones stand
+
+    shutil.copy(made.new_file, input_dir / made.new_file.name)
+    third = run(made, wh, config)
+    assert third.counts["new"] == made.new_documents == 4
+    after = feedback(wh)
+    assert (after["run_id"] == third.run_id).sum() == 4 and len(after) == 94
+    assert (after["run_id"] == first.run_id).sum() == 90
+
+    day = pd.Timestamp(after["created_at"].min()).floor("D")
+    in_day = int((after["created_at"] < day + pd.Timedelta(days=1)).sum())
+    backfill = run(
+        made,
+        wh,
+        config,
+        backfill_from=str(day.date()),
+        backfill_to=str((day + pd.Timedelta(days=1)).date()),
+    )
+    assert backfill.counts["new"] == in_day > 0
+    assert (feedback(wh)["run_id"] == backfill.run_id).sum() == in_day
+    with duckdb.connect(str(wh), read_only=True) as con:
+        runs = con.execute("SELECT counts FROM runs ORDER BY started_at").df()["counts"]
+    assert [json.loads(c)["new"] for c in runs] == [90, 0, 4, in_day]
+
+
+def test_worker_processes_store_the_same_rows_as_threads(corpus, tmp_path: Path) -> None:
+    made, config = corpus
+    threads = run(made, tmp_path / "threads.duckdb", config)
+    processes = nightly.with_options(task_runner=LocalProcessTaskRunner(max_workers=2))(
+        feedback=[str(made.feedback_dir)],
+        customers=str(made.customers),
+        transactions=str(made.transactions),
+        warehouse=str(tmp_path / "processes.duckdb"),
+        config=str(config),
+    )
+    assert threads.counts == processes.counts
+    a = feedback(tmp_path / "threads.duckdb").drop(columns="run_id")
+    b = feedback(tmp_path / "processes.duckdb").drop(columns="run_id")
+    assert len(a) == 90
+    pd.testing.assert_frame_equal(a, b)
+    cols = ["theme_id", "mentions", "clv_at_risk"]
+    pd.testing.assert_frame_equal(threads.pain_points[cols], processes.pain_points[cols])
