@@ -60,14 +60,21 @@ class Corpus:
 
 def sample_texts(sample: Path) -> dict[str, list[str]]:
     """Texts of the shipped sample by language: a small stand-in when the datasets are absent."""
-    from cxtext.ingest.readers import discover_files, read_partitions
+    from cxtext.ingest.feedback import iter_feedback
     from cxtext.normalize.language import detect_language
 
     pools: dict[str, list[str]] = {"fa": [], "en": []}
-    for file in discover_files([sample]):
-        for part in read_partitions(file, 10_000):
-            for text in part.rows["text"].dropna().astype(str):
-                pools["en" if detect_language(text) in ("en", "other") else "fa"].append(text)
+    batches = iter_feedback(
+        [sample],
+        partition_rows=10_000,
+        max_text_chars=20_000,
+        min_text_chars=1,
+        default_channel="survey",
+        pseudonym_key=b"benchmark-corpus",
+    )
+    for batch in batches:
+        for text in batch.records["text"].dropna().astype(str):
+            pools["en" if detect_language(text) in ("en", "other") else "fa"].append(text)
     return pools
 
 

@@ -94,13 +94,14 @@ def plan_inputs(
 
     Fingerprints are compared with the stored watermarks; a backfill ignores them.
     """
-    files = input_files(paths, columns)
+    entries = input_files(paths, columns)  # (file, source, skipped: a marker file, only listed)
+    files = [(f, spec) for f, spec, skipped in entries if not skipped]
     fingerprints = {f: fingerprint(f) for f in [*(f for f, _ in files), *side_files]}
     with open_warehouse(warehouse) as wh:
         stored = WATERMARKS.empty() if ignore_watermarks else wh.read_watermarks()
     plan = plan_files([f for f, _ in files], stored, fingerprints)
     wanted = set(plan.read)
-    sources = [replace(spec, path=f) for f, spec in files if f in wanted]
+    sources = [replace(spec, path=f) for f, spec, skipped in entries if skipped or f in wanted]
     return plan, sources, plan_files(side_files, stored, fingerprints)
 
 

@@ -40,7 +40,7 @@ class LocalProcessTaskRunner(ProcessPoolTaskRunner):
 
 def input_megabytes(paths: Sequence[str | Path | SourceSpec]) -> float:
     """Size of the feedback files a run would look at."""
-    return sum(Path(f).stat().st_size for f, _ in input_files(paths)) / 2**20
+    return sum(Path(f).stat().st_size for f, _, _ in input_files(paths)) / 2**20
 
 
 def task_runner(
