@@ -89,8 +89,8 @@ def plan_inputs(
     side_files: list[str],
     warehouse: str,
     ignore_watermarks: bool,
-) -> tuple[FilePlan, list[SourceSpec], FilePlan]:
-    """(feedback files to read, each as its own source, side files that changed).
+) -> tuple[FilePlan, FilePlan]:
+    """(feedback files to read, side files that changed).
 
     Fingerprints are compared with the stored watermarks; a backfill ignores them.
     """
@@ -100,9 +100,7 @@ def plan_inputs(
     with open_warehouse(warehouse) as wh:
         stored = WATERMARKS.empty() if ignore_watermarks else wh.read_watermarks()
     plan = plan_files([f for f, _ in files], stored, fingerprints)
-    wanted = set(plan.read)
-    sources = [replace(spec, path=f) for f, spec, skipped in entries if skipped or f in wanted]
-    return plan, sources, plan_files(side_files, stored, fingerprints)
+    return plan, plan_files(side_files, stored, fingerprints)
 
 
 _LOAD_LOCK = threading.Lock()
@@ -159,7 +157,9 @@ class Classified:
 
 
 def ingest_and_classify(
-    sources: list[SourceSpec],
+    paths: list[str | SourceSpec],
+    columns: dict[str, str] | None,
+    files: FilePlan,
     warehouse: str,
     book: RunBook,
     settings: Settings,
@@ -181,8 +181,10 @@ def ingest_and_classify(
     cfg = settings.ingest
     with open_warehouse(warehouse) as wh:
         records_iter = iter_new_records(
-            sources,
+            paths,
+            files.read,
             tally,
+            columns=columns,
             stored_keys=None if backfill else wh.stored_keys,
             start=backfill[0] if backfill else None,
             end=backfill[1] if backfill else None,
@@ -577,7 +579,7 @@ def nightly(
     taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
     side_files = [f for f in (plan.customers, plan.transactions) if f]
     with open_run(plan, settings) as book:
-        files, sources, side = book.stage(
+        files, side = book.stage(
             "plan",
             plan_inputs,
             plan.feedback,
@@ -589,7 +591,9 @@ def nightly(
         classified = book.stage(
             "partitions",
             ingest_and_classify,
-            sources,
+            plan.feedback,
+            plan.columns,
+            files,
             plan.warehouse,
             book,
             settings,

@@ -10,6 +10,7 @@ from test_store import feedback_rows, location, pg_url, stage  # noqa: F401 (fix
 from cxtext.ingest.watermark import (
     FilePlan,
     combine_marks,
+    file_key,
     file_marks,
     fingerprint,
     in_range,
@@ -51,7 +52,7 @@ def test_plan_skips_only_files_with_the_same_fingerprint() -> None:
     fps = {"a": fingerprint(__file__), "b": fingerprint(__file__), "c": fingerprint(__file__)}
     stored = pd.DataFrame(
         {
-            "source_file": ["a", "b"],
+            "source_file": [file_key("a"), file_key("b")],
             "size": [fps["a"].size, fps["b"].size],
             "sha256": [fps["a"].sha256, "other"],
             "documents": [40, 9],
@@ -75,7 +76,10 @@ def test_new_watermarks_cover_every_read_file_even_without_documents() -> None:
         fingerprints={"a.csv": fingerprint(__file__), "empty.csv": fingerprint(__file__)},
     )
     rows = new_watermarks(file_marks(records(["1"], [0])), plan, "r1", pd.Timestamp.now(tz="UTC"))
-    assert rows.set_index("source_file")["documents"].to_dict() == {"a.csv": 1, "empty.csv": 0}
+    assert rows.set_index("source_file")["documents"].to_dict() == {
+        file_key("a.csv"): 1,
+        file_key("empty.csv"): 0,
+    }
 
 
 def test_keep_new_and_in_range() -> None:

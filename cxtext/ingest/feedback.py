@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,8 +133,12 @@ def iter_feedback(
     not_after: pd.Timestamp | None = None,
     columns: Mapping[str, str] | None = None,
     pseudonym_key: bytes,
+    only: Collection[str] | None = None,
 ) -> Iterator[IngestBatch]:
     """Batches of validated, deduplicated feedback from files and folders, file by file.
+
+    ``only``: read just these of the files found (an incremental run's changed files;
+    marker files are still listed).
 
     ``paths`` are files, folders, globs or :class:`SourceSpec` s; ``columns`` (the
     ``--columns`` map) applies to the plain paths; ``pseudonym_key`` is the warehouse's
@@ -153,8 +157,11 @@ def iter_feedback(
         raise ValueError(
             f"need 0 <= min_text_chars <= max_text_chars, got {min_text_chars} and {max_text_chars}"
         )
+    files = input_files(paths, columns)
+    if only is not None:
+        files = [(f, spec, skip) for f, spec, skip in files if skip or f in only]
     return _batches(
-        input_files(paths, columns),
+        files,
         partition_rows,
         max_text_chars,
         min_text_chars,

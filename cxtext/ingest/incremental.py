@@ -53,7 +53,8 @@ class IngestTally:
 
 
 def iter_new_records(
-    sources: list[SourceSpec],
+    paths: list[str | SourceSpec],
+    read: list[str],
     tally: IngestTally,
     *,
     stored_keys: StoredKeys | None,
@@ -64,18 +65,22 @@ def iter_new_records(
     min_text_chars: int,
     default_channel: str,
     pseudonym_key: bytes,
+    columns: dict[str, str] | None = None,
     not_after: pd.Timestamp | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Validated records to classify, ``partition_rows`` at a time (the last one shorter).
 
-    Reads only ``sources`` (the files whose watermark changed); updates ``tally`` as it goes.
+    Of the files under ``paths`` reads only ``read`` (those whose watermark changed);
+    updates ``tally`` as it goes.
     """
     buffer: list[pd.DataFrame] = []
     buffered = 0
-    if not sources:
+    if not read:
         return
     for batch in iter_feedback(
-        sources,
+        paths,
+        columns=columns,
+        only=set(read),
         partition_rows=partition_rows,
         max_text_chars=max_text_chars,
         min_text_chars=min_text_chars,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cxtext.normalize.pii import redact_file_name
 from cxtext.schema import WATERMARKS, conform
 
 _BLOCK = 1 << 20
@@ -42,6 +43,18 @@ def fingerprint(path: str | Path) -> Fingerprint:
     return Fingerprint(Path(path).stat().st_size, digest.hexdigest())
 
 
+def file_key(path: str) -> str:
+    """How a file is named in the watermarks table: redacted, plus a hash of its real path.
+
+    File names can hold personal data (exports named after a customer), so the stored
+    name is redacted; the hash keeps two files whose names redact alike apart.
+
+    >>> file_key("in/0912 345 6789.csv").startswith("in/[PHONE].csv#")
+    True
+    """
+    return f"{redact_file_name(str(path))}#{hashlib.sha256(str(path).encode()).hexdigest()[:16]}"
+
+
 @dataclass
 class FilePlan:
     """Which files a run reads, and what it skips without reading."""
@@ -57,13 +70,13 @@ def plan_files(
 ) -> FilePlan:
     """Split ``files`` into those to read and those whose stored watermark is still true.
 
-    ``stored`` holds WATERMARKS rows; a file with no row, or whose size or hash differs,
-    is read.
+    ``stored`` holds WATERMARKS rows (keyed by :func:`file_key`); a file with no row, or
+    whose size or hash differs, is read.
 
     Examples
     --------
     >>> fp = {"a.csv": Fingerprint(10, "x"), "b.csv": Fingerprint(5, "y")}
-    >>> marks = pd.DataFrame({"source_file": ["a.csv", "b.csv"], "size": [10, 5],
+    >>> marks = pd.DataFrame({"source_file": [file_key("a.csv"), file_key("b.csv")], "size": [10, 5],
     ...                       "sha256": ["x", "old"], "documents": [7, 3]})
     >>> plan = plan_files(["a.csv", "b.csv"], marks, fp)
     >>> plan.read, plan.unchanged, plan.skipped_documents
@@ -72,7 +85,7 @@ def plan_files(
     by_file = {row.source_file: row for row in stored.itertuples(index=False)}
     plan = FilePlan(read=[], fingerprints=dict(fingerprints))
     for file in files:
-        mark, fp = by_file.get(file), fingerprints[file]
+        mark, fp = by_file.get(file_key(file)), fingerprints[file]
         if mark is not None and int(mark.size) == fp.size and mark.sha256 == fp.sha256:
             plan.unchanged.append(file)
             plan.skipped_documents += int(mark.documents) if pd.notna(mark.documents) else 0
@@ -128,7 +141,7 @@ def new_watermarks(
         mark = marks.loc[file] if marks is not None and file in marks.index else None
         rows.append(
             {
-                "source_file": file,
+                "source_file": file_key(file),
                 "size": fp.size,
                 "sha256": fp.sha256,
                 "documents": int(mark["documents"]) if mark is not None else 0,
