@@ -628,8 +628,10 @@ def nightly(
                 ],
                 ignore_index=True,
             )
-        if tally.new == 0 and not side.read and plan.as_of is None and backfill is None:
-            # Nothing new: the stored pain points, values and themes still hold.
+        nothing_new = tally.new == 0 and side_files and not side.read
+        if nothing_new and plan.as_of is None and backfill is None and not reestimate:
+            # Nothing new, same customers and transactions: the stored figures still hold.
+            # (A feedback-only run goes on: it re-derives or reuses values, and says so.)
             get_run_logger().info("no new documents and unchanged side files: pain points stand")
             book.commit(
                 commit, plan.warehouse, book.tables([], [quarantined], None, None, watermarks)
