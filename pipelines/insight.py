@@ -24,13 +24,21 @@ from cxtext.themes.discovery import (
     discovered_table,
 )
 from cxtext.themes.taxonomy import Taxonomy
+from cxtext.value.misclassification import Confusion
 from cxtext.value.uplift import estimate_churn_uplift
 
 
 def rank_kwargs(
-    painpoints: PainpointsSettings, value: ValueSettings, window_days: int | None = None
+    painpoints: PainpointsSettings,
+    value: ValueSettings,
+    window_days: int | None = None,
+    confusion: Confusion | None = None,
 ) -> dict[str, Any]:
-    """Keyword arguments of ``rank_pain_points`` from the settings (segments excluded)."""
+    """Keyword arguments of ``rank_pain_points`` from the settings (segments excluded).
+
+    One place for them, so the nightly table, candidates and on-demand segments are
+    ranked alike (interval level included).
+    """
     return {
         "window_days": window_days or painpoints.window_days,
         "segment_column": value.segment_column,
@@ -41,6 +49,25 @@ def rank_kwargs(
         "example_chars": painpoints.example_chars,
         "default_clv": value.default_clv,
         "default_clv_by_segment": value.default_clv_by_segment,
+        "confusion": confusion if value.misclassification_correction else None,
+        "level": value.interval_level,
+    }
+
+
+def uplift_kwargs(value: ValueSettings, confusion: Confusion | None = None) -> dict[str, Any]:
+    """Keyword arguments of ``estimate_churn_uplift`` from the settings: one place for the
+    taxonomy themes' model and the candidates'.
+    """
+    return {
+        "prior": value.churn_uplift_prior,
+        "segment_column": value.segment_column,
+        "tenure_hints": list(value.tenure_hints),
+        "seed": value.uplift_seed,
+        "n_bootstrap": value.uplift_bootstrap,
+        "prior_sd": value.uplift_prior_sd,
+        "level": value.interval_level,
+        "confusion": confusion if value.misclassification_correction else None,
+        "sweeps": value.misclassification_sweeps,
     }
 
 
@@ -75,13 +102,7 @@ def discover_and_value(
         with_candidates(history, found.assignments),
         customers,
         Taxonomy(taxonomy.themes + themes.themes),
-        prior=value.churn_uplift_prior,
-        segment_column=value.segment_column,
-        tenure_hints=list(value.tenure_hints),
-        seed=value.uplift_seed,
-        n_bootstrap=value.uplift_bootstrap,
-        prior_sd=value.uplift_prior_sd,
-        level=value.interval_level,
+        **uplift_kwargs(value),
     )
     uplift = uplift[uplift["theme_id"].isin(themes.ids)]
     valued = rank_pain_points(

@@ -66,7 +66,7 @@ from cxtext.value.misclassification import Confusion, confusion_from_cards
 from cxtext.value.uplift import estimate_churn_uplift
 from pipelines import progress
 from pipelines.bookkeeping import RunBook, RunSummary, open_run
-from pipelines.insight import discover_and_value
+from pipelines.insight import discover_and_value, rank_kwargs, uplift_kwargs
 from pipelines.preflight import plan_run
 
 # Columns the churn model needs from all stored history (the text is not among them).
@@ -402,15 +402,7 @@ def churn_uplift(
         history,
         customers,
         taxonomy,
-        prior=cfg.churn_uplift_prior,
-        segment_column=cfg.segment_column,
-        tenure_hints=list(cfg.tenure_hints),
-        seed=cfg.uplift_seed,
-        n_bootstrap=cfg.uplift_bootstrap,
-        prior_sd=cfg.uplift_prior_sd,
-        level=cfg.interval_level,
-        confusion=confusion if cfg.misclassification_correction else None,
-        sweeps=cfg.misclassification_sweeps,
+        **uplift_kwargs(cfg, confusion),
     )
 
 
@@ -432,18 +424,8 @@ def pain_points(
         uplift,
         taxonomy,
         window_end=window_end,
-        window_days=cfg.window_days,
         segments=list(cfg.segments),
-        segment_column=value_cfg.segment_column,
-        spike_ratio=cfg.spike_ratio,
-        spike_min_mentions=cfg.spike_min_mentions,
-        spike_alpha=cfg.spike_alpha,
-        examples=cfg.examples,
-        example_chars=cfg.example_chars,
-        default_clv=value_cfg.default_clv,
-        default_clv_by_segment=value_cfg.default_clv_by_segment,
-        confusion=confusion if value_cfg.misclassification_correction else None,
-        level=value_cfg.interval_level,
+        **rank_kwargs(cfg, value_cfg, confusion=confusion),
     )
 
 
