@@ -129,7 +129,8 @@ def with_candidates(history: pd.DataFrame, assignments: pd.DataFrame) -> pd.Data
     chosen = assignments[assignments["candidate_theme"].notna()]
     if chosen.empty:
         return history
-    keyed = history.merge(chosen, on=["source", "id"], how="left")
+    stale = history.drop(columns=["candidate_theme"], errors="ignore")  # last night's, if read
+    keyed = stale.merge(chosen, on=["source", "id"], how="left")
     hit = keyed["candidate_theme"].notna()
     keyed.loc[hit, "topics"] = [json.dumps([t]) for t in keyed.loc[hit, "candidate_theme"]]
     keyed.loc[hit, "aspect_sentiment"] = "{}"

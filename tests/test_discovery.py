@@ -14,7 +14,7 @@ from discovery_fixture import END, planted_feedback
 
 from cxtext.classify.topics import keyword_matcher
 from cxtext.config import load_settings, resolve
-from cxtext.schema import CUSTOMER_VALUE, DISCOVERED_THEMES, conform
+from cxtext.schema import CUSTOMER_VALUE, DISCOVERED_THEMES, FEEDBACK, conform
 from cxtext.themes.discovery import discover_themes
 from cxtext.themes.promote import promote_candidate
 from cxtext.themes.taxonomy import Taxonomy, Theme, parse_taxonomy
@@ -161,3 +161,13 @@ def test_a_large_group_is_clustered_on_a_sample_and_the_rest_joins_nearest():
         assert len(top) and top.iloc[0] >= 0.8 * len(planted)  # one candidate holds them
         theirs = members[members["candidate_theme"] == top.index[0]]
         assert theirs["text_redacted"].str.contains(marker).mean() >= 0.9
+
+
+def test_stored_rows_with_last_nights_candidate_are_rediscovered(two_runs):
+    """Rows read back from the warehouse carry feedback.candidate_theme: tonight's wins."""
+    (first, t1, a1), _ = two_runs
+    stored = first.merge(a1, on=["source", "id"], how="left")
+    stored = conform(stored, FEEDBACK)  # as the warehouse returns them
+    assert stored["candidate_theme"].notna().any()
+    table, assignments, _ = discover_and_value(stored, t1, stored, None, _values(), TAX, NEXT, **KW)
+    assert len(table) >= 2 and assignments["candidate_theme"].notna().any()

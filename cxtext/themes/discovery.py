@@ -325,7 +325,9 @@ def candidate_feedback(feedback: pd.DataFrame, assignments: pd.DataFrame) -> pd.
     candidate was raised negatively, as for a taxonomy theme with no aspect label.
     """
     chosen = assignments[assignments["candidate_theme"].notna()]
-    keyed = feedback.merge(chosen, on=["source", "id"], how="inner")
+    # Stored rows carry last night's candidate_theme: tonight's assignment replaces it.
+    stale = feedback.drop(columns=["candidate_theme"], errors="ignore")
+    keyed = stale.merge(chosen, on=["source", "id"], how="inner")
     keyed["topics"] = [json.dumps([t], ensure_ascii=False) for t in keyed["candidate_theme"]]
     keyed["aspect_sentiment"] = "{}"
     return keyed.drop(columns=["candidate_theme"])
