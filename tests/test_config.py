@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import re
 
 import pandas as pd
 import pytest
 import yaml
 
+import pipelines.insight as insight_module
 import pipelines.nightly as nightly_module
 from cxtext.config import DEFAULTS_FILE, load_settings
 from cxtext.errors import SettingsError
@@ -94,11 +96,15 @@ def test_an_overlay_keeps_the_other_defaults(tmp_path):
 
 def test_every_value_and_painpoints_setting_is_used_by_the_flow():
     """A knob in defaults.yaml that no stage reads would be a silent lie."""
-    source = inspect.getsource(nightly_module)
+    # The flow and the argument builders it shares with discovery (pipelines/insight.py).
+    source = inspect.getsource(nightly_module) + inspect.getsource(insight_module)
     settings = load_settings()
     for section in ("value", "painpoints"):
+        names = {"value": "cfg|value_cfg|value", "painpoints": "cfg|painpoints"}[section]
+        read = re.compile(rf"\b(?:{names})\.(\w+)")
+        used = set(read.findall(source))
         for f in dataclasses.fields(getattr(settings, section)):
-            assert f"cfg.{f.name}" in source, f"{section}.{f.name} is never passed to a stage"
+            assert f.name in used, f"{section}.{f.name} is never passed to a stage"
 
 
 def _history() -> tuple[pd.DataFrame, pd.DataFrame]:
