@@ -1,12 +1,12 @@
 """Where partition tasks run: worker processes by default for large inputs, else threads.
 
 Classifying a partition is CPU-bound Python (hazm, regexes, scikit-learn's n-gram
-analyzers), so threads share one core; worker processes use them all. Measured on the
-2-core benchmark machine (``benchmarks/README.md``), Prefect's own process pool beats a
-local Dask cluster (same spawn cost, less overhead per task) and both beat threads once
-the input is more than a few tens of thousands of documents; below that, starting the
-workers (~10 s: each imports Prefect, pandas, scikit-learn and loads the models) costs
-more than it saves, so small inputs run in threads (``run.processes_from_mb``). Dask
+analyzers), so threads share one core; worker processes use them all. Prefect's own
+process pool is the default rather than a local Dask cluster because it has less overhead
+per task for the same spawn cost; NOT yet measured against Dask at 100k+ documents (see
+``benchmarks/README.md``). Starting the workers (~10 s: each imports Prefect, pandas,
+scikit-learn and loads the models) costs more than it saves on small inputs, so they run
+in threads (``run.processes_from_mb``, a threshold not yet tuned by measurement). Dask
 (through prefect-dask) stays the way to scale past one machine (``--dask-address``);
 there is no scheduler or queue of our own. Worker processes report to the flow's Prefect
 API (:func:`pipelines.prefect_server.temporary_api` exports its URL); workers of a remote
