@@ -62,6 +62,16 @@ def _read_themes(location: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pain, found.sort_values("clv_at_risk", ascending=False, na_position="last")
 
 
+def _themes_table(title: str, columns: list[tuple[str, str]], wraps: str) -> Table:
+    """The two `themes list` tables share a look; only the ``wraps`` column may wrap."""
+    table = Table(
+        title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=name != wraps)
+    return table
+
+
 @themes_app.command("list")
 def themes_list(
     warehouse: WarehouseOption = None,
@@ -75,22 +85,18 @@ def themes_list(
     pain, found = _read_themes(_warehouse_location(warehouse, config))
     figures = pain.set_index("theme_id") if len(pain) else pd.DataFrame()
     unit = currency_of(pain if len(pain) else found).replace("\n", " ")
-    table = Table(
-        title="Taxonomy themes, latest window",
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
+    table = _themes_table(
+        "Taxonomy themes, latest window",
+        [
+            ("#", "right"),
+            ("id / theme", "left"),
+            ("owner", "left"),
+            ("mentions", "right"),
+            ("neg.", "right"),
+            (f"CLV at risk{unit}", "right"),
+        ],
+        wraps="id / theme",
     )
-    for name, justify in (
-        ("#", "right"),
-        ("id / theme", "left"),
-        ("owner", "left"),
-        ("mentions", "right"),
-        ("neg.", "right"),
-        (f"CLV at risk{unit}", "right"),
-    ):
-        table.add_column(name, justify=justify, no_wrap=name != "id / theme")
     ranked = sorted(
         taxonomy.themes,
         key=lambda t: figures.loc[t.id, "rank"] if t.id in figures.index else float("inf"),
@@ -109,21 +115,17 @@ def themes_list(
     if found.empty:
         console.print("[dim]No discovered themes in the latest window.[/]")
         return
-    cand = Table(
-        title="Discovered themes (not in the taxonomy)",
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
+    cand = _themes_table(
+        "Discovered themes (not in the taxonomy)",
+        [
+            ("id", "left"),
+            ("keywords", "left"),
+            ("docs", "right"),
+            ("neg.", "right"),
+            (f"CLV at risk{unit}", "right"),
+        ],
+        wraps="keywords",
     )
-    for name, justify in (
-        ("id", "left"),
-        ("keywords", "left"),
-        ("docs", "right"),
-        ("neg.", "right"),
-        (f"CLV at risk{unit}", "right"),
-    ):
-        cand.add_column(name, justify=justify, no_wrap=name != "keywords")
     for r in found.itertuples():
         kw = _keywords(r.keywords)
         words = "\n".join(", ".join(kw[lang][:4]) for lang in ("en", "fa") if kw.get(lang))
