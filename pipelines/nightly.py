@@ -273,19 +273,22 @@ def value(
         customers = customers_from_feedback(history, cfg.segment_column)
         if stored is not None and len(stored):
             return _reuse_values(stored, customers, as_of, cfg)
-    return estimate_customer_value(
-        customers,
-        transactions,
-        as_of=as_of,
-        horizon_months=cfg.horizon_months,
-        annual_discount_rate=cfg.annual_discount_rate,
-        default_clv=cfg.default_clv,
-        default_clv_by_segment=cfg.default_clv_by_segment,
-        segment_column=cfg.segment_column,
-        min_repeat_buyers=cfg.min_repeat_buyers,
-        level=cfg.interval_level,
-        time_resolution=cfg.time_resolution,
-    )
+    return estimate_customer_value(customers, transactions, as_of=as_of, **_clv_kwargs(cfg))
+
+
+def _clv_kwargs(cfg: ValueSettings) -> dict[str, Any]:
+    """Keyword arguments of ``estimate_customer_value``: one place for a fresh estimate
+    and for the ids a reusing run has not valued before."""
+    return {
+        "horizon_months": cfg.horizon_months,
+        "annual_discount_rate": cfg.annual_discount_rate,
+        "default_clv": cfg.default_clv,
+        "default_clv_by_segment": cfg.default_clv_by_segment,
+        "segment_column": cfg.segment_column,
+        "min_repeat_buyers": cfg.min_repeat_buyers,
+        "level": cfg.interval_level,
+        "time_resolution": cfg.time_resolution,
+    }
 
 
 def _reuse_values(
@@ -293,18 +296,7 @@ def _reuse_values(
 ) -> pd.DataFrame:
     """The stored customer values, plus ids new to the warehouse at their segment default."""
     new = feedback_customers[~feedback_customers["customer_id"].isin(stored["customer_id"])]
-    fresh = estimate_customer_value(
-        new,
-        None,
-        as_of=as_of,
-        horizon_months=cfg.horizon_months,
-        annual_discount_rate=cfg.annual_discount_rate,
-        default_clv=cfg.default_clv,
-        default_clv_by_segment=cfg.default_clv_by_segment,
-        segment_column=cfg.segment_column,
-        min_repeat_buyers=cfg.min_repeat_buyers,
-        level=cfg.interval_level,
-    )
+    fresh = estimate_customer_value(new, None, as_of=as_of, **_clv_kwargs(cfg))
     values = conform(pd.concat([stored, fresh], ignore_index=True), CUSTOMER_VALUE)
     values.attrs["notes"] = [
         f"no customers or transactions file: reused the stored values of {len(stored):,} "
