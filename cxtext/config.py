@@ -128,6 +128,7 @@ class ValueSettings:
     time_resolution: str  # auto | day | exact (checked by value.rfm)
     misclassification_correction: bool
     misclassification_sweeps: Annotated[int, AtLeast(1)]
+    confusion_prior_texts: Annotated[float, AtLeast(0)]
 
 
 @dataclass(frozen=True)

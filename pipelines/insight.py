@@ -8,11 +8,19 @@ Candidates are valued by the very functions that value taxonomy themes.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from cxtext.config import DiscoverySettings, PainpointsSettings, Settings, ValueSettings
+from cxtext.classify.registry import champions, read_card
+from cxtext.config import (
+    DiscoverySettings,
+    PainpointsSettings,
+    Settings,
+    ValueSettings,
+    resolve,
+)
 from cxtext.painpoints.rank import attributes_by_customer, rank_pain_points, segment_values
 from cxtext.painpoints.segments import uplift_from_pain_points
 from cxtext.schema import DISCOVERED_THEMES
@@ -24,8 +32,27 @@ from cxtext.themes.discovery import (
     discovered_table,
 )
 from cxtext.themes.taxonomy import Taxonomy
-from cxtext.value.misclassification import Confusion
+from cxtext.value.misclassification import Confusion, confusion_from_cards
 from cxtext.value.uplift import estimate_churn_uplift
+
+
+def champion_confusion(models_dir: Path, value: ValueSettings) -> Confusion | None:
+    """The champions' held-out confusion (model cards), or None when the topic card has none.
+
+    One place for the nightly table, on-demand segments and ``cxtext explain``, so the
+    three read the same cards with the same prior.
+    """
+    names = champions(models_dir)
+    if not names.get("topic"):
+        return None
+    cards = {
+        lang: read_card(names[f"sentiment-{lang}"], models_dir)
+        for lang in ("en", "fa")
+        if names.get(f"sentiment-{lang}")
+    }
+    return confusion_from_cards(
+        read_card(names["topic"], models_dir), cards, value.confusion_prior_texts
+    )
 
 
 def rank_kwargs(
@@ -142,12 +169,16 @@ def pain_points_on_demand(
 ) -> pd.DataFrame:
     """Pain points of ``segment`` ("all", "plan", "plan=premium") over the newest stored
     window (or its last ``days`` days), computed from the stored tables.
+
+    Ranked by the nightly table's method: the stored churn model, and people corrected
+    for misclassification with the champions' held-out confusion (when the setting is on).
     """
     stored = wh.latest_pain_points()
     if stored.empty:
         return stored
     end = pd.Timestamp(stored["window_end"].max())
-    kwargs = rank_kwargs(settings.painpoints, settings.value, days)
+    confusion = champion_confusion(resolve(settings.paths.models), settings.value)
+    kwargs = rank_kwargs(settings.painpoints, settings.value, days, confusion)
     start = end - pd.Timedelta(days=2 * kwargs["window_days"])  # current + previous window
     feedback = wh.read_feedback(start, end)
     out = rank_pain_points(

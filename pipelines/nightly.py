@@ -22,7 +22,6 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from cxtext.classify.registry import champions, read_card
 from cxtext.classify.stage import Classifiers, classify_feedback, load_classifiers
 from cxtext.config import (
     ClassifySettings,
@@ -62,11 +61,16 @@ from cxtext.store.warehouse import RunTables, open_warehouse
 from cxtext.themes.taxonomy import Taxonomy, load_taxonomy
 from cxtext.value.customer_value import customers_from_feedback, estimate_customer_value
 from cxtext.value.methods import method_changes, method_summary, reused_uplift
-from cxtext.value.misclassification import Confusion, confusion_from_cards
+from cxtext.value.misclassification import Confusion
 from cxtext.value.uplift import estimate_churn_uplift
 from pipelines import progress
 from pipelines.bookkeeping import RunBook, RunSummary, open_run
-from pipelines.insight import discover_and_value, rank_kwargs, uplift_kwargs
+from pipelines.insight import (
+    champion_confusion,
+    discover_and_value,
+    rank_kwargs,
+    uplift_kwargs,
+)
 from pipelines.preflight import plan_run
 
 # Columns the churn model needs from all stored history (the text is not among them).
@@ -356,17 +360,9 @@ def _newest_wins(stored: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 
 @task(cache_policy=NO_CACHE)
-def classifier_confusion(models_dir: Path) -> Confusion | None:
+def classifier_confusion(models_dir: Path, value_cfg: ValueSettings) -> Confusion | None:
     """The champions' held-out confusion (model cards), or None when the topic card has none."""
-    names = champions(models_dir)
-    if not names.get("topic"):
-        return None
-    cards = {
-        lang: read_card(names[f"sentiment-{lang}"], models_dir)
-        for lang in ("en", "fa")
-        if names.get(f"sentiment-{lang}")
-    }
-    return confusion_from_cards(read_card(names["topic"], models_dir), cards)
+    return champion_confusion(models_dir, value_cfg)
 
 
 @task(cache_policy=NO_CACHE)
@@ -632,7 +628,7 @@ def nightly(
         )
         for note in values.attrs.get("notes", []):
             book.warn(f"value: {note}")
-        confusion = classifier_confusion(resolve(settings.paths.models))
+        confusion = classifier_confusion(resolve(settings.paths.models), settings.value)
         if confusion is None or not settings.value.misclassification_correction:
             book.warn(
                 "value: CLV at risk is not corrected for misclassification "

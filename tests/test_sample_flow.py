@@ -39,6 +39,25 @@ def test_decoy_ranks_below_both_causal_themes_by_the_joint_model(warehouse: str)
     }
 
 
+def test_on_demand_segments_use_the_nightly_method(warehouse: str) -> None:
+    """`pain-points --segment all` recomputed on demand gives the stored (corrected) figures."""
+    from cxtext.config import load_settings
+    from cxtext.store.warehouse import open_warehouse
+    from cxtext.themes.taxonomy import load_taxonomy
+    from pipelines.insight import pain_points_on_demand
+
+    settings = load_settings()
+    with open_warehouse(warehouse) as wh:
+        stored = wh.latest_pain_points("all").set_index("theme_id")
+        taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
+        again = pain_points_on_demand(wh, settings, taxonomy, "all", None).set_index("theme_id")
+    assert stored["corrected_people"].notna().all()
+    for col in ("corrected_people", "clv_at_risk", "clv_at_risk_low", "clv_at_risk_high"):
+        assert again.loc[stored.index, col].astype(float).to_numpy() == pytest.approx(
+            stored[col].astype(float).to_numpy(), rel=1e-9
+        ), col
+
+
 def test_readme_worked_example_is_what_explain_prints(warehouse: str) -> None:
     result = CliRunner().invoke(
         app, ["explain", "app_bugs", "--warehouse", warehouse], env={"COLUMNS": "100"}

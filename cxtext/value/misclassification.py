@@ -52,6 +52,9 @@ class Confusion:
     topics: dict[str, tuple[int, int, int, int]]
     sentiment: dict[str, np.ndarray] = field(default_factory=dict)
     source: str = ""
+    unassigned: dict[str, tuple[int, int]] = field(default_factory=dict)  # (fn, tn), no theme
+    unassigned_with: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    prior_texts: float = 0.0  # pseudo-texts of the pooled prior on each rate
 
     def describe(self, theme_id: str) -> str:
         """One line for ``cxtext explain``: the theme's measured precision and recall."""
@@ -60,10 +63,16 @@ class Confusion:
         tp, fp, fn, tn = self.topics[theme_id]
         prec = f"{tp / (tp + fp):.2f}" if tp + fp else "n/a"
         rec = f"{tp / (tp + fn):.2f}" if tp + fn else "n/a"
-        return (
+        line = (
             f"precision {prec} ({tp}/{tp + fp}), recall {rec} ({tp}/{tp + fn}), "
-            f"false-positive rate {fp / max(fp + tn, 1):.3f} ({fp}/{fp + tn}) on held-out labels"
+            f"false-positive rate {fp / max(fp + tn, 1):.3f} ({fp}/{fp + tn}) on held-out labels; "
+            f"rests on {tp + fn} held-out texts about it (of {tp + fp + fn + tn})"
         )
+        if self.prior_texts:
+            line += (
+                f", each rate shrunk toward all themes' by a prior of {self.prior_texts:g} texts"
+            )
+        return line
 
 
 def describe_sentiment(confusion: Confusion) -> str:
@@ -81,9 +90,16 @@ def describe_sentiment(confusion: Confusion) -> str:
 
 
 def confusion_from_cards(
-    topic_card: dict[str, Any] | None, sentiment_cards: dict[str, dict[str, Any]]
+    topic_card: dict[str, Any] | None,
+    sentiment_cards: dict[str, dict[str, Any]],
+    prior_texts: float = 0.0,
 ) -> Confusion | None:
-    """The confusion the cards hold, or None when the topic card has none (no correction)."""
+    """The confusion the cards hold, or None when the topic card has none (no correction).
+
+    ``prior_texts``: each theme's rates get a Beta prior worth that many held-out texts,
+    centred on the rate pooled over all themes, so a theme measured on 4 texts borrows
+    strength from the others instead of resting on a uniform prior.
+    """
     field_ = (topic_card or {}).get("assignment_confusion") or {}
     per_theme = field_.get("per_theme") or {}
     if not per_theme:
@@ -91,6 +107,16 @@ def confusion_from_cards(
     topics = {
         str(t): (int(v["tp"]), int(v["fp"]), int(v["fn"]), int(v["tn"]))
         for t, v in per_theme.items()
+    }
+    unassigned = {
+        str(t): (int(v["fn_unassigned"]), int(v["tn_unassigned"]))
+        for t, v in per_theme.items()
+        if v.get("fn_unassigned") is not None and v.get("tn_unassigned") is not None
+    }
+    unassigned_with = {
+        str(t): {str(o): (int(c[0]), int(c[1])) for o, c in v["unassigned_with"].items()}
+        for t, v in per_theme.items()
+        if isinstance(v.get("unassigned_with"), dict)
     }
     sentiment = {}
     for lang, card in sentiment_cards.items():
@@ -101,7 +127,14 @@ def confusion_from_cards(
             sentiment[lang] = np.asarray(matrix, dtype=float)[np.ix_(order, order)]
     name = (topic_card or {}).get("name", "topic model")
     sources = "+".join(field_.get("sources") or []) or "held-out labels"
-    return Confusion(topics, sentiment, f"{name} card: {sources}, {field_.get('n', '?')} documents")
+    return Confusion(
+        topics,
+        sentiment,
+        f"{name} card: {sources}, {field_.get('n', '?')} documents",
+        unassigned,
+        unassigned_with,
+        float(prior_texts),
+    )
 
 
 @dataclass
@@ -149,6 +182,7 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
             label[i, j] = sent_index.get(lab, base) if isinstance(lab, str) else base
     observed = assigned & (label == 0)
     corrected = np.array([t in confusion.topics for t in themes], dtype=bool)
+    empty = np.array([not ts for ts in topics], dtype=bool)  # the assignment gave no theme
     cells = {
         "assigned": assigned,
         "label": label,
@@ -156,9 +190,18 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
         "observed": observed,
         "corrected": corrected,
         "q": assigned.mean(axis=0) if n else np.zeros(k),
+        "empty": empty,
         "topic_counts": np.array(
             [confusion.topics.get(t, (0, 0, 0, 0)) for t in themes], dtype=float
         ),
+        "unassigned_counts": np.array(
+            [confusion.unassigned.get(t, (-1, -1)) for t in themes], dtype=float
+        ),
+        "with_counts": np.array(
+            [[confusion.unassigned_with.get(t, {}).get(o, (0, 0)) for o in themes] for t in themes],
+            dtype=float,
+        ).reshape(k, k, 2),
+        "prior_texts": confusion.prior_texts,
         "sentiment": confusion.sentiment,
     }
     return MentionTruth(themes, observed, _probabilities(cells, None), corrected, cells)
@@ -176,14 +219,14 @@ def _probabilities(cells: dict[str, Any], rng: np.random.Generator | None) -> np
 def correction_rates(cells: dict[str, Any], rng: np.random.Generator | None) -> dict[str, Any]:
     """The cell rates of one draw of the confusion counts (posterior mean when ``rng`` is None)."""
     tp, fp, fn, tn = cells["topic_counts"].T
-    if rng is None:  # posterior mean under a uniform prior
-        se, fpr = (tp + 1) / (tp + fn + 2), (fp + 1) / (fp + tn + 2)
-    else:
-        se, fpr = rng.beta(tp + 1, fn + 1), rng.beta(fp + 1, tn + 1)
+    m, have = cells["prior_texts"], cells["corrected"]
+    se = _beta(tp, fn, _pooled(tp, fn, have), m, rng)
+    fpr = _beta(fp, tn, _pooled(fp, tn, have), m, rng)
     p_yes, p_no = topic_cell_rates(cells["q"], se, fpr)
     return {
         "p_yes": p_yes,
         "p_no": p_no,
+        **_unassigned_rates(cells, fn, tn, rng),
         "negative": _negative_rates(cells["label"], cells["langs"], cells["sentiment"], rng),
     }
 
@@ -199,7 +242,7 @@ def apply_rates(
     cs = slice(None) if cols is None else cols
     assigned, label = cells["assigned"][sel][:, cs], cells["label"][sel][:, cs]
     observed = cells["observed"][sel][:, cs]
-    topic = np.where(assigned, rates["p_yes"][cs][None, :], rates["p_no"][cs][None, :])
+    topic = np.where(assigned, rates["p_yes"][cs][None, :], _p_no(cells, rates, sel, cs))
     negative = (label == 0).astype(float)
     if rates["negative"]:
         langs = cells["langs"][sel]
@@ -232,6 +275,67 @@ def topic_cell_rates(
         p_yes = np.where(q > 0, np.minimum(se * pi / q, 1.0), 0.0)
         p_no = np.where(q < 1, np.minimum((1.0 - se) * pi / (1.0 - q), 1.0), 0.0)
     return np.where(informative, p_yes, 1.0), np.where(informative, p_no, 0.0)
+
+
+def _pooled(hit: np.ndarray, miss: np.ndarray, have: np.ndarray) -> float:
+    """hit / (hit + miss) summed over the themes that have counts (0.5 when none)."""
+    total = float((hit + miss)[have].sum())
+    return float(hit[have].sum()) / total if total else 0.5
+
+
+def _beta(
+    hit: np.ndarray, miss: np.ndarray, centre, m: float, rng: np.random.Generator | None
+) -> np.ndarray:
+    """Posterior mean (``rng`` None) or a draw of a rate: Beta(hit + m·c + 1, miss + m·(1 − c) + 1)."""
+    a = hit + m * np.asarray(centre) + 1.0
+    b = miss + m * (1.0 - np.asarray(centre)) + 1.0
+    return a / (a + b) if rng is None else rng.beta(a, b)
+
+
+def _unassigned_rates(
+    cells: dict[str, Any], fn: np.ndarray, tn: np.ndarray, rng: np.random.Generator | None
+) -> dict[str, np.ndarray]:
+    """Where a theme's missed mentions hide: the held-out rate per stratum of documents.
+
+    A missed mention mostly hides in a document the assignment left empty, or in one
+    it gave a theme it co-occurs with (billing in a ticket tagged refund), seldom in
+    the others; spreading it evenly over all unassigned documents hands a theme's
+    people to customers who raised something else and dilutes the churn model's
+    indicator. The held-out fn/tn among empty documents and among documents assigned
+    each other theme s give the rates r_empty(t) and r(t, s) (each shrunk toward the
+    theme's rate over all non-empty documents); a document assigned several themes
+    gets 1 − Π (1 − r(t, s)). :func:`_p_no` scales them so that today's total keeps
+    the Rogan–Gladen share. Themes whose card lacks the split keep the even spread.
+    """
+    counts, pairs = cells["unassigned_counts"], cells["with_counts"]
+    split = (counts >= 0).all(axis=1) & cells["corrected"]
+    fn_e, tn_e = np.where(split, counts[:, 0], 0.0), np.where(split, counts[:, 1], 0.0)
+    fn_o, tn_o = np.maximum(fn - fn_e, 0.0), np.maximum(tn - tn_e, 0.0)
+    m = max(cells["prior_texts"], 2.0)  # a pair cell always borrows from its theme
+    r_empty = _beta(fn_e, tn_e, 0.5, 0.0, rng)
+    r_other = _beta(fn_o, tn_o, 0.5, 0.0, None)
+    r_pair = _beta(pairs[..., 0], pairs[..., 1], r_other[:, None], m, rng)
+    np.fill_diagonal(r_pair, 0.0)
+    return {"split": split, "r_empty": r_empty, "log_miss": np.log1p(-np.clip(r_pair, 0, 1 - 1e-9))}
+
+
+def _p_no(cells: dict[str, Any], rates: dict[str, Any], sel, cs) -> np.ndarray:
+    """P(true | not assigned) for documents ``sel`` × themes ``cs``."""
+    if "scale" not in rates:  # once per draw: keep each theme's Rogan–Gladen total
+        r_all = _stratum_rates(cells, rates, slice(None), slice(None))
+        not_assigned = ~cells["assigned"]
+        total = rates["p_no"] * not_assigned.sum(axis=0)
+        rates["scale"] = total / np.maximum((r_all * not_assigned).sum(axis=0), 1e-12)
+    r = _stratum_rates(cells, rates, sel, cs)
+    even = np.broadcast_to(rates["p_no"][cs][None, :], r.shape)
+    scaled = np.minimum(r * rates["scale"][cs][None, :], 1.0)
+    return np.where(rates["split"][cs][None, :], scaled, even)
+
+
+def _stratum_rates(cells: dict[str, Any], rates: dict[str, Any], sel, cs) -> np.ndarray:
+    assigned = cells["assigned"][sel].astype(float)
+    with_others = -np.expm1(assigned @ rates["log_miss"][cs].T)
+    return np.where(cells["empty"][sel][:, None], rates["r_empty"][cs][None, :], with_others)
 
 
 def _negative_rates(

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from cxtext.classify.confusion import assignment_confusion
 from cxtext.schema import FEEDBACK, conform
 from cxtext.themes.taxonomy import Taxonomy, Theme
 from cxtext.value.rfm import DAYS_PER_MONTH, summarize_transactions
@@ -357,8 +358,12 @@ def _simulate_feedback(
             add(cust, [t], "negative", plan)
         if rng.random() < 0.15:  # praise: mentions that are not negative
             add(cust, [themes[rng.integers(len(themes))]], "positive", plan)
-        if rng.random() < 0.10:  # previous window, for trends
-            add(cust, [themes[rng.integers(len(themes))]], "negative", plan, previous=True)
+        if rng.random() < 0.10:  # previous window, for trends: an earlier complaint
+            own = np.flatnonzero(ind[i])  # about a problem the customer truly has, else a
+            if len(own):  # question: a negative mention counts as exposure wherever it falls
+                add(cust, [themes[rng.choice(own)]], "negative", plan, previous=True)
+            else:
+                add(cust, [themes[rng.integers(len(themes))]], "neutral", plan, previous=True)
     n_unlinked = int(unlinked_share * len(rows))
     for _ in range(n_unlinked):
         j = rng.integers(len(themes))
@@ -436,22 +441,12 @@ def add_classifier_noise(
     gold_t = [true_topics[i] for i in pick]
     gold_s = [true_sent[i] for i in pick]
     pred_t, pred_s = corrupt(gold_t, gold_s)
-    per_theme = {}
-    for t in themes:
-        tp = sum(t in p and t in g for p, g in zip(pred_t, gold_t, strict=True))
-        fp = sum(t in p and t not in g for p, g in zip(pred_t, gold_t, strict=True))
-        fn = sum(t not in p and t in g for p, g in zip(pred_t, gold_t, strict=True))
-        per_theme[t] = {"tp": tp, "fp": fp, "fn": fn, "tn": noise.held_out - tp - fp - fn}
     matrix = np.zeros((3, 3), dtype=int)
     for g, p in zip(gold_s, pred_s, strict=True):
         matrix[labels.index(g), labels.index(p)] += 1
     topic_card = {
         "name": "simulated-topic",
-        "assignment_confusion": {
-            "n": noise.held_out,
-            "sources": ["simulated"],
-            "per_theme": per_theme,
-        },
+        "assignment_confusion": assignment_confusion(pred_t, gold_t, themes, sources=["simulated"]),
     }
     sentiment_cards = {
         "en": {"metrics": {"confusion": {"labels": labels, "matrix": matrix.tolist()}}}
