@@ -84,6 +84,7 @@ class RunSettings:
     workers: Annotated[int, AtLeast(0)]
     processes_from_mb: Annotated[float, AtLeast(0)]
     partitions_in_flight: Annotated[int, AtLeast(1)]
+    refit_share: Fraction
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,14 @@ class Table:
         return list(self.columns)
 
     def empty(self) -> pd.DataFrame:
-        return conform(pd.DataFrame(columns=self.names), self)
+        """A typed frame with no rows (built once per table: ingest asks for several per file)."""
+        key = (self.name, tuple(self.columns.items()))
+        if key not in _EMPTY:
+            _EMPTY[key] = conform(pd.DataFrame(columns=self.names), self)
+        return _EMPTY[key].copy()
+
+
+_EMPTY: dict[tuple, pd.DataFrame] = {}
 
 
 # --- input contract -------------------------------------------------------------

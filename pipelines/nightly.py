@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 
 from cxtext.classify.stage import Classifiers, classify_feedback, load_classifiers
 from cxtext.config import (
@@ -49,6 +50,7 @@ from cxtext.schema import (
     CHURN_UPLIFT,
     CUSTOMER_VALUE,
     CUSTOMERS,
+    DISCOVERED_THEMES,
     FEEDBACK,
     QUARANTINE,
     WATERMARKS,
@@ -60,8 +62,9 @@ from cxtext.store.export import export_tables
 from cxtext.store.warehouse import RunTables, open_warehouse
 from cxtext.themes.taxonomy import Taxonomy, load_taxonomy
 from cxtext.value.customer_value import customers_from_feedback, estimate_customer_value
-from cxtext.value.methods import method_changes, method_summary, reused_uplift
+from cxtext.value.methods import fitted_run, method_changes, method_summary, reused_uplift
 from cxtext.value.misclassification import Confusion
+from cxtext.value.refit import keep_stored_uplift
 from cxtext.value.uplift import estimate_churn_uplift
 from pipelines import progress
 from pipelines.bookkeeping import RunBook, RunSummary, open_run
@@ -91,20 +94,26 @@ def plan_inputs(
     paths: list[str | SourceSpec],
     columns: dict[str, str] | None,
     side_files: list[str],
+    setting_files: list[str],
     warehouse: str,
     ignore_watermarks: bool,
-) -> tuple[FilePlan, FilePlan]:
-    """(feedback files to read, side files that changed).
+) -> tuple[FilePlan, FilePlan, FilePlan]:
+    """(feedback files to read, side files that changed, settings/taxonomy files that changed).
 
     Fingerprints are compared with the stored watermarks; a backfill ignores them.
     """
     entries = input_files(paths, columns)  # (file, source, skipped: a marker file, only listed)
     files = [(f, spec) for f, spec, skipped in entries if not skipped]
-    fingerprints = {f: fingerprint(f) for f in [*(f for f, _ in files), *side_files]}
+    others = [*side_files, *setting_files]
+    fingerprints = {f: fingerprint(f) for f in [*(f for f, _ in files), *others]}
     with open_warehouse(warehouse) as wh:
         stored = WATERMARKS.empty() if ignore_watermarks else wh.read_watermarks()
     plan = plan_files([f for f, _ in files], stored, fingerprints)
-    return plan, plan_files(side_files, stored, fingerprints)
+    return (
+        plan,
+        plan_files(side_files, stored, fingerprints),
+        plan_files(setting_files, stored, fingerprints),
+    )
 
 
 _LOAD_LOCK = threading.Lock()
@@ -152,6 +161,16 @@ def classify_partition(
 
 
 @dataclass
+class _Done:
+    """A result already computed, read like a task future."""
+
+    value: tuple[Path, dict[str, float]]
+
+    def result(self) -> tuple[Path, dict[str, float]]:
+        return self.value
+
+
+@dataclass
 class Classified:
     """What the ingest + classify stage produced: staged partitions and its accounting."""
 
@@ -178,6 +197,9 @@ def ingest_and_classify(
     memory stays bounded by a few partitions whatever the input size.
     """
     models_dir, taxonomy_path = resolve(settings.paths.models), resolve(settings.paths.taxonomy)
+    runner = FlowRunContext.get().task_runner
+    megabytes = sum(Path(f).stat().st_size for f in files.read) / 2**20
+    in_process = megabytes < getattr(runner, "in_process_below_mb", 0.0)
     tally = IngestTally()
     futures: list[Any] = []
     done: list[tuple[Path, dict[str, float]]] = []
@@ -202,17 +224,19 @@ def ingest_and_classify(
         t0 = time.perf_counter()
         for index, records in enumerate(records_iter):
             reading += time.perf_counter() - t0
+            args = (
+                records,
+                index,
+                book.staging,
+                book.run_id,
+                models_dir,
+                taxonomy_path,
+                settings.normalize,
+                settings.classify,
+            )
+            # A small night: classified here rather than paying for starting the workers.
             futures.append(
-                classify_partition.submit(
-                    records,
-                    index,
-                    book.staging,
-                    book.run_id,
-                    models_dir,
-                    taxonomy_path,
-                    settings.normalize,
-                    settings.classify,
-                )
+                _Done(classify_partition(*args)) if in_process else classify_partition.submit(*args)
             )
             while len(futures) - len(done) > in_flight:
                 done.append(futures[len(done)].result())
@@ -311,10 +335,22 @@ def _reuse_values(
 
 
 @task(cache_policy=NO_CACHE)
-def stored_value(warehouse: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(customer values, latest churn model) the warehouse holds from earlier runs."""
+def stored_value(warehouse: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """(customer values, latest churn model, documents stored since that model's fit).
+
+    Run ids sort by start time, so rows written by a later run than the fitting one
+    (new documents, backfilled ones) are the documents the stored model has not seen.
+    """
     with open_warehouse(warehouse) as wh:
-        return wh.read_table("customer_value"), wh.latest_churn_uplift()
+        uplift = wh.latest_churn_uplift()
+        since = 0
+        if len(uplift):
+            newer = wh.read_sql(
+                "SELECT count(*) AS n FROM feedback WHERE run_id > :run",
+                {"run": fitted_run(uplift)},
+            )
+            since = int(newer["n"].iloc[0])
+        return wh.read_table("customer_value"), uplift, since
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -548,13 +584,16 @@ def nightly(
         backfill = tuple(utc_timestamp(d) if d else None for d in (backfill_from, backfill_to))
     taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
     side_files = [f for f in (plan.customers, plan.transactions) if f]
+    # Inputs of the churn model besides the documents: a change means refitting it.
+    setting_files = [str(f) for f in (config, resolve(settings.paths.taxonomy)) if f]
     with open_run(plan, settings) as book:
-        files, side = book.stage(
+        files, side, setting_changes = book.stage(
             "plan",
             plan_inputs,
             plan.feedback,
             plan.columns,
             side_files,
+            setting_files,
             plan.warehouse,
             backfill is not None,
         )
@@ -595,6 +634,7 @@ def nightly(
                 [
                     new_watermarks(tally.watermark_marks(), files, book.run_id, now),
                     new_watermarks(WATERMARKS.empty(), side, book.run_id, now),
+                    new_watermarks(WATERMARKS.empty(), setting_changes, book.run_id, now),
                 ],
                 ignore_index=True,
             )
@@ -621,7 +661,9 @@ def nightly(
             settings.painpoints.window_days,
             plan.as_of,
         )
-        before_values, before_uplift = book.stage("stored_value", stored_value, plan.warehouse)
+        before_values, before_uplift, since_fit = book.stage(
+            "stored_value", stored_value, plan.warehouse
+        )
         reuse_values, reuse_uplift = (None, None) if reestimate else (before_values, before_uplift)
         values = book.stage(
             "value", value, cust, trans, history, window_end, settings.value, reuse_values
@@ -638,9 +680,30 @@ def nightly(
                     else "(the topic model's card has no assignment_confusion)"
                 )
             )
-        uplift = book.stage(
-            "uplift", churn_uplift, history, cust, taxonomy, settings.value, confusion, reuse_uplift
-        )
+        kept_uplift, why = (None, "--reestimate") if reestimate or backfill else (None, "")
+        if plan.customers and not (reestimate or backfill):
+            kept_uplift, why = keep_stored_uplift(
+                before_uplift,
+                taxonomy.ids,
+                inputs_unchanged=not side.read and not setting_changes.read,
+                documents_since_fit=since_fit + tally.new,
+                documents=len(history),
+                refit_share=settings.run.refit_share,
+            )
+        if kept_uplift is not None:  # a small night: the stored fit stands, and the run says so
+            uplift = kept_uplift
+            book.warn(f"uplift: {why}")
+        else:
+            uplift = book.stage(
+                "uplift",
+                churn_uplift,
+                history,
+                cust,
+                taxonomy,
+                settings.value,
+                confusion,
+                reuse_uplift,
+            )
         for note in uplift.attrs.get("notes", []):
             book.warn(f"uplift: {note}")
         for change in method_changes(
@@ -659,20 +722,28 @@ def nightly(
             settings.value,
             confusion,
         )
-        discovered, candidates, notes = book.stage(
-            "discover",
-            discover,
-            plan.warehouse,
-            recent,
-            history,
-            cust,
-            values,
-            taxonomy,
-            window_end,
-            settings.discovery,
-            settings.painpoints,
-            settings.value,
-        )
+        if kept_uplift is not None:  # candidates are valued by a refit of the same model
+            discovered = DISCOVERED_THEMES.empty()
+            candidates = pd.DataFrame(columns=["source", "id", "candidate_theme"])
+            notes = [
+                "discovery: not rerun on a night that keeps the churn model: the stored "
+                "candidate themes stand (`cxtext themes list`); new documents join them at the refit"
+            ]
+        else:
+            discovered, candidates, notes = book.stage(
+                "discover",
+                discover,
+                plan.warehouse,
+                recent,
+                history,
+                cust,
+                values,
+                taxonomy,
+                window_end,
+                settings.discovery,
+                settings.painpoints,
+                settings.value,
+            )
         for note in notes:  # e.g. a language group too small to cluster: said, and kept in `runs`
             book.warn(note)
         contacts = book.stage(

@@ -6,7 +6,8 @@ process pool is the default rather than a local Dask cluster because it has less
 per task for the same spawn cost; NOT yet measured against Dask at 100k+ documents (see
 ``benchmarks/README.md``). Starting the workers (~10 s: each imports Prefect, pandas,
 scikit-learn and loads the models) costs more than it saves on small inputs, so they run
-in threads (``run.processes_from_mb``, a threshold not yet tuned by measurement). Dask
+in threads (``run.processes_from_mb``; the same threshold applies to the files a run actually
+reads, so a small incremental night over a large folder stays in the flow's process). Dask
 (through prefect-dask) stays the way to scale past one machine (``--dask-address``);
 there is no scheduler or queue of our own. Worker processes report to the flow's Prefect
 API (:func:`pipelines.prefect_server.temporary_api` exports its URL); workers of a remote
@@ -27,7 +28,16 @@ from pipelines.prefect_server import temporary_api
 
 
 class LocalProcessTaskRunner(ProcessPoolTaskRunner):
-    """Prefect's process pool whose workers share this process's temporary API server."""
+    """Prefect's process pool whose workers share this process's temporary API server.
+
+    ``in_process_below_mb``: a run whose files to read (the changed ones) are smaller
+    classifies them in the flow's own process, so a small incremental night does not
+    pay for starting the workers (the pool starts its processes on the first task).
+    """
+
+    def __init__(self, max_workers: int | None = None, in_process_below_mb: float = 0.0) -> None:
+        super().__init__(max_workers=max_workers)
+        self.in_process_below_mb = in_process_below_mb
 
     def __enter__(self) -> LocalProcessTaskRunner:
         # Spawned workers read PREFECT_API_URL; without it each would start a server of its own.
@@ -35,7 +45,9 @@ class LocalProcessTaskRunner(ProcessPoolTaskRunner):
         return super().__enter__()
 
     def duplicate(self) -> LocalProcessTaskRunner:
-        return type(self)(max_workers=self._max_workers)
+        return type(self)(
+            max_workers=self._max_workers, in_process_below_mb=self.in_process_below_mb
+        )
 
 
 def input_megabytes(paths: Sequence[str | Path | SourceSpec]) -> float:
@@ -54,7 +66,8 @@ def task_runner(
 
     ``address``: an existing Dask cluster. ``workers`` > 0: that many worker processes;
     0: threads in this process; ``None``: ``settings.workers`` processes when the input
-    reaches ``settings.processes_from_mb``, else threads.
+    reaches ``settings.processes_from_mb``, else threads. With ``settings``, worker
+    processes are not started when the files a run reads are below that size.
     """
     if address:
         from prefect_dask import DaskTaskRunner
@@ -64,7 +77,8 @@ def task_runner(
         large = settings is not None and input_mb >= settings.processes_from_mb
         workers = settings.workers if large else 0
     if workers > 0:
-        return LocalProcessTaskRunner(max_workers=workers)
+        small = settings.processes_from_mb if settings is not None else 0.0
+        return LocalProcessTaskRunner(max_workers=workers, in_process_below_mb=small)
     return ThreadPoolTaskRunner()
 
 

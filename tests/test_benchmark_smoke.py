@@ -35,10 +35,15 @@ def test_harness_completes_and_writes_its_results(tmp_path: Path) -> None:
     assert result["full"]["documents"] == 200
     assert result["incremental"]["documents"] == 2
     assert result["unchanged"]["documents"] == 0
-    assert {"partitions", "partitions:normalize", "partitions:classify"} <= set(result["full"]["stages"])
+    assert {"partitions", "partitions:normalize", "partitions:classify"} <= set(
+        result["full"]["stages"]
+    )
     assert result["floor"]["docs_per_s"] > 0 and result["naive"]["sample"] == 20
+    assert result["full"]["cpu_seconds"] > 0 and result["full"]["peak_rss_mib"] > 0
+    assert result["floor"]["cpu_seconds"] > 0
     assert set(result["ratios"]) == {
         "pipeline_vs_floor",
+        "pipeline_vs_floor_cpu",
         "pipeline_vs_naive",
         "incremental_vs_full",
     }

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import codecs
 import logging
-import unicodedata
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,12 +62,15 @@ class Decoded:
     replaced: int  # undecodable bytes turned into U+FFFD (0 when the decode was clean)
 
 
+# Unicode category Cc (C0 and C1 controls, DEL) without tab, newline and carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _control_share(text: str) -> float:
     """Share of control characters other than tab/newline: high means binary, not text."""
     if not text:
         return 0.0
-    bad = sum(1 for c in text if c not in "\t\n\r" and unicodedata.category(c) == "Cc")
-    return bad / len(text)
+    return len(_CONTROL.findall(text)) / len(text)
 
 
 def _utf16_without_bom(sample: bytes) -> str | None:

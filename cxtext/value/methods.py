@@ -14,7 +14,7 @@ import re
 
 import pandas as pd
 
-_REUSED = re.compile(r"^reused\(run [^)]*\): ")
+_REUSED = re.compile(r"^reused\(run ([^)]*)\): ")
 
 
 def method_summary(values: pd.DataFrame | None, uplift: pd.DataFrame | None) -> dict[str, str]:
@@ -69,9 +69,18 @@ def _names(summary: str) -> set[str]:
     return {part.split(" ")[0] for part in summary.split("/")}
 
 
+def fitted_run(stored: pd.DataFrame) -> str:
+    """The run that estimated a stored churn model (a reused one names it in its method)."""
+    if not len(stored):
+        return "?"
+    if again := _REUSED.match(str(stored["method"].iloc[0])):
+        return again.group(1)
+    return str(stored["run_id"].iloc[0]) if "run_id" in stored.columns else "?"
+
+
 def reused_uplift(stored: pd.DataFrame) -> pd.DataFrame:
     """The stored churn model as this run's, its method saying where it came from."""
     out = stored.drop(columns=["run_id"], errors="ignore").copy()
-    run = stored["run_id"].iloc[0] if "run_id" in stored.columns and len(stored) else "?"
+    run = fitted_run(stored)
     out["method"] = [f"reused(run {run}): {_REUSED.sub('', str(m))}" for m in out["method"]]
     return out.reset_index(drop=True)
