@@ -186,7 +186,7 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
     cells = {
         "assigned": assigned,
         "label": label,
-        "langs": np.asarray(langs, dtype=object),
+        "langs": np.asarray(langs, dtype=str),  # fixed-width: compared per draw in C, not per object
         "observed": observed,
         "corrected": corrected,
         "q": assigned.mean(axis=0) if n else np.zeros(k),
