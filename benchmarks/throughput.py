@@ -451,6 +451,8 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
         log(f"prefect start-up {result['prefect_startup_seconds']} s")
         result["full"] = run_flow("full", sampler, **flow_args)
         log(f"full: {result['full']['seconds']} s")
+        if args.only_full:  # tuning runs (runner, partition size): the full run alone
+            return _finish(args, result, work, log, f"full run only: {json.dumps(result['full'])}")
         shutil.copy(corpus.new_file, corpus.feedback_dir / corpus.new_file.name)
         result["incremental"] = run_flow("incremental", sampler, **flow_args)
         log(f"incremental: {result['incremental']['seconds']} s")
@@ -491,9 +493,19 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
     }
     if not args.skip_accuracy:
         result["accuracy"] = accuracy(args.datasets, classifiers)
+    return _finish(args, result, work, log, table(result))
+
+
+def _finish(
+    args: argparse.Namespace,
+    result: dict[str, Any],
+    work: Path,
+    log: Callable[[str], None],
+    summary: str,
+) -> dict[str, Any]:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    log(table(result))
+    log(summary)
     log(f"written {args.out}")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
@@ -523,6 +535,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument(
+        "--only-full", action="store_true", help="the full run alone (comparing runners or sizes)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
     parser.add_argument("--fresh", action="store_true", help="empty --work first")
     args = parser.parse_args(argv)

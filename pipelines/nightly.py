@@ -177,6 +177,7 @@ class Classified:
     partitions: list[Path]
     tally: IngestTally
     seconds: dict[str, float]
+    workers: bool  # partitions ran on the task runner's workers (started, so free to reuse)
 
 
 def ingest_and_classify(
@@ -260,7 +261,9 @@ def ingest_and_classify(
         len(tally.quarantined()),
         tally.duplicates,
     )
-    return Classified([p for p, _ in done], tally, seconds)
+    return Classified(
+        [p for p, _ in done], tally, seconds, workers=bool(futures) and not in_process
+    )
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -377,12 +380,9 @@ def gather_feedback(
             )
         start = window_end - pd.Timedelta(days=2 * window_days)  # current + previous window
         recent = wh.read_feedback(start, window_end)
-    new_rows = staging.read_partitions(new_partitions)
+    new_rows = staging.read_partitions(new_partitions, created=(start, window_end))
     if len(new_rows):
         new_rows = conform(new_rows, FEEDBACK)
-        new_rows = new_rows[
-            (new_rows["created_at"] >= start) & (new_rows["created_at"] < window_end)
-        ]
     return history, _newest_wins(recent, new_rows), window_end
 
 
@@ -454,8 +454,15 @@ def pain_points(
 
 
 @task(cache_policy=NO_CACHE)
+def stored_candidates(warehouse: str) -> pd.DataFrame:
+    """The last stored window's candidate themes (their ids carry over)."""
+    with open_warehouse(warehouse) as wh:
+        return wh.latest_window("discovered_themes")
+
+
+@task(cache_policy=NO_CACHE)
 def discover(
-    warehouse: str,
+    previous: pd.DataFrame,
     recent: pd.DataFrame,
     history: pd.DataFrame,
     customers: pd.DataFrame | None,
@@ -466,9 +473,11 @@ def discover(
     painpoints_cfg: PainpointsSettings,
     value_cfg: ValueSettings,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Candidate themes among unclaimed documents, ids matched to the last stored window."""
-    with open_warehouse(warehouse) as wh:
-        previous = wh.latest_window("discovered_themes")
+    """Candidate themes among unclaimed documents, ids matched to the last stored window.
+
+    Needs nothing of the taxonomy themes' churn model or pain points, so a run whose
+    partitions went to worker processes runs it in one of them meanwhile.
+    """
     table, assignments, notes = discover_and_value(
         recent,
         previous,
@@ -680,7 +689,8 @@ def nightly(
                     else "(the topic model's card has no assignment_confusion)"
                 )
             )
-        kept_uplift, why = (None, "--reestimate") if reestimate or backfill else (None, "")
+        previous = stored_candidates(plan.warehouse)
+        kept_uplift, why = None, ""
         if plan.customers and not (reestimate or backfill):
             kept_uplift, why = keep_stored_uplift(
                 before_uplift,
@@ -690,6 +700,21 @@ def nightly(
                 documents=len(history),
                 refit_share=settings.run.refit_share,
             )
+        discovery = None
+        discovery_args = (
+            previous,
+            recent,
+            history,
+            cust,
+            values,
+            taxonomy,
+            window_end,
+            settings.discovery,
+            settings.painpoints,
+            settings.value,
+        )
+        if kept_uplift is None and classified.workers:  # meanwhile, on an idle worker
+            discovery = discover.submit(*discovery_args)
         if kept_uplift is not None:  # a small night: the stored fit stands, and the run says so
             uplift = kept_uplift
             book.warn(f"uplift: {why}")
@@ -729,21 +754,10 @@ def nightly(
                 "discovery: not rerun on a night that keeps the churn model: the stored "
                 "candidate themes stand (`cxtext themes list`); new documents join them at the refit"
             ]
+        elif discovery is not None:  # "discover": the wait after uplift and pain points
+            discovered, candidates, notes = book.stage("discover", discovery.result)
         else:
-            discovered, candidates, notes = book.stage(
-                "discover",
-                discover,
-                plan.warehouse,
-                recent,
-                history,
-                cust,
-                values,
-                taxonomy,
-                window_end,
-                settings.discovery,
-                settings.painpoints,
-                settings.value,
-            )
+            discovered, candidates, notes = book.stage("discover", discover, *discovery_args)
         for note in notes:  # e.g. a language group too small to cluster: said, and kept in `runs`
             book.warn(note)
         contacts = book.stage(

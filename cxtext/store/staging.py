@@ -80,9 +80,20 @@ def read_partition(path: Path, columns: list[str] | None = None) -> pd.DataFrame
     return pd.read_parquet(path, columns=columns)
 
 
-def read_partitions(paths: list[Path], columns: list[str] | None = None) -> pd.DataFrame:
-    """Several partitions as one frame (only for columns or rows that fit in memory)."""
-    frames = [pd.read_parquet(p, columns=columns) for p in paths]
+def read_partitions(
+    paths: list[Path],
+    columns: list[str] | None = None,
+    created: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+) -> pd.DataFrame:
+    """Several partitions as one frame (only for columns or rows that fit in memory).
+
+    ``created``: only rows with ``start <= created_at < end``, filtered while reading,
+    so a full run's window does not load every staged document first.
+    """
+    filters = None
+    if created is not None:
+        filters = [("created_at", ">=", created[0]), ("created_at", "<", created[1])]
+    frames = [pd.read_parquet(p, columns=columns, filters=filters) for p in paths]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
