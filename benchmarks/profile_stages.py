@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     end = feedback["created_at"].max().floor("D") + pd.Timedelta(days=1)
     start = end - pd.Timedelta(days=2 * settings.painpoints.window_days)
     recent = feedback[(feedback["created_at"] >= start) & (feedback["created_at"] < end)]
-    confusion = classifier_confusion.fn(resolve(settings.paths.models))
+    confusion = classifier_confusion.fn(resolve(settings.paths.models), settings.value)
     values = estimate_customer_value(
         customers, transactions, as_of=end, **_clv_kwargs(settings.value)
     )
