@@ -79,3 +79,15 @@ def test_distillation_is_reproducible_on_a_small_vocabulary(tmp_path):
     fa, en = words[:6], words[6:]
     assert all("\u0600" <= w[0] <= "\u06ff" for w in fa) and all(w.isascii() for w in en)
     assert "xxuser" not in words and "united" not in words  # @mentions are placeholders
+
+
+def test_seven_bit_weights_for_cpus_without_vnni_still_match(reference, monkeypatch):
+    from cxtext.classify import encoder
+
+    monkeypatch.setattr(encoder, "int8_weight_limit", lambda: 63)
+    encoder.onnx_session.cache_clear()
+    try:
+        ours = embed_texts(TEXTS, threads=1)
+    finally:
+        encoder.onnx_session.cache_clear()
+    assert (ours * reference).sum(axis=1).min() >= 0.99

@@ -19,6 +19,7 @@ model holds only the name of the runtime (:class:`E5Embedder`), never the weight
 from __future__ import annotations
 
 import os
+import platform
 import struct
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -358,22 +359,33 @@ def _numpy_layers(model: E5Model, x: np.ndarray, valid: np.ndarray) -> np.ndarra
 GELU_MIN = 0.17  # GELU(x) >= -0.1700 for every x
 
 
-def _int8_columns(w: Q4Weight) -> tuple[np.ndarray, np.ndarray]:
-    """The 4-bit weight re-coded as int8 (K, N) with one scale per output column."""
+def int8_weight_limit() -> int:
+    """127, or 63 on x86 CPUs without VNNI: their AVX2 kernel sums pairs of uint8 x int8
+    products in saturating int16, which 7-bit weights can never overflow."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return 127  # ARM's dot-product kernels accumulate in int32
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = set(cpuinfo.read_text(errors="ignore").split()) if cpuinfo.exists() else set()
+    return 127 if flags & {"avx512_vnni", "avx_vnni"} else 63
+
+
+def _int8_columns(w: Q4Weight, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The 4-bit weight re-coded as int8 (K, N) in [-limit, limit], one scale per column."""
     dense = w.dense()
-    scale = np.maximum(np.abs(dense).max(axis=0), 1e-12) / 127.0
-    return np.clip(np.rint(dense / scale), -127, 127).astype(np.int8), scale.astype(np.float32)
+    scale = np.maximum(np.abs(dense).max(axis=0), 1e-12) / limit
+    return np.clip(np.rint(dense / scale), -limit, limit).astype(np.int8), scale.astype(np.float32)
 
 
-def _onnx_graph(model: E5Model):
+def _onnx_graph(model: E5Model, weight_limit: int = 127):
     """The same layers as an ONNX graph whose matrix products are int8 (VNNI kernels).
 
     Each linear layer quantizes its input per token (one scale per row, so a text's
     vector never depends on its batch-mates) and runs ``MatMulIntegerToFloat`` on the
-    weights re-coded as int8 per output column; the row scale, column scale and bias
-    are applied inside that kernel. Residual adds and layer norms stay separate
-    ``Add`` + ``LayerNormalization`` nodes (onnxruntime's fused SkipLayerNormalization
-    is ~5x slower on this CPU, so :func:`onnx_session` disables that fusion).
+    weights re-coded as int8 per output column (within +-``weight_limit``); the row
+    and column scales are applied inside that kernel, the bias by the next node.
+    Residual adds and layer norms stay separate ``Sum`` + ``LayerNormalization`` nodes
+    (onnxruntime's fused SkipLayerNormalization is ~5x slower on this CPU, so
+    :func:`onnx_session` disables that fusion).
     """
     from onnx import TensorProto, numpy_helper
     from onnx import helper as oh
@@ -412,7 +424,7 @@ def _onnx_graph(model: E5Model):
         """(x @ w, what the bias must add back for the input's zero point); the bias is
         added by the next node (MatMulIntegerToFloat would scale a bias by the row scale)."""
         codes, x_scale, zero = xq
-        q, w_scale = _int8_columns(w)
+        q, w_scale = _int8_columns(w, weight_limit)
         inputs = [codes, const(name + ".q", q), x_scale, const(name + ".s", w_scale), zero]
         shift = GELU_MIN if zero == "zero_0" else 0.0
         return op("MatMulIntegerToFloat", inputs), -shift * (q * w_scale.astype(np.float64)).sum(0)
@@ -476,7 +488,7 @@ def onnx_session():
         raise ModelError(
             "the encoder features need onnxruntime and onnx: pip install 'cxtext[encoder]'"
         ) from exc
-    data = _onnx_graph(load_e5()).SerializeToString()
+    data = _onnx_graph(load_e5(), int8_weight_limit()).SerializeToString()
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
