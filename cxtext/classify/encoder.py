@@ -498,15 +498,17 @@ def onnx_session():
     )
 
 
-def _encode_batch(model: E5Model, ids: np.ndarray, lengths: np.ndarray, backend: str) -> np.ndarray:
-    """Mean-pooled last hidden states of a padded batch (B, L) -> (B, H), unnormalized."""
+def _encode_batch(model: E5Model, ids: np.ndarray, lengths: np.ndarray, session) -> np.ndarray:
+    """Mean-pooled last hidden states of a padded batch (B, L) -> (B, H), unnormalized.
+
+    ``session`` is the onnxruntime session, or None for the NumPy layers."""
     valid = np.arange(ids.shape[1])[None, :] < lengths[:, None]
     x = _embedding_input(model, ids)
-    if backend == "numpy":
+    if session is None:
         hidden = _numpy_layers(model, x, valid)
     else:
         feed = {"x": x.astype(np.float32), "key_mask": valid.astype(np.int32)}
-        hidden = onnx_session().run(None, feed)[0]
+        hidden = session.run(None, feed)[0]
     hidden = hidden * valid[:, :, None]
     return hidden.sum(axis=1) / lengths[:, None].astype(np.float32)
 
@@ -579,13 +581,15 @@ def embed_texts(
     lengths = np.array([len(s) for s in seqs])
     batches = _batches(lengths, batch_tokens)
 
+    session = onnx_session() if backend == "onnx" else None  # built once, before the workers
+
     def encode(batch: np.ndarray) -> np.ndarray:
         ids = np.full((len(batch), lengths[batch].max()), tok.pad, dtype=np.int64)
         for row, j in enumerate(batch):
             ids[row, : lengths[j]] = seqs[j]
-        return _encode_batch(model, ids, lengths[batch], backend)
+        return _encode_batch(model, ids, lengths[batch], session)
 
-    workers = 1 if backend == "numpy" else min(worker_count(threads), len(batches))
+    workers = 1 if session is None else min(worker_count(threads), len(batches))
     with ThreadPoolExecutor(workers) as pool:
         for batch, pooled in zip(batches, pool.map(encode, batches), strict=True):
             for row, j in enumerate(batch):
