@@ -127,8 +127,11 @@ CUSTOMER_VALUE = Table(
         "customer_id": "str",
         "segment": "str",
         "clv": "float",
-        "clv_low": "float",
+        "clv_low": "float",  # this customer's value: posterior interval (latent rate, dropout, spend + parameters)
         "clv_high": "float",
+        "clv_mean_low": "float",  # the expected CLV's interval from the parameters alone (shared: adds up over customers)
+        "clv_mean_high": "float",
+        "clv_sd": "float",  # the customer's own posterior spread (independent: adds in quadrature over customers)
         "p_alive": "float",
         "expected_purchases": "float",
         "churned": "bool",

@@ -99,6 +99,7 @@ def rank_pain_points(
     up = _uplift_table(uplift)
     doc_info = _doc_info(fb, themes_per_doc)
     correction = None
+    z = float(norm.ppf(0.5 + level / 2))
     if confusion is not None:
         theme_list = list(dict.fromkeys([*taxonomy.ids, *m["theme_id"].unique().tolist()]))
         truth = mention_truth(fb, theme_list, confusion)
@@ -108,7 +109,7 @@ def rank_pain_points(
             theme_list,
             rates,
             cid.to_numpy(dtype=object),
-            norm.ppf(0.5 + level / 2),
+            z,
         )
     rows: list[dict] = []
     attrs = attributes_by_customer(customer_attributes)
@@ -145,6 +146,7 @@ def rank_pain_points(
                     examples,
                     example_chars,
                     correction,
+                    z,
                 )
             )
         seg_df = pd.DataFrame(seg_rows)
@@ -165,7 +167,11 @@ def rank_pain_points(
 
 
 def _customer_value(customer_value: pd.DataFrame | None) -> pd.DataFrame:
-    cols = ["clv", "clv_low", "clv_high", "method", "segment"]
+    """Per customer: clv with the bounds that add up over customers (the expected value's,
+    from shared parameters: ``clv_mean_low/high``; a warehouse written before they existed
+    has only ``clv_low/high``, which then meant the same), ``clv_var`` (the customer's own
+    variance, independent across customers), method and segment."""
+    cols = ["clv", "clv_low", "clv_high", "clv_var", "method", "segment"]
     if customer_value is None or len(customer_value) == 0:
         return pd.DataFrame(
             {c: pd.Series(dtype=float) for c in cols}, index=pd.Index([], dtype="string")
@@ -174,10 +180,16 @@ def _customer_value(customer_value: pd.DataFrame | None) -> pd.DataFrame:
     cv["customer_id"] = cv["customer_id"].astype("string").str.strip()
     cv = cv.drop_duplicates("customer_id", keep="last").set_index("customer_id")
     out = pd.DataFrame(index=cv.index)
-    for c in ("clv", "clv_low", "clv_high"):
-        out[c] = pd.to_numeric(cv[c], errors="coerce").astype(float) if c in cv.columns else np.nan
-    out["clv_low"] = out["clv_low"].fillna(out["clv"])
-    out["clv_high"] = out["clv_high"].fillna(out["clv"])
+
+    def num(c: str) -> pd.Series:
+        if c not in cv.columns:
+            return pd.Series(np.nan, index=cv.index)
+        return pd.to_numeric(cv[c], errors="coerce").astype(float)
+
+    out["clv"] = num("clv")
+    for side in ("low", "high"):
+        out[f"clv_{side}"] = num(f"clv_mean_{side}").fillna(num(f"clv_{side}")).fillna(out["clv"])
+    out["clv_var"] = num("clv_sd").fillna(0.0) ** 2
     out["method"] = cv["method"].astype("string") if "method" in cv.columns else pd.NA
     out["segment"] = cv["segment"].astype("string") if "segment" in cv.columns else pd.NA
     return out[out["clv"].notna()]
@@ -257,8 +269,9 @@ def _segments(
 
 def _segment_mean(
     seg_cv: pd.DataFrame | None, cv: pd.DataFrame, cur: pd.DataFrame, default: float
-) -> tuple[float, float, float, str]:
-    """Mean (clv, low, high) that an unlinked mention counts with, and its source.
+) -> tuple[float, float, float, str, float]:
+    """Mean (clv, low, high) that an unlinked mention counts with, its source, and the
+    mean of the customers' own variance.
 
     The segment's customers when the segment is defined on customers; else the
     customers seen in the segment's feedback; else everyone; else (no customer values
@@ -271,12 +284,13 @@ def _segment_mean(
     if pool is None or pool.empty:
         pool = cv
     if pool.empty:
-        return (default, default, default, f"default clv {default:g}")
+        return (default, default, default, f"default clv {default:g}", 0.0)
     return (
         float(pool["clv"].mean()),
         float(pool["clv_low"].mean()),
         float(pool["clv_high"].mean()),
         "segment mean clv",
+        float(pool["clv_var"].mean()),
     )
 
 
@@ -288,13 +302,14 @@ def _theme_row(
     doc_counts: tuple[int, int],  # documents in this window and the previous one
     previous: int,
     cv: pd.DataFrame,
-    seg_mean: tuple[float, float, float, str],
+    seg_mean: tuple[float, float, float, str, float],
     up: pd.DataFrame,
     taxonomy: Taxonomy,
     spike: tuple[float, int, float],
     examples: int,
     example_chars: tuple[int, int],
     correction: tuple | None = None,
+    z: float = 0.0,
 ) -> dict:
     mentions = len(tm)
     neg = tm[tm["negative"]]
@@ -312,7 +327,8 @@ def _theme_row(
         sums = [float(vals[c].sum()) for c in ("clv", "clv_low", "clv_high")]
     mean_clv = sums[0] / n_people if n_people else math.nan
     people = negatives = None
-    spread = 0.0
+    # the customers' own spread (independent, so in quadrature); z as for the other terms
+    spread = z * math.sqrt(float(vals["clv_var"].sum()) + unlinked * seg_mean[4])
     if correction is not None and theme_id in correction[0].themes:
         corrected = _corrected_sums(theme_id, window_docs, cv, seg_mean, correction)
         if corrected is not None:
@@ -390,7 +406,7 @@ def _corrected_sums(
     theme_id: str,
     window_docs: np.ndarray,
     cv: pd.DataFrame,
-    seg_mean: tuple[float, float, float, str],
+    seg_mean: tuple[float, float, float, str, float],
     correction: tuple,
 ) -> tuple[float, float, list[float], float] | None:
     """(expected people, expected negative mentions, [Σ clv, low, high], z × sd of Σ clv).
@@ -407,7 +423,9 @@ def _corrected_sums(
     ids = pd.array(cid[rows], dtype="string")
     known = pd.Index(ids).isin(cv.index) & pd.notna(ids)
     codes, uniques = pd.factorize(pd.Series(ids).where(known, None))
-    clv = cv.reindex(pd.Index(uniques, dtype="string"))[["clv", "clv_low", "clv_high"]].to_numpy()
+    known_values = cv.reindex(pd.Index(uniques, dtype="string"))
+    clv = known_values[["clv", "clv_low", "clv_high"]].to_numpy()
+    clv_var = known_values["clv_var"].to_numpy()
     no_id = ~known
     unknown_codes, _ = pd.factorize(pd.Series(ids).where(no_id & pd.notna(ids), None))
 
@@ -425,7 +443,8 @@ def _corrected_sums(
         pi_d, unlinked_d = people(truth.probability_under(r, rows, j))
         draws.append(float(clv[:, 0] @ pi_d + unlinked_d * seg_mean[0]))
     bernoulli = float((clv[:, 0] ** 2) @ (pi * (1 - pi)) + seg_mean[0] ** 2 * unlinked)
-    sd = math.sqrt(float(np.var(draws)) + bernoulli) if draws else math.sqrt(bernoulli)
+    own = float(clv_var @ pi + seg_mean[4] * unlinked)  # each person's own CLV spread
+    sd = math.sqrt(float(np.var(draws) if draws else 0.0) + bernoulli + own)
     return float(pi.sum() + unlinked), float(p.sum()), sums, z * sd
 
 
@@ -450,9 +469,10 @@ def clv_at_risk_interval(
     bounds of the clipped uplift. Then first-order propagation for a product of
     independent factors, side by side: the distance to each bound is the root sum of
     squares of (uplift × CLV's distance) and (CLV × uplift's distance), floored at 0.
-    CLV bounds are summed over customers as given (their uncertainty comes from shared
-    model parameters, so customers move together). ``count_spread`` is a third,
-    independent factor: the half-width of Σ CLV due to misclassification (who truly
+    CLV bounds are summed over customers as given (the expected values' bounds: their
+    uncertainty comes from shared model parameters, so customers move together).
+    ``count_spread`` is a third, independent factor: the half-width of Σ CLV due to each
+    customer's own uncertain value and, when corrected, to misclassification (who truly
     raised the theme), added in quadrature on both sides.
 
     Examples

@@ -18,6 +18,8 @@ from cxtext.schema import CUSTOMER_VALUE, conform
 from cxtext.value.btyd import BetaGeoModel, GammaGammaModel, predict_clv
 from cxtext.value.rfm import DAYS_PER_MONTH, summarize_transactions
 
+# the columns that bound a customer's value (docs/value.md §1)
+VALUE_BOUNDS = ("clv_low", "clv_high", "clv_mean_low", "clv_mean_high", "clv_sd")
 METHODS = ("crm", "bgnbd_gammagamma", "simple_rate", "simple_rate_fallback", "segment_default")
 
 
@@ -38,9 +40,12 @@ def estimate_customer_value(
     """CUSTOMER_VALUE rows, one per customer in ``customers`` ∪ ``transactions``.
 
     ``clv`` is the discounted expected spend over ``horizon_months``; ``clv_low`` and
-    ``clv_high`` bound it at ``level`` (Laplace/delta method for the fitted model, a
-    Poisson interval on the pooled rate for ``simple_rate``; CRM and default figures
-    are taken as given, so their bounds equal the value). ``p_alive`` and
+    ``clv_high`` bound the customer's value at ``level`` (for the fitted model the
+    posterior interval given their history, see :func:`predict_clv`; a Poisson interval
+    on the pooled rate for ``simple_rate``; CRM and default figures are taken as given,
+    so their bounds equal the value); ``clv_mean_low/high`` bound the expected value
+    from the parameters alone and ``clv_sd`` is the customer's own spread (0 where the
+    method has none), which is how sums over customers combine them. ``p_alive`` and
     ``expected_purchases`` come from the BG/NBD model whenever it was fitted, whatever
     the customer's CLV method. BG/NBD needs ``min_repeat_buyers`` customers with a
     repeat purchase and a converged fit, else the simple rate is used; a single customer
@@ -82,15 +87,13 @@ def estimate_customer_value(
     out = pd.DataFrame(index=pd.Index(ids, name="customer_id"))
     out["segment"] = cust["segment"].reindex(out.index)
     out["churned"] = cust["churned"].reindex(out.index)
-    for col in ("clv", "clv_low", "clv_high", "p_alive", "expected_purchases"):
+    for col in ("clv", *VALUE_BOUNDS, "p_alive", "expected_purchases"):
         out[col] = np.nan
     out["method"] = pd.Series(pd.NA, index=out.index, dtype="string")
 
     crm = cust["clv"].reindex(out.index)
     has_crm = crm.notna()
-    out.loc[has_crm, ["clv", "clv_low", "clv_high"]] = np.repeat(
-        crm[has_crm].to_numpy()[:, None], 3, axis=1
-    )
+    out.loc[has_crm, ["clv", *VALUE_BOUNDS]] = _given(crm[has_crm].to_numpy())
     out.loc[has_crm, "method"] = "crm"
 
     if summary is not None and len(summary):
@@ -103,8 +106,8 @@ def estimate_customer_value(
             ["p_alive", "expected_purchases"]
         ]
         need = modelled.index[~has_crm.reindex(modelled.index).to_numpy()]
-        out.loc[need, ["clv", "clv_low", "clv_high"]] = modelled.loc[
-            need, ["clv", "clv_low", "clv_high"]
+        out.loc[need, ["clv", *VALUE_BOUNDS]] = modelled.loc[
+            need, ["clv", *VALUE_BOUNDS]
         ].to_numpy()
         out.loc[need, "method"] = modelled.loc[need, "method"]
 
@@ -113,9 +116,15 @@ def estimate_customer_value(
         lambda s: default_clv_by_segment.get(s, default_clv) if pd.notna(s) else default_clv
     )
     values = defaults.astype(float).to_numpy()
-    out.loc[rest, ["clv", "clv_low", "clv_high"]] = np.repeat(values[:, None], 3, axis=1)
+    out.loc[rest, ["clv", *VALUE_BOUNDS]] = _given(values)
     out.loc[rest, "method"] = "segment_default"
     return _with_notes(conform(out.reset_index(), CUSTOMER_VALUE), notes)
+
+
+def _given(values: np.ndarray) -> np.ndarray:
+    """A figure taken as given: every bound equals it and it has no spread of its own."""
+    v = np.asarray(values, dtype=float)[:, None]
+    return np.hstack([np.repeat(v, 5, axis=1), np.zeros_like(v)])
 
 
 def _with_notes(values: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
@@ -268,11 +277,11 @@ def _fit_and_predict(
         return simple_rate_clv(summary, level=level, **kw), [note]
     with np.errstate(all="ignore"):
         pred = predict_clv(bg, gg, summary, level=level, **kw).assign(method="bgnbd_gammagamma")
-    bad = ~np.isfinite(pred[["clv", "clv_low", "clv_high"]].to_numpy()).all(axis=1)
+    bad = ~np.isfinite(pred[["clv", *VALUE_BOUNDS]].to_numpy()).all(axis=1)
     notes = []
     if bad.any():
         fallback = simple_rate_clv(summary, level=level, **kw)
-        cols = ["clv", "clv_low", "clv_high", "expected_purchases"]
+        cols = ["clv", *VALUE_BOUNDS, "expected_purchases"]
         pred.loc[bad, cols] = fallback.loc[bad, cols].to_numpy()
         pred.loc[bad, "method"] = "simple_rate_fallback"
         notes.append(
@@ -289,7 +298,9 @@ def simple_rate_clv(
 
     The rate is pooled (Σ repeat purchases / Σ days observed) because with few repeat
     buyers a customer's own rate is mostly noise; its ``level`` interval is the exact
-    (Garwood) Poisson interval on the pooled count. p_alive is unknown here (NaN).
+    (Garwood) Poisson interval on the pooled count, for the expected value only (no
+    per-customer model, so ``clv_sd`` is 0 and the customer's bounds are the same).
+    p_alive is unknown here (NaN).
     """
     purchases = float(summary["frequency"].sum())
     exposure = float(summary["T"].sum())
@@ -309,6 +320,9 @@ def simple_rate_clv(
             "clv": aov * rate * discounted_days,
             "clv_low": aov * low * discounted_days,
             "clv_high": aov * high * discounted_days,
+            "clv_mean_low": aov * low * discounted_days,
+            "clv_mean_high": aov * high * discounted_days,
+            "clv_sd": 0.0,
             "p_alive": np.nan,
             "expected_purchases": rate * horizon_months * DAYS_PER_MONTH,
             "method": "simple_rate",

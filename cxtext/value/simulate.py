@@ -20,7 +20,8 @@ from scipy.special import expit
 from cxtext.classify.confusion import assignment_confusion
 from cxtext.schema import FEEDBACK, conform
 from cxtext.themes.taxonomy import Taxonomy, Theme
-from cxtext.value.rfm import DAYS_PER_MONTH, summarize_transactions
+from cxtext.value.btyd import discounted_value
+from cxtext.value.rfm import summarize_transactions
 
 AS_OF = pd.Timestamp("2025-01-01", tz="UTC")
 BGNBD_TRUE = {"r": 0.8, "alpha": 40.0, "a": 0.8, "b": 4.0}  # alpha in days
@@ -38,31 +39,6 @@ class SimulatedTransactions:
     as_of: pd.Timestamp
     bgnbd: dict[str, float] = field(default_factory=dict)
     gamma_gamma: dict[str, float] = field(default_factory=dict)
-
-
-def true_clv(
-    lam: np.ndarray,
-    p_drop: np.ndarray,
-    mean_spend: np.ndarray,
-    alive: np.ndarray,
-    *,
-    horizon_months: int,
-    annual_discount_rate: float,
-) -> np.ndarray:
-    """Expected discounted spend of customers whose latent traits are known.
-
-    An active customer buys at rate λ until a purchase that ends the relationship
-    (probability p each), so the dropout time is exponential with rate λp and the
-    expected purchases in month m are (e^{-λp s_{m-1}} - e^{-λp s_m}) / p.
-    """
-    monthly = (1.0 + annual_discount_rate) ** (1.0 / 12.0) - 1.0
-    total = np.zeros_like(lam, dtype=float)
-    for m in range(1, int(horizon_months) + 1):
-        s0, s1 = (m - 1) * DAYS_PER_MONTH, m * DAYS_PER_MONTH
-        total += (
-            (np.exp(-lam * p_drop * s0) - np.exp(-lam * p_drop * s1)) / p_drop / (1 + monthly) ** m
-        )
-    return np.where(alive, total * mean_spend, 0.0)
 
 
 def simulate_transactions(
@@ -128,7 +104,7 @@ def simulate_transactions(
             "p_drop": p_drop,
             "nu": nu,
             "alive": alive,
-            "true_clv": true_clv(
+            "true_clv": discounted_value(
                 lam,
                 p_drop,
                 gg["p"] / nu,
