@@ -55,6 +55,19 @@ def champion_confusion(models_dir: Path, value: ValueSettings) -> Confusion | No
     )
 
 
+def uncorrected_note(confusion: Confusion | None, value: ValueSettings) -> str | None:
+    """The run warning when CLV at risk goes uncorrected for misclassification, and why."""
+    if confusion is not None and value.misclassification_correction:
+        return None
+    why = (
+        "turned off: value.misclassification_correction"
+        if confusion is not None
+        else "the topic model's card has no assignment_confusion: retrain it with "
+        "`cxtext train --task topic` or `cxtext retrain topic`, which measure it"
+    )
+    return f"value: CLV at risk is not corrected for misclassification ({why})"
+
+
 def rank_kwargs(
     painpoints: PainpointsSettings,
     value: ValueSettings,

@@ -72,6 +72,7 @@ from pipelines.insight import (
     champion_confusion,
     discover_and_value,
     rank_kwargs,
+    uncorrected_note,
     uplift_kwargs,
 )
 from pipelines.preflight import plan_run
@@ -680,15 +681,8 @@ def nightly(
         for note in values.attrs.get("notes", []):
             book.warn(f"value: {note}")
         confusion = classifier_confusion(resolve(settings.paths.models), settings.value)
-        if confusion is None or not settings.value.misclassification_correction:
-            book.warn(
-                "value: CLV at risk is not corrected for misclassification "
-                + (
-                    "(turned off: value.misclassification_correction)"
-                    if confusion
-                    else "(the topic model's card has no assignment_confusion)"
-                )
-            )
+        if note := uncorrected_note(confusion, settings.value):
+            book.warn(note)
         previous = stored_candidates(plan.warehouse)
         kept_uplift, why = None, ""
         if plan.customers and not (reestimate or backfill):

@@ -97,9 +97,15 @@ def _theme_ids(frame: pd.DataFrame, taxonomy_path: Path) -> pd.DataFrame:
 
 @task(cache_policy=NO_CACHE)
 def train_challenger(
-    train: pd.DataFrame, test: pd.DataFrame, task_name: str, lang: str, params: dict[str, Any]
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    task_name: str,
+    lang: str,
+    params: dict[str, Any],
+    topic_kwargs: dict[str, Any],
 ):
-    """The challenger, trained on the training rows and evaluated on the held-out rows."""
+    """The challenger, trained on the training rows and evaluated on the held-out rows
+    (a topic challenger's card also gets its held-out ``assignment_confusion``)."""
     return train_and_evaluate(
         train["text"].tolist(),
         train["label"].tolist(),
@@ -115,6 +121,7 @@ def train_challenger(
             for s in sorted(set(train["source"]))
         ],
         description=f"Challenger trained by the retrain flow for role {task_name}/{lang}.",
+        **topic_kwargs,
     )
 
 
@@ -193,7 +200,15 @@ def retrain(
     train_rows, test_rows = split_indices(strata, test_size=test_size, seed=seed)
     train, test = frame.iloc[train_rows], frame.iloc[test_rows]
 
-    result = train_challenger(train, test, task_name, lang, params or {})
+    topic_kwargs = (
+        {
+            "taxonomy": load_taxonomy(taxonomy_path),
+            "topic_threshold": settings.classify.topic_threshold,
+        }
+        if task_name == "topic"
+        else {}
+    )
+    result = train_challenger(train, test, task_name, lang, params or {}, topic_kwargs)
     champ_name, champion = load_current_champion(role, models_dir)
     challenger_metrics = result.metrics
     champion_metrics = evaluate_on(champion, test, task_name) if champion is not None else None

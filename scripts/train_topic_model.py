@@ -50,7 +50,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cxtext.classify.confusion import assignment_confusion  # noqa: E402
+from cxtext.classify.confusion import held_out_confusion  # noqa: E402
 from cxtext.classify.evaluation import split_indices  # noqa: E402
 from cxtext.classify.labelled import read_labelled  # noqa: E402
 from cxtext.classify.model_card import build_card, measure_throughput  # noqa: E402
@@ -228,19 +228,20 @@ def _assigned(model, taxonomy: Taxonomy, texts: list[str], langs: list[str]):
     return kw, proba, ids, assigned
 
 
-def held_out_confusion(model, taxonomy: Taxonomy, held_out: dict[str, pd.DataFrame]) -> dict:
+def held_out_assignment_confusion(
+    model, taxonomy: Taxonomy, held_out: dict[str, pd.DataFrame]
+) -> dict:
     """Card field ``assignment_confusion`` on the real-text held-out sets.
 
     Bitext is left out: its template text is near-trivial and would flatter the
     precision and recall that the value stage corrects CLV at risk with.
     """
     names = [n for n in ("author_written", "en_banking77") if n in held_out]
-    assigned, gold = [], []
-    for name in names:
-        texts, langs = _normalized(held_out[name]["text"].tolist())
-        assigned += _assigned(model, taxonomy, texts, langs)[3]
-        gold += [set(g) if isinstance(g, tuple) else {g} for g in held_out[name]["gold"]]
-    return assignment_confusion(assigned, gold, taxonomy.ids, sources=names, threshold=THRESHOLD)
+    texts = [t for name in names for t in held_out[name]["text"].tolist()]
+    gold = [
+        set(g) if isinstance(g, tuple) else {g} for name in names for g in held_out[name]["gold"]
+    ]
+    return held_out_confusion(model, texts, gold, taxonomy, threshold=THRESHOLD, sources=names)
 
 
 def evaluate_held_out(model, taxonomy: Taxonomy, frame: pd.DataFrame) -> dict:
@@ -289,7 +290,7 @@ def main() -> None:
     corpus, held_out, sources = build_corpus(args.datasets)
     if args.card_only:
         model, _ = load_model(NAME, args.models_dir)
-        confusion = held_out_confusion(model, taxonomy, held_out)
+        confusion = held_out_assignment_confusion(model, taxonomy, held_out)
         update_card(NAME, {"assignment_confusion": confusion}, args.models_dir)
         print(f"updated {NAME}'s card: assignment_confusion on {confusion['n']} documents")
         return
@@ -352,7 +353,7 @@ def main() -> None:
         weak_labels=summary.as_dict(),
         keyword_coverage_per_dataset=per_dataset_coverage,
         held_out=evaluation,
-        assignment_confusion=held_out_confusion(model, taxonomy, held_out),
+        assignment_confusion=held_out_assignment_confusion(model, taxonomy, held_out),
         metric_definitions={
             "keyword_coverage": "share of documents with at least one seed-keyword hit",
             "keyword_recall": "a keyword-hit theme is (one of) the gold theme(s)",

@@ -4,10 +4,14 @@ A small airline-style export in a temporary workspace: complaints labelled with 
 organisation's own reasons ("Lost Luggage", "Refund Delay", ...), and customers whose
 churn was planted so refund delays cost the most lifetime value. The ranked table must
 show the organisation's themes, in the planted order at the top, and no sample theme.
+The model trained by `cxtext train` carries its held-out confusion in its card, so the
+run corrects for misclassification, and the planted CLV at risk lies inside most 90%
+intervals (the same path on real airline tweets: docs/value.md §4).
 """
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -36,7 +40,7 @@ PHRASES = {
 OPENERS = ["Terrible experience:", "Awful.", "Very disappointed,", "Worst airline ever,", ""]
 CLOSERS = ["Never again.", "Unacceptable!", "So frustrating.", "I am furious.", ""]
 # Planted effect of raising each theme on churn, and customers' CLV by theme.
-CHURN = {"Refund Delay": 0.55, "Late Flight": 0.3, "Lost Luggage": 0.05, "Rude Staff": 0.05}
+CHURN = {"Refund Delay": 0.55, "Late Flight": 0.3, "Lost Luggage": 0.12, "Rude Staff": 0.0}
 
 
 def _text(rng: random.Random, label: str) -> str:
@@ -56,11 +60,14 @@ def export(tmp_path_factory) -> Path:
         folder / "labelled.csv", index=False
     )
     customers, feedback = [], []
+    at_risk = dict.fromkeys(labels, 0.0)  # true CLV at risk: the uplift is CHURN[t] for everyone
     for c in range(400):
         cid = f"C{c:04d}"
         raised = rng.sample(labels, rng.choice([0, 1, 1, 2]))
         p_churn = 0.08 + sum(CHURN[t] for t in raised)
         customers.append((cid, "basic", round(rng.uniform(200, 400), 2), rng.random() < p_churn))
+        for t in raised:
+            at_risk[t] += customers[-1][2] * CHURN[t]
         for t in raised:
             day = rng.randrange(1, 27)
             feedback.append(
@@ -72,6 +79,7 @@ def export(tmp_path_factory) -> Path:
     pd.DataFrame(feedback, columns=["id", "text", "created_at", "customer_id"]).to_csv(
         folder / "feedback.csv", index=False
     )
+    pd.Series(at_risk, name="true_clv_at_risk").rename_axis("theme_en").to_csv(folder / "truth.csv")
     return folder
 
 
@@ -92,18 +100,28 @@ def test_own_labels_to_ranked_own_themes(export, tmp_path):
     assert "keywords_mined: true" in taxonomy and "refund" in taxonomy
     cx("train", "--task", "topic", "--data", labelled, "--label-column", "reason",
        "--text-column", "comment", "--name", "own-topic")  # fmt: skip
+    card = json.loads((ws / "models" / "own-topic" / "card.json").read_text(encoding="utf-8"))
+    confusion = card["assignment_confusion"]  # measured on the held-out 20% by `cxtext train`
+    assert set(confusion["per_theme"]) == {"lost_luggage", "late_flight", "refund_delay", "rude_staff"}
+    assert confusion["n"] == card["rows_eval"] and confusion["threshold"] == 0.5
     promoted = cx("models", "promote", "own-topic", "--as", "topic")
     assert "new taxonomy" in promoted.output  # said, not hidden: no comparison with topic-v1
-    cx("run", "--feedback", export / "feedback.csv", "--customers", export / "customers.csv",
-       "--as-of", "2026-10-28")  # fmt: skip
+    run = cx("run", "--feedback", export / "feedback.csv", "--customers", export / "customers.csv",
+             "--as-of", "2026-10-28")  # fmt: skip
+    assert "not corrected for misclassification" not in run.output
 
     import duckdb
 
     with duckdb.connect(str(ws / "out" / "cxtext.duckdb"), read_only=True) as con:
         pain = con.sql(
-            "select theme_id, theme_en, rank, clv_at_risk from pain_points "
-            "where segment = 'all' order by rank"
+            "select theme_id, theme_en, rank, clv_at_risk, clv_at_risk_low, clv_at_risk_high, "
+            "method from pain_points where segment = 'all' order by rank"
         ).df()
     assert set(pain["theme_id"]) == {"lost_luggage", "late_flight", "refund_delay", "rude_staff"}
-    assert list(pain["theme_id"][:2]) == ["refund_delay", "late_flight"]
+    assert list(pain["theme_id"][:3]) == ["refund_delay", "late_flight", "lost_luggage"]
     assert pain["theme_en"].iloc[0] == "Refund Delay"
+    assert pain["method"].str.contains("corrected for misclassification: own-topic card").all()
+    truth = pd.read_csv(export / "truth.csv").set_index("theme_en")["true_clv_at_risk"]
+    true = pain["theme_en"].map(truth)
+    inside = (pain["clv_at_risk_low"] <= true) & (true <= pain["clv_at_risk_high"])
+    assert inside.sum() >= 3, pain.assign(true=true)

@@ -194,3 +194,17 @@ def test_missed_mentions_are_placed_where_the_held_out_set_found_them():
     assert p_split.sum() == pytest.approx(p_even.sum())  # same Rogan-Gladen total
     assert p_split[1] > 1.5 * p_even[1]  # the empty document holds the missed mentions
     assert p_split[2] < 0.2 * p_even[2]  # a document about b seldom does
+
+
+def test_an_uncorrected_run_says_why():
+    from dataclasses import replace
+
+    from cxtext.config import load_settings
+    from pipelines.insight import uncorrected_note
+
+    value = load_settings().value
+    card = confusion_from_cards(_card({"a": {"tp": 8, "fp": 1, "fn": 2, "tn": 89}}), {})
+    assert uncorrected_note(card, value) is None
+    assert "card has no assignment_confusion" in uncorrected_note(None, value)
+    off = replace(value, misclassification_correction=False)
+    assert "turned off: value.misclassification_correction" in uncorrected_note(card, off)

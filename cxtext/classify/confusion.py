@@ -12,6 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
+from cxtext.classify.topics import keyword_topics
+from cxtext.normalize.documents import normalize_text
+from cxtext.themes.taxonomy import Taxonomy
+
 
 def assignment_confusion(
     assigned: Sequence[Iterable[str]],
@@ -77,6 +83,38 @@ def assignment_confusion(
         "per_theme": per_theme,
         "confused_with": confused,
     }
+
+
+def held_out_confusion(
+    model: Any,
+    texts: Sequence[str],
+    gold: Sequence[Iterable[str]],
+    taxonomy: Taxonomy,
+    *,
+    threshold: float,
+    sources: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Card field ``assignment_confusion`` of a topic model on held-out labelled texts.
+
+    Each text is normalized as the normalize stage stores it, then assigned as the
+    classify stage assigns (model probability >= ``threshold`` or a seed keyword of
+    ``taxonomy``), and compared with its gold themes. Every topic trainer (``cxtext
+    train --task topic``, ``cxtext retrain``, scripts/train_topic_model.py) calls it, so
+    any champion carries the measurement the value stage corrects CLV at risk with.
+    """
+    pairs = [normalize_text(t if isinstance(t, str) else "") for t in texts]
+    languages, normalized = [p[0] for p in pairs], [p[1] for p in pairs]
+    hits = keyword_topics(normalized, languages, taxonomy)
+    assigned = [set(k) for k in hits]
+    if len(normalized):
+        proba = np.asarray(model.predict_proba(normalized))
+        ids = [str(c) for c in model.classes_]
+        for row, chosen in zip(proba, assigned, strict=True):
+            chosen.update(ids[j] for j in np.flatnonzero(row >= threshold))
+    gold_sets = [set(g) if isinstance(g, list | tuple | set) else {g} for g in gold]
+    return assignment_confusion(
+        assigned, gold_sets, taxonomy.ids, sources=sources, threshold=threshold
+    )
 
 
 def _unassigned_with(pairs: list[tuple[set, set]], theme: str) -> dict[str, list[int]]:

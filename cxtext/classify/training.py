@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from cxtext.classify.confusion import held_out_confusion
 from cxtext.classify.evaluation import (
     DEFAULT_SEED,
     DEFAULT_TEST_SIZE,
@@ -29,6 +30,7 @@ from cxtext.classify.features import _as_text
 from cxtext.classify.model_card import build_card, measure_throughput
 from cxtext.classify.sentiment import build_sentiment_model
 from cxtext.normalize.language import detect_language
+from cxtext.themes.taxonomy import Taxonomy
 
 TASKS = ("sentiment", "topic")
 LANGS = ("fa", "en", "auto")
@@ -183,13 +185,18 @@ def train_and_evaluate(
     seed: int = DEFAULT_SEED,
     data_sources: list[dict[str, Any]] | None = None,
     description: str = "",
+    taxonomy: Taxonomy | None = None,
+    topic_threshold: float | None = None,
     **card_extra: Any,
 ) -> TrainingResult:
     """Train on a fixed-seed stratified split (or all rows when an eval set is given) and judge.
 
     The card records data sources, row counts, held-out metrics overall, per language
     and (when ``groups`` names each row's source) per group, training seconds and
-    prediction throughput.
+    prediction throughput. A topic model given its ``taxonomy`` and ``topic_threshold``
+    also gets ``assignment_confusion`` on the held-out rows (the classify stage's
+    assignment against the labels), which the value stage needs to correct CLV at risk
+    for misclassification (docs/value.md §4).
     """
     data = clean_labelled(texts, labels, task=task, groups=groups)
     if eval_texts is not None:
@@ -218,6 +225,18 @@ def train_and_evaluate(
     )
     if groups is not None and len(set(test.groups)) > 1:
         extra.setdefault("per_dataset", per_group_metrics(model, test))
+    if task == "topic" and taxonomy is not None and topic_threshold is not None:
+        extra.setdefault(
+            "assignment_confusion",
+            held_out_confusion(
+                model,
+                test.texts,
+                test.labels,
+                taxonomy,
+                threshold=topic_threshold,
+                sources=sorted(set(test.groups)) or ["held-out rows"],
+            ),
+        )
     card = build_card(
         task=task,
         lang=lang,

@@ -320,8 +320,11 @@ def train(
             eval_frame["label"] = _topic_labels_for_taxonomy(
                 eval_frame["label"].tolist(), [eval_file], label_column
             )
+    if task == "topic":  # the held-out confusion the value stage corrects CLV at risk with
+        eval_kwargs["taxonomy"] = active_taxonomy()[1]
+        eval_kwargs["topic_threshold"] = load_settings().classify.topic_threshold
     if eval_frame is not None:
-        eval_kwargs = {
+        eval_kwargs |= {
             "eval_texts": eval_frame["text"].tolist(),
             "eval_labels": eval_frame["label"].tolist(),
             "eval_groups": [eval_file.stem] * len(eval_frame),
@@ -355,6 +358,13 @@ def train(
     print_metrics(result.metrics)
     if result.card.get("per_dataset"):
         _per_dataset(result.card["per_dataset"])
+    if task == "topic":
+        confusion = result.card["assignment_confusion"]
+        console.print(
+            f"Held-out confusion per theme stored in the card ({confusion['n']:,} texts, "
+            f"threshold {confusion['threshold']:g}): `cxtext run` corrects CLV at risk for "
+            "misclassification with it."
+        )
     console.print(f"Saved to {folder}")
     if promote_as:
         _promote(name, promote_as, target, eval_file=None, text_column=text_column,
