@@ -10,15 +10,19 @@ probability that the document truly raises the theme negatively:
 - topic: sensitivity se = tp/(tp+fn) and false-positive rate f = fp/(fp+tn) of the
   assignment; the true share of documents about the theme is the Rogan–Gladen estimate
   π = (q − f)/(se − f) from the observed share q (so a prevalence different from the
-  held-out set's is allowed for); then P(true | assigned) = se·π/q and
-  P(true | not assigned) = (1 − se)·π/(1 − q);
+  held-out set's is allowed for); then P(true | assigned) = se·π/q, and the missed
+  share (1 − se)·π placed over the unassigned documents by the held-out rates of their
+  stratum (no theme at all, or beside each other theme; evenly when the card lacks
+  them);
 - sentiment: P(truly negative | predicted label l) = M[neg, l]·π_neg / q_l with M the
   row-normalised confusion and π the class shares solving q = Mᵀπ (non-negative least
   squares), per language.
 
 The two are multiplied (topic and sentiment errors taken as independent). Draws of the
-confusion counts from their Beta posteriors (uniform prior) give the uncertainty of
-the correction itself, so a theme measured on 4 held-out documents gets a wide interval.
+confusion counts from their Beta posteriors (each rate's prior worth ``prior_texts``
+texts at the rate pooled over all themes) give the uncertainty of the correction
+itself, so a theme measured on 4 held-out documents gets a wide interval, narrowed by
+what the other themes say about the classifier.
 
 The per-document topic probabilities of the model are deliberately not used: the
 shipped topic model is calibrated against weak keyword labels, not human labels, so
@@ -28,7 +32,6 @@ measurement.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,7 +189,9 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
     cells = {
         "assigned": assigned,
         "label": label,
-        "langs": np.asarray(langs, dtype=str),  # fixed-width: compared per draw in C, not per object
+        "langs": np.asarray(
+            langs, dtype=str
+        ),  # fixed-width: compared per draw in C, not per object
         "observed": observed,
         "corrected": corrected,
         "q": assigned.mean(axis=0) if n else np.zeros(k),
@@ -374,28 +379,3 @@ def customer_probability(
     keep = customer_codes >= 0
     np.add.at(log_none, customer_codes[keep], np.log1p(-np.clip(prob[keep], 0.0, 1.0 - 1e-12)))
     return -np.expm1(log_none)
-
-
-def describe_correction(truth: MentionTruth, confusion: Confusion) -> dict[str, Any]:
-    """JSON-able summary per theme: raw vs corrected negative mentions and the confusion used."""
-    out = {}
-    for j, t in enumerate(truth.themes):
-        out[t] = {
-            "raw_negative_mentions": int(truth.observed[:, j].sum()),
-            "corrected_negative_mentions": round(float(truth.probability[:, j].sum()), 1),
-            "confusion": confusion.describe(t),
-        }
-    return out
-
-
-def confusion_json(confusion: Confusion | None) -> str:
-    """The confusion as stored with a run (``null`` when there was none)."""
-    if confusion is None:
-        return "null"
-    return json.dumps(
-        {
-            "source": confusion.source,
-            "topics": {t: list(v) for t, v in confusion.topics.items()},
-            "sentiment": {k: v.astype(int).tolist() for k, v in confusion.sentiment.items()},
-        }
-    )
