@@ -93,7 +93,7 @@ def persian_union(datasets: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def train_persian(
-    datasets: Path, models_dir: Path, do_promote: bool, features: str = "tfidf"
+    datasets: Path, models_dir: Path, do_promote: bool, features: str = "tfidf", weight: float = 1.0
 ) -> dict:
     train, test = persian_union(datasets)
     result = train_and_evaluate(
@@ -101,7 +101,7 @@ def train_persian(
         train["sentiment"],
         task="sentiment",
         lang="fa",
-        params={**FA_PARAMS, "features": features},
+        params={**FA_PARAMS, **feature_params(features, weight)},
         groups=train["dataset"],
         eval_texts=test["text"],
         eval_labels=test["sentiment"],
@@ -139,7 +139,7 @@ def train_persian(
 
 
 def train_english(
-    datasets: Path, models_dir: Path, do_promote: bool, features: str = "tfidf"
+    datasets: Path, models_dir: Path, do_promote: bool, features: str = "tfidf", weight: float = 1.0
 ) -> dict:
     frame = _read(datasets / "en_airline_tweets" / "train.csv")
     frame = frame[frame["text"].str.strip() != ""]
@@ -148,7 +148,7 @@ def train_english(
         frame["sentiment"],
         task="sentiment",
         lang="en",
-        params={**EN_PARAMS, "features": features},
+        params={**EN_PARAMS, **feature_params(features, weight)},
         test_size=0.2,
         seed=SEED,
         data_sources=[
@@ -169,6 +169,18 @@ def train_english(
         ),
     )
     return _register(result, model_name(EN_NAME, features), "sentiment-en", models_dir, do_promote)
+
+
+def feature_params(features: str, weight: float) -> dict:
+    """The ``--features`` option and, beside TF-IDF, the embedding block's weight."""
+    return (
+        {"features": features}
+        if features == "tfidf"
+        else {
+            "features": features,
+            "feature_weight": weight,
+        }
+    )
 
 
 def model_name(base: str, features: str) -> str:
@@ -223,17 +235,35 @@ def main(argv: list[str] | None = None) -> int:
         default="tfidf",
         help="feature option; promoted only if it beats the champion on the held-out rows",
     )
+    parser.add_argument(
+        "--feature-weight",
+        type=float,
+        default=1.0,
+        help="scale of the embedding block beside TF-IDF (benchmarks/encoder.py picks it by CV)",
+    )
     args = parser.parse_args(argv)
     np.random.seed(SEED)
     cards = []
     if args.only in (None, "en"):
         cards.append(
-            train_english(args.datasets, args.models_dir, not args.no_promote, args.features)
+            train_english(
+                args.datasets,
+                args.models_dir,
+                not args.no_promote,
+                args.features,
+                args.feature_weight,
+            )
         )
         print(_summary(cards[-1]), flush=True)
     if args.only in (None, "fa"):
         cards.append(
-            train_persian(args.datasets, args.models_dir, not args.no_promote, args.features)
+            train_persian(
+                args.datasets,
+                args.models_dir,
+                not args.no_promote,
+                args.features,
+                args.feature_weight,
+            )
         )
         print(_summary(cards[-1]), flush=True)
     registry = args.models_dir / "registry.json"

@@ -95,3 +95,31 @@ def test_unknown_feature_option_is_refused():
     frame = pd.read_csv(FIXTURES / "sentiment_small.csv")
     with pytest.raises(ValueError, match="unknown features"):
         train_model(frame["text"], frame["sentiment"], params={"features": "bert"})
+
+
+def test_weak_topic_model_takes_a_feature_option(table_dir, tmp_path, monkeypatch):
+    from cxtext.classify.weak_labels import train_weak_topic_model
+    from cxtext.themes.taxonomy import parse_taxonomy
+
+    taxonomy = parse_taxonomy(
+        {
+            "themes": [
+                {"id": "delivery", "label_en": "D", "label_fa": "D", "keywords": {"en": ["bag"]}},
+                {"id": "staff", "label_en": "S", "label_fa": "S", "keywords": {"en": ["crew"]}},
+            ]
+        }
+    )
+    texts = ["my bag was lost", "bag never came", "great crew", "rude crew today"] * 5
+    home = tmp_path / "home"
+    (home / "models").mkdir(parents=True)
+    (home / "models" / "static").symlink_to(table_dir)
+    monkeypatch.setenv("CXTEXT_HOME", str(home))
+    model, _ = train_weak_topic_model(
+        texts, None, taxonomy, min_df=1, features="tfidf+static", feature_weight=0.5
+    )
+    static = [t for t in _transformers(model) if isinstance(t, StaticEmbedder)]
+    assert len(static) == 1 and static[0].weight == 0.5
+    save_model(model, "t", {"task": "topic", "params": {"features": "tfidf+static"}}, tmp_path)
+    loaded, _ = load_model("t", tmp_path)
+    np.testing.assert_allclose(loaded.predict_proba(texts[:4]), model.predict_proba(texts[:4]))
+    assert list(loaded.classes_) == ["delivery", "staff"]

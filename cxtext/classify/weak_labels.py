@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from sklearn.pipeline import Pipeline
 
+from cxtext.classify.feature_options import with_feature_option
 from cxtext.classify.topics import (
     build_topic_model,
     fold_for_matching,
@@ -147,9 +148,14 @@ def train_weak_topic_model(
     mask_rate: float = 0.0,
     self_training: float | None = None,
     seed: int = 0,
+    features: str = "tfidf",
+    feature_weight: float = 1.0,
     **model_params,
 ) -> tuple[Pipeline, WeakLabelSummary]:
     """A multi-label topic model (:func:`build_topic_model`) fitted on keyword labels.
+
+    ``features`` / ``feature_weight``: the ``cxtext train --features`` option
+    (:mod:`cxtext.classify.feature_options`).
 
     ``self_training=p`` adds one round of self-training: documents without any keyword
     hit whose predicted probability for a theme reaches ``p`` get those themes as
@@ -174,7 +180,12 @@ def train_weak_topic_model(
     )
     if not train_texts:
         raise ValueError("no document matched any seed keyword: nothing to train a topic model on")
-    model = build_topic_model(taxonomy.ids, **model_params)
+
+    def build() -> Pipeline:
+        model = build_topic_model(taxonomy.ids, **model_params)
+        return with_feature_option(model, features, weight=feature_weight)
+
+    model = build()
     model.fit(train_texts, labels_to_indicator(train_labels, taxonomy.ids))
     if self_training is not None:
         labels = weak_labels(texts, languages, taxonomy)
@@ -190,7 +201,7 @@ def train_weak_topic_model(
             added = [(t, p) for t, p in zip(rest, pseudo, strict=True) if p]
             summary.pseudo_labelled = len(added)
             if added:
-                model = build_topic_model(taxonomy.ids, **model_params)
+                model = build()
                 all_texts = train_texts + [t for t, _ in added]
                 all_labels = train_labels + [p for _, p in added]
                 model.fit(all_texts, labels_to_indicator(all_labels, taxonomy.ids))
