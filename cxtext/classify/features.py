@@ -277,6 +277,32 @@ def _documents(X: Iterable[object]) -> Iterable[object]:
     return X
 
 
+class StageNormalizer(TransformerMixin, BaseEstimator):
+    """Raw feedback -> the text the normalize stage stores (markup, PII redaction, hazm).
+
+    Put before a branch that reads whole texts (the e5 encoder of ``tfidf+encoder``):
+    trained on raw text, served on stored text, the branch sees the same string either
+    way (normalization is idempotent on stored text), as :class:`TextPreparer` ensures
+    for the TF-IDF branch.
+    """
+
+    def __init__(self, mixed_min_share: float = 0.2):
+        self.mixed_min_share = mixed_min_share
+
+    def fit(self, X: Iterable[object], y: object = None) -> StageNormalizer:
+        return self
+
+    def transform(self, X: Iterable[object]) -> list[str]:
+        return [normalize_text(_as_text(v), self.mixed_min_share)[1] for v in X]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = False
+        return tags
+
+
 class TextPreparer(TransformerMixin, BaseEstimator):
     """Raw feedback -> one string of space-separated, normalized tokens per document.
 

@@ -27,6 +27,7 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         # `cxtext train --features tfidf+static` / `tfidf+encoder` (docs/classifiers.md).
         "cxtext.classify.static.StaticEmbedder",
         "cxtext.classify.encoder.E5Embedder",
+        "cxtext.classify.features.StageNormalizer",
     }
 )
 
