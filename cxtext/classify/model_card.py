@@ -162,6 +162,15 @@ def render_card_markdown(name: str, card: dict[str, Any]) -> str:
         f"{card.get('throughput_docs_per_s')} docs/s",
         f"- features: {(card.get('params') or {}).get('features', 'tfidf')}",
     ]
+    speed = card.get("encoder_speed")
+    if speed:
+        lines.append(
+            f"- encoder speed while training: {speed['docs_per_s']} docs/s, "
+            f"{speed['docs_per_cpu_s']} per CPU-second ({speed['documents']} held-out texts, "
+            f"{speed['cpu_count']} CPUs, load {speed['load_average_before'][0]})"
+        )
+        if speed.get("benchmark"):
+            lines.append(f"- {speed['benchmark']}")
     if card.get("labels"):
         lines.append(f"- labels: {', '.join(map(str, card['labels']))}")
     if card.get("licence"):
