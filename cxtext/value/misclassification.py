@@ -245,8 +245,10 @@ def apply_rates(
     """P(truly negative mention) for the documents ``rows`` × themes ``cols`` (None: all)."""
     sel = slice(None) if rows is None else rows
     cs = slice(None) if cols is None else cols
-    assigned, label = cells["assigned"][sel][:, cs], cells["label"][sel][:, cs]
-    observed = cells["observed"][sel][:, cs]
+    # rows x cols at once: a pain point's draws take one column of the window's rows
+    pick = (sel, cs) if rows is None or cols is None else np.ix_(rows, cols)
+    assigned, label = cells["assigned"][pick], cells["label"][pick]
+    observed = cells["observed"][pick]
     topic = np.where(assigned, rates["p_yes"][cs][None, :], _p_no(cells, rates, sel, cs))
     negative = (label == 0).astype(float)
     if rates["negative"]:
@@ -375,7 +377,13 @@ def customer_probability(
     prob: np.ndarray, customer_codes: np.ndarray, n_customers: int
 ) -> np.ndarray:
     """P(customer raised t negatively at least once) = 1 − Π over their documents (1 − p)."""
-    log_none = np.zeros((n_customers, prob.shape[1]))
     keep = customer_codes >= 0
-    np.add.at(log_none, customer_codes[keep], np.log1p(-np.clip(prob[keep], 0.0, 1.0 - 1e-12)))
+    logs = np.log1p(-np.clip(prob[keep], 0.0, 1.0 - 1e-12))
+    # bincount adds in document order like np.add.at, without its per-element overhead
+    log_none = np.column_stack(
+        [
+            np.bincount(customer_codes[keep], weights=logs[:, j], minlength=n_customers)
+            for j in range(prob.shape[1])
+        ]
+    ).reshape(n_customers, prob.shape[1])
     return -np.expm1(log_none)
