@@ -401,11 +401,19 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_config(folder: Path, partition_rows: int | None) -> Path | None:
-    if partition_rows is None:
+def write_config(
+    folder: Path, partition_rows: int | None, processes_from_mb: float | None
+) -> Path | None:
+    """A settings file with the overridden keys, or None (the defaults)."""
+    lines = []
+    if partition_rows is not None:
+        lines.append(f"ingest:\n  partition_rows: {partition_rows}\n")
+    if processes_from_mb is not None:
+        lines.append(f"run:\n  processes_from_mb: {processes_from_mb}\n")
+    if not lines:
         return None
     path = folder / "settings.yaml"
-    path.write_text(f"ingest:\n  partition_rows: {partition_rows}\n", encoding="utf-8")
+    path.write_text("".join(lines), encoding="utf-8")
     return path
 
 
@@ -425,6 +433,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
         "runner": args.runner,
         "workers": args.workers,
         "partition_rows": args.partition_rows,
+        "processes_from_mb": args.processes_from_mb,
     }
     t0 = time.perf_counter()
     corpus = generate_corpus(
@@ -435,7 +444,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
     warehouse = work / "cx.duckdb"
     for stale in (warehouse, warehouse.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
-    config = write_config(work, args.partition_rows)
+    config = write_config(work, args.partition_rows, args.processes_from_mb)
     flow_args = {
         "feedback": corpus.feedback_dir,
         "customers": corpus.customers,
@@ -529,6 +538,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument(
         "--partition-rows", type=int, default=None, help="override ingest.partition_rows"
+    )
+    parser.add_argument(
+        "--processes-from-mb",
+        type=float,
+        default=None,
+        help="override run.processes_from_mb (0: worker processes whatever the size)",
     )
     parser.add_argument(
         "--naive-docs", type=int, default=2000, help="documents the naive loop runs on"
