@@ -110,6 +110,7 @@ def rank_pain_points(
             rates,
             cid.to_numpy(dtype=object),
             z,
+            {},  # the draws of the segment being ranked (_corrected_sums)
         )
     rows: list[dict] = []
     attrs = attributes_by_customer(customer_attributes)
@@ -415,7 +416,7 @@ def _corrected_sums(
     1 − Π over their documents (1 − p); documents without a known customer count
     like unlinked mentions, at the segment mean.
     """
-    truth, theme_list, rates, cid, z = correction
+    truth, theme_list, rates, cid, z, cache = correction
     j = theme_list.index(theme_id)
     if not truth.corrected[j]:
         return None
@@ -429,19 +430,29 @@ def _corrected_sums(
     no_id = ~known
     unknown_codes, _ = pd.factorize(pd.Series(ids).where(no_id & pd.notna(ids), None))
 
+    unlinked_rows = no_id & pd.isna(ids)
+
     def people(p: np.ndarray) -> tuple[np.ndarray, float]:
         per_customer = customer_probability(p[:, None], codes, len(uniques))[:, 0]
         unknown = customer_probability(p[:, None], unknown_codes, unknown_codes.max() + 1)[:, 0]
-        unlinked = float(p[no_id & pd.isna(ids)].sum() + unknown.sum())
+        unlinked = float(p[unlinked_rows].sum() + unknown.sum())
         return per_customer, unlinked
 
     p = truth.probability[rows, j]
     pi, unlinked = people(p)
     sums = [float(clv[:, i] @ pi + unlinked * seg_mean[i]) for i in range(3)]
-    draws = []
-    for r in rates:
-        pi_d, unlinked_d = people(truth.probability_under(r, rows, j))
-        draws.append(float(clv[:, 0] @ pi_d + unlinked_d * seg_mean[0]))
+    # Every theme's draws of this window at once (one pass over the rows per draw instead
+    # of one per theme and draw), kept for the segment's other themes.
+    key = (hash(window_docs.tobytes()), len(window_docs), float(seg_mean[0]))
+    if key not in cache:
+        cache.clear()  # one segment at a time: its themes are ranked one after another
+        cache[key] = np.full((len(theme_list), len(rates)), np.nan)
+        for d, r in enumerate(rates):
+            every = truth.probability_under(r, rows)
+            for k in np.flatnonzero(truth.corrected):
+                pi_d, unlinked_d = people(every[:, k])
+                cache[key][k, d] = float(clv[:, 0] @ pi_d + unlinked_d * seg_mean[0])
+    draws = cache[key][j].tolist()
     bernoulli = float((clv[:, 0] ** 2) @ (pi * (1 - pi)) + seg_mean[0] ** 2 * unlinked)
     own = float(clv_var @ pi + seg_mean[4] * unlinked)  # each person's own CLV spread
     sd = math.sqrt(float(np.var(draws) if draws else 0.0) + bernoulli + own)

@@ -160,7 +160,12 @@ class MentionTruth:
         """``n`` draws of the correction's cell rates, for :meth:`probability_under`."""
         return [correction_rates(self._cells, rng) for _ in range(n)]
 
-    def probability_under(self, rates: dict[str, Any], rows: np.ndarray, col: int) -> np.ndarray:
+    def probability_under(
+        self, rates: dict[str, Any], rows: np.ndarray, col: int | None = None
+    ) -> np.ndarray:
+        """Probabilities of documents ``rows`` under one draw: theme ``col``, or every theme."""
+        if col is None:
+            return apply_rates(self._cells, rates, rows)
         return apply_rates(self._cells, rates, rows, np.array([col]))[:, 0]
 
 
