@@ -189,13 +189,20 @@ def run_flow(
     cpu = cpu_seconds() - c0
     counts = dict(summary.counts)
     docs = counts.get("new", 0)
+    timed = summary.stage_seconds
     stages = {
         name: {
             "seconds": s,
             "docs_per_s": round(docs / s, 1) if s and name.startswith("partitions") else None,
+            # the partition steps' CPU seconds (the flow times them in its workers)
+            "cpu_seconds": timed.get(f"{name}_cpu"),
+            "docs_per_cpu_s": round(docs / timed[f"{name}_cpu"], 1)
+            if timed.get(f"{name}_cpu")
+            else None,
             "peak_rss_mib": mib(sampler.peaks.get(f"{phase}:{name}", 0)),
         }
-        for name, s in summary.stage_seconds.items()
+        for name, s in timed.items()
+        if not name.endswith("_cpu")
     }
     return {
         "seconds": round(seconds, 2),
@@ -373,8 +380,8 @@ def table(result: dict[str, Any]) -> str:
         )
         for name, s in r["stages"].items():
             rows.append(
-                f"| {phase}: {name} | {s['seconds']} | | {s['docs_per_s'] or ''} | "
-                f"| {s['peak_rss_mib']} | |"
+                f"| {phase}: {name} | {s['seconds']} | {s['cpu_seconds'] or ''} "
+                f"| {s['docs_per_s'] or ''} | {s['docs_per_cpu_s'] or ''} | {s['peak_rss_mib']} | |"
             )
     f, n = result["floor"], result["naive"]
     rows.append(
