@@ -318,15 +318,15 @@ def main() -> None:
         "--feature-weight", type=float, default=1.0, help="scale of the embedding block"
     )
     args = ap.parse_args()
-    name = model_name(args.features)
+    out_name = model_name(args.features)
 
     taxonomy = load_taxonomy(args.taxonomy)
     corpus, held_out, sources = build_corpus(args.datasets)
     if args.card_only:
-        model, _ = load_model(name, args.models_dir)
+        model, _ = load_model(out_name, args.models_dir)
         confusion = held_out_assignment_confusion(model, taxonomy, held_out)
-        update_card(name, {"assignment_confusion": confusion}, args.models_dir)
-        print(f"updated {name}'s card: assignment_confusion on {confusion['n']} documents")
+        update_card(out_name, {"assignment_confusion": confusion}, args.models_dir)
+        print(f"updated {out_name}'s card: assignment_confusion on {confusion['n']} documents")
         return
     texts, langs = _normalized(corpus["text"].tolist())
     print(f"corpus: {len(texts)} documents from {len(sources)} datasets", flush=True)
@@ -404,31 +404,31 @@ def main() -> None:
     pooled = promotion_metrics(evaluation)
     decision = decide_promotion(
         promotion_metrics(read_card(champion, args.models_dir)["held_out"])
-        if champion and champion != name
+        if champion and champion != out_name
         else None,
         pooled,
         metric="accuracy",
     )
     card["promotion"] = {"against": champion, "metrics": pooled, "decision": decision.reason}
-    print(f"{name} vs champion {champion}: {decision.reason}", flush=True)
+    print(f"{out_name} vs champion {champion}: {decision.reason}", flush=True)
     checks = held_out["author_written"]  # project-written, so it may ship with the model
     path = save_model(
         model,
-        name,
+        out_name,
         card,
         args.models_dir,
         heldout=(checks["text"].tolist(), [list(g) for g in checks["gold"]]),
     )
     size_mb = (path / "model.skops").stat().st_size / 1e6
-    print(f"saved {args.models_dir / name} ({size_mb:.2f} MB)", flush=True)
+    print(f"saved {args.models_dir / out_name} ({size_mb:.2f} MB)", flush=True)
     limit = MAX_MODEL_MB + (static_table_mb() if args.features == "tfidf+static" else 0.0)
     if size_mb > limit:
         raise SystemExit(
-            f"{name} is {size_mb:.1f} MB, over the {limit:.1f} MB limit: lower the max_features caps"
+            f"{out_name} is {size_mb:.1f} MB, over the {limit:.1f} MB limit: lower the max_features caps"
         )
     if not args.no_promote and decision.promote:
-        promote(name, "topic", args.models_dir, details=decision.to_dict())
-        print(f"promoted {name} as topic", flush=True)
+        promote(out_name, "topic", args.models_dir, details=decision.to_dict())
+        print(f"promoted {out_name} as topic", flush=True)
 
 
 def static_table_mb() -> float:

@@ -60,7 +60,8 @@ def workspace(tmp_path_factory) -> Path:
 
 
 def test_every_saved_type_is_on_the_allow_list(workspace):
-    for name in [*KINDS, "topic-v1", "sentiment-fa-v1", "sentiment-en-v1"]:
+    shipped = ["topic-v1", "topic-static-v1", "sentiment-fa-v1", "sentiment-en-v1"]
+    for name in [*KINDS, *shipped, "sentiment-en-encoder-v1"]:
         found = set(sio.get_untrusted_types(file=workspace / "models" / name / "model.skops"))
         assert found <= TRUSTED_TYPES, (name, found - TRUSTED_TYPES)
 
@@ -115,4 +116,4 @@ def test_predict_and_evaluate_in_a_fresh_process(workspace, tmp_path, kind):
             assert '"macro_f1"' in path.read_text()
     assert len(list(tmp_path.iterdir())) == 2
     if kind == "topic":
-        assert "topic-v1" in output  # the role "topic" is the shipped champion
+        assert "topic-static-v1" in output  # the role "topic" is the shipped champion

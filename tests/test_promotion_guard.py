@@ -92,7 +92,7 @@ def test_a_worse_challenger_needs_force_and_the_history_says_so(ws):
 
 
 def test_champion_without_held_out_rows_needs_an_eval_file(ws):
-    # The shipped sentiment-en-v1 ships no held-out rows (its data's licence).
+    # The shipped sentiment-en-encoder-v1 ships no held-out rows (its data's licence).
     result = _promote(ws, "en-model", "--as", "sentiment-en")
     assert result.exit_code == 4 and "--eval" in result.output
     en = pd.read_csv(FIXTURES / "sentiment_small.csv").query("language == 'en'")
@@ -100,7 +100,7 @@ def test_champion_without_held_out_rows_needs_an_eval_file(ws):
     en.to_csv(eval_file, index=False)
     result = _promote(ws, "en-model", "--as", "sentiment-en", "--eval", str(eval_file), "--force")
     assert result.exit_code == 0, result.output
-    assert "en_eval.csv" in result.output and "sentiment-en-v1" in result.output
+    assert "en_eval.csv" in result.output and "sentiment-en-encoder-v1" in result.output
 
 
 def test_topic_themes_outside_the_taxonomy_fail_at_promote_and_at_run_start(ws):
