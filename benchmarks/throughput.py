@@ -227,24 +227,40 @@ def run_flow(
 # --- floor and naive baseline -------------------------------------------------------
 
 
-def _prepared(text: str) -> tuple[str, str]:
-    """(language group, tokens joined by spaces): hazm normalization + tokenization once."""
-    from cxtext.normalize.english import tokenize_english
+def _prepared(text: str) -> tuple[str, str, str]:
+    """(language group, normalized text, its tokens joined by spaces): hazm normalization
+    and tokenization once."""
+    from cxtext.normalize.english import normalize_english, tokenize_english
     from cxtext.normalize.language import detect_language
     from cxtext.normalize.persian import normalize_persian, tokenize_persian
 
     if detect_language(text) in ("fa", "mixed"):
-        return "fa", " ".join(tokenize_persian(normalize_persian(text)))
-    return "en", " ".join(tokenize_english(text))
+        normalized = normalize_persian(text)
+        return "fa", normalized, " ".join(tokenize_persian(normalized))
+    normalized = normalize_english(text)
+    return "en", normalized, " ".join(tokenize_english(normalized))
 
 
-def _heads(classifiers: Any) -> tuple[dict[str, Any], Any]:
-    """Each model without its TextPreparer: vectorizer(s) + head."""
+Head = tuple[bool, Any]  # (takes the prepared tokens, estimator)
+
+
+def _heads(classifiers: Any) -> tuple[dict[str, Head], Head | None]:
+    """Each model without its TextPreparer (vectorizer(s) + head), reading the prepared
+    tokens; a model whose preparation cannot be split off (an encoder feature beside the
+    TF-IDF) reads the normalized text and runs its own steps, as in the flow."""
     from cxtext.classify.stage import _split_preparation
 
-    sentiment = {lang: _split_preparation(m)[1] for lang, m in classifiers.sentiment.items()}
-    topic = _split_preparation(classifiers.topic)[1] if classifiers.topic is not None else None
-    return sentiment, topic
+    def head(model: Any) -> Head:
+        prep, rest = _split_preparation(model)
+        return prep is not None, rest
+
+    sentiment = {lang: head(m) for lang, m in classifiers.sentiment.items()}
+    return sentiment, head(classifiers.topic) if classifiers.topic is not None else None
+
+
+def _predict(head: Head, normalized: list[str], tokens: list[str]) -> np.ndarray:
+    takes_tokens, model = head
+    return model.predict_proba(tokens if takes_tokens else normalized)
 
 
 def floor_seconds(texts: list[str], classifiers: Any) -> tuple[float, float]:
@@ -257,17 +273,18 @@ def floor_seconds(texts: list[str], classifiers: Any) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def floor_pass(texts: list[str], sentiment: dict[str, Any], topic: Any) -> None:
+def floor_pass(texts: list[str], sentiment: dict[str, Head], topic: Head | None) -> None:
     for start in range(0, len(texts), CHUNK):
-        pairs = [_prepared(t) for t in texts[start : start + CHUNK]]
-        groups = np.array([g for g, _ in pairs])
-        prepared = [p for _, p in pairs]
-        for lang, model in sentiment.items():
+        triples = [_prepared(t) for t in texts[start : start + CHUNK]]
+        groups = np.array([g for g, _, _ in triples])
+        normalized = [n for _, n, _ in triples]
+        tokens = [p for _, _, p in triples]
+        for lang, head in sentiment.items():
             idx = np.flatnonzero(groups == lang)
             if len(idx):
-                model.predict_proba([prepared[i] for i in idx])
+                _predict(head, [normalized[i] for i in idx], [tokens[i] for i in idx])
         if topic is not None:
-            topic.predict_proba(prepared)
+            _predict(topic, normalized, tokens)
 
 
 def naive_seconds(texts: list[str], classifiers: Any) -> tuple[float, float]:
@@ -275,10 +292,10 @@ def naive_seconds(texts: list[str], classifiers: Any) -> tuple[float, float]:
     sentiment, topic = _heads(classifiers)
 
     def one(text: str) -> float:
-        group, prepared = _prepared(text)
-        p = sentiment[group].predict_proba([prepared])[0, 0]
+        group, normalized, tokens = _prepared(text)
+        p = _predict(sentiment[group], [normalized], [tokens])[0, 0]
         if topic is not None:
-            p += topic.predict_proba([prepared])[0, 0]
+            p += _predict(topic, [normalized], [tokens])[0, 0]
         return float(p)
 
     frame = pd.DataFrame({"text": texts})
