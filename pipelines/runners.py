@@ -2,9 +2,9 @@
 
 Classifying a partition is CPU-bound Python (hazm, regexes, scikit-learn's n-gram
 analyzers), so threads share one core; worker processes use them all. Prefect's own
-process pool is the default rather than a local Dask cluster because it has less overhead
-per task for the same spawn cost; NOT yet measured against Dask at 100k+ documents (see
-``benchmarks/README.md``). Starting the workers (~10 s: each imports Prefect, pandas,
+process pool is the default rather than a local Dask cluster: on the same 30k documents
+a local Dask cluster of two workers used 37% more CPU and 25% more memory for the same
+work (one run each, ``benchmarks/README.md``). Starting the workers (~10 s: each imports Prefect, pandas,
 scikit-learn and loads the models) costs more than it saves on small inputs, so they run
 in threads (``run.processes_from_mb``; the same threshold applies to the files a run actually
 reads, so a small incremental night over a large folder stays in the flow's process). Dask
