@@ -14,6 +14,8 @@ from cxtext.normalize.pii import find_pii, redact_pii
 
 CASES = [
     ("mail me at ali.rezaei+shop@example.co.uk please", "[EMAIL]"),
+    ("typo ali.@gmail.com in the form", "[EMAIL]"),
+    ("write to x@intranet", "[EMAIL]"),
     ("شماره من 09123456789 است", "[PHONE]"),
     ("شماره من ۰۹۱۲۳۴۵۶۷۸۹ است", "[PHONE]"),
     ("call +98 912 345 6789 now", "[PHONE]"),
