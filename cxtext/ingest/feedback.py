@@ -67,20 +67,7 @@ class FileTally:
 
 
 def _broken_quarantine(part: RawPartition, pseudonym_key: bytes) -> pd.DataFrame:
-    source = source_name(part.source_file)
-    return quarantine_frame(
-        (
-            {
-                "source": source,
-                "source_file": part.source_file,
-                "source_row": b.source_row,
-                "reason": b.reason,
-                "raw": b.raw,
-            }
-            for b in part.broken
-        ),
-        pseudonym_key,
-    )
+    return quarantine_frame(part.quarantine_entries(source_name(part.source_file)), pseudonym_key)
 
 
 def ingest_partition(

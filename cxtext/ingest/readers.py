@@ -89,6 +89,19 @@ class RawPartition:
     def read(self) -> int:
         return len(self.rows) + len(self.broken)
 
+    def quarantine_entries(self, source: str) -> list[dict[str, Any]]:
+        """Its broken rows as quarantine entries, kept as they were read."""
+        return [
+            {
+                "source": source,
+                "source_file": self.source_file,
+                "source_row": b.source_row,
+                "reason": b.reason,
+                "raw": b.raw,
+            }
+            for b in self.broken
+        ]
+
 
 def column_name(name: object) -> str:
     """Column names are matched case-insensitively with surrounding whitespace (and BOM) stripped.

@@ -39,16 +39,7 @@ def _read_raw(path: str | Path, source: str) -> tuple[pd.DataFrame, list[dict[st
     files, skipped = discover_files([path])
     read = (part for file in files for part in read_partitions(file, _PARTITION))
     for part in chain(map(skipped_partition, skipped), read):
-        broken += [
-            {
-                "source": source,
-                "source_file": part.source_file,
-                "source_row": b.source_row,
-                "reason": b.reason,
-                "raw": b.raw,
-            }
-            for b in part.broken
-        ]
+        broken += part.quarantine_entries(source)
         if len(part.rows):
             frames.append(part.rows.assign(**{_FILE: part.source_file}))
     if not frames:
