@@ -67,6 +67,21 @@ def _healthy(api: str) -> bool:
         return False
 
 
+def server_command(port: int) -> list[str]:
+    """``prefect server start`` on loopback at ``port``, with this interpreter's Prefect."""
+    return [
+        sys.executable,
+        "-m",
+        "prefect",
+        "server",
+        "start",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
 def scheduling_api(port: int, start_timeout: float = 180) -> str:
     """``PREFECT_API_URL`` if set, else a Prefect server with its scheduler on 127.0.0.1:``port``.
 
@@ -87,17 +102,7 @@ def scheduling_api(port: int, start_timeout: float = 180) -> str:
     log = Path(PREFECT_HOME.value()) / "server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     server = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        server_command(port),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=log.open("ab"),

@@ -19,6 +19,8 @@ import httpx
 import pytest
 from test_end_to_end import write_inputs
 
+from pipelines.prefect_server import server_command
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -61,17 +63,7 @@ def test_a_served_every_minute_schedule_produces_a_completed_run(tmp_path):
     }
     env.pop("PREFECT_API_URL", None)
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        server_command(port),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "server.log").open("w"),
