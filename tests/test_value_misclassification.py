@@ -7,80 +7,22 @@ feedback; its confusion is *measured* on simulated held-out labels, as a card ho
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from cxtext.painpoints.rank import rank_pain_points
-from cxtext.value.customer_value import estimate_customer_value
+from cxtext.value.evaluate import compare_to_truth, covered
 from cxtext.value.misclassification import (
     confusion_from_cards,
     mention_truth,
     topic_cell_rates,
 )
-from cxtext.value.simulate import add_classifier_noise, default_noise, simulate_voc
-from cxtext.value.uplift import estimate_churn_uplift
-
-RANK = dict(
-    segments=["all"],
-    segment_column="plan",
-    spike_ratio=1.5,
-    spike_min_mentions=10,
-    spike_alpha=0.01,
-    examples=1,
-    example_chars=(20, 280),
-    default_clv=250.0,
-    default_clv_by_segment={},
-)
-
-
-def _compare(seed: int, n_bootstrap: int) -> pd.DataFrame:
-    voc = simulate_voc(4000, seed=seed)
-    noise = dataclasses.replace(default_noise(), held_out=4000)
-    noisy, topic_card, sentiment_cards = add_classifier_noise(voc, noise, seed=seed)
-    confusion = confusion_from_cards(topic_card, sentiment_cards)
-    values = estimate_customer_value(
-        voc.customers, voc.transactions, as_of=voc.window_end, horizon_months=12,
-        annual_discount_rate=0.10, default_clv=250.0, default_clv_by_segment={},
-        segment_column="plan", min_repeat_buyers=30, level=0.9,
-    )  # fmt: skip
-    out = {}
-    for name, conf in (("raw", None), ("corrected", confusion)):
-        uplift = estimate_churn_uplift(
-            noisy.feedback, noisy.customers, noisy.taxonomy, prior=0.15, segment_column="plan",
-            tenure_hints=["tenure"], seed=seed, n_bootstrap=n_bootstrap, prior_sd=1.0,
-            level=0.9, confusion=conf,
-        )  # fmt: skip
-        out[name] = rank_pain_points(
-            noisy.feedback, values, uplift, noisy.taxonomy, window_end=noisy.window_end,
-            window_days=noisy.window_days, confusion=conf, **RANK,
-        ).set_index("theme_id")  # fmt: skip
-    truth = voc.truth.set_index("theme_id")
-    return pd.DataFrame(
-        {
-            "beta": truth["beta"],
-            "true": truth["true_clv_at_risk"],
-            "raw": out["raw"]["clv_at_risk"],
-            "corrected": out["corrected"]["clv_at_risk"],
-            "low": out["corrected"]["clv_at_risk_low"],
-            "high": out["corrected"]["clv_at_risk_high"],
-            "raw_low": out["raw"]["clv_at_risk_low"],
-            "raw_high": out["raw"]["clv_at_risk_high"],
-            "people": out["corrected"]["corrected_people"],
-        }
-    ).astype(float)
-
-
-def _covered(df: pd.DataFrame) -> pd.Series:
-    return (df["low"] <= df["true"]) & (df["true"] <= df["high"])
 
 
 def _check_points(df: pd.DataFrame) -> pd.Series:
     strong = df[
         df["beta"] >= 0.7
-    ]  # billing, app_crash, delivery: effects a 4,000-customer base can measure
+    ]  # billing, app_crash, delivery: effects 4,000 customers can measure
     raw_error = strong["raw"] / strong["true"] - 1
     error = strong["corrected"] / strong["true"] - 1
     assert raw_error.mean() < -0.25, df  # misclassification really attenuates the raw figure
@@ -90,20 +32,20 @@ def _check_points(df: pd.DataFrame) -> pd.Series:
 
 
 def test_corrected_intervals_cover_the_truth_and_correct_the_attenuation():
-    df = _compare(seed=1, n_bootstrap=60)
-    assert _covered(df).mean() >= 0.8, df
+    df = compare_to_truth(seed=1, n_bootstrap=60)
+    assert covered(df).mean() >= 0.8, df
     assert abs(_check_points(df).mean()) < 0.15, df  # no systematic lean either way
 
 
 @pytest.mark.slow
 def test_corrected_figures_on_more_seeds():
     # observed (60 replicates): 8/8 (seed 0), 6/8 (seed 2), 6/8 (seed 3); billing -30%, -34% on seeds 2, 3
-    frames = [_compare(seed=seed, n_bootstrap=200) for seed in (0, 2, 3)]
+    frames = [compare_to_truth(seed=seed, n_bootstrap=200) for seed in (0, 2, 3)]
     errors = []
     for df in frames:
-        assert _covered(df).mean() >= 0.75, df
+        assert covered(df).mean() >= 0.75, df
         errors.append(_check_points(df))
-    assert pd.concat([_covered(df) for df in frames]).mean() >= 0.8
+    assert pd.concat([covered(df) for df in frames]).mean() >= 0.8
     assert abs(pd.concat(errors).mean()) < 0.15, errors  # no systematic lean either way
 
 
