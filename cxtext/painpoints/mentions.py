@@ -25,6 +25,20 @@ def _json(value: object, kind: type) -> object:
     return parsed if isinstance(parsed, kind) else kind()
 
 
+def _parsed(values: list, kind: type) -> list:
+    """``_json`` of each value, parsed once per distinct text (read-only results)."""
+    seen: dict[str, object] = {}
+    out = []
+    for v in values:
+        if isinstance(v, str):
+            if v not in seen:
+                seen[v] = _json(v, kind)
+            out.append(seen[v])
+        else:
+            out.append(_json(v, kind))
+    return out
+
+
 def theme_mentions(feedback: pd.DataFrame) -> pd.DataFrame:
     """Columns ``doc`` (position in ``feedback``), ``theme_id``, ``negative`` (bool).
 
@@ -48,11 +62,12 @@ def theme_mentions(feedback: pd.DataFrame) -> pd.DataFrame:
     sentiments = (
         feedback["sentiment"].tolist() if "sentiment" in feedback.columns else [None] * len(topics)
     )
-    for i, (tops, asp, sent) in enumerate(zip(topics, aspects, sentiments, strict=True)):
-        tops = _json(tops, list)
+    parsed_topics, parsed_aspects = _parsed(topics, list), _parsed(aspects, dict)
+    for i, (tops, asp, sent) in enumerate(
+        zip(parsed_topics, parsed_aspects, sentiments, strict=True)
+    ):
         if not tops:
             continue
-        asp = _json(asp, dict)
         doc_negative = isinstance(sent, str) and sent == "negative"
         for t in dict.fromkeys(str(t) for t in tops):  # unique, order kept
             docs.append(i)

@@ -420,43 +420,67 @@ def _corrected_sums(
     j = theme_list.index(theme_id)
     if not truth.corrected[j]:
         return None
-    rows = np.flatnonzero(window_docs)
-    ids = pd.array(cid[rows], dtype="string")
-    known = pd.Index(ids).isin(cv.index) & pd.notna(ids)
-    codes, uniques = pd.factorize(pd.Series(ids).where(known, None))
-    known_values = cv.reindex(pd.Index(uniques, dtype="string"))
-    clv = known_values[["clv", "clv_low", "clv_high"]].to_numpy()
-    clv_var = known_values["clv_var"].to_numpy()
-    no_id = ~known
-    unknown_codes, _ = pd.factorize(pd.Series(ids).where(no_id & pd.notna(ids), None))
-
-    unlinked_rows = no_id & pd.isna(ids)
-
-    def people(p: np.ndarray) -> tuple[np.ndarray, float]:
-        per_customer = customer_probability(p[:, None], codes, len(uniques))[:, 0]
-        unknown = customer_probability(p[:, None], unknown_codes, unknown_codes.max() + 1)[:, 0]
-        unlinked = float(p[unlinked_rows].sum() + unknown.sum())
-        return per_customer, unlinked
-
-    p = truth.probability[rows, j]
-    pi, unlinked = people(p)
-    sums = [float(clv[:, i] @ pi + unlinked * seg_mean[i]) for i in range(3)]
-    # Every theme's draws of this window at once (one pass over the rows per draw instead
-    # of one per theme and draw), kept for the segment's other themes.
+    # Who the window's rows belong to and every theme's draws: once per segment, kept for
+    # its other themes (they are ranked one after another).
     key = (hash(window_docs.tobytes()), len(window_docs), float(seg_mean[0]))
     if key not in cache:
-        cache.clear()  # one segment at a time: its themes are ranked one after another
-        cache[key] = np.full((len(theme_list), len(rates)), np.nan)
-        for d, r in enumerate(rates):
-            every = truth.probability_under(r, rows)
-            for k in np.flatnonzero(truth.corrected):
-                pi_d, unlinked_d = people(every[:, k])
-                cache[key][k, d] = float(clv[:, 0] @ pi_d + unlinked_d * seg_mean[0])
-    draws = cache[key][j].tolist()
+        cache.clear()
+        cache[key] = _segment_draws(truth, rates, np.flatnonzero(window_docs), cid, cv, seg_mean)
+    seg = cache[key]
+    clv, clv_var = seg["clv"], seg["clv_var"]
+    p = truth.probability[seg["rows"], j]
+    pi, unlinked = _people(p[:, None], seg)
+    pi, unlinked = pi[:, 0], float(unlinked[0])
+    sums = [float(clv[:, i] @ pi + unlinked * seg_mean[i]) for i in range(3)]
+    draws = seg["draws"][j].tolist()
     bernoulli = float((clv[:, 0] ** 2) @ (pi * (1 - pi)) + seg_mean[0] ** 2 * unlinked)
     own = float(clv_var @ pi + seg_mean[4] * unlinked)  # each person's own CLV spread
     sd = math.sqrt(float(np.var(draws) if draws else 0.0) + bernoulli + own)
     return float(pi.sum() + unlinked), float(p.sum()), sums, z * sd
+
+
+def _segment_draws(
+    truth, rates: list, rows: np.ndarray, cid: np.ndarray, cv: pd.DataFrame, seg_mean: tuple
+) -> dict:
+    """The window rows' customers (codes, values) and Σ clv of every corrected theme
+    under each draw of the correction (themes × draws): all themes of a draw in one
+    pass over the rows."""
+    ids = pd.array(cid[rows], dtype="string")
+    known = pd.Index(ids).isin(cv.index) & pd.notna(ids)
+    codes, uniques = pd.factorize(pd.Series(ids).where(known, None))
+    known_values = cv.reindex(pd.Index(uniques, dtype="string"))
+    no_id = ~known
+    unknown_codes, _ = pd.factorize(pd.Series(ids).where(no_id & pd.notna(ids), None))
+    seg = {
+        "rows": rows,
+        "codes": codes,
+        "customers": len(uniques),
+        "unknown_codes": unknown_codes,
+        "unlinked_rows": no_id & pd.isna(ids),
+        "clv": known_values[["clv", "clv_low", "clv_high"]].to_numpy(),
+        "clv_var": known_values["clv_var"].to_numpy(),
+    }
+    corrected = np.flatnonzero(truth.corrected)
+    draws = np.full((len(truth.themes), len(rates)), np.nan)
+    for d, r in enumerate(rates):
+        per_customer, unlinked = _people(truth.probability_under(r, rows)[:, corrected], seg)
+        for i, k in enumerate(corrected):
+            draws[k, d] = float(seg["clv"][:, 0] @ per_customer[:, i] + unlinked[i] * seg_mean[0])
+    seg["draws"] = draws
+    return seg
+
+
+def _people(p: np.ndarray, seg: dict) -> tuple[np.ndarray, list[float]]:
+    """(P(customer truly raised it) per known customer × column, expected unlinked people
+    per column): a known customer counts once, unknown ids and rows without one at the
+    segment mean."""
+    per_customer = customer_probability(p, seg["codes"], seg["customers"])
+    codes = seg["unknown_codes"]
+    unknown = customer_probability(p, codes, codes.max() + 1)
+    unlinked = [
+        float(p[:, i][seg["unlinked_rows"]].sum() + unknown[:, i].sum()) for i in range(p.shape[1])
+    ]
+    return per_customer, unlinked
 
 
 def _float(value: object, default: float) -> float:

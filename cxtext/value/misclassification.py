@@ -32,6 +32,7 @@ measurement.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,9 +153,14 @@ class MentionTruth:
     probability: np.ndarray  # n_docs × n_themes, point estimate
     corrected: np.ndarray  # n_themes, bool: the theme had a held-out confusion
     _cells: dict[str, Any] = field(repr=False, default_factory=dict)
+    # One row per distinct document signature, and each document's row in it (_compact)
+    _distinct: dict[str, Any] = field(repr=False, default_factory=dict)
+    _signature: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=int))
+    _rows: tuple | None = field(repr=False, default=None)  # last rows: their signatures
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
-        return _probabilities(self._cells, rng)
+        rates = correction_rates(self._cells, rng)  # rates from every document
+        return apply_rates(self._distinct, rates)[self._signature]
 
     def draw_rates(self, rng: np.random.Generator, n: int) -> list[dict[str, Any]]:
         """``n`` draws of the correction's cell rates, for :meth:`probability_under`."""
@@ -164,9 +170,12 @@ class MentionTruth:
         self, rates: dict[str, Any], rows: np.ndarray, col: int | None = None
     ) -> np.ndarray:
         """Probabilities of documents ``rows`` under one draw: theme ``col``, or every theme."""
-        if col is None:
-            return apply_rates(self._cells, rates, rows)
-        return apply_rates(self._cells, rates, rows, np.array([col]))[:, 0]
+        if self._rows is None or self._rows[0] is not rows:  # the same rows for every draw
+            self._rows = (rows, *np.unique(self._signature[rows], return_inverse=True))
+        _, used, back = self._rows
+        cols = None if col is None else np.array([col])
+        p = apply_rates(self._distinct, rates, used, cols)[back.ravel()]
+        return p if col is None else p[:, 0]
 
 
 def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusion) -> MentionTruth:
@@ -175,22 +184,27 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
     Themes without a held-out confusion keep their observed 0/1 (uncorrected).
     """
     n, k = len(feedback), len(themes)
-    topics = [set(map(str, _json(v, list))) for v in _col(feedback, "topics")]
-    aspects = [_json(v, dict) for v in _col(feedback, "aspect_sentiment")]
-    doc_sent = [v if isinstance(v, str) else "" for v in _col(feedback, "sentiment")]
-    langs = [v if isinstance(v, str) else "" for v in _col(feedback, "language")]
-    assigned = np.zeros((n, k), dtype=bool)
-    label = np.zeros((n, k), dtype=np.int8)  # index into SENTIMENT_LABELS, -1 unknown
+    # Parsed once per distinct (topics, aspects, sentiment) triple, not once per document
+    raw = list(zip(*(map(_hashable, _col(feedback, c)) for c in _PARSED), strict=True))
+    codes, triples = pd.factorize(pd.Series(raw, dtype=object)) if n else ([], [])
+    topics_u = [set(map(str, _json(t, list))) for t, _, _ in triples]
+    assigned_u = np.zeros((len(triples), k), dtype=bool)
+    label_u = np.zeros((len(triples), k), dtype=np.int8)  # index into SENTIMENT_LABELS, -1 unknown
     sent_index = {s: i for i, s in enumerate(SENTIMENT_LABELS)}
-    for i in range(n):
-        base = sent_index.get(doc_sent[i], -1)
+    for i, (_, aspect_raw, sent) in enumerate(triples):
+        aspects = _json(aspect_raw, dict)
+        base = sent_index.get(sent, -1) if isinstance(sent, str) else -1
         for j, t in enumerate(themes):
-            assigned[i, j] = t in topics[i]
-            lab = aspects[i].get(t) if assigned[i, j] else None
-            label[i, j] = sent_index.get(lab, base) if isinstance(lab, str) else base
+            assigned_u[i, j] = t in topics_u[i]
+            lab = aspects.get(t) if assigned_u[i, j] else None
+            label_u[i, j] = sent_index.get(lab, base) if isinstance(lab, str) else base
+    codes = np.asarray(codes, dtype=int)
+    assigned, label = assigned_u[codes], label_u[codes]
+    langs = [v if isinstance(v, str) else "" for v in _col(feedback, "language")]
     observed = assigned & (label == 0)
     corrected = np.array([t in confusion.topics for t in themes], dtype=bool)
-    empty = np.array([not ts for ts in topics], dtype=bool)  # the assignment gave no theme
+    empty_u = np.array([not ts for ts in topics_u], dtype=bool)
+    empty = empty_u[codes] if n else np.zeros(0, dtype=bool)  # the assignment gave no theme
     cells = {
         "assigned": assigned,
         "label": label,
@@ -214,16 +228,43 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
         "prior_texts": confusion.prior_texts,
         "sentiment": confusion.sentiment,
     }
-    return MentionTruth(themes, observed, _probabilities(cells, None), corrected, cells)
+    distinct, signature = _compact(cells, codes)
+    point = apply_rates(distinct, correction_rates(cells, None))[signature]
+    return MentionTruth(themes, observed, point, corrected, cells, distinct, signature)
+
+
+def _compact(cells: dict[str, Any], parsed: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
+    """(cells with one row per distinct document signature, each document's row there).
+
+    A document's probabilities depend only on its parsed (topics, aspects, sentiment)
+    triple (``parsed``: its code) and its language: thousands of documents share a few
+    hundred signatures, so each draw is computed per signature (``weight`` documents
+    each) and gathered, with the same figures as per document.
+    """
+    n = len(cells["assigned"])
+    if n == 0:
+        return {**cells, "weight": np.zeros(0)}, np.zeros(0, dtype=int)
+    lang_names, lang_codes = np.unique(cells["langs"], return_inverse=True)
+    key = parsed.astype(np.int64) * len(lang_names) + lang_codes.ravel()
+    _, first, signature, counts = np.unique(
+        key, return_index=True, return_inverse=True, return_counts=True
+    )
+    per_doc = ("assigned", "label", "langs", "observed", "empty")
+    distinct = {**cells, **{name: cells[name][first] for name in per_doc}}
+    distinct["weight"] = counts.astype(float)
+    return distinct, signature.ravel()
+
+
+_PARSED = ("topics", "aspect_sentiment", "sentiment")
+
+
+def _hashable(value: object) -> object:
+    """A JSON cell as a dictionary key: text as is, an already parsed list/dict as JSON."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
 
 
 def _col(feedback: pd.DataFrame, name: str) -> list:
     return feedback[name].tolist() if name in feedback.columns else [None] * len(feedback)
-
-
-def _probabilities(cells: dict[str, Any], rng: np.random.Generator | None) -> np.ndarray:
-    """P(truly negative mention) per document × theme; ``rng`` draws the confusion counts."""
-    return apply_rates(cells, correction_rates(cells, rng))
 
 
 def correction_rates(cells: dict[str, Any], rng: np.random.Generator | None) -> dict[str, Any]:
@@ -336,8 +377,11 @@ def _p_no(cells: dict[str, Any], rates: dict[str, Any], sel, cs) -> np.ndarray:
     if "scale" not in rates:  # once per draw: keep each theme's Rogan–Gladen total
         r_all = _stratum_rates(cells, rates, slice(None), slice(None))
         not_assigned = ~cells["assigned"]
-        total = rates["p_no"] * not_assigned.sum(axis=0)
-        rates["scale"] = total / np.maximum((r_all * not_assigned).sum(axis=0), 1e-12)
+        weight = cells.get("weight")  # documents per row (rows are signatures: _compact)
+        if weight is None:
+            weight = np.ones(len(not_assigned))
+        total = rates["p_no"] * (weight @ not_assigned)
+        rates["scale"] = total / np.maximum(weight @ (r_all * not_assigned), 1e-12)
     r = _stratum_rates(cells, rates, sel, cs)
     even = np.broadcast_to(rates["p_no"][cs][None, :], r.shape)
     scaled = np.minimum(r * rates["scale"][cs][None, :], 1.0)
