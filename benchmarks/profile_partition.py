@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.corpus import generate_corpus  # noqa: E402
-from benchmarks.throughput import DATASETS  # noqa: E402
+from benchmarks.throughput import DATASETS, floor_seconds  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,11 +50,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--partition-rows", type=int, default=20_000)
     parser.add_argument("--no-profile", action="store_true", help="time only")
+    parser.add_argument(
+        "--models",
+        type=Path,
+        default=REPO / "models",
+        help="models folder whose registry names the champions (default: the shipped ones)",
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time the floor (benchmarks/throughput.py's plain loop) on the same texts",
+    )
+    parser.add_argument(
+        "--save", type=Path, help="write the classified partition here (Parquet), to compare runs"
+    )
     args = parser.parse_args(argv)
     feedback = args.work / "input" / "feedback"
     if not feedback.exists():
         generate_corpus(DATASETS, args.work / "input", args.docs)
-    classifiers = load_classifiers(REPO / "models", load_taxonomy(REPO / "data" / "taxonomy.yaml"))
+    classifiers = load_classifiers(args.models, load_taxonomy(REPO / "data" / "taxonomy.yaml"))
 
     def read() -> pd.DataFrame:
         files = [f for f, _, skip in input_files([str(feedback)]) if not skip]
@@ -81,16 +95,21 @@ def main(argv: list[str] | None = None) -> int:
         ),
     }
     value = None
-    lines = [f"load average {os.getloadavg()[0]:.2f}"]
+    texts: list[str] = []
+    cpu_of: dict[str, float] = {}
+    lines = [f"load average {os.getloadavg()[0]:.2f}", f"models: {classifiers.versions}"]
     for name, step in steps.items():
         t0, w0 = time.process_time(), time.perf_counter()
         result = step(value)
         cpu, wall = time.process_time() - t0, time.perf_counter() - w0
+        cpu_of[name] = cpu
         if not args.no_profile:  # again, sampled (pyinstrument's overhead is not in the timing)
             profiler = Profiler(interval=0.005)
             profiler.start()
             step(value)
             profiler.stop()
+        if name == "read":
+            texts = result["text"].astype(str).tolist()
         value = result
         n = len(value)
         line = f"{name}: {n:,} documents, {cpu:.2f} s CPU ({n / cpu:,.0f} docs/CPU-s), {wall:.2f} s wall"
@@ -99,8 +118,23 @@ def main(argv: list[str] | None = None) -> int:
         if args.out and not args.no_profile:
             path = args.out.parent / f"{args.out.name}-{name}.txt"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(line + "\n" + profiler.output_text(unicode=True, color=False))
+            path.write_text(
+                "\n".join(lines[:2])
+                + "\n"
+                + line
+                + "\n"
+                + profiler.output_text(unicode=True, color=False)
+            )
+    if args.floor:
+        wall, cpu = floor_seconds(texts, classifiers)
+        total = sum(cpu_of.values())
+        lines.append(
+            f"floor: {len(texts):,} documents, {cpu:.2f} s CPU ({len(texts) / cpu:,.0f} docs/CPU-s), "
+            f"{wall:.2f} s wall; partition path / floor per CPU-second {cpu / total:.2f}"
+        )
     print("\n".join(lines))
+    if args.save is not None:
+        value.to_parquet(args.save, index=False)
     return 0
 
 

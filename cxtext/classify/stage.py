@@ -19,6 +19,7 @@ from sklearn.pipeline import Pipeline
 from cxtext.classify.aspects import aspect_sentiments, label_from_proba, sentiment_score
 from cxtext.classify.features import TextPreparer
 from cxtext.classify.registry import champion_name, load_champion
+from cxtext.classify.shared_ngrams import SharedNgrams
 from cxtext.classify.topics import KeywordMatcher, keyword_matcher, taxonomy_hash
 from cxtext.errors import ModelError
 from cxtext.themes.taxonomy import Taxonomy
@@ -127,7 +128,7 @@ def _same_preparation(a: TextPreparer, b: TextPreparer) -> bool:
 
 
 def _score_by_language(
-    texts: list[str], groups: list[str], classifiers: Classifiers
+    texts: list[str], groups: list[str], classifiers: Classifiers, ngrams: SharedNgrams
 ) -> tuple[np.ndarray, list[str], dict[int, tuple[str, TextPreparer]]]:
     """Probabilities over (negative, neutral, positive), one call per model.
 
@@ -148,7 +149,7 @@ def _score_by_language(
         if prep is not None:
             batch = prep.transform_normalized(batch)  # the normalize stage did the rest
             prepared.update({int(i): (p, prep) for i, p in zip(idx, batch, strict=True)})
-        proba = np.asarray(rest.predict_proba(batch), dtype=float)
+        proba = ngrams.predict_proba(rest, batch)
         model_classes = [str(c) for c in model.classes_]
         for j, cls in enumerate(model_classes):
             if cls in classes:
@@ -159,7 +160,10 @@ def _score_by_language(
 
 
 def _topic_proba(
-    model: Any, texts: list[str], prepared: dict[int, tuple[str, TextPreparer]]
+    model: Any,
+    texts: list[str],
+    prepared: dict[int, tuple[str, TextPreparer]],
+    ngrams: SharedNgrams,
 ) -> np.ndarray:
     """The topic model's probabilities, reusing sentiment-prepared text where identical.
 
@@ -187,7 +191,7 @@ def _topic_proba(
     if todo:
         for i, p in zip(todo, prep.transform_normalized([texts[i] for i in todo]), strict=True):
             rows[i] = p
-    return np.asarray(rest.predict_proba(rows), dtype=float)
+    return ngrams.predict_proba(rest, rows)
 
 
 def _labels(
@@ -229,8 +233,9 @@ def classify_feedback(
     live_langs = [langs[i] for i in live]
     groups = [SENTIMENT_MODEL_FOR[lang] for lang in live_langs]
 
-    # Sentiment: one predict_proba per language model.
-    proba, classes, prepared = _score_by_language(live_texts, groups, classifiers)
+    # Sentiment: one predict_proba per language model; one n-gram cache for every model.
+    ngrams = SharedNgrams()
+    proba, classes, prepared = _score_by_language(live_texts, groups, classifiers, ngrams)
     live_labels = _labels(proba, groups, classifiers, neutral_band)
     live_scores = sentiment_score(proba, classes)
 
@@ -245,7 +250,7 @@ def classify_feedback(
     live_topic_scores: list[dict[str, float]] = []
     if classifiers.topic is not None and live_texts:
         ids = [str(c) for c in classifiers.topic.classes_]
-        tproba = _topic_proba(classifiers.topic, live_texts, prepared)
+        tproba = _topic_proba(classifiers.topic, live_texts, prepared, ngrams)
         keep = [j for j, t in enumerate(ids) if t in known]
         for k in range(len(live_texts)):
             scores = {ids[j]: round(float(tproba[k, j]), 3) for j in keep}
@@ -262,7 +267,7 @@ def classify_feedback(
 
     def score_clauses(clauses: list[str], clause_langs: list[str]) -> np.ndarray:
         p, _, prep = _score_by_language(
-            clauses, [SENTIMENT_MODEL_FOR[x] for x in clause_langs], classifiers
+            clauses, [SENTIMENT_MODEL_FOR[x] for x in clause_langs], classifiers, ngrams
         )
         clause_prepared.update(prep)  # aspect_sentiments scores clauses before topics
         return p
@@ -276,7 +281,7 @@ def classify_feedback(
 
         def clause_topics(clauses: list[str]) -> tuple[list[str], np.ndarray]:
             return [str(c) for c in topic_model.classes_], _topic_proba(
-                topic_model, clauses, clause_prepared
+                topic_model, clauses, clause_prepared, ngrams
             )
 
     aspects = aspect_sentiments(

@@ -1,0 +1,169 @@
+"""One n-gram pass per partition, shared by the TF-IDF models that read it.
+
+scikit-learn's ``TfidfVectorizer.transform`` cuts every document into n-grams and looks
+each one up in Python, for every model: a partition's sentiment model, its topic model
+and the aspect clauses pay it again for the same words, and most of the classify
+stage's time went there. Character n-grams within word boundaries
+(``analyzer="char_wb"``) depend on the word alone, so :class:`SharedNgrams` cuts each
+distinct word once per vectorizer and counts a batch as (documents x words) @ (words x
+n-grams); word n-grams come from the vectorizer's own analyzer and are counted in one
+array pass. The counts then go through the vectorizer's own TF-IDF weighting, so the
+matrix equals ``transform``'s, entry for entry (``tests/test_shared_ngrams.py``, on the
+shipped models). A model or vectorizer this does not recognise is called as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import chain
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+
+def _counted_here(vec: Any) -> bool:
+    """Whether :class:`SharedNgrams` reproduces this fitted vectorizer's counts exactly."""
+    if not isinstance(vec, TfidfVectorizer) or not hasattr(vec, "vocabulary_"):
+        return False
+    if vec.input != "content" or vec.binary or not hasattr(vec, "_tfidf"):
+        return False
+    if vec.analyzer == "word":
+        return True  # its own analyzer makes the n-grams
+    # char_wb per word equals char_wb per document only with no document-level preprocessing
+    return (
+        vec.analyzer == "char_wb"
+        and vec.preprocessor is None
+        and not vec.lowercase
+        and vec.strip_accents is None
+    )
+
+
+def _split_model(model: Any) -> tuple[list[Any], Any] | None:
+    """(the feature transformers, the head) of ``Pipeline([FeatureUnion(...), head])``.
+
+    None unless at least one transformer is a vectorizer counted here; the others (a
+    static embedding table beside the TF-IDF) are called as the union would call them.
+    """
+    if not isinstance(model, Pipeline) or len(model.steps) != 2:
+        return None
+    union, head = model.steps[0][1], model.steps[1][1]
+    if not isinstance(union, FeatureUnion) or union.transformer_weights is not None:
+        return None
+    if getattr(union, "_sklearn_output_config", {}).get("transform", "default") != "default":
+        return None  # set_output(pandas/polars): the union builds a frame
+    parts = [t for _, t in union.transformer_list]
+    if not parts or not all(hasattr(t, "transform") for t in parts):
+        return None  # "drop" or "passthrough": leave it to the union
+    if not any(_counted_here(t) for t in parts) or not hasattr(head, "predict_proba"):
+        return None
+    return parts, head
+
+
+class _WordRows:
+    """One vectorizer's vocabulary columns of each word's char_wb n-grams, by word id."""
+
+    def __init__(self, vec: TfidfVectorizer):
+        self.analyze = vec.build_analyzer()
+        self.vocabulary_get = vec.vocabulary_.get
+        self.indptr: list[int] = [0]
+        self.indices: list[int] = []
+        self.n_features = len(vec.vocabulary_)
+
+    def matrix(self, words: list[str]) -> sparse.csr_array:
+        """(words x features) counts, cutting only the words added since the last call."""
+        get, analyze, indices, indptr = (
+            self.vocabulary_get,
+            self.analyze,
+            self.indices,
+            self.indptr,
+        )
+        for word in words[len(indptr) - 1 :]:
+            indices.extend(j for j in map(get, analyze(word)) if j is not None)
+            indptr.append(len(indices))
+        data = np.ones(len(indices), dtype=np.int32)
+        rows = sparse.csr_array(
+            (data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+            shape=(len(indptr) - 1, self.n_features),
+        )
+        rows.sum_duplicates()  # a word may hold the same n-gram twice ("aaa")
+        return rows
+
+
+class SharedNgrams:
+    """A partition's n-gram cache: each distinct word is cut into n-grams once per vectorizer.
+
+    Make one per partition and pass every batch of prepared text through it (documents,
+    then their clauses): the words of later batches are mostly already cut.
+    """
+
+    def __init__(self) -> None:
+        self._word_ids: dict[str, int] = {}
+        self._words: list[str] = []
+        self._rows: dict[int, tuple[TfidfVectorizer, _WordRows]] = {}
+
+    def predict_proba(self, model: Any, texts: Sequence[str]) -> np.ndarray:
+        """``model.predict_proba(texts)``, with the n-gram pass shared when the model allows it."""
+        parts = _split_model(model)
+        if parts is None or not len(texts):
+            return np.asarray(model.predict_proba(list(texts)), dtype=float)
+        transformers, head = parts
+        blocks = [
+            self.tfidf(t, texts) if _counted_here(t) else t.transform(list(texts))
+            for t in transformers
+        ]
+        features = sparse.hstack(blocks).tocsr()  # what FeatureUnion.transform returns
+        return np.asarray(head.predict_proba(features), dtype=float)
+
+    def tfidf(self, vec: TfidfVectorizer, texts: Sequence[str]) -> Any:
+        """``vec.transform(texts)`` for a vectorizer :func:`_counted_here` accepts."""
+        counts = self._char_wb_counts(vec, texts) if vec.analyzer == "char_wb" else None
+        if counts is None:
+            counts = self._word_counts(vec, texts)
+        counts.sort_indices()
+        return vec._tfidf.transform(counts.astype(vec.dtype), copy=False)
+
+    def _char_wb_counts(self, vec: TfidfVectorizer, texts: Sequence[str]) -> sparse.csr_array:
+        split = [t.split() for t in texts]  # the words sklearn's char_wb analyzer pads
+        tokens = list(chain.from_iterable(split))
+        ids, words = self._word_ids, self._words
+        for word in dict.fromkeys(tokens):  # first-seen order, so ids do not depend on hashing
+            if word not in ids:
+                ids[word] = len(words)
+                words.append(word)
+        indptr = np.zeros(len(split) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, split), dtype=np.int64, count=len(split)), out=indptr[1:])
+        word_idx = np.fromiter(map(ids.__getitem__, tokens), dtype=np.int32, count=len(tokens))
+        docs = sparse.csr_array(
+            (np.ones(len(tokens), dtype=np.int32), word_idx, indptr),
+            shape=(len(split), len(words)),
+        )
+        key = id(vec)
+        if key not in self._rows:
+            self._rows[key] = (
+                vec,
+                _WordRows(vec),
+            )  # the vectorizer is kept, so its id stays its own
+        counts = docs @ self._rows[key][1].matrix(words)
+        return sparse.csr_array(counts)
+
+    @staticmethod
+    def _word_counts(vec: TfidfVectorizer, texts: Sequence[str]) -> sparse.csr_array:
+        analyze = vec.build_analyzer()
+        grams = [analyze(t) for t in texts]
+        get = vec.vocabulary_.get
+        cols = np.fromiter(
+            (get(g, -1) for g in chain.from_iterable(grams)),
+            dtype=np.int64,
+            count=sum(map(len, grams)),
+        )
+        rows = np.repeat(np.arange(len(grams)), np.fromiter(map(len, grams), dtype=np.int64))
+        known = cols >= 0
+        counts = sparse.csr_array(
+            (np.ones(int(known.sum()), dtype=np.int32), (rows[known], cols[known])),
+            shape=(len(grams), len(vec.vocabulary_)),
+        )
+        counts.sum_duplicates()
+        return counts
