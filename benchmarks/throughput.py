@@ -62,34 +62,49 @@ CHUNK = 20_000
 
 
 class RssSampler:
-    """Peak resident memory of this process and its children, per labelled interval.
+    """Peak memory of this process and its children, per labelled interval.
 
-    Sums RSS over the process tree every ``interval`` seconds (pages shared by forked
-    workers count twice, so the figure errs high).
+    Sums RSS over the process tree every ``interval`` seconds (library pages the
+    processes share count once per process, so the figure errs high), and PSS
+    (proportional set size: a page shared by n processes counts 1/n in each, so the
+    sum is the memory the tree really occupies) beside it in ``pss_peaks``.
     """
 
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
         self.label = "idle"
         self.peaks: dict[str, int] = {}
+        self.pss_peaks: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._me = psutil.Process()
 
-    def tree_rss(self) -> int:
-        """RSS of this process and its children, Prefect's API server (and its watchdog) left out."""
-        total = 0
+    def _tree(self) -> list[psutil.Process]:
+        """This process and its children, Prefect's API server (and its watchdog) left out."""
+        out = []
         for p in [self._me, *self._me.children(recursive=True)]:
             with suppress(psutil.Error):
                 if p is self._me or not _is_prefect_server(p):
-                    total += p.memory_info().rss
-        return total
+                    out.append(p)
+        return out
+
+    def tree_rss(self) -> int:
+        return sum(_memory(p, "rss") for p in self._tree())
+
+    def tree_memory(self) -> tuple[int, int]:
+        """(Σ RSS, Σ PSS) of the tree."""
+        rss = pss = 0
+        for p in self._tree():
+            rss += _memory(p, "rss")
+            pss += _memory(p, "pss")
+        return rss, pss
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss = self.tree_rss()
+            rss, pss = self.tree_memory()
             for label in {self.label, "_all"}:
                 self.peaks[label] = max(self.peaks.get(label, 0), rss)
+                self.pss_peaks[label] = max(self.pss_peaks.get(label, 0), pss)
             time.sleep(self.interval)
 
     def __enter__(self) -> RssSampler:
@@ -109,6 +124,13 @@ class RssSampler:
         finally:
             self.peaks[label] = max(self.peaks.get(label, 0), self.tree_rss())
             self.label = previous
+
+
+def _memory(p: psutil.Process, kind: str) -> int:
+    """A process's RSS or PSS in bytes (0 once it has exited)."""
+    with suppress(psutil.Error):
+        return getattr(p.memory_full_info() if kind == "pss" else p.memory_info(), kind)
+    return 0
 
 
 def _is_prefect_server(p: psutil.Process) -> bool:
@@ -206,6 +228,7 @@ def run_flow(
             if timed.get(f"{name}_cpu")
             else None,
             "peak_rss_mib": mib(sampler.peaks.get(f"{phase}:{name}", 0)),
+            "peak_pss_mib": mib(sampler.pss_peaks.get(f"{phase}:{name}", 0)),
         }
         for name, s in timed.items()
         if not name.endswith("_cpu")
@@ -218,6 +241,7 @@ def run_flow(
         "docs_per_cpu_s": round(docs / cpu, 1) if cpu else None,
         "load_average_after": round(os.getloadavg()[0], 2),
         "peak_rss_mib": mib(sampler.peaks.get(phase, 0)),
+        "peak_pss_mib": mib(sampler.pss_peaks.get(phase, 0)),
         "warnings": list(summary.warnings),
         "counts": counts,
         "stages": stages,
@@ -389,8 +413,8 @@ def machine() -> dict[str, Any]:
 def table(result: dict[str, Any]) -> str:
     """The markdown table of benchmarks/README.md."""
     rows = [
-        "| phase / stage | seconds | CPU s | docs/s | docs/CPU-s | peak RSS MiB | load |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| phase / stage | seconds | CPU s | docs/s | docs/CPU-s | peak RSS MiB | PSS MiB | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for phase in ("full", "incremental", "unchanged"):
         r = result.get(phase)
@@ -399,21 +423,22 @@ def table(result: dict[str, Any]) -> str:
         rows.append(
             f"| **{phase}** ({r['documents']:,} docs) | {r['seconds']} | {r['cpu_seconds']} "
             f"| {r['docs_per_s']} | {r['docs_per_cpu_s']} | {r['peak_rss_mib']} "
-            f"| {r['load_average_after']} |"
+            f"| {r['peak_pss_mib']} | {r['load_average_after']} |"
         )
         for name, s in r["stages"].items():
             rows.append(
                 f"| {phase}: {name} | {s['seconds']} | {s['cpu_seconds'] or ''} "
-                f"| {s['docs_per_s'] or ''} | {s['docs_per_cpu_s'] or ''} | {s['peak_rss_mib']} | |"
+                f"| {s['docs_per_s'] or ''} | {s['docs_per_cpu_s'] or ''} | {s['peak_rss_mib']} "
+                f"| {s['peak_pss_mib']} | |"
             )
     f, n = result["floor"], result["naive"]
     rows.append(
         f"| floor (plain loop, 1 process) | {f['seconds']} | {f['cpu_seconds']} "
-        f"| {f['docs_per_s']} | {f['docs_per_cpu_s']} | | {f['load_average_after']} |"
+        f"| {f['docs_per_s']} | {f['docs_per_cpu_s']} | | | {f['load_average_after']} |"
     )
     rows.append(
         f"| naive (`.apply`, scaled from {n['sample']:,}) | {n['seconds_scaled']} "
-        f"| {n['cpu_seconds_scaled']} | {n['docs_per_s']} | {n['docs_per_cpu_s']} | | |"
+        f"| {n['cpu_seconds_scaled']} | {n['docs_per_s']} | {n['docs_per_cpu_s']} | | | |"
     )
     r = result["ratios"]
     lines = [

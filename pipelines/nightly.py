@@ -184,7 +184,7 @@ class Classified:
     partitions: list[Path]
     tally: IngestTally
     seconds: dict[str, float]
-    workers: bool  # partitions ran on the task runner's workers (started, so free to reuse)
+    workers: bool  # partitions ran on the task runner's workers (a large run: a pool exists)
 
 
 def ingest_and_classify(
@@ -256,6 +256,8 @@ def ingest_and_classify(
     while len(done) < len(futures):
         done.append(futures[len(done)].result())
         progress.emit("partitions", "advance")
+    if futures and not in_process and hasattr(runner, "release_workers"):
+        runner.release_workers()  # their models are not needed again this run
     seconds = {  # inside "partitions": reading in the flow, the rest summed over workers
         "partitions:read": round(reading, 3),
         "partitions:normalize": round(sum(s["normalize"] for _, s in done), 3),
@@ -718,7 +720,7 @@ def nightly(
             settings.painpoints,
             settings.value,
         )
-        if kept_uplift is None and classified.workers:  # meanwhile, on an idle worker
+        if kept_uplift is None and classified.workers:  # meanwhile, on a fresh worker
             discovery = discover.submit(*discovery_args)
         if kept_uplift is not None:  # a small night: the stored fit stands, and the run says so
             uplift = kept_uplift

@@ -16,10 +16,17 @@ cluster need ``PREFECT_API_URL`` set in their own environment.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+from prefect.task_runners import (
+    ProcessPoolTaskRunner,
+    TaskRunner,
+    ThreadPoolTaskRunner,
+    _initialize_process_pool_worker,
+)
 
 from cxtext.config import RunSettings
 from cxtext.ingest.feedback import input_files
@@ -43,6 +50,23 @@ class LocalProcessTaskRunner(ProcessPoolTaskRunner):
         # Spawned workers read PREFECT_API_URL; without it each would start a server of its own.
         temporary_api()
         return super().__enter__()
+
+    def release_workers(self) -> None:
+        """End the worker processes now: the models, tokenizers and classifier caches they
+        hold go with them, so the flow's value stages do not run beside idle workers.
+
+        The pool is replaced by an empty one of the same kind: a later task (theme
+        discovery) starts one fresh worker, which imports the flow but loads no model.
+        """
+        if self._executor is None:
+            return
+        self._executor.shutdown(wait=True)
+        self._executor = ProcessPoolExecutor(
+            max_workers=self._max_workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_initialize_process_pool_worker,
+            initargs=(self._subprocess_message_queue, self._initializer, self._initargs),
+        )
 
     def duplicate(self) -> LocalProcessTaskRunner:
         return type(self)(
