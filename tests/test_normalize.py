@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
+from functools import cache
+
 import pandas as pd
 import pytest
+from hazm import Normalizer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxtext.normalize.documents import clean_text, normalize_feedback
 from cxtext.normalize.english import tokenize_english
-from cxtext.normalize.language import detect_language
+from cxtext.normalize.language import detect_language, letter_counts
 from cxtext.normalize.persian import ZWNJ, normalize_persian, tokenize_persian
 
 
@@ -27,6 +31,30 @@ from cxtext.normalize.persian import ZWNJ, normalize_persian, tokenize_persian
 )
 def test_detect_language(text: str, expected: str) -> None:
     assert detect_language(text) == expected
+
+
+def _reference_script(ch: str) -> str | None:
+    """The per-character definition letter_counts must reproduce."""
+    if not ch.isalpha():
+        return None
+    cp = ord(ch)
+    if (
+        0x0600 <= cp <= 0x06FF
+        or 0x0750 <= cp <= 0x077F
+        or 0xFB50 <= cp <= 0xFDFF
+        or 0xFE70 <= cp <= 0xFEFF
+    ):
+        return "fa"
+    return "en" if ch.isascii() or "LATIN" in unicodedata.name(ch, "") else "other"
+
+
+def test_letter_counts_equal_the_per_character_definition_over_all_of_unicode() -> None:
+    for start in range(0, 0x110000, 0x4000):
+        block = "".join(
+            chr(cp) for cp in range(start, start + 0x4000) if not 0xD800 <= cp <= 0xDFFF
+        )
+        scripts = [_reference_script(ch) for ch in block]
+        assert letter_counts(block) == (scripts.count("fa"), scripts.count("en")), hex(start)
 
 
 def test_hazm_fixes_arabic_letters_digits_and_zwnj() -> None:
@@ -53,7 +81,9 @@ def test_clean_text_strips_markup_and_controls() -> None:
 
 
 def test_normalize_feedback_drops_raw_text() -> None:
-    df = pd.DataFrame({"id": ["1", "2"], "text": ["ايميل من را جواب بدهید: a@b.com", "call 0912 111 2233"]})
+    df = pd.DataFrame(
+        {"id": ["1", "2"], "text": ["ايميل من را جواب بدهید: a@b.com", "call 0912 111 2233"]}
+    )
     out = normalize_feedback(df)
     assert "text" not in out.columns
     assert list(out["language"]) == ["fa", "en"]
@@ -66,3 +96,27 @@ def test_normalize_never_fails_and_is_stable(text: str) -> None:
     out = normalize_feedback(pd.DataFrame({"text": [text]}))
     assert out["language"].iloc[0] in {"fa", "en", "mixed", "other"}
     assert isinstance(out["text_redacted"].iloc[0], str)
+
+
+@cache
+def _hazm() -> Normalizer:
+    return Normalizer()  # hazm's own, built once (it loads word lists: about a second)
+
+
+PERSIAN_SAMPLES = [
+    "ميخواستم كارت 123 را ٤٥٦ بگيرم %50",
+    "اِعلاممممم کَرد : « زمین لرزه ای به بُزرگیِ 6 دهم ریشتر ...»",
+    "پیک ها دیر رسیدند و پشتیبانی جواب نمی دهد!!! ﷺ",
+    "کتاب‌ها را می خواهم ، ولی  قیمت ها بالاست ؟",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*PERSIAN_SAMPLES, "abc", " ", "\u200c", "ـــ", "٪", "ي", "5"]), max_size=6
+    ).map("".join)
+    | st.text(max_size=200)
+)
+def test_hazm_normalizer_with_tables_built_once_gives_hazms_output(text: str) -> None:
+    assert normalize_persian(text) == _hazm().normalize(text)

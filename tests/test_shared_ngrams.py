@@ -70,6 +70,23 @@ def test_shipped_models_features_and_probabilities_are_identical(name: str, text
     )
 
 
+def test_a_word_vectorizer_with_its_own_analyzer_counts_the_same() -> None:
+    docs = ["Good food  good FOOD", "bad food", "late courier, late", "great", "a b c d"]
+    union = make_union(
+        CompactTfidfVectorizer(analyzer="word", lowercase=True, ngram_range=(1, 3)),
+        CompactTfidfVectorizer(
+            analyzer="word", token_pattern=r"\S+", lowercase=False, ngram_range=(2, 3)
+        ),
+        CompactTfidfVectorizer(analyzer="char_wb", lowercase=False, ngram_range=(1, 4)),
+    )
+    model = make_pipeline(union, LogisticRegression()).fit(docs, [1, 1, 0, 1, 0])
+    assert _split_model(model) is not None
+    shared = SharedNgrams()
+    for _, vec in union.transformer_list:
+        assert _same(vec.transform(docs), shared.tfidf(vec, docs))
+    np.testing.assert_array_equal(shared.predict_proba(model, docs), model.predict_proba(docs))
+
+
 def test_a_model_it_does_not_know_is_called_as_it_is() -> None:
     docs = ["good food", "bad food", "late courier", "great"]
     y = [1, 0, 0, 1]

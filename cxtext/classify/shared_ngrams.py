@@ -6,8 +6,8 @@ and the aspect clauses pay it again for the same words, and most of the classify
 stage's time went there. Character n-grams within word boundaries
 (``analyzer="char_wb"``) depend on the word alone, so :class:`SharedNgrams` cuts each
 distinct word once per vectorizer and counts a batch as (documents x words) @ (words x
-n-grams); word n-grams come from the vectorizer's own analyzer and are counted in one
-array pass. The counts then go through the vectorizer's own TF-IDF weighting, so the
+n-grams); word n-grams are joined in C (for whitespace tokens, else made by the
+vectorizer's own analyzer) and counted in one array pass. The counts then go through the vectorizer's own TF-IDF weighting, so the
 matrix equals ``transform``'s, entry for entry (``tests/test_shared_ngrams.py``, on the
 shipped models). A model or vectorizer this does not recognise is called as it is.
 """
@@ -15,7 +15,7 @@ shipped models). A model or vectorizer this does not recognise is called as it i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -60,6 +60,32 @@ def _split_model(model: Any) -> tuple[list[Any], Any] | None:
     if not any(_counted_here(t) for t in parts) or not hasattr(head, "predict_proba"):
         return None
     return parts, head
+
+
+def _plain_words(vec: TfidfVectorizer) -> bool:
+    """Word n-grams of whitespace tokens, nothing else done to the text."""
+    return (
+        vec.analyzer == "word"
+        and vec.token_pattern == r"\S+"
+        and vec.tokenizer is None
+        and vec.preprocessor is None
+        and not vec.lowercase
+        and vec.strip_accents is None
+        and vec.stop_words is None
+    )
+
+
+def _word_ngrams(text: str, lo: int, hi: int) -> list[str]:
+    r"""A plain word analyzer's output, as a multiset (sklearn's order is not kept).
+
+    For whitespace tokens (``token_pattern=r"\S+"``, which splits where ``str.split``
+    does) the n-grams are joined in C (``zip`` + ``str.join``) instead of a Python loop.
+    """
+    tokens = text.split()
+    out: list[str] = tokens[:] if lo == 1 else []
+    for n in range(max(lo, 2), hi + 1):
+        out.extend(map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False)))
+    return out
 
 
 class _WordRows:
@@ -119,8 +145,9 @@ class SharedNgrams:
 
     def tfidf(self, vec: TfidfVectorizer, texts: Sequence[str]) -> Any:
         """``vec.transform(texts)`` for a vectorizer :func:`_counted_here` accepts."""
-        counts = self._char_wb_counts(vec, texts) if vec.analyzer == "char_wb" else None
-        if counts is None:
+        if vec.analyzer == "char_wb":
+            counts = self._char_wb_counts(vec, texts)
+        else:
             counts = self._word_counts(vec, texts)
         counts.sort_indices()
         return vec._tfidf.transform(counts.astype(vec.dtype), copy=False)
@@ -151,11 +178,13 @@ class SharedNgrams:
 
     @staticmethod
     def _word_counts(vec: TfidfVectorizer, texts: Sequence[str]) -> sparse.csr_array:
-        analyze = vec.build_analyzer()
-        grams = [analyze(t) for t in texts]
-        get = vec.vocabulary_.get
+        if _plain_words(vec):
+            grams = [_word_ngrams(t, *vec.ngram_range) for t in texts]
+        else:
+            analyze = vec.build_analyzer()
+            grams = [analyze(t) for t in texts]
         cols = np.fromiter(
-            (get(g, -1) for g in chain.from_iterable(grams)),
+            map(vec.vocabulary_.get, chain.from_iterable(grams), repeat(-1)),
             dtype=np.int64,
             count=sum(map(len, grams)),
         )

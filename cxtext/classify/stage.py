@@ -28,6 +28,8 @@ from cxtext.themes.taxonomy import Taxonomy
 SENTIMENT_MODEL_FOR: dict[str, str] = {"fa": "fa", "mixed": "fa", "en": "en", "other": "en"}
 SENTIMENT_ROLES: dict[str, str] = {"fa": "sentiment-fa", "en": "sentiment-en"}
 TOPIC_ROLE = "topic"
+# json.dumps(x, ensure_ascii=False) without building an encoder per call.
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 # Zero-width and direction marks: a text of only these (and spaces) counts as empty.
 _INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"))
 
@@ -252,11 +254,13 @@ def classify_feedback(
         ids = [str(c) for c in classifiers.topic.classes_]
         tproba = _topic_proba(classifiers.topic, live_texts, prepared, ngrams)
         keep = [j for j, t in enumerate(ids) if t in known]
-        for k in range(len(live_texts)):
-            scores = {ids[j]: round(float(tproba[k, j]), 3) for j in keep}
-            chosen = {ids[j] for j in keep if tproba[k, j] >= topic_threshold} | set(kw_hits[k])
+        keep_ids = [ids[j] for j in keep]
+        kept = tproba[:, keep]
+        above = (kept >= topic_threshold).tolist()
+        for row, hit_row, hits in zip(kept.tolist(), above, kw_hits, strict=True):
+            live_topic_scores.append(dict(zip(keep_ids, [round(v, 3) for v in row], strict=True)))
+            chosen = {t for t, hit in zip(keep_ids, hit_row, strict=True) if hit}.union(hits)
             live_topics.append([t for t in theme_order if t in chosen])
-            live_topic_scores.append(scores)
     else:
         for hits in kw_hits:
             live_topics.append(list(hits))
@@ -301,12 +305,12 @@ def classify_feedback(
     aspect_col = ["{}"] * n
     sentiment_col = ["neutral"] * n
     score_col = np.zeros(n)
+    score_col[live] = [round(s, 4) for s in live_scores.tolist()]
     for k, i in enumerate(live):
-        topics_col[i] = json.dumps(live_topics[k], ensure_ascii=False)
-        scores_col[i] = json.dumps(live_topic_scores[k], ensure_ascii=False)
-        aspect_col[i] = json.dumps(aspects[k], ensure_ascii=False)
+        topics_col[i] = _to_json(live_topics[k])
+        scores_col[i] = _to_json(live_topic_scores[k])
+        aspect_col[i] = _to_json(aspects[k])
         sentiment_col[i] = live_labels[k]
-        score_col[i] = round(float(live_scores[k]), 4)
 
     out["topics"] = pd.array(topics_col, dtype="string")
     out["topic_scores"] = pd.array(scores_col, dtype="string")
