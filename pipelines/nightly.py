@@ -89,6 +89,15 @@ HISTORY_COLUMNS = [
     "metadata",
 ]
 
+# Columns the window's stages (pain points, follow-ups, discovery) read: the wide ones
+# they never use (each document's 16 topic scores as JSON are over half a row's bytes)
+# stay in the warehouse, which matters at a million documents.
+WINDOW_COLUMNS = [
+    c
+    for c in FEEDBACK.names
+    if c not in ("topic_scores", "source_file", "source_row", "topic_model", "sentiment_model")
+]
+
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def plan_inputs(
@@ -393,10 +402,10 @@ def gather_feedback(
                 min(newest.floor("D") + pd.Timedelta(days=1), today) if pd.notna(newest) else today
             )
         start = window_end - pd.Timedelta(days=2 * window_days)  # current + previous window
-        recent = wh.read_feedback(start, window_end)
-    new_rows = staging.read_partitions(new_partitions, created=(start, window_end))
+        recent = wh.read_feedback(start, window_end, columns=WINDOW_COLUMNS)
+    new_rows = staging.read_partitions(new_partitions, WINDOW_COLUMNS, (start, window_end))
     if len(new_rows):
-        new_rows = conform(new_rows, FEEDBACK)
+        new_rows = conform(new_rows, FEEDBACK)[WINDOW_COLUMNS]
     return history, _newest_wins(recent, new_rows), window_end
 
 
