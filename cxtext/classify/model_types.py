@@ -28,6 +28,9 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         "cxtext.classify.static.StaticEmbedder",
         "cxtext.classify.encoder.E5Embedder",
         "cxtext.classify.features.StageNormalizer",
+        # `--features tfidf+encoder --param fusion=late`: a soft VotingClassifier keeps its
+        # fitted members in a Bunch (a dict with attribute access; skops does not list it).
+        "sklearn.utils._bunch.Bunch",
     }
 )
 

@@ -93,7 +93,8 @@ def train_model(
 
     Sentiment labels are one string per row; topic labels a list per row (or ``a|b`` /
     JSON-list strings). ``params`` go to the model builder (e.g. ``{"C": 1.0}``), except
-    ``features`` (see :mod:`cxtext.classify.feature_options`) and ``feature_weight``.
+    ``features``, ``feature_weight``, ``fusion`` and ``embed_C`` (see
+    :mod:`cxtext.classify.feature_options`).
 
     Examples
     --------
@@ -108,6 +109,7 @@ def train_model(
     params = dict(params or {})
     features = params.pop("features", "tfidf")
     weight = float(params.pop("feature_weight", 1.0))
+    fusion = {"fusion": params.pop("fusion", "concat"), "embed_C": params.pop("embed_C", 8.0)}
     data = clean_labelled(texts, labels, task=task)
     if not data.texts:
         raise ValueError("no trainable rows: every text or label is empty")
@@ -115,7 +117,9 @@ def train_model(
         classes = sorted(set(data.labels))
         if len(classes) < 2:
             raise ValueError(f"sentiment training needs at least two labels, got {classes}")
-        model = with_feature_option(build_sentiment_model(lang, **params), features, weight=weight)
+        model = with_feature_option(
+            build_sentiment_model(lang, **params), features, weight=weight, **fusion
+        )
         if len(data.texts) < 200:  # tiny sets: keep every n-gram
             _keep_every_ngram(model)
         return model.fit(data.texts, data.labels)
@@ -127,7 +131,7 @@ def train_model(
     model = build_topic_model(themes, **params)
     if lang != "auto":
         model.set_params(prepare__lang=lang)
-    model = with_feature_option(model, features, weight=weight)
+    model = with_feature_option(model, features, weight=weight, **fusion)
     if len(data.texts) < 200:
         _keep_every_ngram(model)
     return model.fit(data.texts, labels_to_indicator(data.labels, themes))
