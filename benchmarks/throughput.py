@@ -240,12 +240,17 @@ def run_flow(
         "cpu_seconds": round(cpu, 1),
         "docs_per_cpu_s": round(docs / cpu, 1) if cpu else None,
         "load_average_after": round(os.getloadavg()[0], 2),
-        "peak_rss_mib": mib(sampler.peaks.get(phase, 0)),
-        "peak_pss_mib": mib(sampler.pss_peaks.get(phase, 0)),
+        # the phase's own label and its stages' ("full:partitions", ...)
+        "peak_rss_mib": mib(_phase_peak(sampler.peaks, phase)),
+        "peak_pss_mib": mib(_phase_peak(sampler.pss_peaks, phase)),
         "warnings": list(summary.warnings),
         "counts": counts,
         "stages": stages,
     }
+
+
+def _phase_peak(peaks: dict[str, int], phase: str) -> int:
+    return max((v for k, v in peaks.items() if k == phase or k.startswith(f"{phase}:")), default=0)
 
 
 # --- floor and naive baseline -------------------------------------------------------
