@@ -13,7 +13,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from cxtext.classify.features import CompactTfidfVectorizer
 from cxtext.classify.registry import load_model
-from cxtext.classify.shared_ngrams import SharedNgrams, _split_model
+from cxtext.classify.shared_ngrams import SharedNgrams, _char_wb_ngrams, _split_model
 from cxtext.classify.stage import _split_preparation
 from cxtext.normalize.documents import normalize_text
 
@@ -106,3 +106,11 @@ def test_a_model_it_does_not_know_is_called_as_it_is() -> None:
             shared.predict_proba(model, ["GOOD food", "late"]),
             model.predict_proba(["GOOD food", "late"]),
         )
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 5), (2, 5), (1, 1), (3, 3), (4, 6)])
+def test_char_wb_ngrams_of_a_word_are_sklearns(ngram_range: tuple[int, int]) -> None:
+    vec = CompactTfidfVectorizer(analyzer="char_wb", lowercase=False, ngram_range=ngram_range)
+    analyze = vec.build_analyzer()
+    for word in ["a", "ab", "abc", "abcd", "abcdefgh", "aaaa", "!", "نمی\u200cخواهم", "NEG_خوب"]:
+        assert _char_wb_ngrams(word, *ngram_range) == analyze(word), word

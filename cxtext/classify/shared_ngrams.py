@@ -88,30 +88,46 @@ def _word_ngrams(text: str, lo: int, hi: int) -> list[str]:
     return out
 
 
+def _char_wb_ngrams(word: str, lo: int, hi: int) -> list[str]:
+    """sklearn's ``char_wb`` n-grams of one word (no whitespace in it), as list comprehensions.
+
+    The word is padded with a space on each side; for each n, every n-gram, except that
+    a padded word no longer than n is taken once, whole, and longer n are not tried.
+    """
+    padded = f" {word} "
+    size = len(padded)
+    out: list[str] = []
+    for n in range(lo, hi + 1):
+        if size <= n:
+            out.append(padded)
+            break
+        out += [padded[i : i + n] for i in range(size - n + 1)]
+    return out
+
+
 class _WordRows:
     """One vectorizer's vocabulary columns of each word's char_wb n-grams, by word id."""
 
     def __init__(self, vec: TfidfVectorizer):
-        self.analyze = vec.build_analyzer()
+        self.ngram_range = vec.ngram_range
         self.vocabulary_get = vec.vocabulary_.get
         self.indptr: list[int] = [0]
-        self.indices: list[int] = []
+        self.indices: list[int] = []  # -1 for an n-gram outside the vocabulary
         self.n_features = len(vec.vocabulary_)
 
     def matrix(self, words: list[str]) -> sparse.csr_array:
         """(words x features) counts, cutting only the words added since the last call."""
-        get, analyze, indices, indptr = (
-            self.vocabulary_get,
-            self.analyze,
-            self.indices,
-            self.indptr,
-        )
+        get, indices, indptr = self.vocabulary_get, self.indices, self.indptr
+        lo, hi = self.ngram_range
         for word in words[len(indptr) - 1 :]:
-            indices.extend(j for j in map(get, analyze(word)) if j is not None)
+            indices.extend(map(get, _char_wb_ngrams(word, lo, hi), repeat(-1)))
             indptr.append(len(indices))
-        data = np.ones(len(indices), dtype=np.int32)
+        cols = np.asarray(indices, dtype=np.int32)
+        known = cols >= 0
+        kept = np.zeros(len(cols) + 1, dtype=np.int64)
+        np.cumsum(known, out=kept[1:])
         rows = sparse.csr_array(
-            (data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+            (np.ones(int(kept[-1]), dtype=np.int32), cols[known], kept[indptr]),
             shape=(len(indptr) - 1, self.n_features),
         )
         rows.sum_duplicates()  # a word may hold the same n-gram twice ("aaa")
