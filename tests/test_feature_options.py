@@ -150,3 +150,15 @@ def test_weak_topic_model_takes_a_feature_option(table_dir, tmp_path, monkeypatc
     loaded, _ = load_model("t", tmp_path)
     np.testing.assert_allclose(loaded.predict_proba(texts[:4]), model.predict_proba(texts[:4]))
     assert list(loaded.classes_) == ["delivery", "staff"]
+
+
+def test_card_says_how_the_encoder_joins_and_what_the_stage_pays():
+    from cxtext.classify.model_card import render_card_markdown
+
+    params = {"features": "tfidf+encoder", "fusion": "late", "feature_weight": 0.6, "embed_C": 2}
+    stage = {"docs_per_cpu_s": 131.4, "documents": 1000, "texts": "English (airline)",
+             "load_average_before": [3.2], "date": "2026-11-30"}  # fmt: skip
+    text = render_card_markdown("m", {"params": params, "stage_speed": stage})
+    assert "- features: tfidf+encoder, late fusion (encoder's share 0.6, its C 2)" in text
+    assert "- classify-stage cost: 131 documents per CPU-second on one thread" in text
+    assert "features: tfidf\n" in render_card_markdown("m", {"params": {}})

@@ -149,6 +149,17 @@ def _metrics_section(metrics: dict[str, Any], level: str = "###") -> list[str]:
     return lines
 
 
+def _features(params: dict[str, Any]) -> str:
+    """``tfidf+encoder``, and how the embedding joins TF-IDF when it is not the default."""
+    features = params.get("features", "tfidf")
+    if params.get("fusion") == "late":
+        return (
+            f"{features}, late fusion (encoder's share {params.get('feature_weight')}, "
+            f"its C {params.get('embed_C')})"
+        )
+    return features
+
+
 def render_card_markdown(name: str, card: dict[str, Any]) -> str:
     """``card.md``: the card as a human-readable page."""
     lines = [f"# Model card: {name}", ""]
@@ -160,8 +171,15 @@ def render_card_markdown(name: str, card: dict[str, Any]) -> str:
         f"- rows: {card.get('rows_train')} train · {card.get('rows_eval')} held out",
         f"- training: {card.get('training_seconds')} s · prediction: "
         f"{card.get('throughput_docs_per_s')} docs/s",
-        f"- features: {(card.get('params') or {}).get('features', 'tfidf')}",
+        f"- features: {_features(card.get('params') or {})}",
     ]
+    stage = card.get("stage_speed")
+    if stage:
+        lines.append(
+            f"- classify-stage cost: {stage['docs_per_cpu_s']:,.0f} documents per CPU-second "
+            f"on one thread ({stage['documents']:,} stored {stage['texts']} texts, load "
+            f"{stage['load_average_before'][0]}; benchmarks/champion_speed.py, {stage['date']})"
+        )
     speed = card.get("encoder_speed")
     if speed:
         lines.append(

@@ -1,0 +1,144 @@
+"""What each model costs the nightly classify stage: documents per CPU-second, one thread.
+
+The shipped champions (``models/registry.json``) and any other registered model named
+with ``--model`` are timed the way the classify stage calls them on stored text
+(:func:`cxtext.classify.stage._split_preparation`: a model that starts with a
+TextPreparer skips its normalization, one whose preparation cannot be split off runs
+whole), on the same 1,000 normalized held-out texts per language: airline tweets for
+English, SnappFood dev comments for Persian, half of each for the topic role. One
+thread (BLAS, OpenMP and the e5 runtime), CPU seconds of this process, so the figure
+holds on a shared machine; the load average is printed beside it.
+
+Usage::
+
+    nice -n 10 .venv/bin/python benchmarks/champion_speed.py [--model sentiment-en-v1 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from cxtext.classify.encoder import E5Embedder  # noqa: E402
+from cxtext.classify.registry import load_model, update_card  # noqa: E402
+from cxtext.classify.stage import _split_preparation  # noqa: E402
+from cxtext.normalize.documents import normalize_text  # noqa: E402
+
+DOCS = 1000
+TEXTS = {"en": "English (airline)", "fa": "Persian (SnappFood)", "both": "English + Persian"}
+DEFAULT_DATASETS = Path(os.environ.get("CXTEXT_DATASETS", REPO.parent / "shared" / "datasets"))
+
+
+def stored_texts(datasets: Path, docs: int = DOCS) -> dict[str, list[str]]:
+    """Normalized held-out texts per language, as the normalize stage stores them."""
+    air = pd.read_csv(datasets / "en_airline_tweets" / "train.csv", dtype=str).fillna("")
+    snapp = pd.read_csv(datasets / "fa_snappfood_sentiment" / "dev.csv", dtype=str).fillna("")
+    en = [normalize_text(t)[1] for t in air["text"].tail(docs)]
+    fa = [normalize_text(t)[1] for t in snapp["text"].head(docs)]
+    return {"en": en, "fa": fa, "both": en[: docs // 2] + fa[: docs // 2]}
+
+
+def _set_threads(model: object, threads: int) -> None:
+    """The e5 runtime's own thread count (it does not follow threadpoolctl)."""
+    stack = [model]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, E5Embedder):
+            item.threads = threads
+        stack += [s for _, s in getattr(item, "steps", [])]
+        stack += [t for _, t in getattr(item, "transformer_list", [])]
+        stack += list(getattr(item, "estimators_", []))
+
+
+def stage_rate(model: object, texts: list[str]) -> tuple[float, float]:
+    """(docs per CPU-second, docs per wall second) of the stage's call on stored text."""
+    prep, rest = _split_preparation(model)
+
+    def call(batch: list[str]) -> None:
+        rest.predict_proba(prep.transform_normalized(batch) if prep is not None else batch)
+
+    call(texts[:8])  # loads runtimes and builds sessions outside the timing
+    wall, cpu = time.perf_counter(), time.process_time()
+    call(texts)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return len(texts) / cpu, len(texts) / wall
+
+
+def role_texts(name: str, card: dict) -> str:
+    if card.get("task") == "topic":
+        return "both"
+    return "fa" if card.get("lang") == "fa" or "-fa-" in name else "en"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    ap.add_argument("--models-dir", type=Path, default=REPO / "models")
+    ap.add_argument("--model", action="append", default=[], help="also time this model")
+    ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "champions.md")
+    ap.add_argument(
+        "--write-cards", action="store_true", help="record each figure in its model's card"
+    )
+    args = ap.parse_args()
+    registry = pd.read_json(args.models_dir / "registry.json", typ="series")
+    champions = dict(registry["champions"])
+    names = {name: role for role, name in champions.items()}
+    names.update({m: "" for m in args.model if m not in names})
+    texts = stored_texts(args.datasets)
+    load_before = os.getloadavg()
+    rows = []
+    for name, role in names.items():
+        model, card = load_model(name, args.models_dir)
+        _set_threads(model, 1)
+        features = (card.get("params") or {}).get("features", "tfidf")
+        fusion = (card.get("params") or {}).get("fusion", "")
+        kind = role_texts(name, card)
+        with threadpool_limits(1):
+            per_cpu, per_wall = stage_rate(model, texts[kind])
+        rows.append((role or "–", name, features + (f" ({fusion})" if fusion else ""), kind,
+                     per_cpu, per_wall))  # fmt: skip
+        print(f"{name}: {per_cpu:,.0f} docs per CPU-second", flush=True)
+        if args.write_cards:
+            stage_speed = {
+                "docs_per_cpu_s": round(per_cpu, 1),
+                "docs_per_s": round(per_wall, 1),
+                "documents": len(texts[kind]),
+                "texts": TEXTS[kind],
+                "threads": 1,
+                "load_average_before": [round(x, 1) for x in os.getloadavg()],
+                "date": f"{datetime.now(UTC):%Y-%m-%d}",
+            }
+            update_card(name, {"stage_speed": stage_speed}, args.models_dir)
+    load_after = os.getloadavg()
+    lines = [
+        "# Champions: classify-stage cost per model",
+        "",
+        f"Generated by `benchmarks/champion_speed.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} "
+        f"UTC ({os.cpu_count()} CPUs, shared). Each model scores {DOCS:,} normalized held-out "
+        "texts as the classify stage calls it, on one thread. Load average (1/5/15 min) "
+        "before: " + "/".join(f"{x:.1f}" for x in load_before) + ", after: "
+        + "/".join(f"{x:.1f}" for x in load_after) + ".",
+        "",
+        "| role | model | features | texts | docs per CPU-second | docs/s (wall) |",
+        "|---|---|---|---|---:|---:|",
+    ]  # fmt: skip
+    for role, name, features, kind, per_cpu, per_wall in rows:
+        lines.append(
+            f"| {role} | {name} | {features} | {kind} | {per_cpu:,.0f} | {per_wall:,.0f} |"
+        )
+    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
