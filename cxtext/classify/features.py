@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -151,6 +151,40 @@ def _negated_stem(token: str) -> str | None:
     return None
 
 
+# Documents repeat their words, so what a token is (its output form, punctuation or
+# not, the stem it negates) is worked out once per distinct token and kept; bounded,
+# so a long-running worker does not grow without end.
+_TOKEN_CACHE = 1 << 17
+
+
+@lru_cache(maxsize=_TOKEN_CACHE)
+def _persian_token(token: str, placeholders: bool) -> tuple[str, bool, str | None, bool]:
+    """(the token as written out, punctuation?, negated stem, negates the word before?)."""
+    if placeholders and _NUMBER.match(token):
+        token = NUM_TOKEN
+    elif token.isascii():
+        token = _REPEAT3.sub(r"\1\1", token.lower())
+    stem = _negated_stem(token)
+    return token, _is_punct(token), stem, token in FA_COPULA_NEGATORS or stem is not None
+
+
+@lru_cache(maxsize=_TOKEN_CACHE)
+def _english_token(raw: str, placeholders: bool) -> tuple[str, str]:
+    """(the token as written out, "end" | "negator" | "placeholder" | "word")."""
+    token = _REPEAT3.sub(r"\1\1", raw.lower()).replace(" ", "_")
+    if token in ("n't", "n’t"):
+        token = "not"
+    if placeholders and _NUMBER.match(token):
+        token = NUM_TOKEN
+    if token in EN_SCOPE_END or _is_punct(token):
+        return token, "end"
+    if token in EN_NEGATORS or token.endswith("n't"):
+        return token, "negator"
+    if token in (URL_TOKEN, USER_TOKEN, EMAIL_TOKEN, NUM_TOKEN):
+        return token, "placeholder"
+    return token, "word"
+
+
 def prepare_persian_tokens(
     text: str, *, negation: bool = True, placeholders: bool = True, normalized: bool = False
 ) -> list[str]:
@@ -176,15 +210,12 @@ def prepare_persian_tokens(
     tokens = [t.replace(" ", "_") for t in tokenize_persian(text) if t.strip()]
     out: list[str] = []
     negate_next = False
-    for token in tokens:
-        if placeholders and _NUMBER.match(token):
-            token = NUM_TOKEN
-        elif token.isascii():
-            token = _REPEAT3.sub(r"\1\1", token.lower())
+    for raw in tokens:
+        token, punct, stem, negates_before = _persian_token(raw, placeholders)
         if not negation:
             out.append(token)
             continue
-        if _is_punct(token):
+        if punct:
             negate_next = False
             out.append(token)
             continue
@@ -196,8 +227,7 @@ def prepare_persian_tokens(
             out.append(token)
             negate_next = True
             continue
-        stem = _negated_stem(token)
-        if token in FA_COPULA_NEGATORS or stem is not None:
+        if negates_before:
             prev = out[-1] if out else ""
             if (
                 prev
@@ -233,21 +263,17 @@ def prepare_english_tokens(
     out: list[str] = []
     scope = 0
     for raw in tokenize_english(text):
-        token = _REPEAT3.sub(r"\1\1", raw.lower()).replace(" ", "_")
-        if token in ("n't", "n’t"):
-            token = "not"
-        if placeholders and _NUMBER.match(token):
-            token = NUM_TOKEN
+        token, kind = _english_token(raw, placeholders)
         if not negation:
             out.append(token)
             continue
-        if token in EN_SCOPE_END or _is_punct(token):
+        if kind == "end":
             scope = 0
             out.append(token)
-        elif token in EN_NEGATORS or token.endswith("n't"):
+        elif kind == "negator":
             scope = EN_SCOPE_MAX
             out.append(token)
-        elif scope > 0 and token not in (URL_TOKEN, USER_TOKEN, EMAIL_TOKEN, NUM_TOKEN):
+        elif scope > 0 and kind == "word":
             out.append(NOT_PREFIX + token)
             scope -= 1
         else:
