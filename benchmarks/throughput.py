@@ -217,21 +217,27 @@ def run_flow(
     cpu = cpu_seconds() - c0
     counts = dict(summary.counts)
     docs = counts.get("new", 0)
-    timed = summary.stage_seconds
+    timed = dict(summary.stage_seconds)
+    # CPU seconds: the partition steps' (timed in the workers), the flow process's for
+    # the other stages; the partitions' own is the sum of its steps
+    steps = [k for k in timed if k.startswith("partitions:") and k.endswith("_cpu")]
+    if steps:
+        timed["partitions_cpu"] = round(sum(timed[k] for k in steps), 3)
+    for name in [k for k in timed if k.endswith(":cpu")]:
+        timed.setdefault(f"{name[:-4]}_cpu", timed[name])
     stages = {
         name: {
             "seconds": s,
             "docs_per_s": round(docs / s, 1) if s and name.startswith("partitions") else None,
-            # the partition steps' CPU seconds (the flow times them in its workers)
             "cpu_seconds": timed.get(f"{name}_cpu"),
             "docs_per_cpu_s": round(docs / timed[f"{name}_cpu"], 1)
-            if timed.get(f"{name}_cpu")
+            if timed.get(f"{name}_cpu") and name.startswith("partitions")
             else None,
             "peak_rss_mib": mib(sampler.peaks.get(f"{phase}:{name}", 0)),
             "peak_pss_mib": mib(sampler.pss_peaks.get(f"{phase}:{name}", 0)),
         }
         for name, s in timed.items()
-        if not name.endswith("_cpu")
+        if not name.endswith(("_cpu", ":cpu"))
     }
     return {
         "seconds": round(seconds, 2),
