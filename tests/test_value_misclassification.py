@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxtext.value.evaluate import compare_to_truth, covered
+from cxtext.value.evaluate import compare_to_truth, covered, strong_errors
 from cxtext.value.misclassification import (
     confusion_from_cards,
     mention_truth,
@@ -43,7 +43,7 @@ def test_corrected_intervals_cover_the_truth_and_correct_the_attenuation():
 
 @pytest.mark.slow
 def test_corrected_figures_on_more_seeds():
-    # observed (60 replicates): 8/8 (seed 0), 6/8 (seed 2), 6/8 (seed 3); billing -30%, -34% on seeds 2, 3
+    # observed (60 replicates): 8/8 (seed 0), 7/8 (seed 2), 6/8 (seed 3); billing -28%, -23% on seeds 2, 3
     frames = [compare_to_truth(seed=seed, n_bootstrap=200) for seed in (0, 2, 3)]
     errors = []
     for df in frames:
@@ -51,6 +51,17 @@ def test_corrected_figures_on_more_seeds():
         errors.append(_check_points(df))
     assert pd.concat([covered(df) for df in frames]).mean() >= 0.8
     assert abs(pd.concat(errors).mean()) < 0.15, errors  # no systematic lean either way
+
+
+@pytest.mark.slow
+def test_within_20_percent_where_perfect_labels_are_within_10():
+    # 20,000 customers: perfect labels are within ~10% (docs/value.md §4); observed -16%,
+    # +3%, -10% (seed 0) and -17%, +6%, -5% (seed 2); imputing themes independently gave
+    # billing -21% and -24% there
+    for seed in (0, 2):
+        df = compare_to_truth(seed=seed, n_customers=20000, n_bootstrap=60)
+        assert (strong_errors(df).abs() < 0.20).all(), df
+        assert covered(df).mean() >= 0.75, df
 
 
 def test_themes_raised_together_are_imputed_together_and_the_decoy_loses_its_credit():

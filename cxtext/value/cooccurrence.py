@@ -54,9 +54,18 @@ class Component:
         return np.log(q) @ Z.T + np.log1p(-q) @ (1 - Z).T + (Z @ self.a + pair)[None, :]
 
 
-def _fit(p: np.ndarray, rho: np.ndarray, edges: list[tuple[int, int]]):
+def _fit(
+    p: np.ndarray,
+    rho: np.ndarray,
+    edges: list[tuple[int, int]],
+    start: np.ndarray | None = None,
+):
     """(a, J on edges, log-likelihood) of the tilt over the columns of ``p``."""
     c = p.shape[1]
+    # customers with the same (p, rho) row count once, weighted; no documents: no evidence
+    rows, weight = np.unique(np.column_stack([p, rho]), axis=0, return_counts=True)
+    keep = rows.any(axis=1)
+    rows, weight = rows[keep], weight[keep].astype(float)
     Z = ((np.arange(2**c)[:, None] >> np.arange(c)) & 1).astype(float)
     S = np.column_stack([Z, *[Z[:, i] * Z[:, j] for i, j in edges]]) if edges else Z
 
@@ -64,7 +73,7 @@ def _fit(p: np.ndarray, rho: np.ndarray, edges: list[tuple[int, int]]):
         q = np.clip(q, 1e-9, 1 - 1e-9)
         return np.log(q) @ Z.T + np.log1p(-q) @ (1 - Z).T
 
-    bp, br = base(p), base(rho)
+    bp, br = base(rows[:, :c]), base(rows[:, c:])
 
     def loss(theta: np.ndarray):
         e = S @ theta
@@ -74,12 +83,12 @@ def _fit(p: np.ndarray, rho: np.ndarray, edges: list[tuple[int, int]]):
             top = lw.max(axis=1, keepdims=True)
             w = np.exp(lw - top)
             s = w.sum(axis=1)
-            total += sign * float((np.log(s) + top[:, 0]).sum())
-            grad += sign * ((w / s[:, None]) @ S).sum(axis=0)
+            total += sign * float(weight @ (np.log(s) + top[:, 0]))
+            grad += sign * (weight @ (w / s[:, None])) @ S
         return -total, -grad
 
-    res = minimize(loss, np.zeros(S.shape[1]), jac=True, method="L-BFGS-B",
-                   bounds=[(-10, 10)] * S.shape[1])  # fmt: skip
+    x0 = np.zeros(S.shape[1]) if start is None else start
+    res = minimize(loss, x0, jac=True, method="L-BFGS-B", bounds=[(-10, 10)] * S.shape[1])
     return res.x[:c], res.x[c:], -float(res.fun)
 
 
@@ -96,13 +105,14 @@ def joint_components(
     looking at the documents (base rate per document over the customer's documents).
     """
     k = p.shape[1]
+    single = [_fit(p[:, [j]], rho[:, [j]], []) for j in range(k)]  # no pair: themes apart
     edges = []
     for j in range(k):
         for m in range(j + 1, k):
             cols = [j, m]
-            _, J, ll = _fit(p[:, cols], rho[:, cols], [(0, 1)])
-            _, _, ll0 = _fit(p[:, cols], rho[:, cols], [])
-            if J[0] >= min_log_odds and 2 * (ll - ll0) >= min_statistic:
+            start = np.r_[single[j][0], single[m][0], 0.0]
+            _, J, ll = _fit(p[:, cols], rho[:, cols], [(0, 1)], start)
+            if J[0] >= min_log_odds and 2 * (ll - single[j][2] - single[m][2]) >= min_statistic:
                 edges.append((J[0], j, m))
     parent = list(range(k))
 
@@ -133,10 +143,16 @@ def joint_components(
 
 
 def fit_component(
-    p: np.ndarray, rho: np.ndarray, cols: list[int], edges: list[tuple[int, int]]
+    p: np.ndarray,
+    rho: np.ndarray,
+    cols: list[int],
+    edges: list[tuple[int, int]],
+    start: Component | None = None,
 ) -> Component:
-    """The component's tilt refitted on ``p``/``rho`` (a bootstrap replicate refits it)."""
-    a, J_edges, _ = _fit(p[:, cols], rho[:, cols], edges)
+    """The component's tilt refitted on ``p``/``rho`` (a bootstrap replicate refits it,
+    starting from the point's ``start``)."""
+    x0 = None if start is None else np.r_[start.a, [start.J[i, j] for i, j in edges]]
+    a, J_edges, _ = _fit(p[:, cols], rho[:, cols], edges, x0)
     J = np.zeros((len(cols), len(cols)))
     for (i, j), v in zip(edges, J_edges, strict=True):
         J[i, j] = J[j, i] = v

@@ -366,7 +366,9 @@ def _corrected_bootstrap(
             if y[idx].all() or not y[idx].any():
                 continue
             p_b, even_b, rho_b = (m[idx] for m in draw_prior(rng))
-            comps = [fit_component(even_b, rho_b, list(c.cols), edges_of(c)) for c in components]
+            comps = [
+                fit_component(even_b, rho_b, list(c.cols), edges_of(c), start=c) for c in components
+            ]
             p_b = _with_joint(p_b, even_b, comps)
             draws[b], _ = _augmented_uplifts(
                 p_b, comps, covariates[idx], y[idx], prior_sd, rng, burn=sweeps, keep=1, start=w
