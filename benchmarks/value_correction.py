@@ -33,6 +33,7 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=4000)
     ap.add_argument("--bootstrap", type=int, default=60)
     ap.add_argument("--held-out", type=int, default=4000)
+    ap.add_argument("--prior-texts", type=float, default=0.0, help="value.confusion_prior_texts")
     ap.add_argument("--modes", default="raw,corrected,perfect")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/value_correction"))
     ap.add_argument("--tag", default="", help="names a method variant in the cache key")
@@ -41,7 +42,11 @@ def main() -> None:
     args.cache.mkdir(parents=True, exist_ok=True)
     frames = {}
     for seed in _seeds(args.seeds):
-        key = f"{args.tag}n{args.customers}_b{args.bootstrap}_h{args.held_out}_s{seed}_{'+'.join(modes)}"
+        key = (
+            f"{args.tag}n{args.customers}_b{args.bootstrap}_h{args.held_out}"
+            + (f"_p{args.prior_texts:g}" if args.prior_texts else "")
+            + f"_s{seed}_{'+'.join(modes)}"
+        )
         path = args.cache / f"{key}.csv"
         if path.exists():
             df = pd.read_csv(path, index_col=0)
@@ -49,7 +54,7 @@ def main() -> None:
             t0, c0 = time.time(), time.process_time()
             df = compare_to_truth(
                 seed, n_customers=args.customers, n_bootstrap=args.bootstrap,
-                held_out=args.held_out, modes=modes,
+                held_out=args.held_out, prior_texts=args.prior_texts, modes=modes,
             )  # fmt: skip
             df.to_csv(path)
             print(
