@@ -457,6 +457,18 @@ def run(
     return rows, sets
 
 
+def cached_speeds(sets: dict[str, dict], rows_dir: Path | None) -> dict:
+    """:func:`speed_table`, kept in ``rows_dir`` (if given) like the rows, so a re-render reuses it."""
+    path = rows_dir / "speeds.json" if rows_dir else None
+    if path is not None and path.exists():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        return {int(k) if k.isdigit() else k: v for k, v in saved.items()}
+    speeds = speed_table(sets)
+    if path is not None:
+        path.write_text(json.dumps(speeds), encoding="utf-8")
+    return speeds
+
+
 def speed_table(sets: dict[str, dict]) -> dict:
     """Docs/s of every option at 1 and 2 threads on 1,000 held-out texts per language."""
     air = sets["airline sentiment (en)"]["xte"][:1000]
@@ -520,10 +532,23 @@ def render(rows: list[dict], speeds: dict) -> str:
         "| set | " + " | ".join(map(_md, ["ours", *combos])) + " |",
         "|---|" + "---:|" * (len(combos) + 1),
     ]
+    cv = frame.pivot(index="set", columns="option", values="cv_accuracy")[options].reindex(order)
+    picks = [(c, lt) for c, lt in zip(CONCAT, LATE, strict=True) if c in options and lt in options]
+    if picks:
+        lines[-2] = (
+            lines[-2][:-2]
+            + " | "
+            + " | ".join(f"{c.split('+')[1]}, fusion by CV" for c, _ in picks)
+            + " |"
+        )
+        lines[-1] += "---:|" * len(picks)
     for name, row in acc.iterrows():
         gains = [100 * (row[o] - row["tfidf"]) for o in ["ours", *combos]]
-        lines.append(f"| {name} | " + " | ".join(f"{g:+.1f}" for g in gains) + " |")
-    cv = frame.pivot(index="set", columns="option", values="cv_accuracy")[options].reindex(order)
+        cells = [f"{g:+.1f}" for g in gains]
+        for c, lt in picks:  # the fusion with the better CV accuracy (concat on a tie)
+            pick = lt if cv.loc[name, lt] > cv.loc[name, c] else c
+            cells.append(f"{100 * (row[pick] - row['tfidf']):+.1f} ({_md(pick)})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "Mean 3-fold CV accuracy on the training part (what each choice was made on):",
@@ -564,7 +589,7 @@ def render(rows: list[dict], speeds: dict) -> str:
         for s_, e in pairs:
             gain_e = row[e] - row["ours"]
             kept = (row[s_] - row["ours"]) / gain_e if gain_e > 0 else float("nan")
-            cells += [f"{row[s_]:.3f}", f"{row[e]:.3f}", f"{kept:.0%}"]
+            cells += [f"{row[s_]:.3f}", f"{row[e]:.3f}", "–" if np.isnan(kept) else f"{kept:.0%}"]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -641,7 +666,7 @@ def main() -> None:
     )
     if args.only or args.skip_concat:
         return
-    text = render(rows, speed_table(sets))
+    text = render(rows, cached_speeds(sets, args.rows_dir))
     args.out.write_text(text, encoding="utf-8")
     print(text)
 
