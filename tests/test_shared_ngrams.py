@@ -46,6 +46,7 @@ def _same(a, b) -> bool:
     return (
         a.shape == b.shape
         and a.dtype == b.dtype
+        and a.indices.dtype == b.indices.dtype
         and np.array_equal(a.indptr, b.indptr)
         and np.array_equal(a.indices, b.indices)
         and np.array_equal(a.data, b.data)
