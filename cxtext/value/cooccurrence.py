@@ -20,8 +20,13 @@ applied to ρ, the probability a customer with that many documents raises the th
 when the documents are not looked at (the base rate per document), is the prior's
 normaliser. J is the log odds ratio of the two themes across customers beyond what
 the documents already show. Pairs with J ≥ ``min_log_odds`` and a likelihood-ratio
-statistic ≥ ``min_statistic`` are joined; connected themes form a component whose
-indicators are imputed together (every state of the component, exactly).
+statistic ≥ ``min_statistic`` are joined, unless J ends on (within 1 of) the
+optimiser's bound: the likelihood then keeps rising or is flat, which is what a topic
+model that puts two confusable themes on one document produces (each theme's probability is right alone,
+but the documents' evidence for the pair is not independent; real airline complaints,
+one gold topic each, gave J = 10 for late/cancelled/bad flight), not co-occurrence.
+Connected themes form a component whose indicators are imputed together (every state
+of the component, exactly).
 """
 
 from __future__ import annotations
@@ -32,6 +37,10 @@ import numpy as np
 from scipy.optimize import minimize
 
 MAX_COMPONENT = 8  # 2^8 states per customer; larger groups keep their strongest pairs
+# |tilt| allowed to the optimiser. A J that ends within 1 of it (odds ratio > 8,000) sits
+# where the likelihood is still rising or flat, wherever the optimiser stopped: not identified
+BOUND = 10.0
+IDENTIFIED = BOUND - 1.0
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ def _fit(
         return -total, -grad
 
     x0 = np.zeros(S.shape[1]) if start is None else start
-    res = minimize(loss, x0, jac=True, method="L-BFGS-B", bounds=[(-10, 10)] * S.shape[1])
+    res = minimize(loss, x0, jac=True, method="L-BFGS-B", bounds=[(-BOUND, BOUND)] * S.shape[1])
     return res.x[:c], res.x[c:], -float(res.fun)
 
 
@@ -112,7 +121,12 @@ def joint_components(
             cols = [j, m]
             start = np.r_[single[j][0], single[m][0], 0.0]
             _, J, ll = _fit(p[:, cols], rho[:, cols], [(0, 1)], start)
-            if J[0] >= min_log_odds and 2 * (ll - single[j][2] - single[m][2]) >= min_statistic:
+            interior = J[0] < IDENTIFIED
+            if (
+                min_log_odds <= J[0]
+                and interior
+                and 2 * (ll - single[j][2] - single[m][2]) >= min_statistic
+            ):
                 edges.append((J[0], j, m))
     parent = list(range(k))
 
@@ -138,7 +152,9 @@ def joint_components(
         if len(cols) < 2:
             continue
         local = [(cols.index(j), cols.index(m)) for j, m in kept if j in cols and m in cols]
-        out.append(fit_component(p, rho, cols, local))
+        component = fit_component(p, rho, cols, local)
+        if np.abs(component.J).max() < IDENTIFIED:  # refitted together: still identified
+            out.append(component)
     return out
 
 
