@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from functools import cache, partial
 
 import numpy as np
 import pandas as pd
@@ -104,14 +106,7 @@ def rank_pain_points(
         theme_list = list(dict.fromkeys([*taxonomy.ids, *m["theme_id"].unique().tolist()]))
         truth = mention_truth(fb, theme_list, confusion)
         rates = truth.draw_rates(np.random.default_rng(0), correction_draws)
-        correction = (
-            truth,
-            theme_list,
-            rates,
-            cid.to_numpy(dtype=object),
-            z,
-            {},  # the draws of the segment being ranked (_corrected_sums)
-        )
+        correction = (truth, theme_list, rates, cid.to_numpy(dtype=object), z)
     rows: list[dict] = []
     attrs = attributes_by_customer(customer_attributes)
     segs = _segments(fb, cid, cv, attrs, segments, segment_column)
@@ -129,6 +124,23 @@ def rank_pain_points(
             else default_clv
         )
         seg_mean = _segment_mean(seg_cv, cv, cur, float(default))
+        # who the segment's window rows belong to and every theme's draws: worked out at
+        # the first corrected theme, shared by the segment's other themes
+        segment_draws = (
+            cache(
+                partial(
+                    _segment_draws,
+                    correction[0],
+                    correction[2],
+                    np.flatnonzero(doc_mask & in_window),
+                    correction[3],
+                    cv,
+                    seg_mean,
+                )
+            )
+            if correction is not None
+            else None
+        )
         seg_rows = []
         for theme_id, tm in cur.groupby("theme_id", sort=True):
             seg_rows.append(
@@ -147,6 +159,7 @@ def rank_pain_points(
                     examples,
                     example_chars,
                     correction,
+                    segment_draws,
                     z,
                 )
             )
@@ -310,6 +323,7 @@ def _theme_row(
     examples: int,
     example_chars: tuple[int, int],
     correction: tuple | None = None,
+    segment_draws: Callable[[], dict] | None = None,
     z: float = 0.0,
 ) -> dict:
     mentions = len(tm)
@@ -331,7 +345,7 @@ def _theme_row(
     # the customers' own spread (independent, so in quadrature); z as for the other terms
     spread = z * math.sqrt(float(vals["clv_var"].sum()) + unlinked * seg_mean[4])
     if correction is not None and theme_id in correction[0].themes:
-        corrected = _corrected_sums(theme_id, window_docs, cv, seg_mean, correction)
+        corrected = _corrected_sums(theme_id, seg_mean, correction, segment_draws)
         if corrected is not None:
             people, negatives, sums, spread = corrected
             n_people = people
@@ -405,10 +419,9 @@ def _theme_row(
 
 def _corrected_sums(
     theme_id: str,
-    window_docs: np.ndarray,
-    cv: pd.DataFrame,
     seg_mean: tuple[float, float, float, str, float],
     correction: tuple,
+    segment_draws: Callable[[], dict],
 ) -> tuple[float, float, list[float], float] | None:
     """(expected people, expected negative mentions, [Σ clv, low, high], z × sd of Σ clv).
 
@@ -416,17 +429,11 @@ def _corrected_sums(
     1 − Π over their documents (1 − p); documents without a known customer count
     like unlinked mentions, at the segment mean.
     """
-    truth, theme_list, rates, cid, z, cache = correction
+    truth, theme_list, _, _, z = correction
     j = theme_list.index(theme_id)
     if not truth.corrected[j]:
         return None
-    # Who the window's rows belong to and every theme's draws: once per segment, kept for
-    # its other themes (they are ranked one after another).
-    key = (hash(window_docs.tobytes()), len(window_docs), float(seg_mean[0]))
-    if key not in cache:
-        cache.clear()
-        cache[key] = _segment_draws(truth, rates, np.flatnonzero(window_docs), cid, cv, seg_mean)
-    seg = cache[key]
+    seg = segment_draws()
     clv, clv_var = seg["clv"], seg["clv_var"]
     p = truth.probability[seg["rows"], j]
     pi, unlinked = _people(p[:, None], seg)
