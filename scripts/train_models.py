@@ -44,6 +44,7 @@ import os
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -106,24 +107,44 @@ def persian_union(datasets: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(train_parts, ignore_index=True), pd.concat(test_parts, ignore_index=True)
 
 
+@dataclass(frozen=True)
+class FeatureChoice:
+    """The ``--features`` option and its settings, the same for both languages."""
+
+    features: str = "tfidf"
+    weight: float = 1.0  # the embedding's weight beside TF-IDF (late fusion: its share)
+    cache: Path | None = None  # benchmarks/encoder.py's embeddings (:func:`encoder_cache`)
+    fusion: str = "concat"
+    embed_c: float = 8.0  # late fusion: C of the encoder's model
+
+    def params(self) -> dict:
+        """Training parameters; beside TF-IDF, the embedding's weight and the fusion."""
+        if self.features == "tfidf":
+            return {"features": self.features}
+        if self.fusion == "late":
+            return {
+                "features": self.features,
+                "feature_weight": self.weight,
+                "fusion": self.fusion,
+                "embed_C": self.embed_c,
+            }
+        return {"features": self.features, "feature_weight": self.weight}
+
+
 def train_persian(
     datasets: Path,
     models_dir: Path,
     do_promote: bool,
-    features: str = "tfidf",
-    weight: float = 1.0,
-    cache: Path | None = None,
-    fusion: str = "concat",
-    embed_c: float = 8.0,
+    choice: FeatureChoice = FeatureChoice(),
 ) -> dict:
     train, test = persian_union(datasets)
-    with encoder_cache(cache):
+    with encoder_cache(choice.cache):
         result = train_and_evaluate(
             train["text"],
             train["sentiment"],
             task="sentiment",
             lang="fa",
-            params={**FA_PARAMS, **feature_params(features, weight, fusion, embed_c)},
+            params={**FA_PARAMS, **choice.params()},
             groups=train["dataset"],
             eval_texts=test["text"],
             eval_labels=test["sentiment"],
@@ -142,7 +163,7 @@ def train_persian(
                 "feedback: hazm-normalized text with negation marking, word 1-3 + char 1-5 "
                 "TF-IDF n-grams, multinomial logistic regression. Trained on a multi-domain "
                 "union (food delivery, bank apps, phones, books, e-commerce)."
-                + FEATURE_NOTES[features, fusion]
+                + FEATURE_NOTES[choice.features, choice.fusion]
             ),
             label_mapping={
                 "fa_digikala_comments": DIGIKALA_MAP,
@@ -159,7 +180,11 @@ def train_persian(
             ),
         )
     return _register(
-        result, model_name(FA_NAME, features, fusion), "sentiment-fa", models_dir, do_promote
+        result,
+        model_name(FA_NAME, choice.features, choice.fusion),
+        "sentiment-fa",
+        models_dir,
+        do_promote,
     )
 
 
@@ -167,21 +192,17 @@ def train_english(
     datasets: Path,
     models_dir: Path,
     do_promote: bool,
-    features: str = "tfidf",
-    weight: float = 1.0,
-    cache: Path | None = None,
-    fusion: str = "concat",
-    embed_c: float = 8.0,
+    choice: FeatureChoice = FeatureChoice(),
 ) -> dict:
     frame = _read(datasets / "en_airline_tweets" / "train.csv")
     frame = frame[frame["text"].str.strip() != ""]
-    with encoder_cache(cache):
+    with encoder_cache(choice.cache):
         result = train_and_evaluate(
             frame["text"],
             frame["sentiment"],
             task="sentiment",
             lang="en",
-            params={**EN_PARAMS, **feature_params(features, weight, fusion, embed_c)},
+            params={**EN_PARAMS, **choice.params()},
             test_size=0.2,
             seed=SEED,
             data_sources=[
@@ -195,7 +216,7 @@ def train_english(
                 "English 3-class sentiment (negative / neutral / positive): spaCy tokens, "
                 "negation scope marking, placeholders for @mentions/URLs/numbers, word 1-3 + "
                 "char 1-5 TF-IDF n-grams, multinomial logistic regression."
-                + FEATURE_NOTES[features, fusion]
+                + FEATURE_NOTES[choice.features, choice.fusion]
             ),
             licence=(
                 "Trained on Twitter US Airline Sentiment (Figure Eight 'Data for Everyone'), "
@@ -203,24 +224,12 @@ def train_english(
             ),
         )
     return _register(
-        result, model_name(EN_NAME, features, fusion), "sentiment-en", models_dir, do_promote
+        result,
+        model_name(EN_NAME, choice.features, choice.fusion),
+        "sentiment-en",
+        models_dir,
+        do_promote,
     )
-
-
-def feature_params(
-    features: str, weight: float, fusion: str = "concat", embed_c: float = 8.0
-) -> dict:
-    """The ``--features`` option; beside TF-IDF, the embedding's weight and the fusion."""
-    if features == "tfidf":
-        return {"features": features}
-    if fusion == "late":
-        return {
-            "features": features,
-            "feature_weight": weight,
-            "fusion": fusion,
-            "embed_C": embed_c,
-        }
-    return {"features": features, "feature_weight": weight}
 
 
 _E5 = (
@@ -363,35 +372,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.fusion == "late" and args.features != "tfidf+encoder":
         parser.error("--fusion late needs --features tfidf+encoder")
+    choice = FeatureChoice(
+        args.features, args.feature_weight, args.e5_cache, args.fusion, args.embed_c
+    )
     np.random.seed(SEED)
     cards = []
     if args.only in (None, "en"):
-        cards.append(
-            train_english(
-                args.datasets,
-                args.models_dir,
-                not args.no_promote,
-                args.features,
-                args.feature_weight,
-                args.e5_cache,
-                args.fusion,
-                args.embed_c,
-            )
-        )
+        cards.append(train_english(args.datasets, args.models_dir, not args.no_promote, choice))
         print(_summary(cards[-1]), flush=True)
     if args.only in (None, "fa"):
-        cards.append(
-            train_persian(
-                args.datasets,
-                args.models_dir,
-                not args.no_promote,
-                args.features,
-                args.feature_weight,
-                args.e5_cache,
-                args.fusion,
-                args.embed_c,
-            )
-        )
+        cards.append(train_persian(args.datasets, args.models_dir, not args.no_promote, choice))
         print(_summary(cards[-1]), flush=True)
     registry = args.models_dir / "registry.json"
     if registry.exists():
