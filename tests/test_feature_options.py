@@ -162,3 +162,44 @@ def test_card_says_how_the_encoder_joins_and_what_the_stage_pays():
     assert "- features: tfidf+encoder, late fusion (encoder's share 0.6, its C 2)" in text
     assert "- classify-stage cost: 131 documents per CPU-second on one thread" in text
     assert "features: tfidf\n" in render_card_markdown("m", {"params": {}})
+
+
+def test_topic_late_fusion_round_trip_in_a_fresh_process(tmp_path):
+    """Multi-label late fusion: two one-vs-rest topic models averaged per theme, share 0.3."""
+    frame = pd.read_csv(FIXTURES / "topics_small.csv")
+    params = {"features": "tfidf+encoder", "fusion": "late", "feature_weight": 0.3, "embed_C": 4.0}
+    model = train_model(frame["text"], frame["topic"], task="topic", params=params)
+    assert type(model).__name__ == "ThemeLateFusion" and model.share == 0.3
+    assert model.encoder_.named_steps["classify"].C == 4.0
+    probe = [*frame["text"].head(4).tolist(), "", None]
+    expected = model.predict_proba(probe)
+    members = model.tfidf_.predict_proba(probe), model.encoder_.predict_proba(probe)
+    np.testing.assert_allclose(expected, 0.7 * members[0] + 0.3 * members[1], rtol=1e-9)
+    assert expected.shape == (len(probe), len(model.classes_)) and len(model.classes_) > 1
+    assert not np.allclose(members[0], members[1])  # two different models, really averaged
+    save_model(model, "t", {"task": "topic", "params": params}, tmp_path)
+    code = (
+        "import json, sys; from cxtext.classify.registry import load_model; "
+        "m, card = load_model('t', sys.argv[1]); "
+        f"print(json.dumps([list(map(str, m.classes_)), m.predict_proba({probe!r}).tolist()]))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=env,
+        check=True,
+    )  # fmt: skip
+    classes, proba = json.loads(out.stdout)
+    assert classes == [str(c) for c in model.classes_]
+    np.testing.assert_allclose(np.array(proba), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_late_share_is_chosen_on_out_of_fold_probabilities():
+    from cxtext.classify.late_fusion import late_share_by_cv, top1_hits
+
+    y = np.array([[1, 0], [0, 1], [1, 0], [0, 1], [0, 0]])
+    tfidf = np.array([[0.6, 0.4], [0.7, 0.3], [0.9, 0.1], [0.2, 0.8], [0.5, 0.5]])
+    encoder = np.array([[0.3, 0.7], [0.0, 1.0], [0.6, 0.4], [0.3, 0.7], [0.5, 0.5]])
+    assert top1_hits(tfidf, y) == 0.75 and top1_hits(encoder, y) == 0.75  # unlabelled row skipped
+    share, scores = late_share_by_cv(tfidf, encoder, y)
+    assert scores[share] == 1.0 and share == 0.3  # rows 1 and 2 need 2/7 < share < 1/3
+    assert scores[0.0] == scores[1.0] == 0.75

@@ -34,6 +34,11 @@ KINDS = {
         "sentiment",
         ["--features", "tfidf+encoder", "--param", "fusion=late", "--param", "feature_weight=0.5"],
     ),
+    "topic-late-e5": (
+        "topic",
+        "topic",
+        ["--features", "tfidf+encoder", "--param", "fusion=late", "--param", "feature_weight=0.4"],
+    ),
 }
 
 
@@ -83,6 +88,11 @@ FRESH = {
         ["predict", "--model", "sent-late-e5", "--input", "sentiment_small.csv", "--output", "{out}/e.csv"],
         ["evaluate", "--model", "sent-late-e5", "--data", "sentiment_small.csv",
          "--label-column", "sentiment", "--output", "{out}/f.json"],
+    ],
+    "topic-late-fusion": [
+        ["predict", "--model", "topic-late-e5", "--input", "topics_small.csv", "--output", "{out}/g.csv"],
+        ["evaluate", "--model", "topic-late-e5", "--data", "topics_small.csv",
+         "--label-column", "topic", "--output", "{out}/h.json"],
     ],
     "topic": [
         ["evaluate", "--model", "topic-own", "--data", "topics_small.csv",

@@ -14,9 +14,11 @@ Two ways to put an embedding beside TF-IDF (``fusion``):
 
 - ``concat`` (the default): one classifier over the blocks side by side, the unit-length
   embedding block scaled by ``weight``.
-- ``late`` (``tfidf+encoder``, single-label models): two LogisticRegressions, one on the
-  TF-IDF blocks and one on the embeddings, whose probabilities are averaged, the
-  encoder's with share ``weight`` (scikit-learn's soft ``VotingClassifier``). On the
+- ``late`` (``tfidf+encoder``): two models, one on the TF-IDF blocks and one on the
+  embeddings, whose probabilities are averaged, the encoder's with share ``weight``.
+  Sentiment: two LogisticRegressions in scikit-learn's soft ``VotingClassifier``;
+  topics (multi-label): two one-vs-rest :class:`~cxtext.classify.topics.ThemeClassifier`
+  averaged per theme (:class:`~cxtext.classify.late_fusion.ThemeLateFusion`). On the
   encoder benchmark's sets, with every choice made by 3-fold CV on the training part,
   it beats concatenation where the embedding alone is stronger than TF-IDF
   (``benchmarks/results/encoder.md``).
@@ -27,9 +29,12 @@ saved model holds the transformer that reloads its runtime.
 
 from __future__ import annotations
 
+from sklearn.base import clone
 from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
+
+from cxtext.classify.late_fusion import ThemeLateFusion
 
 FEATURE_OPTIONS = ("tfidf", "tfidf+static", "tfidf+encoder")
 FUSIONS = ("concat", "late")
@@ -42,7 +47,7 @@ def with_feature_option(
     weight: float = 1.0,
     fusion: str = "concat",
     embed_C: float = 8.0,
-) -> Pipeline | VotingClassifier:
+) -> Pipeline | VotingClassifier | ThemeLateFusion:
     """``model`` (prepare -> features -> classify) extended with the ``features`` option.
 
     ``fusion="concat"``: ``weight`` scales the unit-length embedding block against the
@@ -83,33 +88,47 @@ def with_feature_option(
     return Pipeline([("features", union), classify])
 
 
-def _late_fusion(model: Pipeline, share: float, embed_C: float) -> VotingClassifier:
-    """TF-IDF model and an e5 LogisticRegression, probabilities averaged (encoder: ``share``)."""
+def _late_fusion(
+    model: Pipeline, share: float, embed_C: float
+) -> VotingClassifier | ThemeLateFusion:
+    """TF-IDF model and an e5 model of the same kind, probabilities averaged (encoder: ``share``).
+
+    A LogisticRegression (sentiment) is paired with a LogisticRegression on the
+    embeddings in a soft ``VotingClassifier``; a multi-label ThemeClassifier (topics)
+    with a ThemeClassifier on the embeddings, averaged per theme.
+    """
     from cxtext.classify.encoder import E5Embedder  # noqa: PLC0415
     from cxtext.classify.features import StageNormalizer  # noqa: PLC0415
+    from cxtext.classify.topics import ThemeClassifier  # noqa: PLC0415
 
-    if type(model.steps[-1][1]) is not LogisticRegression:
-        raise ValueError("fusion=late needs a LogisticRegression sentiment model (not topics)")
+    head = model.steps[-1][1]
+    if type(head) is ThemeClassifier:
+        classify = clone(head).set_params(C=embed_C)
+    elif type(head) is LogisticRegression:
+        classify = LogisticRegression(C=embed_C, max_iter=2000)
+    else:
+        raise ValueError(
+            "fusion=late needs a LogisticRegression sentiment model or a ThemeClassifier "
+            f"topic model, not {type(head).__name__}"
+        )
     mixed = getattr(model.steps[0][1], "mixed_min_share", 0.2)
     encoder = Pipeline(
-        [
-            ("normalize", StageNormalizer(mixed)),
-            ("embed", E5Embedder()),
-            ("classify", LogisticRegression(C=embed_C, max_iter=2000)),
-        ]
+        [("normalize", StageNormalizer(mixed)), ("embed", E5Embedder()), ("classify", classify)]
     )
+    if isinstance(classify, ThemeClassifier):
+        return ThemeLateFusion(tfidf=model, encoder=encoder, share=share)
     return VotingClassifier(
         [("tfidf", model), ("encoder", encoder)], voting="soft", weights=[1.0 - share, share]
     )
 
 
-def tfidf_param_prefix(model: Pipeline | VotingClassifier) -> str:
+def tfidf_param_prefix(model: Pipeline | VotingClassifier | ThemeLateFusion) -> str:
     """Where the TF-IDF union's parameters live.
 
     ``features__`` (TF-IDF alone, or static beside it), ``features__tfidf__features__``
     (encoder concatenated) or ``tfidf__features__`` (late fusion).
     """
-    if isinstance(model, VotingClassifier):
+    if isinstance(model, VotingClassifier | ThemeLateFusion):
         return "tfidf__features__"
     union = model.named_steps["features"]
     names = dict(union.transformer_list)

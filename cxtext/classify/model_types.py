@@ -31,6 +31,9 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         # `--features tfidf+encoder --param fusion=late`: a soft VotingClassifier keeps its
         # fitted members in a Bunch (a dict with attribute access; skops does not list it).
         "sklearn.utils._bunch.Bunch",
+        # `--task topic --features tfidf+encoder --param fusion=late`: two multi-label topic
+        # models averaged per theme.
+        "cxtext.classify.late_fusion.ThemeLateFusion",
     }
 )
 

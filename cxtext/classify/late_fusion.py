@@ -1,0 +1,110 @@
+"""Late fusion for multi-label topic models, and the encoder's share chosen on out-of-fold probabilities.
+
+A topic model is one-vs-rest (a calibrated probability per theme), so scikit-learn's
+``VotingClassifier``, which needs one label per document, cannot average two of them.
+:class:`ThemeLateFusion` fits a TF-IDF topic model and an embedding topic model on the
+same (documents x themes) indicator matrix and averages their per-theme probabilities,
+the encoder's with share ``share``: each model keeps the regularisation that suits its
+own block, which one classifier over both blocks cannot.
+
+:func:`late_share_by_cv` picks ``share`` the way ``benchmarks/encoder.py`` does for
+single-label models: on the two models' out-of-fold probabilities over the training
+part (:func:`out_of_fold_proba`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.model_selection import KFold
+from sklearn.utils.validation import check_is_fitted
+
+SHARES = tuple(round(0.1 * k, 1) for k in range(11))
+
+
+class ThemeLateFusion(ClassifierMixin, BaseEstimator):
+    """Two multi-label topic models, per-theme probabilities averaged (``encoder``: ``share``).
+
+    Parameters
+    ----------
+    tfidf, encoder : unfitted topic models (``predict_proba`` -> documents x themes,
+        ``classes_`` the theme ids); both see the same input texts and must score the
+        same themes in the same order.
+    share : the encoder model's weight in the average, between 0 and 1.
+    """
+
+    def __init__(self, tfidf=None, encoder=None, share: float = 0.5) -> None:
+        self.tfidf = tfidf
+        self.encoder = encoder
+        self.share = share
+
+    def fit(self, X, y) -> ThemeLateFusion:
+        if not 0.0 <= self.share <= 1.0:
+            raise ValueError(f"share must be between 0 and 1, got {self.share}")
+        texts = list(X)
+        self.tfidf_ = clone(self.tfidf).fit(texts, y)
+        self.encoder_ = clone(self.encoder).fit(texts, y)
+        a, b = list(self.tfidf_.classes_), list(self.encoder_.classes_)
+        if a != b:
+            raise ValueError(f"the two topic models score different themes: {a} vs {b}")
+        self.classes_ = self.tfidf_.classes_
+        return self
+
+    def blend(self, tfidf_proba: np.ndarray, encoder_proba: np.ndarray) -> np.ndarray:
+        """The fused probabilities from each member's own (documents x themes) output."""
+        return (1.0 - self.share) * np.asarray(tfidf_proba, dtype=float) + self.share * np.asarray(
+            encoder_proba, dtype=float
+        )
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "classes_")
+        texts = list(X)
+        return self.blend(self.tfidf_.predict_proba(texts), self.encoder_.predict_proba(texts))
+
+    def predict(self, X, threshold: float = 0.5) -> np.ndarray:
+        """0/1 indicator matrix at ``threshold``."""
+        return (self.predict_proba(X) >= threshold).astype(np.int8)
+
+
+def out_of_fold_proba(
+    build: Callable[[], object],
+    texts: Sequence[str],
+    y: np.ndarray,
+    *,
+    folds: int = 3,
+    seed: int = 0,
+) -> np.ndarray:
+    """Each training document's probabilities from a model fitted on the other folds.
+
+    Plain shuffled K-fold (a multi-label matrix has no single class to stratify on); the
+    same ``seed`` gives the same folds for every model compared.
+    """
+    texts = list(texts)
+    y = np.asarray(y)
+    out = np.zeros(y.shape, dtype=float)
+    for train, test in KFold(folds, shuffle=True, random_state=seed).split(texts):
+        model = build().fit([texts[i] for i in train], y[train])
+        out[test] = model.predict_proba([texts[i] for i in test])
+    return out
+
+
+def top1_hits(proba: np.ndarray, y: np.ndarray) -> float:
+    """Share of documents whose most probable theme is one of their labels (multi-label accuracy)."""
+    y = np.asarray(y)
+    labelled = y.sum(axis=1) > 0
+    top = np.asarray(proba).argmax(axis=1)
+    return float(y[np.arange(len(y)), top][labelled].mean()) if labelled.any() else 0.0
+
+
+def late_share_by_cv(
+    tfidf_oof: np.ndarray, encoder_oof: np.ndarray, y: np.ndarray, shares: Sequence[float] = SHARES
+) -> tuple[float, dict[float, float]]:
+    """(the encoder share with the best out-of-fold top-1 hits, every share's score).
+
+    Ties go to the smaller share (less weight on the dearer model).
+    """
+    scores = {s: top1_hits((1.0 - s) * tfidf_oof + s * encoder_oof, y) for s in shares}
+    best = max(scores, key=lambda s: (scores[s], -s))
+    return best, scores
