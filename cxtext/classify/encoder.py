@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import erf
 
+from cxtext.classify.embedding_cache import active_cache
 from cxtext.classify.text_input import StatelessTextTransformer, as_text
 from cxtext.errors import ModelError
 
@@ -622,14 +623,22 @@ class E5Embedder(StatelessTextTransformer):
         self.weight = weight
 
     def transform(self, X: Iterable[object]) -> np.ndarray:
-        vectors = embed_texts(
-            [as_text(v) for v in X],
+        texts = [as_text(v) for v in X]
+        cache = active_cache()  # the classify stage's, per partition: shared with other models
+        if cache is None:
+            vectors = self._embed(texts)
+        else:
+            vectors = cache.vectors(texts, (self.prefix, self.backend), self._embed, EMBEDDING_DIM)
+        return vectors * np.float32(self.weight)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        return embed_texts(
+            texts,
             prefix=self.prefix,
             batch_tokens=self.batch_tokens,
             backend=self.backend,
             threads=self.threads,
         )
-        return vectors * np.float32(self.weight)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.array([f"e5_{i}" for i in range(EMBEDDING_DIM)], dtype=object)

@@ -8,6 +8,7 @@ partition costs a handful of vectorised predict calls.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from cxtext.classify.aspects import aspect_sentiments, label_from_proba, sentiment_score
+from cxtext.classify.embedding_cache import shared_embeddings
 from cxtext.classify.features import TextPreparer
+from cxtext.classify.late_fusion import ThemeLateFusion
 from cxtext.classify.registry import champion_name, load_champion
 from cxtext.classify.shared_ngrams import SharedNgrams
 from cxtext.classify.topics import KeywordMatcher, keyword_matcher, taxonomy_hash
@@ -173,8 +176,14 @@ def _topic_proba(
     (:meth:`TextPreparer.transform_normalized`). A row's prepared text is reused only
     when the topic model's TextPreparer has the same settings and would take the same
     language branch for that text, so the result equals preparing it again, at about
-    half the cost.
+    half the cost. A late-fusion topic model's TF-IDF member takes that path too; its
+    encoder member embeds through the partition's shared embeddings.
     """
+    if isinstance(model, ThemeLateFusion):
+        return model.blend(
+            _topic_proba(model.tfidf_, texts, prepared, ngrams),
+            model.encoder_.predict_proba(texts),
+        )
     prep, rest = _split_preparation(model)
     if prep is None:
         return np.asarray(model.predict_proba(texts), dtype=float)
@@ -215,14 +224,29 @@ def _labels(
 
 
 def classify_feedback(
-    docs: pd.DataFrame, classifiers: Classifiers, *, topic_threshold: float, neutral_band: float
+    docs: pd.DataFrame,
+    classifiers: Classifiers,
+    *,
+    topic_threshold: float,
+    neutral_band: float,
+    share_embeddings: bool = True,
 ) -> pd.DataFrame:
     """``docs`` plus topics, topic_scores, sentiment, sentiment_score, aspect_sentiment and model names.
 
     Takes normalized, redacted documents (``language``, ``text_redacted``); returns the
     same rows in the same order with the FEEDBACK classification columns added (JSON
-    columns as JSON text). Empty texts are neutral with no topics.
+    columns as JSON text). Empty texts are neutral with no topics. Every model that
+    uses the e5 encoder shares one embedding per distinct text
+    (:func:`~cxtext.classify.embedding_cache.shared_embeddings`; ``share_embeddings=False``
+    embeds per model, for benchmarks: same output, more encoder calls).
     """
+    with shared_embeddings() if share_embeddings else nullcontext():
+        return _classify(docs, classifiers, topic_threshold, neutral_band)
+
+
+def _classify(
+    docs: pd.DataFrame, classifiers: Classifiers, topic_threshold: float, neutral_band: float
+) -> pd.DataFrame:
     out = docs.copy()
     n = len(docs)
     texts = [t if isinstance(t, str) else "" for t in docs["text_redacted"].astype(object).tolist()]
