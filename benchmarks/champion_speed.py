@@ -9,9 +9,16 @@ English, SnappFood dev comments for Persian, half of each for the topic role. On
 thread (BLAS, OpenMP and the e5 runtime), CPU seconds of this process, so the figure
 holds on a shared machine; the load average is printed beside it.
 
+Then the whole classify stage (:func:`cxtext.classify.stage.classify_feedback`: sentiment,
+topics, aspect clauses) over one partition of all 2,000 texts with the champion set,
+with each ``--stage-topic`` model in the topic role instead, each once with the
+partition's embeddings shared between the encoder models and once without
+(``share_embeddings=False``): CPU seconds per document.
+
 Usage::
 
-    nice -n 10 .venv/bin/python benchmarks/champion_speed.py [--model sentiment-en-v1 ...]
+    nice -n 10 .venv/bin/python benchmarks/champion_speed.py [--model sentiment-en-v1 ...] \
+        [--stage-topic topic-encoder-late-v1 ...]
 """
 
 from __future__ import annotations
@@ -32,8 +39,14 @@ sys.path.insert(0, str(REPO))
 from cxtext.classify.encoder import E5Embedder  # noqa: E402
 from cxtext.classify.registry import load_model, update_card  # noqa: E402
 from cxtext.classify.shared_ngrams import SharedNgrams  # noqa: E402
-from cxtext.classify.stage import _split_preparation  # noqa: E402
+from cxtext.classify.stage import (  # noqa: E402
+    _split_preparation,
+    _topic_proba,
+    classify_feedback,
+    load_classifiers,
+)
 from cxtext.normalize.documents import normalize_text  # noqa: E402
+from cxtext.themes.taxonomy import load_taxonomy  # noqa: E402
 
 DOCS = 1000
 TEXTS = {"en": "English (airline)", "fa": "Persian (SnappFood)", "both": "English + Persian"}
@@ -59,13 +72,17 @@ def _set_threads(model: object, threads: int) -> None:
         stack += [s for _, s in getattr(item, "steps", [])]
         stack += [t for _, t in getattr(item, "transformer_list", [])]
         stack += list(getattr(item, "estimators_", []))
+        stack += [getattr(item, a) for a in ("tfidf_", "encoder_") if hasattr(item, a)]
 
 
-def stage_rate(model: object, texts: list[str]) -> tuple[float, float]:
+def stage_rate(model: object, texts: list[str], topic: bool = False) -> tuple[float, float]:
     """(docs per CPU-second, docs per wall second) of the stage's call on stored text."""
     prep, rest = _split_preparation(model)
 
     def call(batch: list[str], ngrams: SharedNgrams) -> None:
+        if topic:  # the stage's own path (a late-fusion model's members called apart)
+            _topic_proba(model, batch, {}, ngrams)
+            return
         ngrams.predict_proba(rest, prep.transform_normalized(batch) if prep else batch)
 
     call(texts[:8], SharedNgrams())  # loads runtimes and builds sessions outside the timing
@@ -74,6 +91,46 @@ def stage_rate(model: object, texts: list[str]) -> tuple[float, float]:
     call(texts, ngrams)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return len(texts) / cpu, len(texts) / wall
+
+
+def partition_cost(classifiers, docs: pd.DataFrame, share: bool) -> float:
+    """CPU seconds per document of the whole classify stage over ``docs`` (one thread)."""
+    with threadpool_limits(1):
+        classify_feedback(docs.head(8), classifiers, topic_threshold=0.5, neutral_band=0.2)
+        cpu = time.process_time()
+        classify_feedback(
+            docs, classifiers, topic_threshold=0.5, neutral_band=0.2, share_embeddings=share
+        )
+    return (time.process_time() - cpu) / len(docs)
+
+
+def stage_rows(models_dir: Path, texts: dict, topics: list[str]) -> list[tuple]:
+    """(topic model, sharing, CPU-s per document, docs per CPU-second) for each champion set."""
+    classifiers = load_classifiers(models_dir, load_taxonomy(REPO / "data" / "taxonomy.yaml"))
+    models = [classifiers.sentiment["en"], classifiers.sentiment["fa"], classifiers.topic]
+    stored = texts["en"] + texts["fa"]
+    docs = pd.DataFrame(
+        {
+            "id": [f"d{i}" for i in range(len(stored))],
+            "language": [normalize_text(t)[0] for t in stored],
+            "text_redacted": stored,
+        }
+    )
+    rows = []
+    for topic in [classifiers.topic_name, *topics]:
+        if topic != classifiers.topic_name:
+            classifiers.topic, card = load_model(topic, models_dir)
+            classifiers.topic_name = topic
+            models[2] = classifiers.topic
+        for model in models:
+            _set_threads(model, 1)
+        for share in (True, False):
+            per_doc = partition_cost(classifiers, docs, share)
+            rows.append((topic, share, per_doc, 1 / per_doc))
+            print(
+                f"stage with {topic}, shared {share}: {1 / per_doc:,.0f} docs per CPU-s", flush=True
+            )
+    return rows
 
 
 def role_texts(name: str, card: dict) -> str:
@@ -91,6 +148,12 @@ def main() -> None:
     ap.add_argument(
         "--write-cards", action="store_true", help="record each figure in its model's card"
     )
+    ap.add_argument(
+        "--stage-topic",
+        action="append",
+        default=[],
+        help="also time the stage with this topic model",
+    )
     args = ap.parse_args()
     registry = pd.read_json(args.models_dir / "registry.json", typ="series")
     champions = dict(registry["champions"])
@@ -106,7 +169,7 @@ def main() -> None:
         fusion = (card.get("params") or {}).get("fusion", "")
         kind = role_texts(name, card)
         with threadpool_limits(1):
-            per_cpu, per_wall = stage_rate(model, texts[kind])
+            per_cpu, per_wall = stage_rate(model, texts[kind], card.get("task") == "topic")
         rows.append((role or "–", name, features + (f" ({fusion})" if fusion else ""), kind,
                      per_cpu, per_wall))  # fmt: skip
         print(f"{name}: {per_cpu:,.0f} docs per CPU-second", flush=True)
@@ -121,6 +184,7 @@ def main() -> None:
                 "date": f"{datetime.now(UTC):%Y-%m-%d}",
             }
             update_card(name, {"stage_speed": stage_speed}, args.models_dir)
+    stage = stage_rows(args.models_dir, texts, args.stage_topic)
     load_after = os.getloadavg()
     lines = [
         "# Champions: classify-stage cost per model",
@@ -137,6 +201,19 @@ def main() -> None:
     for role, name, features, kind, per_cpu, per_wall in rows:
         lines.append(
             f"| {role} | {name} | {features} | {kind} | {per_cpu:,.0f} | {per_wall:,.0f} |"
+        )
+    lines += [
+        "",
+        f"The whole classify stage over one partition of {len(texts['en']) + len(texts['fa']):,} "
+        "stored texts (half English, half Persian; sentiment, topics and aspect clauses), "
+        "one thread, with the champion set and with another topic model in its place:",
+        "",
+        "| topic model | embeddings shared | CPU-s per 1,000 documents | docs per CPU-second |",
+        "|---|---|---:|---:|",
+    ]
+    for topic, share, per_doc, rate in stage:
+        lines.append(
+            f"| {topic} | {'yes' if share else 'no'} | {1000 * per_doc:,.2f} | {rate:,.0f} |"
         )
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

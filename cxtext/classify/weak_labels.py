@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from sklearn.pipeline import Pipeline
 
 from cxtext.classify.feature_options import with_feature_option
+from cxtext.classify.late_fusion import ThemeLateFusion
 from cxtext.classify.topics import (
     build_topic_model,
     fold_for_matching,
@@ -150,12 +151,14 @@ def train_weak_topic_model(
     seed: int = 0,
     features: str = "tfidf",
     feature_weight: float = 1.0,
+    fusion: str = "concat",
+    embed_C: float = 8.0,
     **model_params,
-) -> tuple[Pipeline, WeakLabelSummary]:
+) -> tuple[Pipeline | ThemeLateFusion, WeakLabelSummary]:
     """A multi-label topic model (:func:`build_topic_model`) fitted on keyword labels.
 
-    ``features`` / ``feature_weight``: the ``cxtext train --features`` option
-    (:mod:`cxtext.classify.feature_options`).
+    ``features`` / ``feature_weight`` / ``fusion`` / ``embed_C``: the ``cxtext train
+    --features`` option (:mod:`cxtext.classify.feature_options`).
 
     ``self_training=p`` adds one round of self-training: documents without any keyword
     hit whose predicted probability for a theme reaches ``p`` get those themes as
@@ -181,9 +184,11 @@ def train_weak_topic_model(
     if not train_texts:
         raise ValueError("no document matched any seed keyword: nothing to train a topic model on")
 
-    def build() -> Pipeline:
+    def build() -> Pipeline | ThemeLateFusion:
         model = build_topic_model(taxonomy.ids, **model_params)
-        return with_feature_option(model, features, weight=feature_weight)
+        return with_feature_option(
+            model, features, weight=feature_weight, fusion=fusion, embed_C=embed_C
+        )
 
     model = build()
     model.fit(train_texts, labels_to_indicator(train_labels, taxonomy.ids))
