@@ -29,7 +29,7 @@ from benchmarks.corpus import generate_corpus  # noqa: E402
 from benchmarks.throughput import DATASETS  # noqa: E402
 
 
-def classified(work: Path, docs: int) -> tuple[pd.DataFrame, Path, Path]:
+def classified(work: Path, docs: int, models: Path) -> tuple[pd.DataFrame, Path, Path]:
     """(classified feedback, customers file, transactions file), cached in ``work``."""
     from cxtext.classify.stage import classify_feedback, load_classifiers
     from cxtext.ingest.feedback import input_files
@@ -44,9 +44,7 @@ def classified(work: Path, docs: int) -> tuple[pd.DataFrame, Path, Path]:
     if not cache.exists():
         feedback = str(inputs / "feedback")
         files = [f for f, _, skip in input_files([feedback]) if not skip]
-        classifiers = load_classifiers(
-            REPO / "models", load_taxonomy(REPO / "data" / "taxonomy.yaml")
-        )
+        classifiers = load_classifiers(models, load_taxonomy(REPO / "data" / "taxonomy.yaml"))
         parts = []
         for records in iter_new_records(
             [feedback],
@@ -84,9 +82,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/cxtext-profile-stages"))
     parser.add_argument("--out", type=Path, help="prefix of the profile files")
+    parser.add_argument(
+        "--models",
+        type=Path,
+        default=REPO / "models",
+        help="models folder (its registry's champions classify the corpus and give the confusion)",
+    )
+    parser.add_argument("--steps", default="uplift,pain_points,discover", help="comma-separated")
+    parser.add_argument(
+        "--save", type=Path, help="folder: each step's result as a pickle (to compare two versions)"
+    )
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    feedback, customers_file, transactions_file = classified(args.work, args.docs)
+    feedback, customers_file, transactions_file = classified(args.work, args.docs, args.models)
     feedback = conform(feedback.assign(run_id="r"), FEEDBACK)
     settings = load_settings(None)
     taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
@@ -95,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     end = feedback["created_at"].max().floor("D") + pd.Timedelta(days=1)
     start = end - pd.Timedelta(days=2 * settings.painpoints.window_days)
     recent = feedback[(feedback["created_at"] >= start) & (feedback["created_at"] < end)]
-    confusion = classifier_confusion.fn(resolve(settings.paths.models), settings.value)
+    confusion = classifier_confusion.fn(args.models, settings.value)
     values = estimate_customer_value(
         customers, transactions, as_of=end, **_clv_kwargs(settings.value)
     )
@@ -105,13 +113,14 @@ def main(argv: list[str] | None = None) -> int:
             feedback, customers, taxonomy, **uplift_kwargs(settings.value, confusion)
         )
 
-    fitted = uplift()
-    steps = {
+    done: dict[str, object] = {}  # the churn model's result, fitted once for pain points
+
+    all_steps = {
         "uplift": uplift,
         "pain_points": lambda: rank_pain_points(
             recent,
             values,
-            fitted,
+            done["uplift"] if "uplift" in done else done.setdefault("uplift", uplift()),
             taxonomy,
             window_end=end,
             segments=list(settings.painpoints.segments),
@@ -130,15 +139,20 @@ def main(argv: list[str] | None = None) -> int:
             value=settings.value,
         ),
     }
+    steps = {name: all_steps[name] for name in args.steps.split(",")}
     print(
         f"{len(feedback):,} documents, {len(recent):,} in the two windows, "
         f"{len(customers):,} customers; load average {os.getloadavg()[0]:.2f}"
     )
     for name, step in steps.items():
         t0, w0 = time.process_time(), time.perf_counter()
-        step()
+        result = step()
+        done.setdefault(name, result)
         cpu, wall = time.process_time() - t0, time.perf_counter() - w0
-        line = f"{name}: {cpu:.2f} s CPU, {wall:.2f} s wall"
+        if args.save:
+            args.save.mkdir(parents=True, exist_ok=True)
+            pd.to_pickle(result, args.save / f"{name}.pkl")
+        line = f"{name}: {cpu:.2f} s CPU, {wall:.2f} s wall, load average {os.getloadavg()[0]:.2f}"
         print(line, flush=True)
         if args.out:  # again, sampled (pyinstrument's overhead is not in the timing)
             profiler = Profiler(interval=0.005)

@@ -12,7 +12,10 @@ from cxtext.value.misclassification import (
     apply_rates,
     confusion_from_cards,
     correction_rates,
+    customer_probability,
+    customer_probability_of_signatures,
     mention_truth,
+    signature_counts,
 )
 from cxtext.value.simulate import add_classifier_noise, default_noise, simulate_voc
 
@@ -51,3 +54,20 @@ def test_signature_probabilities_equal_the_per_document_ones() -> None:
         every = truth.probability_under(rates, rows)
         np.testing.assert_allclose(every, apply_rates(per_doc, again, rows), rtol=1e-12)
         np.testing.assert_allclose(truth.probability_under(rates, rows, 2), every[:, 2])
+
+
+def test_customer_probability_from_signatures_equals_the_per_document_one() -> None:
+    fb, truth = _truth()
+    codes = np.random.default_rng(2).integers(-1, 60, len(fb))  # -1: no customer
+    counts = signature_counts(truth.signature, codes, 60)
+    for rng in (None, np.random.default_rng(5)):
+        per_signature = truth.signature_probability(rng)
+        np.testing.assert_allclose(
+            customer_probability_of_signatures(per_signature, counts),
+            customer_probability(per_signature[truth.signature], codes, 60),
+            rtol=1e-12,
+            atol=1e-15,
+        )
+    np.testing.assert_array_equal(
+        truth.signature_probability(None)[truth.signature], truth.probability
+    )

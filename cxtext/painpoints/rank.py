@@ -106,7 +106,7 @@ def rank_pain_points(
         theme_list = list(dict.fromkeys([*taxonomy.ids, *m["theme_id"].unique().tolist()]))
         truth = mention_truth(fb, theme_list, confusion)
         rates = truth.draw_rates(np.random.default_rng(0), correction_draws)
-        correction = (truth, theme_list, rates, cid.to_numpy(dtype=object), z)
+        correction = (truth, theme_list, rates, cid.to_numpy(dtype=object))
     rows: list[dict] = []
     attrs = attributes_by_customer(customer_attributes)
     segs = _segments(fb, cid, cv, attrs, segments, segment_column)
@@ -345,7 +345,7 @@ def _theme_row(
     # the customers' own spread (independent, so in quadrature); z as for the other terms
     spread = z * math.sqrt(float(vals["clv_var"].sum()) + unlinked * seg_mean[4])
     if correction is not None and theme_id in correction[0].themes:
-        corrected = _corrected_sums(theme_id, seg_mean, correction, segment_draws)
+        corrected = _corrected_sums(theme_id, seg_mean, correction, segment_draws, z)
         if corrected is not None:
             people, negatives, sums, spread = corrected
             n_people = people
@@ -422,6 +422,7 @@ def _corrected_sums(
     seg_mean: tuple[float, float, float, str, float],
     correction: tuple,
     segment_draws: Callable[[], dict],
+    z: float,
 ) -> tuple[float, float, list[float], float] | None:
     """(expected people, expected negative mentions, [Σ clv, low, high], z × sd of Σ clv).
 
@@ -429,7 +430,7 @@ def _corrected_sums(
     1 − Π over their documents (1 − p); documents without a known customer count
     like unlinked mentions, at the segment mean.
     """
-    truth, theme_list, _, _, z = correction
+    truth, theme_list, _, _ = correction
     j = theme_list.index(theme_id)
     if not truth.corrected[j]:
         return None

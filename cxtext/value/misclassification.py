@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.optimize import nnls
 
 from cxtext.painpoints.mentions import _json
@@ -159,8 +160,22 @@ class MentionTruth:
     _rows: tuple | None = field(repr=False, default=None)  # last rows: their signatures
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
+        return self.signature_probability(rng)[self._signature]
+
+    @property
+    def signature(self) -> np.ndarray:
+        """Each document's row in :meth:`signature_probability`."""
+        return self._signature
+
+    def signature_probability(self, rng: np.random.Generator | None) -> np.ndarray:
+        """Distinct document signatures × themes: the point (``rng`` None) or one draw.
+
+        Gathered by :attr:`signature` it gives every document's; what depends on
+        documents only through their probabilities (a customer's, say) can be summed
+        per signature instead of per document.
+        """
         rates = correction_rates(self._cells, rng)  # rates from every document
-        return apply_rates(self._distinct, rates)[self._signature]
+        return apply_rates(self._distinct, rates)
 
     def draw_rates(self, rng: np.random.Generator, n: int) -> list[dict[str, Any]]:
         """``n`` draws of the correction's cell rates, for :meth:`probability_under`."""
@@ -201,6 +216,7 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
     codes = np.asarray(codes, dtype=int)
     assigned, label = assigned_u[codes], label_u[codes]
     langs = [v if isinstance(v, str) else "" for v in _col(feedback, "language")]
+    lang_array = np.asarray(langs, dtype=str)
     observed = assigned & (label == 0)
     corrected = np.array([t in confusion.topics for t in themes], dtype=bool)
     empty_u = np.array([not ts for ts in topics_u], dtype=bool)
@@ -208,9 +224,7 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
     cells = {
         "assigned": assigned,
         "label": label,
-        "langs": np.asarray(
-            langs, dtype=str
-        ),  # fixed-width: compared per draw in C, not per object
+        "langs": lang_array,  # fixed-width: compared per draw in C, not per object
         "observed": observed,
         "corrected": corrected,
         "q": assigned.mean(axis=0) if n else np.zeros(k),
@@ -227,6 +241,7 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
         ).reshape(k, k, 2),
         "prior_texts": confusion.prior_texts,
         "sentiment": confusion.sentiment,
+        "label_counts": _label_counts(label, lang_array),
     }
     distinct, signature = _compact(cells, codes)
     point = apply_rates(distinct, correction_rates(cells, None))[signature]
@@ -278,7 +293,7 @@ def correction_rates(cells: dict[str, Any], rng: np.random.Generator | None) -> 
         "p_yes": p_yes,
         "p_no": p_no,
         **_unassigned_rates(cells, fn, tn, rng),
-        "negative": _negative_rates(cells["label"], cells["langs"], cells["sentiment"], rng),
+        "negative": _negative_rates(cells["label_counts"], cells["sentiment"], rng),
     }
 
 
@@ -394,9 +409,20 @@ def _stratum_rates(cells: dict[str, Any], rates: dict[str, Any], sel, cs) -> np.
     return np.where(cells["empty"][sel][:, None], rates["r_empty"][cs][None, :], with_others)
 
 
+def _label_counts(label: np.ndarray, langs: np.ndarray) -> dict[str, np.ndarray]:
+    """Per language (sorted): how many (document, theme) cells carry each predicted label.
+
+    Fixed for a window, so counted once, not in every draw of the correction.
+    """
+    out = {}
+    for lang in np.unique(langs):
+        labs = label[langs == lang]
+        out[str(lang)] = np.array([(labs == c).sum() for c in range(3)], dtype=float)
+    return out
+
+
 def _negative_rates(
-    label: np.ndarray,
-    langs: np.ndarray,
+    label_counts: dict[str, np.ndarray],
     sentiment: dict[str, np.ndarray],
     rng: np.random.Generator | None,
 ) -> dict[str, np.ndarray]:
@@ -405,14 +431,12 @@ def _negative_rates(
         return {}
     pooled = sum(sentiment.values())
     out = {}
-    for lang in np.unique(langs):
+    for lang, q in label_counts.items():
         counts = sentiment.get(lang, pooled)
         if rng is None:
             m = (counts + 1) / (counts + 1).sum(axis=1, keepdims=True)
         else:
             m = np.vstack([rng.dirichlet(row + 1) for row in counts])
-        labs = label[langs == lang]
-        q = np.array([(labs == c).sum() for c in range(3)], dtype=float)
         if q.sum() == 0:
             continue
         pi, _ = nnls(m.T, q / q.sum())
@@ -436,3 +460,24 @@ def customer_probability(
         ]
     ).reshape(n_customers, prob.shape[1])
     return -np.expm1(log_none)
+
+
+def signature_counts(
+    signature: np.ndarray, customer_codes: np.ndarray, n_customers: int
+) -> sparse.csr_matrix:
+    """Customers × document signatures: how many of the customer's documents have it
+    (documents with a negative code are left out)."""
+    keep = customer_codes >= 0
+    return sparse.csr_matrix(
+        (np.ones(int(keep.sum())), (customer_codes[keep], signature[keep])),
+        shape=(n_customers, int(signature.max()) + 1 if len(signature) else 0),
+    )
+
+
+def customer_probability_of_signatures(prob: np.ndarray, counts: sparse.csr_matrix) -> np.ndarray:
+    """:func:`customer_probability` from per-signature probabilities (``prob``: signatures
+    × columns) and :func:`signature_counts`: a customer's documents that share a
+    signature share their probability, so the product runs over the few distinct
+    signatures (same figures up to the order of the floating-point sum)."""
+    logs = np.log1p(-np.clip(prob, 0.0, 1.0 - 1e-12))
+    return -np.expm1(counts @ logs)

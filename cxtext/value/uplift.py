@@ -27,9 +27,14 @@ from threadpoolctl import threadpool_limits
 
 from cxtext.painpoints.mentions import theme_mentions
 from cxtext.themes.taxonomy import Taxonomy
-from cxtext.value.cooccurrence import Component, edges_of, fit_component, joint_components
+from cxtext.value.cooccurrence import Component, joint_components, refit_components
 from cxtext.value.customer_value import to_bool
-from cxtext.value.misclassification import Confusion, customer_probability, mention_truth
+from cxtext.value.misclassification import (
+    Confusion,
+    customer_probability_of_signatures,
+    mention_truth,
+    signature_counts,
+)
 
 UPLIFT_COLUMNS = [
     "theme_id",
@@ -313,20 +318,26 @@ def _indicator_priors(
         codes = np.where(late, -1, codes)
     cols = [theme_ids.index(t) for t in fit_themes]
     n, linked = len(labels), codes >= 0
+    # a customer's probability depends on their documents only through their signatures
+    counts = signature_counts(truth.signature, codes, n)
+    linked_per_signature = np.asarray(counts.sum(axis=0)).ravel()
+    docs_per_customer = np.asarray(counts.sum(axis=1)).ravel()
 
     def prior(rng: np.random.Generator | None):
         if rng is None:
-            prob, even = truth.probability[:, cols], truth_even.probability[:, cols]
+            prob = truth.signature_probability(None)[:, cols]
+            even = truth_even.signature_probability(None)[:, cols]
         else:  # one draw of the confusion counts for both (same seed, same stream)
             child = int(rng.integers(2**32))
-            prob = truth.draw(np.random.default_rng(child))[:, cols]
-            even = truth_even.draw(np.random.default_rng(child))[:, cols]
+            prob = truth.signature_probability(np.random.default_rng(child))[:, cols]
+            even = truth_even.signature_probability(np.random.default_rng(child))[:, cols]
         # what a customer with that many documents raises at the base rate per document
-        base = np.broadcast_to(even[linked].mean(axis=0) if linked.any() else 0.0, even.shape)
+        base = linked_per_signature @ even / linked.sum() if linked.any() else np.zeros(len(cols))
+        base_logs = np.log1p(-np.clip(base, 0.0, 1.0 - 1e-12))
         return (
-            customer_probability(prob, codes, n),
-            customer_probability(even, codes, n),
-            customer_probability(base, codes, n),
+            customer_probability_of_signatures(prob, counts),
+            customer_probability_of_signatures(even, counts),
+            -np.expm1(docs_per_customer[:, None] * base_logs[None, :]),
         )
 
     return prior
@@ -366,9 +377,7 @@ def _corrected_bootstrap(
             if y[idx].all() or not y[idx].any():
                 continue
             p_b, even_b, rho_b = (m[idx] for m in draw_prior(rng))
-            comps = [
-                fit_component(even_b, rho_b, list(c.cols), edges_of(c), start=c) for c in components
-            ]
+            comps = refit_components(components, even_b, rho_b)
             p_b = _with_joint(p_b, even_b, comps)
             draws[b], _ = _augmented_uplifts(
                 p_b, comps, covariates[idx], y[idx], prior_sd, rng, burn=sweeps, keep=1, start=w
