@@ -158,6 +158,20 @@ def _write_days(df: pd.DataFrame, folder: Path) -> None:
         part.to_csv(folder / f"feedback-{name}.csv", index=False)
 
 
+def corpus_transactions(ids: list[str], rng: np.random.Generator) -> pd.DataFrame:
+    """About five purchases per customer on uniform days of the year before ``END``."""
+    per = rng.poisson(4, size=len(ids)) + 1
+    owner = np.repeat(np.arange(len(ids)), per)
+    when = END - pd.to_timedelta(rng.integers(0, 365, size=len(owner)), unit="D")
+    return pd.DataFrame(
+        {
+            "customer_id": [ids[i] for i in owner],
+            "date": when.strftime("%Y-%m-%d"),
+            "amount": np.round(rng.lognormal(3.5, 0.8, size=len(owner)), 2),
+        }
+    )
+
+
 def generate_corpus(
     datasets: Path | None,
     folder: Path,
@@ -191,16 +205,7 @@ def generate_corpus(
             "churned": np.where(rng.random(n_customers) < 0.12, "true", "false"),
         }
     )
-    per = rng.poisson(4, size=n_customers) + 1
-    owner = np.repeat(np.arange(n_customers), per)
-    when = END - pd.to_timedelta(rng.integers(0, 365, size=len(owner)), unit="D")
-    transactions = pd.DataFrame(
-        {
-            "customer_id": [ids[i] for i in owner],
-            "date": when.strftime("%Y-%m-%d"),
-            "amount": np.round(rng.lognormal(3.5, 0.8, size=len(owner)), 2),
-        }
-    )
+    transactions = corpus_transactions(ids, rng)
     customers.to_csv(folder / "customers.csv", index=False)
     transactions.to_csv(folder / "transactions.csv", index=False)
     return Corpus(
