@@ -294,3 +294,106 @@ def test_heavy_buyers_at_long_horizons_keep_the_model_for_everyone():
     pred = predict_clv(bg, gg, s, horizon_months=60, annual_discount_rate=0.1, level=0.9)
     assert np.isfinite(pred[["clv", "clv_low", "clv_high", "expected_purchases"]]).all().all()
     assert pred["clv"].iloc[0] > 50 * pred["clv"].median()
+
+
+def test_cdnow_fit_reproduces_the_published_estimates():
+    # FHL 2005a table: r 0.243, alpha 4.414, a 0.793, b 2.426, LL -9582.4 (weeks); Fader &
+    # Hardie 2013 note: p 6.25, q 3.74, gamma 15.44. Four-digit values from their
+    # spreadsheets; 0.2% is what the published rounding allows.
+    from pathlib import Path
+
+    cdnow = pd.read_csv(Path(__file__).parent / "fixtures" / "cdnow_summary.csv")
+    bg = BetaGeoModel().fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    gg = GammaGammaModel().fit(cdnow["x"], cdnow["zbar"])
+    assert bg.converged_ and gg.converged_ and not bg.at_limit_ and not gg.at_limit_
+    published = {"r": 0.2426, "alpha": 4.4135, "a": 0.7929, "b": 2.4258}
+    for name, value in published.items():
+        assert bg.params_[name] == pytest.approx(value, rel=0.002), name
+    assert bg.loglik_ == pytest.approx(-9582.4, abs=0.1)
+    for name, value in {"p": 6.25, "q": 3.74, "gamma": 15.44}.items():
+        assert gg.params_[name] == pytest.approx(value, rel=0.002), name
+
+
+def test_spend_in_rials_fits_like_spend_in_dollars(sim):
+    # gamma is in money units: at 100,000 times the spend it used to run into the
+    # log-parameter bound (e^15) and the fit "did not converge"
+    s = sim.summary
+    dollars = GammaGammaModel().fit(s["frequency"], s["monetary_value"])
+    rials = GammaGammaModel().fit(s["frequency"], s["monetary_value"] * 1e5)
+    assert rials.converged_
+    assert rials.params_["p"] == pytest.approx(dollars.params_["p"], rel=1e-5)
+    assert rials.params_["q"] == pytest.approx(dollars.params_["q"], rel=1e-5)
+    assert rials.params_["gamma"] == pytest.approx(dollars.params_["gamma"] * 1e5, rel=1e-5)
+
+
+def _same_rate_no_dropout(n: int, seed: int = 0) -> pd.DataFrame:
+    """Transactions as benchmarks/corpus.py writes them: Poisson(4)+1 purchases per
+    customer on uniform days of one year, lognormal amounts (no spread in rates, no dropout)."""
+    rng = np.random.default_rng(seed)
+    owner = np.repeat(np.arange(n), rng.poisson(4, size=n) + 1)
+    end = pd.Timestamp("2026-11-28", tz="UTC")
+    return pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in owner],
+            "date": end - pd.to_timedelta(rng.integers(0, 365, size=len(owner)), unit="D"),
+            "amount": np.round(rng.lognormal(3.5, 0.8, size=len(owner)), 2),
+        }
+    )
+
+
+@pytest.mark.parametrize("copies", [1, 100])
+def test_a_population_with_one_purchase_rate_and_no_dropout_fits_at_the_limit(copies):
+    # 100 copies: 80,000 customers, where the likelihood still rises toward the limit by
+    # 0.1 per unit of log r; a test of flatness in absolute terms failed there
+    tx = _same_rate_no_dropout(800)
+    s = summarize_transactions(tx, as_of=pd.Timestamp("2026-11-29", tz="UTC"))
+    s = pd.concat([s] * copies, ignore_index=True)
+    bg = BetaGeoModel().fit(s["frequency"], s["recency"], s["T"])
+    assert bg.converged_  # it stopped at the alpha bound or a singular Hessian before
+    assert "r" in bg.at_limit_ and ({"a", "b"} & set(bg.at_limit_))
+    assert np.all(np.diag(bg.cov_)[[0, 2, 3]] == 0) and bg.cov_[1, 1] > 0
+    pooled = s["frequency"].sum() / s["T"].sum()
+    expected = bg.expected_purchases(365.0, s["frequency"], s["recency"], s["T"])
+    np.testing.assert_allclose(expected, pooled * 365.0, rtol=0.01)  # λt for everyone
+
+
+@pytest.mark.parametrize(
+    ("n", "seed", "model"),
+    [(60, 1, "bg"), (60, 4, "gg"), (40, 13, "gg")],  # a, b -> inf; p -> inf; p -> inf, noisy
+)
+def test_small_populations_whose_best_fit_is_a_limit_converge(n, seed, model):
+    s = simulate_transactions(n, seed=seed).summary
+    bg = BetaGeoModel().fit(s["frequency"], s["recency"], s["T"])
+    gg = GammaGammaModel().fit(s["frequency"], s["monetary_value"])
+    assert bg.converged_ and gg.converged_
+    assert (bg if model == "bg" else gg).at_limit_
+    pred = predict_clv(bg, gg, s, horizon_months=12, annual_discount_rate=0.1, level=0.9)
+    assert np.isfinite(pred.to_numpy()).all() and (pred["clv_sd"] > 0).any()
+
+
+@pytest.mark.parametrize(
+    ("t", "x", "t_x", "T", "expected"),
+    [e for e in EXTREME if e[-1] > 1e-30],  # not the one surely gone: P(alive) is its value
+)
+def test_quadrature_matches_the_closed_form(t, x, t_x, T, expected):
+    from cxtext.value.btyd import _purchases_if_alive_by_quadrature
+
+    r, alpha, a, b = np.exp(CDNOW)
+    alive = BetaGeoModel().p_alive([x], [t_x], [T], log_params=CDNOW)[0]
+    got = _purchases_if_alive_by_quadrature(
+        t, np.array([x], float), np.array([T], float), r, alpha, a, b
+    )
+    assert got[0] * alive == pytest.approx(expected, rel=1e-5)  # a < 1: a cusp at p = 0
+
+
+def test_equal_dropout_limit_is_evaluated_where_hyp2f1_is_not():
+    # a, b -> inf with a/(a+b) = p: every customer drops out with the same p, and given
+    # alive E[X(t)] = (1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p exactly
+    r, alpha, p = 0.9, 40.0, 0.1
+    a, b = p * 1e5, (1 - p) * 1e5
+    x, T = np.array([0.0, 3.0, 40.0]), np.array([0.0, 200.0, 300.0])
+    theta = np.log([r, alpha, a, b])
+    model = BetaGeoModel()
+    got = model.expected_purchases(365.0, x, T, T, log_params=theta)  # t_x = T: surely alive
+    limit = (1 - ((alpha + T) / (alpha + T + p * 365.0)) ** (r + x)) / p
+    np.testing.assert_allclose(got, limit * model.p_alive(x, T, T, log_params=theta), rtol=1e-3)

@@ -170,3 +170,55 @@ def test_feedback_only_customers_get_their_segment_default():
     assert (out["clv_low"] == out["clv"]).all() and (out["clv_high"] == out["clv"]).all()
     assert customers_from_feedback(fb.drop(columns="customer_id"), "plan").empty
     assert customers_from_feedback(None, "plan").empty
+
+
+def _gamma_poisson_summary(n: int, seed: int, shape: float) -> tuple[pd.DataFrame, np.ndarray]:
+    """A summary of customers whose repeat purchases are Poisson(λT), λ ~ Gamma(shape,
+    shape/0.02) per day, spend 40 a purchase; and their rates."""
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(shape, 0.02 / shape, size=n)
+    T = rng.uniform(60, 365, size=n)
+    x = rng.poisson(lam * T).astype(float)
+    summary = pd.DataFrame(
+        {"frequency": x, "T": T, "n_purchases": x + 1, "total_amount": 40.0 * (x + 1)}
+    )
+    return summary, lam
+
+
+def test_simple_rate_gives_each_customer_their_own_shrunk_rate_and_spread():
+    summary, lam = _gamma_poisson_summary(400, seed=0, shape=2.0)
+    out = simple_rate_clv(summary, horizon_months=12, annual_discount_rate=0.0, level=0.9)
+    true = 40.0 * lam * 12 * DAYS_PER_MONTH
+    assert (out["clv_sd"] > 0).all()  # 0 for everyone before
+    inside = ((out["clv_low"] <= true) & (true <= out["clv_high"])).mean()
+    assert 0.83 <= inside <= 0.97, inside
+    # the shrunk rate ranks customers; the pooled rate (the old figure) cannot
+    assert np.corrcoef(out["clv"], true)[0, 1] > 0.7
+    errors = (out["clv"] - true) / out["clv_sd"]
+    assert 0.7 < errors.std() < 1.3  # the spread is the size of the errors
+    assert (out["clv_low"] <= out["clv_mean_low"]).all()
+    assert (out["clv_mean_high"] <= out["clv_high"]).all()
+
+
+def test_simple_rate_with_no_spread_between_customers_says_so():
+    summary, _ = _gamma_poisson_summary(400, seed=1, shape=1e9)  # one rate for all
+    out = simple_rate_clv(summary, horizon_months=12, annual_discount_rate=0.0, level=0.9)
+    pooled = summary["frequency"].sum() / summary["T"].sum()
+    np.testing.assert_allclose(out["expected_purchases"], pooled * 12 * DAYS_PER_MONTH)
+    assert (out["clv_sd"] == 0).all()  # the data show none: the pooled rate's interval only
+
+
+def test_a_fit_at_a_limit_keeps_the_model_and_says_so():
+    rng = np.random.default_rng(0)  # benchmarks/corpus.py's transactions: one rate, no dropout
+    owner = np.repeat(np.arange(500), rng.poisson(4, size=500) + 1)
+    tx = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in owner],
+            "date": AS_OF - pd.to_timedelta(rng.integers(1, 366, size=len(owner)), unit="D"),
+            "amount": np.round(rng.lognormal(3.5, 0.8, size=len(owner)), 2),
+        }
+    )
+    out = estimate_customer_value(None, tx, **SETTINGS)
+    assert set(out["method"]) == {"bgnbd_gammagamma"}  # simple_rate for all before
+    assert any("BG/NBD fitted at a limit" in note for note in out.attrs["notes"])
+    assert (out["clv_sd"] > 0).all()

@@ -24,16 +24,25 @@ delta method on the log scale, so intervals stay positive.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betaincinv, betaln, digamma, expit, gammaln, hyp2f1
 from scipy.stats import norm
 
 from cxtext.value.rfm import DAYS_PER_MONTH
 
 _LOG_BOUND = 15.0  # log-parameters live in [-15, 15]: keeps exp() finite during the search
+_AT_LIMIT = 9.0  # a shape parameter past e^±9 has taken the model to one of its limits
+_HOLD = 12.0  # held no further out than e^±12: gammaln rounding makes the search noisy beyond
+_CLOSED_FORM_AB = 1e3  # dropout Beta with a + b above this: expected purchases by quadrature
+_LIMIT_GAIN = 0.05  # log-likelihood slope back toward the interior a held parameter may have
+
+
+_nodes, _weights = np.polynomial.legendre.leggauss(48)
+_QUANTILE_NODES, _QUANTILE_WEIGHTS = (_nodes + 1.0) / 2.0, _weights / 2.0  # on (0, 1)
 
 
 class NotFittedError(RuntimeError):
@@ -84,31 +93,86 @@ def bgnbd_loglik(
     return ll, g
 
 
-def _fit_mle(
-    loglik, start: np.ndarray, args: tuple[np.ndarray, ...], max_iter: int
-) -> tuple[np.ndarray, float, bool, np.ndarray]:
-    """Minimise the mean negative log-likelihood; return (θ, total ll, converged, cov)."""
-    n = len(args[0])
+@dataclass
+class _Fit:
+    """What :func:`_fit_mle` found: log-parameters, total log-likelihood, covariance."""
 
-    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        ll, g = loglik(theta, *args, grad=True)
-        return -float(ll.sum()) / n, -g.sum(axis=0) / n
+    theta: np.ndarray
+    loglik: float
+    converged: bool
+    cov: np.ndarray
+    at_limit: tuple[int, ...] = ()  # shape parameters held where the data sent them
+
+
+def _fit_mle(
+    loglik, start: np.ndarray, args: tuple[np.ndarray, ...], max_iter: int, shapes: tuple[int, ...]
+) -> _Fit:
+    """Maximum likelihood on log-parameters, allowing for a best fit at a limit of the model.
+
+    Data with no spread in purchase rates (or spend), or no dropout, have their likelihood
+    rising toward a limit of the family (r → ∞, a → 0, q → ∞): the optimiser walks out
+    along a flat ridge and stops anywhere on it, at a bound or with a singular Hessian.
+    When some ``shapes`` (scale-free parameters) have run past ``_AT_LIMIT``, whether or
+    not the search called that converged (the Hessian there is near-singular, and Laplace
+    draws along it would leave floating point), those are held where they stopped,
+    brought in together to at most ``_HOLD`` (the model is then its limit to within 1%: a
+    Gamma shape of e^9 has a CV of 1.1%), and the rest refitted. The fit counts as
+    converged only if the rest reach an interior optimum with a finite Hessian and the
+    likelihood does not pull a held one back (its slope toward the interior is under
+    ``_LIMIT_GAIN`` per unit of log; toward the limit it may rise, by about its slope
+    at most: the rise shrinks like 1/r). Their covariance rows are 0: the limit is
+    taken as known.
+    """
+    first = _maximise(loglik, start, args, max_iter, np.arange(len(start)))
+    held = tuple(j for j in shapes if abs(first.theta[j]) > _AT_LIMIT)
+    if not held:
+        return first
+    free = np.array([j for j in range(len(start)) if j not in held])
+    theta = first.theta.copy()
+    # brought in together (ratios such as a/(a+b), the mean dropout, are kept)
+    excess = max(0.0, float(np.max(np.abs(theta[list(held)]))) - _HOLD)
+    theta[list(held)] -= np.sign(theta[list(held)]) * excess
+    second = _maximise(loglik, theta, args, max_iter, free)
+    _, g = loglik(second.theta, *args, grad=True)
+    outward = np.sign(second.theta[list(held)]) * g.sum(axis=0)[list(held)]
+    toward_limit = bool(np.all(outward > -_LIMIT_GAIN))
+    return _Fit(second.theta, second.loglik, second.converged and toward_limit, second.cov, held)
+
+
+def _maximise(
+    loglik, start: np.ndarray, args: tuple[np.ndarray, ...], max_iter: int, free: np.ndarray
+) -> _Fit:
+    """L-BFGS-B on the ``free`` log-parameters (the others stay at ``start``)."""
+    n = len(args[0])
+    theta = np.array(start, dtype=float)
+
+    def objective(sub: np.ndarray) -> tuple[float, np.ndarray]:
+        full = theta.copy()
+        full[free] = sub
+        ll, g = loglik(full, *args, grad=True)
+        return -float(ll.sum()) / n, -g.sum(axis=0)[free] / n
 
     res = minimize(
         objective,
-        start,
+        np.clip(theta[free], -_LOG_BOUND, _LOG_BOUND),
         jac=True,
         method="L-BFGS-B",
-        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(start),
+        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(free),
         options={"maxiter": max_iter, "ftol": 1e-13, "gtol": 1e-9},
     )
-    theta = res.x
-    at_bound = np.any(np.abs(theta) >= _LOG_BOUND - 1e-6)
+    theta[free] = res.x
+    at_bound = np.any(np.abs(res.x) >= _LOG_BOUND - 1e-6)
+    sub_cov = _laplace_cov(lambda sub: -objective(sub)[1] * n, res.x)
     # L-BFGS-B may stop with "ABNORMAL_TERMINATION_IN_LNSRCH" at the optimum when ftol is
-    # below what float sums can resolve: a vanishing gradient is convergence all the same.
-    stationary = bool(np.max(np.abs(res.jac)) < 1e-6)
-    cov = _laplace_cov(lambda th: -objective(th)[1] * n, theta)
-    return theta, -res.fun * n, bool((res.success or stationary) and not at_bound), cov
+    # below what float sums can resolve: a vanishing gradient is convergence all the same,
+    # in the mean or as the Newton decrement (what a Newton step would still gain).
+    g = res.jac * n
+    newton_gain = float(g @ sub_cov @ g) / 2 if np.all(np.isfinite(sub_cov)) else np.inf
+    stationary = bool(np.max(np.abs(res.jac)) < 1e-6 or newton_gain < 1e-6)
+    cov = np.zeros((len(theta), len(theta)))
+    cov[np.ix_(free, free)] = sub_cov
+    ok = (res.success or stationary) and not at_bound and bool(np.all(np.isfinite(cov)))
+    return _Fit(theta, -res.fun * n, bool(ok), cov)
 
 
 def _laplace_cov(total_grad, theta: np.ndarray, step: float = 1e-5) -> np.ndarray:
@@ -170,6 +234,51 @@ def bgnbd_conditional_body(
         return -np.expm1((a - 1.0) * log1m_z) + scale * (1.0 - f)
 
 
+def purchases_if_alive(
+    t: float, x: np.ndarray, T: np.ndarray, r: float, alpha: float, a: float, b: float
+) -> np.ndarray:
+    """E[purchases in (T, T+t] | alive at T, x, T]: FHL eq. 10 without its P(alive) factor.
+
+    Closed form (:func:`bgnbd_conditional_body`) where it is finite and the dropout
+    Beta is not near its limit; else by quadrature (:func:`_purchases_if_alive_by_quadrature`):
+    with a + b in the thousands (a fit at the "same dropout for everyone" limit) ₂F₁'s
+    parameters are that large too and neither scipy nor the series evaluates it.
+    """
+    if a + b > _CLOSED_FORM_AB:
+        return _purchases_if_alive_by_quadrature(t, x, T, r, alpha, a, b)
+    with np.errstate(all="ignore"):
+        out = (a + b + x - 1.0) / (a - 1.0) * bgnbd_conditional_body(t, x, T, r, alpha, a, b)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        out[bad] = _purchases_if_alive_by_quadrature(t, x[bad], T[bad], r, alpha, a, b)
+    return out
+
+
+def _purchases_if_alive_by_quadrature(
+    t: float, x: np.ndarray, T: np.ndarray, r: float, alpha: float, a: float, b: float
+) -> np.ndarray:
+    """∫ (1 − ((α+T)/(α+T+pt))^(r+x)) / p dBeta(p; a, b+x), Gauss-Legendre in the quantile.
+
+    Given alive, λ | x, T ~ Gamma(r+x, α+T) and p | x ~ Beta(a, b+x), independent; a
+    customer with traits (λ, p) makes (1 − e^(−λpt))/p purchases in t, whose mean over λ
+    is the integrand. Substituting p = F⁻¹(u) (the Beta quantile) makes the integrand
+    smooth on (0, 1) for large a, b (48 nodes: ~1e-9 relative accuracy); with a < 1 it
+    has a u^(1/a) cusp at 0 and the error is ~1e-6 (checked against the closed form in
+    ``test_value_btyd.py``). Quantiles are computed once per distinct frequency.
+    """
+    x = np.asarray(x, dtype=float)
+    T = np.asarray(T, dtype=float)
+    freqs, which = np.unique(x, return_inverse=True)
+    p = np.maximum(betaincinv(a, b + freqs[:, None], _QUANTILE_NODES[None, :]), 1e-300)
+    out = np.empty_like(x)
+    for start in range(0, len(x), 20_000):  # (customers × nodes) temporaries stay ~8 MB
+        sl = slice(start, start + 20_000)
+        pk = p[which[sl]]
+        shrink = (r + x[sl])[:, None] * np.log1p(t * pk / (alpha + T[sl])[:, None])
+        out[sl] = (-np.expm1(-shrink) / pk) @ _QUANTILE_WEIGHTS
+    return out
+
+
 def _hyp2f1_series(
     A: float, B: float, C: np.ndarray, z: np.ndarray, max_terms: int = 200_000
 ) -> np.ndarray:
@@ -186,7 +295,56 @@ def _hyp2f1_series(
     return np.where(active | ~np.isfinite(total), np.nan, total)
 
 
-class BetaGeoModel:
+# What a shape parameter held at a limit means, by (name, toward infinity?): docs/value.md §1
+_LIMIT_MEANING = {
+    ("r", True): "every customer buys at the same rate",
+    ("a", False): "no customer drops out",
+    ("b", True): "no customer drops out",
+    ("a", True): "every customer drops out with the same probability",
+    ("p", True): "each customer's purchases cost the same",
+    ("q", True): "every customer has the same mean spend",
+}
+
+
+def limit_note(model: _FittedByMle) -> str:
+    """One line on the limits a fit reached ('' for an interior fit), for the run's warnings."""
+    if not getattr(model, "at_limit_", None):
+        return ""
+    up = {name: value > 1 for name, value in model.at_limit_.items()}
+    if up.get("a") and up.get("b"):  # a, b -> inf together: a/(a+b) is the one dropout
+        up.pop("b")
+    meanings = dict.fromkeys(  # ordered, without repeats
+        _LIMIT_MEANING.get((name, high), f"{name} held near {'infinity' if high else 0}")
+        for name, high in up.items()
+    )
+    held = ", ".join(f"{name} = {value:.3g}" for name, value in model.at_limit_.items())
+    return (
+        f"{model.label} fitted at a limit of the model ({held}: {'; '.join(meanings)}); "
+        "the data fit best there, so those parameters are held and the others fitted"
+    )
+
+
+class _FittedByMle:
+    """What both models keep of a fit (the scikit-learn contract: learned state ends in _)."""
+
+    names: tuple[str, ...] = ()
+    label = ""
+
+    def __init__(self, max_iter: int = 1000) -> None:
+        self.max_iter = max_iter
+
+    def _set_fit(self, fit: _Fit, loglik: float, n: int, started: float) -> None:
+        self.log_params_ = fit.theta
+        self.params_ = dict(zip(self.names, np.exp(fit.theta).tolist(), strict=True))
+        self.cov_ = fit.cov
+        self.loglik_ = float(loglik)
+        self.n_customers_ = n
+        self.converged_ = fit.converged
+        self.at_limit_ = {self.names[j]: self.params_[self.names[j]] for j in fit.at_limit}
+        self.fit_seconds_ = time.perf_counter() - started
+
+
+class BetaGeoModel(_FittedByMle):
     """BG/NBD: Poisson purchases at rate λ ~ Gamma(r, α); after each repeat purchase the
     customer drops out with probability p ~ Beta(a, b).
 
@@ -200,7 +358,12 @@ class BetaGeoModel:
     params_ : dict[str, float]
         ``r, alpha, a, b`` (alpha in days, the unit of the summary).
     log_params_, cov_ : numpy arrays
-        Log-parameters and their Laplace covariance (NaN when the Hessian is singular).
+        Log-parameters and their Laplace covariance (NaN when the Hessian is singular;
+        0 for a parameter held at a limit).
+    at_limit_ : dict[str, float]
+        Shape parameters at one of the model's limits (``r``: the same purchase rate for
+        everyone; ``a`` small or ``b`` large: no dropout; both large: the same dropout
+        probability for everyone), held where the fit left them; empty for an interior fit.
     loglik_, n_customers_, converged_, fit_seconds_ : fit diagnostics.
 
     Examples
@@ -213,9 +376,7 @@ class BetaGeoModel:
     """
 
     names = ("r", "alpha", "a", "b")
-
-    def __init__(self, max_iter: int = 1000) -> None:
-        self.max_iter = max_iter
+    label = "BG/NBD"
 
     def fit(self, frequency: object, recency: object, T: object) -> BetaGeoModel:
         """Maximum-likelihood fit on a customer summary (see :mod:`cxtext.value.rfm`)."""
@@ -225,16 +386,13 @@ class BetaGeoModel:
         if np.any(t_x > T) or np.any(x < 0):
             raise ValueError("BG/NBD summary needs 0 <= recency <= T and frequency >= 0")
         started = time.perf_counter()
-        rate = max(x.sum(), 1.0) / max(T.sum(), 1.0)  # repeat purchases per day
+        # time in units of the mean T: alpha then lives near 1 whatever the data's clock
+        unit = float(T.mean()) if T.mean() > 0 else 1.0
+        rate = max(x.sum(), 1.0) / max(T.sum() / unit, 1.0)  # repeat purchases per unit
         start = np.log([1.0, 1.0 / rate, 1.0, 3.0])
-        theta, ll, ok, cov = _fit_mle(bgnbd_loglik, start, (x, t_x, T), self.max_iter)
-        self.log_params_ = theta
-        self.params_ = dict(zip(self.names, np.exp(theta).tolist(), strict=True))
-        self.cov_ = cov
-        self.loglik_ = ll
-        self.n_customers_ = len(x)
-        self.converged_ = ok and bool(np.all(np.isfinite(cov)))
-        self.fit_seconds_ = time.perf_counter() - started
+        fit = _fit_mle(bgnbd_loglik, start, (x, t_x / unit, T / unit), self.max_iter, (0, 2, 3))
+        fit.theta[1] += np.log(unit)
+        self._set_fit(fit, bgnbd_loglik(fit.theta, x, t_x, T).sum(), len(x), started)
         return self
 
     def _theta(self, log_params: np.ndarray | None) -> np.ndarray:
@@ -269,16 +427,14 @@ class BetaGeoModel:
         """E[purchases in (T, T+t] | x, t_x, T] (FHL 2005a eq. 10); ``t`` in days.
 
         Evaluated through Euler's transformation (see :func:`bgnbd_conditional_body`),
-        which stays finite for any frequency and horizon; NaN only if even the series
-        fallback fails for a customer (the caller then values that customer alone
-        another way).
+        which stays finite for any frequency and horizon, or by quadrature where that
+        is not finite or the fit is at the equal-dropout limit (:func:`purchases_if_alive`).
         """
         r, alpha, a, b = np.exp(self._theta(log_params))
         x, t_x, T = _as_float(frequency, recency, T)
         if t <= 0:
             return np.zeros_like(x)
-        body = bgnbd_conditional_body(t, x, T, r, alpha, a, b)
-        out = (a + b + x - 1.0) / (a - 1.0) * body * self.p_alive(x, t_x, T, log_params)
+        out = purchases_if_alive(t, x, T, r, alpha, a, b) * self.p_alive(x, t_x, T, log_params)
         return np.maximum(out, 0.0)
 
     def expected_purchases_population(
@@ -287,11 +443,9 @@ class BetaGeoModel:
         """E[X(t)] for a new customer over the t days after the first purchase (FHL eq. 9)."""
         r, alpha, a, b = np.exp(self._theta(log_params))
         t = np.asarray(t, dtype=float)
-        flat = t.reshape(-1)
-        body = bgnbd_conditional_body(
-            flat, np.zeros_like(flat), np.zeros_like(flat), r, alpha, a, b
-        )
-        return ((a + b - 1.0) / (a - 1.0) * body).reshape(t.shape)
+        none = np.zeros(1)  # no history: x = 0 and T = 0
+        values = [purchases_if_alive(u, none, none, r, alpha, a, b)[0] for u in t.reshape(-1)]
+        return np.array(values).reshape(t.shape)
 
     def discounted_purchases(
         self,
@@ -345,7 +499,7 @@ def gamma_gamma_loglik(
     return ll, np.column_stack([p * d_p, q * d_q, gamma * d_g])
 
 
-class GammaGammaModel:
+class GammaGammaModel(_FittedByMle):
     """Gamma-Gamma spend model: each purchase ~ Gamma(p, ν), ν ~ Gamma(q, γ) across customers.
 
     Fitted on repeat buyers with positive mean spend; predicts the expected spend per
@@ -356,14 +510,13 @@ class GammaGammaModel:
     ----------
     params_ : dict[str, float]
         ``p, q, gamma``.
-    log_params_, cov_, loglik_, n_customers_, converged_, fit_seconds_ : as in
-        :class:`BetaGeoModel`.
+    log_params_, cov_, at_limit_, loglik_, n_customers_, converged_, fit_seconds_ : as in
+        :class:`BetaGeoModel` (``q`` at a limit: every customer has the same mean spend;
+        ``p``: each customer's purchases all cost the same).
     """
 
     names = ("p", "q", "gamma")
-
-    def __init__(self, max_iter: int = 1000) -> None:
-        self.max_iter = max_iter
+    label = "Gamma-Gamma"
 
     def fit(self, frequency: object, monetary_value: object) -> GammaGammaModel:
         """Maximum-likelihood fit on customers with frequency > 0 and monetary value > 0."""
@@ -373,16 +526,14 @@ class GammaGammaModel:
         if len(x) < 2:
             raise ValueError("Gamma-Gamma needs at least two repeat buyers with positive spend")
         started = time.perf_counter()
-        mean, var = m.mean(), max(m.var(), 1e-9 * m.mean() ** 2 + 1e-12)
-        start = np.log([max(mean**2 / var, 0.5) + 1.0, 3.0, mean])  # method-of-moments flavoured
-        theta, ll, ok, cov = _fit_mle(gamma_gamma_loglik, start, (x, m), self.max_iter)
-        self.log_params_ = theta
-        self.params_ = dict(zip(self.names, np.exp(theta).tolist(), strict=True))
-        self.cov_ = cov
-        self.loglik_ = ll
-        self.n_customers_ = len(x)
-        self.converged_ = ok and bool(np.all(np.isfinite(cov))) and self.params_["q"] > 1.0
-        self.fit_seconds_ = time.perf_counter() - started
+        # money in units of the mean spend: gamma then lives near 1 in rials or dollars alike
+        unit = float(m.mean())
+        var = max((m / unit).var(), 1e-9)
+        start = np.log([max(1.0 / var, 0.5) + 1.0, 3.0, 1.0])  # method-of-moments flavoured
+        fit = _fit_mle(gamma_gamma_loglik, start, (x, m / unit), self.max_iter, (0, 1))
+        fit.theta[2] += np.log(unit)
+        self._set_fit(fit, gamma_gamma_loglik(fit.theta, x, m).sum(), len(x), started)
+        self.converged_ = self.converged_ and self.params_["q"] > 1.0
         return self
 
     def expected_spend(

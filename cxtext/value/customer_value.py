@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.stats import chi2
+from scipy.stats import gamma as gamma_dist
 
 from cxtext.painpoints.mentions import metadata_field
 from cxtext.schema import CUSTOMER_VALUE, conform
-from cxtext.value.btyd import BetaGeoModel, GammaGammaModel, predict_clv
+from cxtext.value.btyd import BetaGeoModel, GammaGammaModel, limit_note, predict_clv
 from cxtext.value.rfm import DAYS_PER_MONTH, summarize_transactions
 
 # the columns that bound a customer's value (docs/value.md §1)
@@ -278,7 +279,7 @@ def _fit_and_predict(
     with np.errstate(all="ignore"):
         pred = predict_clv(bg, gg, summary, level=level, **kw).assign(method="bgnbd_gammagamma")
     bad = ~np.isfinite(pred[["clv", *VALUE_BOUNDS]].to_numpy()).all(axis=1)
-    notes = []
+    notes = [note for note in (limit_note(bg), limit_note(gg)) if note]
     if bad.any():
         fallback = simple_rate_clv(summary, level=level, **kw)
         cols = ["clv", *VALUE_BOUNDS, "expected_purchases"]
@@ -294,38 +295,88 @@ def _fit_and_predict(
 def simple_rate_clv(
     summary: pd.DataFrame, *, horizon_months: int, annual_discount_rate: float, level: float
 ) -> pd.DataFrame:
-    """Average order value × pooled repeat-purchase rate × discounted horizon.
+    """Average order value × the customer's repeat-purchase rate × discounted horizon.
 
-    The rate is pooled (Σ repeat purchases / Σ days observed) because with few repeat
-    buyers a customer's own rate is mostly noise; its ``level`` interval is the exact
-    (Garwood) Poisson interval on the pooled count, for the expected value only (no
-    per-customer model, so ``clv_sd`` is 0 and the customer's bounds are the same).
-    p_alive is unknown here (NaN).
+    The rate is empirical-Bayes Gamma-Poisson: a customer's x repeat purchases in T days
+    are Poisson(λT) with λ ~ Gamma(r, α) across customers, r and α from the moments of
+    the counts (:func:`gamma_poisson_prior`), so λ | x, T ~ Gamma(r + x, α + T). Its mean,
+    the customer's own rate pulled toward the pooled Σx/ΣT (less so the longer they were
+    watched), gives ``clv``; its variance is the customer's own spread (``clv_sd``) and
+    its ``level`` quantiles their interval. With counts no more spread out than Poisson
+    the data show no differences between customers: everyone gets the pooled rate and
+    ``clv_sd`` is 0. ``clv_mean_low/high`` scale ``clv`` by the exact (Garwood) Poisson
+    interval of the pooled count (shared by all customers), and the customer's interval
+    is at least as wide. Spend is the customer's own average, taken as known. p_alive is
+    unknown here (NaN).
     """
-    purchases = float(summary["frequency"].sum())
-    exposure = float(summary["T"].sum())
+    x = summary["frequency"].to_numpy(float)
+    T = summary["T"].to_numpy(float)
+    purchases, exposure = float(x.sum()), float(T.sum())
     monthly = (1.0 + annual_discount_rate) ** (1.0 / 12.0) - 1.0
     months = np.arange(1, int(horizon_months) + 1)
     discounted_days = float(np.sum(DAYS_PER_MONTH / (1.0 + monthly) ** months))
     aov = (summary["total_amount"] / summary["n_purchases"]).to_numpy(float)
+    value = aov * discounted_days
+    tail = (1.0 - level) / 2
+    zero = np.zeros_like(x)
     if exposure <= 0:
-        rate = low = high = 0.0
+        rate = mean_low = mean_high = own_low = own_high = own_sd = zero
+    elif purchases == 0:  # no repeat purchase anywhere: rate 0, bounded above
+        rate, own_sd = zero, zero
+        mean_low = own_low = zero
+        mean_high = own_high = np.full_like(x, chi2.ppf(1 - tail, 2) / 2 / exposure)
     else:
-        alpha = 1.0 - level
-        rate = purchases / exposure
-        low = chi2.ppf(alpha / 2, 2 * purchases) / 2 / exposure if purchases > 0 else 0.0
-        high = chi2.ppf(1 - alpha / 2, 2 * purchases + 2) / 2 / exposure
+        pooled = purchases / exposure
+        # Garwood bounds of the pooled rate, as ratios to it (shared by every customer)
+        low = chi2.ppf(tail, 2 * purchases) / 2 / exposure / pooled
+        high = chi2.ppf(1 - tail, 2 * purchases + 2) / 2 / exposure / pooled
+        prior = gamma_poisson_prior(x, T)
+        if prior is None:  # no spread between customers beyond Poisson's
+            rate, own_sd = np.full_like(x, pooled), zero
+        else:
+            shape, scale = prior[0] + x, 1.0 / (prior[1] + T)
+            rate, own_sd = shape * scale, np.sqrt(shape) * scale
+        mean_low, mean_high = rate * low, rate * high
+        own_low, own_high = mean_low, mean_high
+        if prior is not None:
+            own_low = np.minimum(mean_low, gamma_dist.ppf(tail, shape, scale=scale))
+            own_high = np.maximum(mean_high, gamma_dist.ppf(1 - tail, shape, scale=scale))
     return pd.DataFrame(
         {
-            "clv": aov * rate * discounted_days,
-            "clv_low": aov * low * discounted_days,
-            "clv_high": aov * high * discounted_days,
-            "clv_mean_low": aov * low * discounted_days,
-            "clv_mean_high": aov * high * discounted_days,
-            "clv_sd": 0.0,
+            "clv": value * rate,
+            "clv_low": value * own_low,
+            "clv_high": value * own_high,
+            "clv_mean_low": value * mean_low,
+            "clv_mean_high": value * mean_high,
+            "clv_sd": value * own_sd,
             "p_alive": np.nan,
             "expected_purchases": rate * horizon_months * DAYS_PER_MONTH,
             "method": "simple_rate",
         },
         index=summary.index,
     )
+
+
+def gamma_poisson_prior(x: np.ndarray, T: np.ndarray) -> tuple[float, float] | None:
+    """(r, α) of λ ~ Gamma(r, α) from repeat counts x over exposures T, by moments; None
+    when the counts show no spread beyond Poisson (or too little data to tell).
+
+    E[x] = λ̄T and Var[x] = λ̄T + σ²T² with σ² = r/α² the spread of rates, so
+    σ̂² = Σ((x − λ̄T)² − λ̄T) / ΣT² (moments, any exposures), r = λ̄²/σ̂², α = λ̄/σ̂².
+
+    Examples
+    --------
+    >>> gamma_poisson_prior(np.array([0.0, 1.0, 0.0]), np.array([100.0, 100.0, 100.0])) is None
+    True
+    >>> r, alpha = gamma_poisson_prior(np.array([0.0, 9.0, 0.0, 6.0]), np.full(4, 100.0))
+    >>> round(float(r / alpha), 4)  # the mean rate is the pooled one
+    0.0375
+    """
+    exposure = float(T.sum())
+    if len(x) < 2 or exposure <= 0 or x.sum() <= 0:
+        return None
+    pooled = x.sum() / exposure
+    spread = float(np.sum((x - pooled * T) ** 2 - pooled * T) / np.sum(T**2))
+    if spread <= 0:
+        return None
+    return pooled**2 / spread, pooled / spread
