@@ -633,10 +633,13 @@ def predict_clv(
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
             log_base = np.log(base)
+            # a parameter held at a limit has no variance: its gradient is not needed
             grads = np.column_stack(
                 [
                     (np.log(fn(model.log_params_ + step * e)) - log_base) / step
-                    for e in np.eye(len(cov))
+                    if cov[j, j] > 0
+                    else np.zeros_like(base)
+                    for j, e in enumerate(np.eye(len(cov)))
                 ]
             )
         grads = np.nan_to_num(grads, nan=0.0, posinf=0.0, neginf=0.0)
