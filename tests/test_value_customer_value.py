@@ -222,3 +222,17 @@ def test_a_fit_at_a_limit_keeps_the_model_and_says_so():
     assert set(out["method"]) == {"bgnbd_gammagamma"}  # simple_rate for all before
     assert any("BG/NBD fitted at a limit" in note for note in out.attrs["notes"])
     assert (out["clv_sd"] > 0).all()
+
+
+def test_heavy_tailed_spend_keeps_the_model_for_repeat_buyers():
+    # q < 1: the mean spend across customers is infinite. The fit converges (q recovered);
+    # only one-time buyers, whose expected spend is that mean, fall back. All customers
+    # got the simple rate before ("Gamma-Gamma did not converge").
+    sim = simulate_transactions(3000, gamma_gamma={"p": 6.0, "q": 0.8, "gamma": 40.0}, seed=0)
+    out = _by_id(estimate_customer_value(None, sim.transactions, **SETTINGS))
+    s = sim.summary.reindex(out.index)
+    one_time = s["frequency"] == 0
+    assert (out.loc[~one_time, "method"] == "bgnbd_gammagamma").all()
+    assert (out.loc[one_time, "method"] == "simple_rate_fallback").all()
+    assert any("Gamma-Gamma q = 0.7" in n and "one-time buyers" in n for n in out.attrs["notes"])
+    assert np.isfinite(out["clv"]).all()

@@ -504,7 +504,8 @@ class GammaGammaModel(_FittedByMle):
 
     Fitted on repeat buyers with positive mean spend; predicts the expected spend per
     purchase for anyone, shrinking a customer's mean toward the population mean
-    ``pγ/(q-1)`` (one-time buyers get the population mean).
+    ``pγ/(q-1)`` (one-time buyers get the population mean; with q ≤ 1 it is infinite
+    and theirs is NaN, see :meth:`expected_spend`).
 
     Attributes
     ----------
@@ -533,13 +534,17 @@ class GammaGammaModel(_FittedByMle):
         fit = _fit_mle(gamma_gamma_loglik, start, (x, m / unit), self.max_iter, (0, 1))
         fit.theta[2] += np.log(unit)
         self._set_fit(fit, gamma_gamma_loglik(fit.theta, x, m).sum(), len(x), started)
-        self.converged_ = self.converged_ and self.params_["q"] > 1.0
         return self
 
     def expected_spend(
         self, frequency: object, monetary_value: object, log_params: np.ndarray | None = None
     ) -> np.ndarray:
-        """E[spend per purchase | x, m̄] = p(γ + x m̄) / (p x + q − 1)."""
+        """E[spend per purchase | x, m̄] = p(γ + x m̄) / (p x + q − 1).
+
+        NaN where p x + q ≤ 1: with q ≤ 1 (spend across customers so heavy-tailed that
+        its mean is infinite) a one-time buyer's expected spend does not exist; a
+        repeat buyer's does (p x > 1 − q once x ≥ 1 unless p is tiny).
+        """
         if log_params is None:
             if not hasattr(self, "log_params_"):
                 raise NotFittedError("GammaGammaModel is not fitted yet: call fit() first")
@@ -547,7 +552,9 @@ class GammaGammaModel(_FittedByMle):
         p, q, gamma = np.exp(np.asarray(log_params, dtype=float))
         x, m = _as_float(frequency, monetary_value)
         m = np.where(x > 0, np.maximum(m, 0.0), 0.0)
-        return p * (gamma + x * m) / (p * x + q - 1.0)
+        denominator = p * x + q - 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(denominator > 0, p * (gamma + x * m) / denominator, np.nan)
 
 
 # --- CLV ----------------------------------------------------------------------------

@@ -285,9 +285,15 @@ def _fit_and_predict(
         cols = ["clv", *VALUE_BOUNDS, "expected_purchases"]
         pred.loc[bad, cols] = fallback.loc[bad, cols].to_numpy()
         pred.loc[bad, "method"] = "simple_rate_fallback"
+        why = (
+            f"Gamma-Gamma q = {gg.params_['q']:.3g} <= 1: mean spend across customers is "
+            "infinite (heavy-tailed), so one-time buyers have no expected spend"
+            if gg.params_["q"] <= 1.0
+            else "value not finite"
+        )
         notes.append(
-            f"simple rate for {int(bad.sum())} of {len(pred)} customers whose BG/NBD value "
-            "was not finite (method simple_rate_fallback); the others keep bgnbd_gammagamma"
+            f"simple rate for {int(bad.sum())} of {len(pred)} customers ({why}; method "
+            "simple_rate_fallback); the others keep bgnbd_gammagamma"
         )
     return pred, notes
 
