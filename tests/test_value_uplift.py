@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 
 from cxtext.schema import FEEDBACK, conform
 from cxtext.themes.taxonomy import Taxonomy, Theme
-from cxtext.value.uplift import UPLIFT_COLUMNS, estimate_churn_uplift, fit_logit
+from cxtext.value.uplift import UPLIFT_COLUMNS, _uplift_from, estimate_churn_uplift, fit_logit
 
 TAXONOMY = Taxonomy(
     (
@@ -167,3 +167,22 @@ def test_newton_logit_matches_scikit_learn():
     w = fit_logit(X, y, prior_sd=0.7)
     sk = LogisticRegression(C=0.49, tol=1e-10, max_iter=1000).fit(X, y)
     np.testing.assert_allclose(w, np.r_[sk.intercept_, sk.coef_[0]], atol=1e-5)
+
+
+def test_weighted_fit_is_the_resample_fit():
+    # the bootstrap fits the drawn customers weighted by their copies, from the point
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.random((400, 3)) < 0.2, rng.normal(size=400)]).astype(float)
+    y = (rng.random(400) < 1 / (1 + np.exp(-(X @ [1.0, 0.5, 0.0, -1.0] - 1.0)))).astype(float)
+    idx = rng.integers(0, 400, 400)
+    count = np.bincount(idx, minlength=400)
+    drawn = count > 0
+    point = fit_logit(X, y, prior_sd=1.0)
+    weighted = fit_logit(X[drawn], y[drawn], 1.0, start=point, weight=count[drawn].astype(float))
+    copies = fit_logit(X[idx], y[idx], prior_sd=1.0)
+    np.testing.assert_allclose(weighted, copies, rtol=1e-10)
+    np.testing.assert_allclose(
+        _uplift_from(X[drawn], weighted, 3, count[drawn].astype(float)),
+        _uplift_from(X[idx], copies, 3),
+        rtol=1e-10,
+    )

@@ -68,11 +68,13 @@ def _fit(
     rho: np.ndarray,
     edges: list[tuple[int, int]],
     start: np.ndarray | None = None,
+    ranks: np.ndarray | None = None,
 ):
-    """(a, J on edges, log-likelihood) of the tilt over the columns of ``p``."""
+    """(a, J on edges, log-likelihood) of the tilt over the columns of ``p``
+    (``ranks``: :func:`column_ranks` of ``[p, rho]`` when already known)."""
     c = p.shape[1]
     # customers with the same (p, rho) row count once, weighted; no documents: no evidence
-    rows, weight = unique_rows(np.column_stack([p, rho]))
+    rows, weight = unique_rows(np.column_stack([p, rho]), ranks)
     keep = rows.any(axis=1)
     rows, weight = rows[keep], weight[keep].astype(float)
     Z = ((np.arange(2**c)[:, None] >> np.arange(c)) & 1).astype(float)
@@ -101,16 +103,23 @@ def _fit(
     return res.x[:c], res.x[c:], -float(res.fun)
 
 
-def unique_rows(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def column_ranks(m: np.ndarray) -> np.ndarray:
+    """Each value's rank among its column's distinct values (ties share one)."""
+    return np.column_stack([np.unique(col, return_inverse=True)[1].ravel() for col in m.T])
+
+
+def unique_rows(m: np.ndarray, ranks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(distinct rows in lexicographic order, how many times each occurs).
 
     ``np.unique(m, axis=0, return_counts=True)``'s result, from each column's ranks
-    sorted as integers: several times faster than its sort of whole rows, called for
-    every pair of themes and in every bootstrap replicate.
+    sorted as integers (``ranks``: :func:`column_ranks` of ``m`` when already known, as
+    in the pair scan, where every column takes part in many pairs): faster than its
+    sort of whole rows, called for every pair of themes and in every bootstrap replicate.
     """
     if len(m) == 0:
         return m[:0], np.zeros(0, dtype=np.intp)
-    ranks = np.column_stack([np.unique(col, return_inverse=True)[1].ravel() for col in m.T])
+    if ranks is None:
+        ranks = column_ranks(m)
     order = np.lexsort(ranks.T[::-1])  # first column most significant
     ranked = ranks[order]
     new = np.r_[True, (ranked[1:] != ranked[:-1]).any(axis=1)]
@@ -136,13 +145,19 @@ def joint_components(
     looking at the documents (base rate per document over the customer's documents).
     """
     k = p.shape[1]
-    single = [_fit(p[:, [j]], rho[:, [j]], []) for j in range(k)]  # no pair: themes apart
+    ranks = column_ranks(np.column_stack([p, rho]))  # each column ranked once for all pairs
+
+    def rank_of(cols: list[int]) -> np.ndarray:
+        return ranks[:, [*cols, *(k + j for j in cols)]]
+
+    # each theme alone (no pair), then every pair
+    single = [_fit(p[:, [j]], rho[:, [j]], [], ranks=rank_of([j])) for j in range(k)]
     edges = []
     for j in range(k):
         for m in range(j + 1, k):
             cols = [j, m]
             start = np.r_[single[j][0], single[m][0], 0.0]
-            _, J, ll = _fit(p[:, cols], rho[:, cols], [(0, 1)], start)
+            _, J, ll = _fit(p[:, cols], rho[:, cols], [(0, 1)], start, rank_of(cols))
             interior = J[0] < IDENTIFIED
             if (
                 min_log_odds <= J[0]

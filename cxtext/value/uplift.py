@@ -140,13 +140,21 @@ def estimate_churn_uplift(
         rng = np.random.default_rng(seed)
         draws = np.full((n_bootstrap, len(fit_themes)), np.nan)
         # small matrices: threaded BLAS only adds contention (20-40x slower on 2 cores)
+        yf = y.astype(float)
         with threadpool_limits(limits=1, user_api="blas"):
-            point = _uplifts(X, y, len(fit_themes), prior_sd)
+            w = fit_logit(X, yf, prior_sd)
+            point = _uplift_from(X, w, len(fit_themes))
             for b in range(n_bootstrap):
                 idx = rng.integers(0, len(y), len(y))
                 if y[idx].all() or not y[idx].any():
                     continue
-                draws[b] = _uplifts(X[idx], y[idx], len(fit_themes), prior_sd)
+                # a resample is the sample with each customer weighted by how often it
+                # was drawn: the same fit on the ~63% drawn rows, from the point's optimum
+                count = np.bincount(idx, minlength=len(y))
+                drawn = count > 0
+                weight = count[drawn].astype(float)
+                w_b = fit_logit(X[drawn], yf[drawn], prior_sd, start=w, weight=weight)
+                draws[b] = _uplift_from(X[drawn], w_b, len(fit_themes), weight)
         method = f"joint_logit(l2 prior sd {prior_sd:g}, bootstrap {n_bootstrap})"
     if fit_themes:
         alpha = (1.0 - level) / 2
@@ -243,13 +251,18 @@ def _standardise(v: np.ndarray) -> np.ndarray:
 
 
 def fit_logit(
-    X: np.ndarray, y: np.ndarray, prior_sd: float, start: np.ndarray | None = None
+    X: np.ndarray,
+    y: np.ndarray,
+    prior_sd: float,
+    start: np.ndarray | None = None,
+    weight: np.ndarray | None = None,
 ) -> np.ndarray:
     """MAP logistic regression with a N(0, prior_sd²) prior on the slopes (not the intercept).
 
     Newton-Raphson: with a dozen features it converges in a handful of O(n p²) steps,
     ~100× faster than a generic solver, which matters inside the bootstrap. Returns
     ``[intercept, slopes...]``; same optimum as scikit-learn's ``LogisticRegression(C=prior_sd**2)``.
+    ``weight``: each row counts that many times (a bootstrap resample without its copies).
     """
     Z = np.column_stack([np.ones(len(X)), X])
     penalty = np.full(Z.shape[1], 1.0 / prior_sd**2)
@@ -257,8 +270,11 @@ def fit_logit(
     w = np.zeros(Z.shape[1]) if start is None else start.copy()
     for _ in range(50):
         p = _sigmoid(Z @ w)
-        grad = Z.T @ (y - p) - penalty * w
-        hess = (Z.T * (p * (1 - p))) @ Z + np.diag(penalty) + 1e-9 * np.eye(len(w))
+        residual, curvature = y - p, p * (1 - p)
+        if weight is not None:
+            residual, curvature = residual * weight, curvature * weight
+        grad = Z.T @ residual - penalty * w
+        hess = (Z.T * curvature) @ Z + np.diag(penalty) + 1e-9 * np.eye(len(w))
         step = np.linalg.solve(hess, grad)
         w = w + step
         if np.max(np.abs(step)) < 1e-8:
@@ -266,13 +282,10 @@ def fit_logit(
     return w
 
 
-def _uplifts(X: np.ndarray, y: np.ndarray, n_themes: int, prior_sd: float) -> np.ndarray:
-    """Fit the joint model; uplift per theme over its affected rows (NaN if none)."""
-    w = fit_logit(X, y.astype(float), prior_sd)
-    return _uplift_from(X, w, n_themes)
-
-
-def _uplift_from(X: np.ndarray, w: np.ndarray, n_themes: int) -> np.ndarray:
+def _uplift_from(
+    X: np.ndarray, w: np.ndarray, n_themes: int, weight: np.ndarray | None = None
+) -> np.ndarray:
+    """Uplift per theme over its affected rows (NaN if none), rows counted ``weight`` times."""
     coef = w[1:]
     eta = X @ coef + w[0]
     out = np.full(n_themes, np.nan)
@@ -281,7 +294,10 @@ def _uplift_from(X: np.ndarray, w: np.ndarray, n_themes: int) -> np.ndarray:
         if not affected.any():
             continue
         base = eta[affected] - coef[j]  # indicator off
-        out[j] = float(np.mean(_sigmoid(base + coef[j]) - _sigmoid(base)))
+        lift = _sigmoid(base + coef[j]) - _sigmoid(base)
+        out[j] = float(
+            np.mean(lift) if weight is None else np.average(lift, weights=weight[affected])
+        )
     return out
 
 
