@@ -236,3 +236,31 @@ def test_heavy_tailed_spend_keeps_the_model_for_repeat_buyers():
     assert (out.loc[one_time, "method"] == "simple_rate_fallback").all()
     assert any("Gamma-Gamma q = 0.7" in n and "one-time buyers" in n for n in out.attrs["notes"])
     assert np.isfinite(out["clv"]).all()
+
+
+def test_simple_rate_spread_includes_the_customers_own_spend():
+    # one purchase rate for all, but each customer's mean spend differs and is known
+    # only from their few purchases: that uncertainty is the customer's own spread
+    rng = np.random.default_rng(2)
+    n = 400
+    mean_spend = rng.lognormal(3.5, 0.5, size=n)
+    counts = rng.poisson(0.02 * 300, size=n) + 1  # first purchase 300 days before as_of
+    owner = np.repeat(np.arange(n), counts)
+    days = np.concatenate([np.r_[0, np.sort(rng.uniform(1, 300, size=c - 1))] for c in counts])
+    tx = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in owner],
+            "date": AS_OF - pd.Timedelta(days=300) + pd.to_timedelta(days, unit="D"),
+            "amount": rng.gamma(4.0, mean_spend[owner] / 4.0),
+        }
+    )
+    s = summarize_transactions(tx, as_of=AS_OF, resolution="exact")
+    out = simple_rate_clv(s, horizon_months=12, annual_discount_rate=0.0, level=0.9)
+    true = pd.Series(mean_spend, index=[f"c{i}" for i in range(n)]).reindex(s.index)
+    true *= s["frequency"].sum() / s["T"].sum() * 12 * DAYS_PER_MONTH  # the pooled rate
+    assert (out["clv_sd"] > 0).all()  # 0 for everyone before: the rates do not differ
+    inside = ((out["clv_low"] <= true) & (true <= out["clv_high"])).mean()
+    assert 0.83 <= inside <= 0.97, inside
+    relative = out["clv_sd"] / out["clv"]  # ~ cv / sqrt(n): fewer purchases, less known
+    few, many = s["n_purchases"] <= 3, s["n_purchases"] >= 10
+    assert relative[few].median() > 1.5 * relative[many].median()

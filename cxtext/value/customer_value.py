@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.stats import chi2
-from scipy.stats import gamma as gamma_dist
 
 from cxtext.painpoints.mentions import metadata_field
 from cxtext.schema import CUSTOMER_VALUE, conform
@@ -299,21 +298,29 @@ def _fit_and_predict(
 
 
 def simple_rate_clv(
-    summary: pd.DataFrame, *, horizon_months: int, annual_discount_rate: float, level: float
+    summary: pd.DataFrame,
+    *,
+    horizon_months: int,
+    annual_discount_rate: float,
+    level: float,
+    draws: int = 200,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Average order value × the customer's repeat-purchase rate × discounted horizon.
 
     The rate is empirical-Bayes Gamma-Poisson: a customer's x repeat purchases in T days
     are Poisson(λT) with λ ~ Gamma(r, α) across customers, r and α from the moments of
-    the counts (:func:`gamma_poisson_prior`), so λ | x, T ~ Gamma(r + x, α + T). Its mean,
+    the counts (:func:`gamma_poisson_prior`), so λ | x, T ~ Gamma(r + x, α + T); its mean,
     the customer's own rate pulled toward the pooled Σx/ΣT (less so the longer they were
-    watched), gives ``clv``; its variance is the customer's own spread (``clv_sd``) and
-    its ``level`` quantiles their interval. With counts no more spread out than Poisson
-    the data show no differences between customers: everyone gets the pooled rate and
-    ``clv_sd`` is 0. ``clv_mean_low/high`` scale ``clv`` by the exact (Garwood) Poisson
-    interval of the pooled count (shared by all customers), and the customer's interval
-    is at least as wide. Spend is the customer's own average, taken as known. p_alive is
-    unknown here (NaN).
+    watched), gives ``clv``. With counts no more spread out than Poisson the data show no
+    differences between customers and everyone gets the pooled rate. The customer's own
+    spread (``clv_sd``) combines the rate's posterior variance and that of their average
+    order value (a mean of n purchases: variance aov²·cv²/n, cv² the within-customer
+    spread of amounts pooled over customers with two or more, :func:`_spend_cv2`); their
+    interval is the ``level`` quantiles of ``draws`` draws of both (Gamma distributed).
+    ``clv_mean_low/high`` scale ``clv`` by the exact (Garwood) Poisson interval of the
+    pooled count (shared by all customers), and the customer's interval is at least as
+    wide. p_alive is unknown here (NaN).
     """
     x = summary["frequency"].to_numpy(float)
     T = summary["T"].to_numpy(float)
@@ -321,46 +328,98 @@ def simple_rate_clv(
     monthly = (1.0 + annual_discount_rate) ** (1.0 / 12.0) - 1.0
     months = np.arange(1, int(horizon_months) + 1)
     discounted_days = float(np.sum(DAYS_PER_MONTH / (1.0 + monthly) ** months))
-    aov = (summary["total_amount"] / summary["n_purchases"]).to_numpy(float)
-    value = aov * discounted_days
+    n = summary["n_purchases"].to_numpy(float)
+    aov = summary["total_amount"].to_numpy(float) / n
+    spend_var = aov**2 * _spend_cv2(summary) / n
     tail = (1.0 - level) / 2
     zero = np.zeros_like(x)
+    prior = None
     if exposure <= 0:
-        rate = mean_low = mean_high = own_low = own_high = own_sd = zero
+        rate = rate_var = mean_low = mean_high = zero
     elif purchases == 0:  # no repeat purchase anywhere: rate 0, bounded above
-        rate, own_sd = zero, zero
-        mean_low = own_low = zero
-        mean_high = own_high = np.full_like(x, chi2.ppf(1 - tail, 2) / 2 / exposure)
+        rate, rate_var, mean_low = zero, zero, zero
+        mean_high = np.full_like(x, chi2.ppf(1 - tail, 2) / 2 / exposure)
     else:
         pooled = purchases / exposure
+        prior = gamma_poisson_prior(x, T)
+        if prior is None:  # no spread between customers beyond Poisson's
+            rate, rate_var = np.full_like(x, pooled), zero
+        else:
+            shape, scale = prior[0] + x, 1.0 / (prior[1] + T)
+            rate, rate_var = shape * scale, shape * scale**2
         # Garwood bounds of the pooled rate, as ratios to it (shared by every customer)
         low = chi2.ppf(tail, 2 * purchases) / 2 / exposure / pooled
         high = chi2.ppf(1 - tail, 2 * purchases + 2) / 2 / exposure / pooled
-        prior = gamma_poisson_prior(x, T)
-        if prior is None:  # no spread between customers beyond Poisson's
-            rate, own_sd = np.full_like(x, pooled), zero
-        else:
-            shape, scale = prior[0] + x, 1.0 / (prior[1] + T)
-            rate, own_sd = shape * scale, np.sqrt(shape) * scale
         mean_low, mean_high = rate * low, rate * high
-        own_low, own_high = mean_low, mean_high
-        if prior is not None:
-            own_low = np.minimum(mean_low, gamma_dist.ppf(tail, shape, scale=scale))
-            own_high = np.maximum(mean_high, gamma_dist.ppf(1 - tail, shape, scale=scale))
+    own_var = rate**2 * spend_var + aov**2 * rate_var + rate_var * spend_var
+    own_low, own_high = mean_low * aov, mean_high * aov
+    spread = own_var > 0
+    if spread.any():
+        q_low, q_high = _value_quantiles(
+            rate[spread], rate_var[spread], aov[spread], spend_var[spread],
+            (tail, 1 - tail), draws, np.random.default_rng(seed),
+        )  # fmt: skip
+        own_low[spread] = np.minimum(own_low[spread], q_low)
+        own_high[spread] = np.maximum(own_high[spread], q_high)
     return pd.DataFrame(
         {
-            "clv": value * rate,
-            "clv_low": value * own_low,
-            "clv_high": value * own_high,
-            "clv_mean_low": value * mean_low,
-            "clv_mean_high": value * mean_high,
-            "clv_sd": value * own_sd,
+            "clv": aov * rate * discounted_days,
+            "clv_low": own_low * discounted_days,
+            "clv_high": own_high * discounted_days,
+            "clv_mean_low": aov * mean_low * discounted_days,
+            "clv_mean_high": aov * mean_high * discounted_days,
+            "clv_sd": np.sqrt(own_var) * discounted_days,
             "p_alive": np.nan,
             "expected_purchases": rate * horizon_months * DAYS_PER_MONTH,
             "method": "simple_rate",
         },
         index=summary.index,
     )
+
+
+def _spend_cv2(summary: pd.DataFrame) -> float:
+    """Squared coefficient of variation of a customer's purchase amounts around their own
+    mean, pooled over customers with two or more purchases (0 when none has, or the
+    summary has no ``sum_sq_amount``): Σ Σ(a − ā)² / Σ (n − 1) ā²."""
+    if "sum_sq_amount" not in summary.columns:
+        return 0.0
+    n = summary["n_purchases"].to_numpy(float)
+    total = summary["total_amount"].to_numpy(float)
+    several = n >= 2
+    aov = total[several] / n[several]
+    within = summary["sum_sq_amount"].to_numpy(float)[several] - n[several] * aov**2
+    denominator = float(np.sum((n[several] - 1.0) * aov**2))
+    return max(float(np.sum(within)), 0.0) / denominator if denominator > 0 else 0.0
+
+
+def _value_quantiles(
+    rate: np.ndarray,
+    rate_var: np.ndarray,
+    aov: np.ndarray,
+    spend_var: np.ndarray,
+    quantiles: tuple[float, float],
+    draws: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Quantiles of rate × spend, each drawn from a Gamma with its mean and variance
+    (a constant where its variance is 0), by ``draws`` draws in chunks of customers."""
+
+    def gamma_draws(mean: np.ndarray, var: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        varies = var > 0
+        scale = np.where(varies, var / np.where(mean > 0, mean, 1.0), 1.0)
+        shape = np.where(varies, mean / scale, 1.0)
+        return np.where(varies, rng.gamma(shape, scale, size=size), mean)
+
+    low, high = np.empty_like(rate), np.empty_like(rate)
+    chunk = max(1, 2_000_000 // max(draws, 1))
+    for start in range(0, len(rate), chunk):
+        sl = slice(start, start + chunk)
+        size = (draws, len(rate[sl]))
+        values = gamma_draws(rate[sl], rate_var[sl], size) * gamma_draws(
+            aov[sl], spend_var[sl], size
+        )
+        low[sl], high[sl] = np.quantile(values, quantiles, axis=0)
+    return low, high
 
 
 def gamma_poisson_prior(x: np.ndarray, T: np.ndarray) -> tuple[float, float] | None:

@@ -24,6 +24,7 @@ SUMMARY_COLUMNS = [
     "monetary_value",
     "n_purchases",
     "total_amount",
+    "sum_sq_amount",
     "first_purchase",
 ]
 
@@ -105,6 +106,7 @@ def summarize_transactions(
     last = g["event"].max()
     n = g["event"].size().astype(float)
     total = g["amount"].sum()
+    sum_sq = (events["amount"] ** 2).groupby(events["customer_id"], sort=True, observed=True).sum()
     first_amount = g["amount"].first()
     day = pd.Timedelta(days=1)
     freq = n - 1.0
@@ -119,6 +121,7 @@ def summarize_transactions(
             "monetary_value": monetary,
             "n_purchases": n.to_numpy(),
             "total_amount": total.to_numpy(dtype=float),
+            "sum_sq_amount": sum_sq.to_numpy(dtype=float),  # the spread of a customer's amounts
             "first_purchase": first.to_numpy(),
         },
         index=pd.Index(first.index, name="customer_id", dtype="string"),
