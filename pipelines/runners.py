@@ -55,23 +55,44 @@ class LocalProcessTaskRunner(ProcessPoolTaskRunner):
         """End the worker processes now: the models, tokenizers and classifier caches they
         hold go with them, so the flow's value stages do not run beside idle workers.
 
-        The pool is replaced by an empty one of the same kind: a later task (theme
-        discovery) starts one fresh worker, which imports the flow but loads no model.
+        The pool is replaced by an empty one of the same kind (it starts no process until
+        a task is submitted), so the runner still takes tasks.
         """
-        if self._executor is None:
+        pool = process_pool(self)
+        if pool is None:
             return
-        self._executor.shutdown(wait=True)
-        self._executor = ProcessPoolExecutor(
-            max_workers=self._max_workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_initialize_process_pool_worker,
-            initargs=(self._subprocess_message_queue, self._initializer, self._initargs),
+        pool.shutdown(wait=True)
+        replace_process_pool(
+            self,
+            ProcessPoolExecutor(
+                max_workers=self._max_workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_initialize_process_pool_worker,
+                initargs=(self._subprocess_message_queue, self._initializer, self._initargs),
+            ),
         )
 
     def duplicate(self) -> LocalProcessTaskRunner:
         return type(self)(
             max_workers=self._max_workers, in_process_below_mb=self.in_process_below_mb
         )
+
+
+# Prefect keeps no public handle on a process runner's pool. Checked on Prefect 3.8.8:
+# ``ProcessPoolTaskRunner`` holds its ``ProcessPoolExecutor`` in ``_executor`` (None
+# before ``__enter__`` and after ``__exit__``), builds it in ``__enter__`` with
+# ``_initialize_process_pool_worker`` and the arguments above, and submits every task
+# to it; ``_max_workers``, ``_subprocess_message_queue``, ``_initializer`` and
+# ``_initargs`` are the arguments it was built with. These two functions are the only
+# places that touch ``_executor``; tests/test_runners.py fails if a Prefect upgrade
+# breaks them (workers not ended, or the runner unusable afterwards).
+def process_pool(runner: ProcessPoolTaskRunner) -> ProcessPoolExecutor | None:
+    """The runner's process pool, or None when the runner is not started."""
+    return runner._executor
+
+
+def replace_process_pool(runner: ProcessPoolTaskRunner, pool: ProcessPoolExecutor) -> None:
+    runner._executor = pool
 
 
 def input_megabytes(paths: Sequence[str | Path | SourceSpec]) -> float:

@@ -1,0 +1,41 @@
+"""The process runner's workers end when the flow releases them (their models with them),
+and the runner still takes tasks afterwards: guards the one place that reaches into
+Prefect's private pool (pipelines/runners.py), so a Prefect upgrade that moves it fails here."""
+
+from __future__ import annotations
+
+import os
+
+from pipelines import runners
+from pipelines.runners import LocalProcessTaskRunner
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_release_workers_ends_the_worker_processes_and_keeps_the_runner_usable(monkeypatch):
+    monkeypatch.setattr(runners, "temporary_api", lambda: "")  # no task reports anywhere here
+    with LocalProcessTaskRunner(max_workers=2) as runner:
+        pool = runners.process_pool(runner)
+        assert pool is not None
+        first = {pool.submit(os.getpid).result(timeout=120) for _ in range(4)}
+        assert first and all(_alive(pid) for pid in first)
+        assert os.getpid() not in first
+
+        runner.release_workers()
+
+        assert not any(_alive(pid) for pid in first)
+        later = runners.process_pool(runner)
+        assert later is not None and later is not pool
+        assert later.submit(os.getpid).result(timeout=120) not in first
+
+
+def test_release_workers_before_the_runner_starts_does_nothing():
+    runner = LocalProcessTaskRunner(max_workers=2)
+    runner.release_workers()
+    assert runners.process_pool(runner) is None
