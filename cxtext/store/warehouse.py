@@ -142,8 +142,11 @@ class Warehouse(ABC):
         if end is not None:
             sql += " AND created_at < :end"
             params["end"] = pd.Timestamp(end).to_pydatetime()
-        df = self.read_sql(sql, params)
-        return conform(df, FEEDBACK)[wanted]
+        return self.read_frame(sql, params, FEEDBACK)[wanted]
+
+    def read_frame(self, sql: str, params: dict[str, object], table: Table) -> pd.DataFrame:
+        """Rows of ``table`` typed as in the schema (a backend may read them in chunks)."""
+        return conform(self.read_sql(sql, params), table)
 
     @abstractmethod
     def stored_keys(self, keys: pd.DataFrame) -> pd.Series:
