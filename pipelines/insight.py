@@ -165,16 +165,24 @@ def discover_and_value(
 
 
 def with_candidates(history: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
-    """``history`` with each assigned document's topics set to [its candidate]."""
-    chosen = assignments[assignments["candidate_theme"].notna()]
+    """``history`` with each assigned document's topics set to [its candidate].
+
+    Only the two changed columns are new: the others stay shared with ``history``
+    (copy-on-write), so a million documents are not held twice while candidates are valued.
+    """
+    chosen = assignments.loc[
+        assignments["candidate_theme"].notna(), ["source", "id", "candidate_theme"]
+    ]
     if chosen.empty:
         return history
-    stale = history.drop(columns=["candidate_theme"], errors="ignore")  # last night's, if read
-    keyed = stale.merge(chosen, on=["source", "id"], how="left")
-    hit = keyed["candidate_theme"].notna()
-    keyed.loc[hit, "topics"] = [json.dumps([t]) for t in keyed.loc[hit, "candidate_theme"]]
-    keyed.loc[hit, "aspect_sentiment"] = "{}"
-    return keyed.drop(columns=["candidate_theme"])
+    keys = history[["source", "id"]]
+    candidate = keys.merge(chosen, on=["source", "id"], how="left")["candidate_theme"]
+    hit = candidate.notna().to_numpy()
+    out = history.drop(columns=["candidate_theme"], errors="ignore")  # last night's, if read
+    topics, aspects = out["topics"].copy(), out["aspect_sentiment"].copy()
+    topics[hit] = [json.dumps([t]) for t in candidate[hit]]
+    aspects[hit] = "{}"
+    return out.assign(topics=topics, aspect_sentiment=aspects)
 
 
 def pain_points_on_demand(

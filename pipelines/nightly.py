@@ -193,7 +193,6 @@ class Classified:
     partitions: list[Path]
     tally: IngestTally
     seconds: dict[str, float]
-    workers: bool  # partitions ran on the task runner's workers (a large run: a pool exists)
 
 
 def ingest_and_classify(
@@ -284,9 +283,7 @@ def ingest_and_classify(
         len(tally.quarantined()),
         tally.duplicates,
     )
-    return Classified(
-        [p for p, _ in done], tally, seconds, workers=bool(futures) and not in_process
-    )
+    return Classified([p for p, _ in done], tally, seconds)
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -498,8 +495,10 @@ def discover(
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Candidate themes among unclaimed documents, ids matched to the last stored window.
 
-    Needs nothing of the taxonomy themes' churn model or pain points, so a run whose
-    partitions went to worker processes runs it in one of them meanwhile.
+    Runs in the flow's process after the churn model and pain points. It needs nothing of
+    theirs and once ran meanwhile on a worker process, but that worker held its own copy
+    of the history and the window besides its imports (1.1 GiB at 300k documents,
+    benchmarks/README.md): memory grew with the corpus by two copies instead of one.
     """
     table, assignments, notes = discover_and_value(
         recent,
@@ -716,21 +715,6 @@ def nightly(
                 documents=len(history),
                 refit_share=settings.run.refit_share,
             )
-        discovery = None
-        discovery_args = (
-            previous,
-            recent,
-            history,
-            cust,
-            values,
-            taxonomy,
-            window_end,
-            settings.discovery,
-            settings.painpoints,
-            settings.value,
-        )
-        if kept_uplift is None and classified.workers:  # meanwhile, on a fresh worker
-            discovery = discover.submit(*discovery_args)
         if kept_uplift is not None:  # a small night: the stored fit stands, and the run says so
             uplift = kept_uplift
             book.warn(f"uplift: {why}")
@@ -770,10 +754,22 @@ def nightly(
                 "discovery: not rerun on a night that keeps the churn model: the stored "
                 "candidate themes stand (`cxtext themes list`); new documents join them at the refit"
             ]
-        elif discovery is not None:  # "discover": the wait after uplift and pain points
-            discovered, candidates, notes = book.stage("discover", discovery.result)
-        else:
-            discovered, candidates, notes = book.stage("discover", discover, *discovery_args)
+        else:  # in this process, after the churn model: no second copy of history and window
+            discovered, candidates, notes = book.stage(
+                "discover",
+                discover,
+                previous,
+                recent,
+                history,
+                cust,
+                values,
+                taxonomy,
+                window_end,
+                settings.discovery,
+                settings.painpoints,
+                settings.value,
+            )
+        del history  # the last stage that needs all stored documents is done
         for note in notes:  # e.g. a language group too small to cluster: said, and kept in `runs`
             book.warn(note)
         contacts = book.stage(
