@@ -13,6 +13,8 @@ CC BY-NC-SA) allow local benchmarking, not redistribution.
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,8 +100,11 @@ def load_texts(datasets: Path | None) -> dict[str, list[str]]:
     return pools
 
 
-def _texts(pools: dict[str, list[str]], n: int, rng: np.random.Generator) -> list[str]:
-    langs = rng.choice(list(LANGUAGE_MIX), size=n, p=list(LANGUAGE_MIX.values()))
+def _texts(
+    pools: dict[str, list[str]], n: int, rng: np.random.Generator, langs: np.ndarray | None = None
+) -> list[str]:
+    if langs is None:
+        langs = rng.choice(list(LANGUAGE_MIX), size=n, p=list(LANGUAGE_MIX.values()))
     fa, en = pools["fa"], pools["en"]
     fa_pick = rng.integers(0, len(fa), size=n)
     en_pick = rng.integers(0, len(en), size=n)
@@ -128,6 +133,7 @@ def _documents(
     customers: int,
     rng: np.random.Generator,
     id_offset: int,
+    langs: np.ndarray | None = None,
 ) -> pd.DataFrame:
     source = rng.choice(list(SOURCES), size=n, p=SOURCE_SHARE)
     seconds = rng.integers(0, days * 86400, size=n)
@@ -142,7 +148,7 @@ def _documents(
             "id": [f"D{id_offset + i:09d}" for i in range(n)],
             "source": source,
             "channel": [SOURCES[s] for s in source],
-            "text": _texts(pools, n, rng),
+            "text": _texts(pools, n, rng, langs),
             "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "customer_id": np.where(linked, [f"C{c:07d}" for c in cust], ""),
             "score": np.where(nps >= 0, nps.astype(str), ""),
@@ -196,6 +202,19 @@ def generate_corpus(
     new_file = new_dir / f"feedback-{END.date()}.csv"
     new.to_csv(new_file, index=False)
 
+    _side_files(folder, n_customers, rng)
+    return Corpus(
+        feedback_dir,
+        new_file,
+        folder / "customers.csv",
+        folder / "transactions.csv",
+        documents,
+        n_new,
+    )
+
+
+def _side_files(folder: Path, n_customers: int, rng: np.random.Generator) -> None:
+    """customers.csv (plans, tenure, churn labels) and transactions.csv (~5 per customer)."""
     ids = [f"C{c:07d}" for c in range(n_customers)]
     customers = pd.DataFrame(
         {
@@ -208,11 +227,106 @@ def generate_corpus(
     transactions = corpus_transactions(ids, rng)
     customers.to_csv(folder / "customers.csv", index=False)
     transactions.to_csv(folder / "transactions.csv", index=False)
-    return Corpus(
-        feedback_dir,
-        new_file,
-        folder / "customers.csv",
-        folder / "transactions.csv",
-        documents,
-        n_new,
+
+
+# --- --synthetic-classified: the value stages alone, at sizes classification cannot reach here
+
+# Planted classifier output: share of documents with 0, 1 or 2 taxonomy themes (those with
+# none are what theme discovery clusters), and the sentiment classes.
+THEME_COUNTS = [0.3, 0.55, 0.15]
+SENTIMENTS = {"negative": 0.45, "neutral": 0.2, "positive": 0.35}
+CHUNK_DOCUMENTS = 100_000
+
+
+def classified_rows(
+    docs: pd.DataFrame, langs: np.ndarray, theme_ids: list[str], rng: np.random.Generator
+) -> pd.DataFrame:
+    """``docs`` as the feedback table stores them, with planted labels in place of the
+    classifiers' output: themes drawn by a Zipf-like popularity, a sentiment per document
+    that each of its themes shares, and a score for every theme (the stored width)."""
+    from cxtext.normalize.pii import redact_column
+    from cxtext.schema import FEEDBACK, conform, utc_timestamp
+
+    n = len(docs)
+    popularity = 1.0 / np.arange(1, len(theme_ids) + 1)
+    popularity /= popularity.sum()
+    count = rng.choice(len(THEME_COUNTS), size=n, p=THEME_COUNTS)
+    picks = rng.choice(len(theme_ids), size=(n, 2), p=popularity)
+    sentiment = rng.choice(list(SENTIMENTS), size=n, p=list(SENTIMENTS.values()))
+    scores = np.round(rng.random((n, len(theme_ids))) * 0.5, 2)
+    topics, aspects, score_json = [], [], []
+    for i in range(n):
+        themes = list(dict.fromkeys(theme_ids[j] for j in picks[i, : count[i]]))
+        for t in themes:
+            scores[i, theme_ids.index(t)] += 0.5
+        topics.append(json.dumps(themes))
+        aspects.append(json.dumps(dict.fromkeys(themes, str(sentiment[i]))))
+        score_json.append(
+            json.dumps(dict(zip(theme_ids, scores[i].round(2).tolist(), strict=True)))
+        )
+    polarity = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
+    out = docs.drop(columns=["text"]).assign(
+        created_at=[utc_timestamp(t) for t in docs["created_at"]],
+        customer_id=docs["customer_id"].replace("", None),
+        score=pd.to_numeric(docs["score"], errors="coerce"),
+        score_type=docs["score_type"].replace("", None),
+        language=langs,
+        text_redacted=redact_column(docs["text"]),
+        topics=topics,
+        topic_scores=score_json,
+        sentiment=sentiment,
+        sentiment_score=[polarity[s] * 0.8 for s in sentiment],
+        aspect_sentiment=aspects,
+        topic_model="planted",
+        sentiment_model="planted",
+        metadata="{}",
+        run_id="synthetic-classified",
     )
+    return conform(out, FEEDBACK)
+
+
+def generate_classified(
+    datasets: Path | None,
+    folder: Path,
+    documents: int,
+    warehouse: Path,
+    theme_ids: list[str],
+    *,
+    days: int = 90,
+    seed: int = 0,
+) -> Corpus:
+    """A warehouse already holding ``documents`` classified documents (planted labels, not
+    the classifiers'), the customers and transactions files, and a one-night feedback
+    file whose documents are all stored: a run over it reads nothing new but fits the
+    churn model, ranks pain points and discovers themes over the whole stored history.
+    Built in chunks of ``CHUNK_DOCUMENTS`` so this process never holds the corpus."""
+    from cxtext.store import staging
+    from cxtext.store.warehouse import RunTables, open_warehouse, run_row
+
+    rng = np.random.default_rng(seed)
+    pools = load_texts(datasets)
+    n_customers = max(50, documents // 10)
+    start = END - pd.Timedelta(days=days)
+    parts, last = [], None
+    for index, offset in enumerate(range(0, documents, CHUNK_DOCUMENTS)):
+        n = min(CHUNK_DOCUMENTS, documents - offset)
+        langs = rng.choice(list(LANGUAGE_MIX), size=n, p=list(LANGUAGE_MIX.values()))
+        docs = _documents(pools, n, start, days, n_customers, rng, offset, langs)
+        last = docs.tail(100)
+        rows = classified_rows(docs, langs, theme_ids, rng)
+        parts.append(staging.write_partition(rows, folder / "staged", "feedback", index))
+    with open_warehouse(warehouse) as wh:
+        wh.commit_run(
+            RunTables(
+                run=run_row(run_id="synthetic-classified", status="planted"), feedback_files=parts
+            )
+        )
+    shutil.rmtree(folder / "staged")
+    night = folder / "feedback"
+    night.mkdir(parents=True, exist_ok=True)
+    last.to_csv(night / f"feedback-{END.date()}.csv", index=False)  # already stored: 0 new
+    _side_files(folder, n_customers, rng)
+    return Corpus(
+        night, night / f"feedback-{END.date()}.csv", folder / "customers.csv",
+        folder / "transactions.csv", documents, 0,
+    )  # fmt: skip

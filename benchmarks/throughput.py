@@ -15,6 +15,13 @@ One command measures, in one run on one machine:
 - **accuracy** of the shipped models on the shared held-out splits, through the saved
   pipeline (``cxtext predict``) and through the flow's normalize + classify path.
 
+``--synthetic-classified`` measures the value stages alone (churn model, pain points,
+discovery), at sizes where classifying the corpus would take hours on two cores: the
+warehouse is filled with documents whose classified columns are the generator's
+planted labels (:func:`benchmarks.corpus.generate_classified`), and one night over it
+reads nothing new but refits everything over the whole stored history. It measures
+those stages' memory and time, not classification.
+
 Usage (from the repository root)::
 
     PYTHONPATH=$PWD nice -n 10 python benchmarks/throughput.py --docs 100000
@@ -50,7 +57,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.corpus import generate_corpus  # noqa: E402
+from benchmarks.corpus import generate_classified, generate_corpus  # noqa: E402
 
 DATASETS = REPO.parent / "shared" / "datasets"
 if not DATASETS.exists():  # a git worktree under /work/wt/NAME
@@ -500,23 +507,37 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
         "workers": args.workers,
         "partition_rows": args.partition_rows,
         "processes_from_mb": args.processes_from_mb,
+        "synthetic_classified": args.synthetic_classified,
     }
-    t0 = time.perf_counter()
-    # In a separate process, so the texts it held do not stay in this one's peak RSS.
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        corpus = pool.submit(
-            generate_corpus,
-            args.datasets,
-            work / "input",
-            args.docs,
-            new_share=args.new_share,
-            seed=args.seed,
-        ).result()
-    result["corpus_seconds"] = round(time.perf_counter() - t0, 1)
-    log(f"corpus: {corpus.documents:,} documents + {corpus.new_documents:,} new in {work}")
     warehouse = work / "cx.duckdb"
     for stale in (warehouse, warehouse.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    # In a separate process, so the texts it held do not stay in this one's peak RSS.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        if args.synthetic_classified:  # the warehouse filled with planted labels instead
+            theme_ids = load_taxonomy(resolve("data/taxonomy.yaml")).ids
+            job = pool.submit(
+                generate_classified,
+                args.datasets,
+                work / "input",
+                args.docs,
+                warehouse,
+                theme_ids,
+                seed=args.seed,
+            )
+        else:
+            job = pool.submit(
+                generate_corpus,
+                args.datasets,
+                work / "input",
+                args.docs,
+                new_share=args.new_share,
+                seed=args.seed,
+            )
+        corpus = job.result()
+    result["corpus_seconds"] = round(time.perf_counter() - t0, 1)
+    log(f"corpus: {corpus.documents:,} documents + {corpus.new_documents:,} new in {work}")
     config = write_config(work, args.partition_rows, args.processes_from_mb)
     flow_args = {
         "feedback": corpus.feedback_dir,
@@ -533,6 +554,12 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
         log(f"prefect start-up {result['prefect_startup_seconds']} s")
         result["full"] = run_flow("full", sampler, **flow_args)
         log(f"full: {result['full']['seconds']} s")
+        if args.synthetic_classified:
+            note = (
+                "value stages over a warehouse of planted labels (no classification): "
+                f"{json.dumps(result['full'])}"
+            )
+            return _finish(args, result, work, log, note)
         if args.only_full:  # tuning runs (runner, partition size): the full run alone
             return _finish(args, result, work, log, f"full run only: {json.dumps(result['full'])}")
         shutil.copy(corpus.new_file, corpus.feedback_dir / corpus.new_file.name)
@@ -626,12 +653,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only-full", action="store_true", help="the full run alone (comparing runners or sizes)"
     )
+    parser.add_argument(
+        "--synthetic-classified",
+        action="store_true",
+        help="measure the value stages alone: the warehouse is filled with --docs documents "
+        "whose classified columns are the generator's planted labels (no classifier runs), "
+        "then one night refits the churn model, ranks pain points and discovers themes",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
     parser.add_argument("--fresh", action="store_true", help="empty --work first")
     args = parser.parse_args(argv)
     args.datasets = None if args.datasets == "sample" else Path(args.datasets)
     if args.out is None:
-        args.out = REPO / "benchmarks" / "results" / f"throughput-{args.docs}.json"
+        kind = "-synthetic-classified" if args.synthetic_classified else ""
+        args.out = REPO / "benchmarks" / "results" / f"throughput-{args.docs}{kind}.json"
     return args
 
 

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -48,3 +50,40 @@ def test_harness_completes_and_writes_its_results(tmp_path: Path) -> None:
         "incremental_vs_full",
     }
     assert not (tmp_path / "work").exists()  # the generated corpus is removed
+
+
+def test_synthetic_classified_runs_the_value_stages_over_planted_labels(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    throughput.main(
+        [
+            *("--docs", "300", "--datasets", "sample", "--synthetic-classified"),
+            *("--work", str(tmp_path / "work"), "--out", str(out), "--runner", "threads"),
+        ]
+    )
+    result = json.loads(out.read_text(encoding="utf-8"))
+    full = result["full"]
+    # nothing new to classify: the night's file is already stored
+    assert full["counts"]["new"] == 0 and full["counts"]["partitions"] == 0
+    # ...but the churn model, pain points and discovery ran over all 300 stored documents
+    assert {"gather", "uplift", "pain_points", "discover"} <= set(full["stages"])
+    assert full["counts"]["customers_valued"] == 50 and full["counts"]["pain_points"] > 0
+    assert result["synthetic_classified"] and "floor" not in result
+    assert not (tmp_path / "work").exists()
+
+
+def test_planted_labels_are_stored_as_the_classifiers_would(tmp_path: Path) -> None:
+    from benchmarks.corpus import generate_classified
+    from cxtext.store.warehouse import open_warehouse
+
+    ids = ["billing", "delivery", "app_bugs"]
+    corpus = generate_classified(None, tmp_path, 250, tmp_path / "cx.duckdb", ids)
+    with open_warehouse(tmp_path / "cx.duckdb") as wh:
+        stored = wh.read_feedback()
+    assert len(stored) == 250 and stored["id"].is_unique
+    topics = [json.loads(t) for t in stored["topics"]]
+    assert set().union(*topics) <= set(ids) and any(not t for t in topics)
+    aspects = [json.loads(a) for a in stored["aspect_sentiment"]]
+    pairs = [(a, t) for a, t in zip(aspects, topics, strict=True) if set(a) != set(t)]
+    assert not pairs, pairs[:3]
+    night = pd.read_csv(corpus.new_file, dtype=str)
+    assert set(night["id"]) <= set(stored["id"])  # a night over it finds nothing new
