@@ -40,3 +40,15 @@ def test_labels_match_themes_by_id_slug_or_name():
     )
     assert mapped == [["lost_luggage"], ["late_flight"], ["late_flight"]]
     assert unknown == ["Refund"]
+
+
+def test_a_word_mostly_in_other_labels_texts_is_no_keyword_even_if_over_represented():
+    # "flight" is in every cancelled-flight text but also in most late-flight ones; the
+    # Persian texts dilute the others' rate, so its z-score alone would keep it, and the
+    # keyword tagger would then tag every "flight" tweet as cancelled.
+    en = ["flight cancelled today", "my flight was cancelled", "cancelled flight again"] * 10
+    late = ["flight delayed two hours", "delayed again", "my flight is late"] * 10
+    texts, labels = en + late + FA, [["Cancelled"]] * 30 + [["Late"]] * 30 + FA_LABELS
+    keywords = {t.label: t.keywords["en"] for t in themes_from_labels(texts, labels)}
+    assert "cancelled" in keywords["Cancelled"] and "delayed" in keywords["Late"]
+    assert "flight" not in keywords["Cancelled"], keywords  # 30 of its 50 texts: 0.6 < 0.7
