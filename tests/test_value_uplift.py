@@ -11,7 +11,13 @@ from sklearn.linear_model import LogisticRegression
 
 from cxtext.schema import FEEDBACK, conform
 from cxtext.themes.taxonomy import Taxonomy, Theme
-from cxtext.value.uplift import UPLIFT_COLUMNS, _uplift_from, estimate_churn_uplift, fit_logit
+from cxtext.value.uplift import (
+    UPLIFT_COLUMNS,
+    _DistinctRows,
+    _uplift_from,
+    estimate_churn_uplift,
+    fit_logit,
+)
 
 TAXONOMY = Taxonomy(
     (
@@ -185,4 +191,21 @@ def test_weighted_fit_is_the_resample_fit():
         _uplift_from(X[drawn], weighted, 3, count[drawn].astype(float)),
         _uplift_from(X[idx], copies, 3),
         rtol=1e-10,
+    )
+
+
+def test_fit_on_distinct_rows_is_the_fit_on_every_customer():
+    # the augmentation's fits run on the distinct (indicators, covariates) rows, weighted
+    rng = np.random.default_rng(2)
+    covariates = np.column_stack([rng.random(3000) < 0.3, rng.integers(0, 5, 3000) / 4.0])
+    indicators = rng.random((3000, 6)) < 0.1
+    X = np.column_stack([indicators, covariates]).astype(float)
+    y = (
+        rng.random(3000) < 1 / (1 + np.exp(-(X @ [1.0, 0.5, 0.0, -1.0, 0, 0, 0.3, -0.2] - 1)))
+    ).astype(float)
+    distinct = _DistinctRows(covariates.astype(float), 6)
+    assert len(np.unique(X, axis=0)) < 1000  # really fewer rows
+    start = fit_logit(X[::2], y[::2], prior_sd=1.0)
+    np.testing.assert_allclose(
+        distinct.fit(X, y, 1.0, start), fit_logit(X, y, 1.0, start=start), rtol=1e-10
     )

@@ -429,7 +429,8 @@ def _augmented_uplifts(
     blocks = [(list(c.cols), c.states(), c.log_weights(prior)) for c in components]
     for cols, Z, lw in blocks:  # start from the joint prior, not from independent draws
         X[:, cols] = Z[_pick(lw, rng)]
-    w = fit_logit(X, yf, prior_sd, start=start)
+    distinct = _DistinctRows(covariates, k)
+    w = distinct.fit(X, yf, prior_sd, start)
     kept = []
     for r in range(burn + keep):
         eta = w[0] + X @ w[1:]
@@ -450,7 +451,7 @@ def _augmented_uplifts(
             l0 = np.where(y, p0, 1.0 - p0) * (1.0 - prior[:, j])
             X[:, j] = (rng.random(n) * (l1 + l0) < l1).astype(float)
             eta = base + beta * X[:, j]
-        w = fit_logit(X, yf, prior_sd, start=w)
+        w = distinct.fit(X, yf, prior_sd, w)
         if r >= burn:
             kept.append(_uplift_from(X, w, k))
     kept_arr = np.array(kept)
@@ -458,6 +459,40 @@ def _augmented_uplifts(
     mean = np.full(k, np.nan)
     mean[seen] = np.nanmean(kept_arr[:, seen], axis=0)
     return mean, w
+
+
+class _DistinctRows:
+    """Fits of the augmentation's design, each distinct row once.
+
+    Customers with the same imputed indicators and covariates have the same likelihood
+    terms, so the fit runs on the distinct rows, each weighted by its customers (their
+    mean churn as the outcome): the same optimum, on a few thousand rows instead of
+    every customer (the indicators are sparse 0/1, covariates few). Rows are told apart
+    by an integer key: the indicators' bits and the covariate row's code.
+    """
+
+    def __init__(self, covariates: np.ndarray, n_indicators: int):
+        self.k = n_indicators
+        if covariates.shape[1]:
+            _, code = np.unique(covariates, axis=0, return_inverse=True)
+            self.code, self.levels = code.ravel().astype(np.int64), int(code.max()) + 1
+        else:
+            self.code, self.levels = np.zeros(len(covariates), dtype=np.int64), 1
+        # the key fits in 63 bits: else every row is its own (no grouping)
+        self.keyed = self.k <= 62 - int(np.ceil(np.log2(self.levels + 1)))
+        self.bits = np.left_shift(np.int64(1), np.arange(self.k, dtype=np.int64))
+
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, prior_sd: float, start: np.ndarray | None
+    ) -> np.ndarray:
+        if not self.keyed:
+            return fit_logit(X, y, prior_sd, start=start)
+        key = (X[:, : self.k] > 0) @ self.bits * self.levels + self.code
+        _, first, group = np.unique(key, return_index=True, return_inverse=True)
+        group = group.ravel()
+        count = np.bincount(group).astype(float)
+        churn = np.bincount(group, weights=y) / count
+        return fit_logit(X[first], churn, prior_sd, start=start, weight=count)
 
 
 def _pick(log_weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
