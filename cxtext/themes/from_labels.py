@@ -148,7 +148,7 @@ def taxonomy_yaml(themes: Sequence[MinedTheme], source: str) -> str:
         "# and prune the seed keywords. Keywords marked `keywords_mined: true` were mined from",
         "# the labelled texts (log-odds z-score of a word in the theme's texts vs the others,",
         f"# and at least {MIN_PRECISION:.0%} of the labelled texts containing it carry the label);",
-        "# the keyword tagger uses them for documents the topic model is unsure about.",
+        "# a document gets the theme whenever one of them occurs, whatever the topic model says.",
         "version: 1",
         "themes:",
     ]
