@@ -32,7 +32,22 @@ CASES = [
     ("national id 0012345678", "[NATIONAL_ID]"),
     ("شبا IR062960000000100324200001", "[IBAN]"),
     ("reset link https://bank.example/reset?token=abc123def", "[URL]"),
+    ("کارت ۶۰۳۷،۹۹۱۲،۳۴۵۶،۰۰۰۵ مسدود شد", "[CARD]"),  # Persian commas between the groups
+    ("card 6037/9912/3456/0005 blocked", "[CARD]"),
 ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x.io/reset/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",  # a JWT
+        "https://app.example/verify/8f14e45f-ceea-167a-5a36-dedd4bea2543/confirm",
+        "www.bank.ir/p/Zk93Jq0LmN2xT7vB4cRs",
+    ],
+)
+def test_a_token_in_a_urls_path_is_redacted(url: str) -> None:
+    assert redact_pii(f"my link {url} does not work") == "my link [URL] does not work"
+    assert normalize_text(f"لینک {url} کار نمی‌کند")[1].startswith("لینک [URL]")
 
 
 @pytest.mark.parametrize(("text", "placeholder"), CASES)
@@ -64,6 +79,8 @@ def test_digits_in_every_script_are_matched() -> None:
         "I paid 250,000 toman on 1403/02/11",
         "سفارش ۱۲۳۴۵ دیر رسید",
         "flight UA 1234 at 10:30",
+        "paid 1,250,000,000 rials, see https://www.united.com/en/us/fly/travel/airport.html",
+        "https://t.co/abc123XYZ and https://example.com/help/page2",
     ],
 )
 def test_leaves_ordinary_numbers(text: str) -> None:

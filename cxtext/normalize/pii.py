@@ -79,10 +79,11 @@ _ANY_DIGIT = re.compile(_DIGIT)
 def _may_hold_pii(text: str) -> bool:
     """False when no pattern can match: cheap, so ids and segment values skip the regexes.
 
-    Every pattern needs "@" (emails, credentials), "?" or "#" (token URLs), or at least
-    ten digits (phones, cards, IBANs, ids), except international numbers ("+" and five).
+    Every pattern needs "@" (emails, credentials), "?" or "#" (token URLs), "://" or
+    "www." (a token in a URL's path), or at least ten digits (phones, cards, IBANs, ids),
+    except international numbers ("+" and five).
     """
-    if "@" in text or "?" in text or "#" in text:
+    if "@" in text or "?" in text or "#" in text or "://" in text or "www." in text:
         return True
     digits = len(_ANY_DIGIT.findall(text))
     return digits >= 10 or (digits >= 5 and "+" in text)
