@@ -13,6 +13,7 @@ from cxtext.schema import FEEDBACK, conform
 from cxtext.themes.taxonomy import Taxonomy, Theme
 from cxtext.value.uplift import (
     UPLIFT_COLUMNS,
+    _covariate_code,
     _DistinctRows,
     _uplift_from,
     estimate_churn_uplift,
@@ -203,7 +204,7 @@ def test_fit_on_distinct_rows_is_the_fit_on_every_customer():
     y = (
         rng.random(3000) < 1 / (1 + np.exp(-(X @ [1.0, 0.5, 0.0, -1.0, 0, 0, 0.3, -0.2] - 1)))
     ).astype(float)
-    distinct = _DistinctRows(covariates.astype(float), 6)
+    distinct = _DistinctRows(_covariate_code(covariates.astype(float)), 6)
     assert len(np.unique(X, axis=0)) < 1000  # really fewer rows
     start = fit_logit(X[::2], y[::2], prior_sd=1.0)
     np.testing.assert_allclose(

@@ -384,9 +384,10 @@ def _corrected_bootstrap(
     k = prior_matrix.shape[1]
     draws = np.full((n_bootstrap, k), np.nan)
     with threadpool_limits(limits=1, user_api="blas"):
+        code, levels = _covariate_code(covariates)
         point, w = _augmented_uplifts(
             prior_matrix, components, covariates, y, prior_sd, rng,
-            burn=3 * sweeps, keep=5 * sweeps,
+            burn=3 * sweeps, keep=5 * sweeps, covariate_code=(code, levels),
         )  # fmt: skip
         for b in range(n_bootstrap):
             idx = rng.integers(0, len(y), len(y))
@@ -396,8 +397,9 @@ def _corrected_bootstrap(
             comps = refit_components(components, even_b, rho_b)
             p_b = _with_joint(p_b, even_b, comps)
             draws[b], _ = _augmented_uplifts(
-                p_b, comps, covariates[idx], y[idx], prior_sd, rng, burn=sweeps, keep=1, start=w
-            )
+                p_b, comps, covariates[idx], y[idx], prior_sd, rng, burn=sweeps, keep=1,
+                start=w, covariate_code=(code[idx], levels),
+            )  # fmt: skip
     return point, draws
 
 
@@ -412,6 +414,7 @@ def _augmented_uplifts(
     burn: int,
     keep: int,
     start: np.ndarray | None = None,
+    covariate_code: tuple[np.ndarray, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean uplift over ``keep`` rounds after ``burn`` of: draw indicators | churn, refit.
 
@@ -429,7 +432,7 @@ def _augmented_uplifts(
     blocks = [(list(c.cols), c.states(), c.log_weights(prior)) for c in components]
     for cols, Z, lw in blocks:  # start from the joint prior, not from independent draws
         X[:, cols] = Z[_pick(lw, rng)]
-    distinct = _DistinctRows(covariates, k)
+    distinct = _DistinctRows(covariate_code or _covariate_code(covariates), k)
     w = distinct.fit(X, yf, prior_sd, start)
     kept = []
     for r in range(burn + keep):
@@ -471,13 +474,9 @@ class _DistinctRows:
     by an integer key: the indicators' bits and the covariate row's code.
     """
 
-    def __init__(self, covariates: np.ndarray, n_indicators: int):
+    def __init__(self, covariate_code: tuple[np.ndarray, int], n_indicators: int):
         self.k = n_indicators
-        if covariates.shape[1]:
-            _, code = np.unique(covariates, axis=0, return_inverse=True)
-            self.code, self.levels = code.ravel().astype(np.int64), int(code.max()) + 1
-        else:
-            self.code, self.levels = np.zeros(len(covariates), dtype=np.int64), 1
+        self.code, self.levels = covariate_code
         # the key fits in 63 bits: else every row is its own (no grouping)
         self.keyed = self.k <= 62 - int(np.ceil(np.log2(self.levels + 1)))
         self.bits = np.left_shift(np.int64(1), np.arange(self.k, dtype=np.int64))
@@ -493,6 +492,15 @@ class _DistinctRows:
         count = np.bincount(group).astype(float)
         churn = np.bincount(group, weights=y) / count
         return fit_logit(X[first], churn, prior_sd, start=start, weight=count)
+
+
+def _covariate_code(covariates: np.ndarray) -> tuple[np.ndarray, int]:
+    """(each row's code among the distinct covariate rows, how many there are): computed
+    once for the sample, a resample's are ``code[idx]``."""
+    if not covariates.shape[1]:
+        return np.zeros(len(covariates), dtype=np.int64), 1
+    _, code = np.unique(covariates, axis=0, return_inverse=True)
+    return code.ravel().astype(np.int64), int(code.max()) + 1 if len(code) else 1
 
 
 def _pick(log_weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
