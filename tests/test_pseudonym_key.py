@@ -62,6 +62,19 @@ def test_a_pseudonym_cannot_be_reversed_without_the_key():
     }
 
 
+def test_one_phone_in_any_digits_or_spacing_is_one_customer():
+    """A Persian export's ۰۹۱۲ ۳۴۵ ۶۷۸۹ must join the CRM's 09123456789 (it did not)."""
+    import hmac
+
+    key = b"k" * 32
+    spellings = [PHONE, "۰۹۱۲۳۴۵۶۷۸۹", "0912 345 6789", "٠٩١٢-٣٤٥-٦٧٨٩", "(0912) 345\u200c6789"]
+    assert {pseudonymize(v, key) for v in spellings} == {pseudonymize(PHONE, key)}
+    # a key already written plainly keeps the pseudonym stored by earlier versions
+    before = hmac.new(key, PHONE.encode(), hashlib.sha256).hexdigest()[:16]
+    assert pseudonymize(PHONE, key) == f"[PHONE]#{before}"
+    assert pseudonymize("a.b@x.io", key) != pseudonymize("ab@x.io", key)  # emails as written
+
+
 def test_feedback_and_customers_share_pseudonyms_and_file_names_are_redacted(tmp_path):
     named = tmp_path / f"export {PHONE}.csv"
     named.write_text(

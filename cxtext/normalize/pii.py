@@ -169,9 +169,28 @@ def pseudonymize(value: str, key: bytes) -> str:
     redacted = redact_pii(value)
     if redacted == value:
         return value
-    message = value.strip().encode("utf-8", "replace")
+    message = _same_key(value).encode("utf-8", "replace")
     digest = hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
     return f"{redacted[:40]}#{digest}"
+
+
+_TO_LATIN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_KEY_SEPARATORS = re.compile("[\\s\u00a0\u200c\u200e\u200f\u061c()\\-]")
+
+
+def _same_key(value: str) -> str:
+    """One spelling of a key written in several: digits in Latin and, unless it is an email,
+    no spaces, hyphens, brackets or direction marks.
+
+    A Persian export writes the customer's phone ``۰۹۱۲ ۱۲۳ ۴۵۶۷`` where the CRM has
+    ``09121234567``; both must get one pseudonym or the feedback never joins its
+    customer. A key already in that form (Latin digits, no separators) hashes as before.
+
+    >>> _same_key("۰۹۱۲ ۱۲۳-۴۵۶۷"), _same_key(" ali.r@example.com ")
+    ('09121234567', 'ali.r@example.com')
+    """
+    key = value.strip().translate(_TO_LATIN)
+    return key if "@" in key else _KEY_SEPARATORS.sub("", key)
 
 
 def pseudonymize_column(values: pd.Series, key: bytes) -> pd.Series:
