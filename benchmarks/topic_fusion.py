@@ -95,6 +95,7 @@ def run(name: str, data: dict, late_only: bool = False) -> dict:
         "cv_top1": record["cv_top1"],
         "held_out": held,
         "seconds": round(time.perf_counter() - start, 1),
+        "late_only": late_only,
     }
 
 
@@ -121,7 +122,8 @@ def report(results: list[dict], baselines: dict[str, dict], load: tuple) -> str:
         h, base = r["held_out"], baselines[r["set"]]["accuracy"]
         lines.append(
             f"| {r['set']} | {r['rows']} | {base:.3f} | {h['tfidf']:.3f} | {h['e5']:.3f} | "
-            f"{h['late']:.3f} | {h.get('concat', float('nan')):.3f} | **{h['chosen']:.3f}** "
+            f"{h['late']:.3f} | {f'{h["concat"]:.3f}' if 'concat' in h else 'not run'} | "
+            f"**{h['chosen']:.3f}** "
             f"({r['choices']['fusion']}) | {100 * (h['chosen'] - base):+.1f} |"
         )
     lines += ["", "Choices and 3-fold out-of-fold top-1 on the training part:", ""]

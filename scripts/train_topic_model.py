@@ -379,9 +379,10 @@ def fusion_by_cv(
     share, _ = late_share_by_cv(oof["tfidf"], oof[f"e5 C={embed_c}"], y)
     cv["late"] = top1_hits((1 - share) * oof["tfidf"] + share * oof[f"e5 C={embed_c}"], y)
     weight = max(weights, key=lambda w: (cv[f"concat w={w}"], -w), default=None)
-    cv["concat"] = cv[f"concat w={weight}"] if weights else 0.0
+    if weights:
+        cv["concat"] = cv[f"concat w={weight}"]
     settings = {"features": "tfidf+encoder"}
-    if cv["late"] >= cv["concat"]:
+    if cv["late"] >= cv.get("concat", -1.0):
         settings |= {"fusion": "late", "feature_weight": share, "embed_C": embed_c}
     else:
         settings |= {"feature_weight": weight}

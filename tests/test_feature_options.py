@@ -203,3 +203,33 @@ def test_late_share_is_chosen_on_out_of_fold_probabilities():
     share, scores = late_share_by_cv(tfidf, encoder, y)
     assert scores[share] == 1.0 and share == 0.3  # rows 1 and 2 need 2/7 < share < 1/3
     assert scores[0.0] == scores[1.0] == 0.75
+
+
+def test_topic_fusion_is_chosen_by_cv_on_out_of_fold_top1():
+    """scripts/train_topic_model.py's choice: e5 alone knows the theme, the words do not."""
+    from sklearn.model_selection import KFold
+
+    from cxtext.classify.topics import build_topic_model
+    from scripts.train_topic_model import fusion_by_cv
+
+    rng = np.random.default_rng(0)
+    themes = ["a", "b"]
+    y = np.zeros((90, 2), dtype=np.int8)
+    y[np.arange(90), np.arange(90) % 2] = 1
+    words = ["same words here", "other words there", "more of the same"]
+    texts = [f"{words[i % 3]} {i}" for i in range(90)]  # uninformative text
+    vectors = rng.normal(size=(90, 8)) * 0.1
+    vectors[:, 0] += np.where(y[:, 0] == 1, 1.0, -1.0)  # the embedding carries the theme
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    model = build_topic_model(themes, min_df=1)
+    prepared = model.steps[0][1].transform(texts)
+    folds = list(KFold(3, shuffle=True, random_state=0).split(texts))
+    settings, record = fusion_by_cv(model, prepared, vectors, y, folds)
+    assert record["cv_top1"]["e5 C=2.0"] > 0.9 > record["cv_top1"]["tfidf"]
+    assert settings["features"] == "tfidf+encoder"
+    best = max(record["cv_top1"]["late"], record["cv_top1"]["concat"])
+    assert best >= record["cv_top1"]["tfidf"]
+    if settings.get("fusion") == "late":
+        assert settings["feature_weight"] == record["late_share"] > 0
+    late_only, rec = fusion_by_cv(model, prepared, vectors, y, folds, weights=())
+    assert late_only["fusion"] == "late" and "concat" not in rec["cv_top1"]
