@@ -44,7 +44,8 @@ model after the fusion it chose. ``--e5-cache DIR`` keeps the embeddings on disk
 (``benchmarks/encoder.py``'s cache: the same vectors), so a rerun embeds nothing.
 
 Usage (about 3 minutes on 2 cores with TF-IDF; writes models/topic-v1/, about 2 MB, and
-promotes it; ``tfidf+encoder --fusion cv`` about 20 CPU-minutes, most of it embedding)::
+promotes it; ``tfidf+encoder --fusion cv`` ~26 min at load 6: embedding ~19k texts, then
+the CV's 3 x 6 fits)::
 
     .venv/bin/python scripts/train_topic_model.py [--datasets ../shared/datasets] \
         [--models-dir models] [--taxonomy data/taxonomy.yaml] [--no-promote] [--card-only] \
