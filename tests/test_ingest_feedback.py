@@ -277,3 +277,17 @@ def test_a_folder_of_only_marker_files_is_rejected(tmp_path):
     (tmp_path / "_SUCCESS").write_text("")
     with pytest.raises(InputRejected, match="only hidden or marker files: _SUCCESS"):
         ingest([tmp_path])
+
+
+def test_a_rejected_run_says_its_first_reason_since_nothing_is_stored_to_look_up(tmp_path):
+    (tmp_path / "dmy.csv").write_text("id,text,created_at\n1,slow app 09121234567,18/11/2024 04:11\n")
+    batches = ingest([tmp_path])
+    tallies: dict[str, FileTally] = {}
+    for b in batches:
+        tallies.setdefault(b.source_file, FileTally()).add(b)
+    reasons = pd.concat([b.quarantine for b in batches])["reason"]
+    with pytest.raises(InputRejected) as err:
+        check_accepted(tallies, reasons)
+    assert "first: bad_created_at: '18/11/2024 04:11'" in str(err.value)
+    assert "set date_format: '%d/%m/%Y %H:%M'" in str(err.value)
+    assert "cxtext quarantine" not in str(err.value) and "09121234567" not in str(err.value)

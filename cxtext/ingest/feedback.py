@@ -26,6 +26,7 @@ from cxtext.ingest.readers import (
 )
 from cxtext.ingest.sources import SourceSpec, column_renames
 from cxtext.ingest.validate import quarantine_frame, reason_counts, validate_rows
+from cxtext.normalize.pii import redact_pii
 from cxtext.schema import CHANNELS, QUARANTINE, RECORD, conform
 
 log = logging.getLogger(__name__)
@@ -239,7 +240,10 @@ def check_accepted(tallies: Mapping[str, FileTally], quarantine_reasons: pd.Seri
     top = ", ".join(f"{code} {n}" for code, n in list(codes.items())[:4]) or "none"
     first = _first_missing_column(quarantine_reasons)
     what = f"every row quarantined in {', '.join(lost)}" if lost else "no feedback row kept"
-    hint = f"; {first}" if first else "; see the reasons with `cxtext quarantine` after fixing"
+    if first is None:  # nothing is stored, so `cxtext quarantine` could not show it: say it
+        shown = quarantine_reasons.dropna()
+        first = f"first: {redact_pii(str(shown.iloc[0]))[:300]}" if len(shown) else None
+    hint = f"; {first}" if first else ""
     raise InputRejected(f"input rejected: {what} (reasons: {top}){hint}; nothing was stored")
 
 

@@ -167,8 +167,45 @@ def timestamp_problem(value: str, date_format: str | None = None) -> str:
     if year and 1300 <= int(year.group(1)) <= 1500:
         return "is not a valid Jalali date (year/month/day, e.g. 1403/05/12 or 1403-05-12 14:30)"
     if year and _ISO.fullmatch(text):
-        return f"year outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}"
+        if not YEAR_RANGE[0] <= int(year.group(1)) <= YEAR_RANGE[1]:
+            return f"year outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}"
+        return "is not a calendar date (month 1-12, a day the month has)"
+    if hint := _date_format_hint(text):
+        return f"is not ISO 8601 or Jalali; {hint}"
     return "is not an ISO 8601 or Jalali timestamp (e.g. 2024-05-01T14:30:00+03:30 or 1403/05/12)"
+
+
+_DAY_FIRST = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T]\d{1,2}:\d{2}(:\d{2})?)?")
+
+
+def _date_format_hint(text: str) -> str | None:
+    """The ``date_format`` that reads a day/month/year (or month/day/year) export.
+
+    Spreadsheets write dates this way and the CLI has no option for it, so the fix must
+    name the setting. A first number over 12 is a day, a second over 12 a month's day;
+    otherwise both readings are offered.
+
+    >>> _date_format_hint("18/11/2024 04:11")
+    "day/month/year: set date_format: '%d/%m/%Y %H:%M' on this source (`sources:` in your settings, docs/ingest.md)"
+    """
+    m = _DAY_FIRST.fullmatch(text)
+    if not m:
+        return None
+    first, sep, second, seconds = int(m.group(1)), m.group(2), int(m.group(3)), m.group(5)
+    clock = (" %H:%M" + (":%S" if seconds else "")) if " " in text or "T" in text else ""
+    clock = clock.replace(" ", "T") if "T" in text else clock
+    day_first = f"%d{sep}%m{sep}%Y{clock}"
+    month_first = f"%m{sep}%d{sep}%Y{clock}"
+    if first > 12 or second > 12:
+        order, fmt = (
+            ("day/month/year", day_first) if first > 12 else ("month/day/year", month_first)
+        )
+        where = "on this source (`sources:` in your settings, docs/ingest.md)"
+        return f"{order}: set date_format: {fmt!r} {where}"
+    return (
+        f"day/month/year or month/day/year: set date_format: {day_first!r} or {month_first!r}"
+        " on this source (`sources:` in your settings, docs/ingest.md)"
+    )
 
 
 def parse_number(value: object) -> float | None:
