@@ -12,7 +12,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
 from cxtext.errors import WarehouseError
 from cxtext.schema import FEEDBACK, TABLES, Table, conform
@@ -25,17 +24,6 @@ from cxtext.store.warehouse import (
 )
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
-READ_BATCH_ROWS = 100_000
-# Arrow types read straight into the schema's pandas dtypes (no Python objects between).
-_ARROW_TYPES = {
-    pa.string(): pd.StringDtype(),
-    pa.large_string(): pd.StringDtype(),
-    pa.string_view(): pd.StringDtype(),
-    pa.float64(): pd.Float64Dtype(),
-    pa.int64(): pd.Int64Dtype(),
-    pa.int32(): pd.Int64Dtype(),
-    pa.bool_(): pd.BooleanDtype(),
-}
 
 
 def _key_match(table: Table, left: str, right: str) -> str:
@@ -101,22 +89,6 @@ class DuckDBWarehouse(Warehouse):
         if not params:
             return self._con.execute(sql).df()
         return self._con.execute(_NAMED.sub(r"$\1", sql), params).df()
-
-    def read_frame(self, sql: str, params: dict[str, object], table: Table) -> pd.DataFrame:
-        """Through Arrow in batches of ``READ_BATCH_ROWS``, each typed on its own.
-
-        ``.df()`` builds every text cell as a Python string before the schema's string
-        dtype copies it again: reading a million documents' history took ~1 GiB more
-        than the frame it returned (benchmarks/README.md). Arrow strings go straight
-        into pandas' Arrow-backed string columns, one batch at a time.
-        """
-        reader = self._con.sql(_NAMED.sub(r"$\1", sql), params=params or None).to_arrow_reader(
-            READ_BATCH_ROWS
-        )
-        parts = [conform(batch.to_pandas(types_mapper=_ARROW_TYPES.get), table) for batch in reader]
-        if not parts:
-            return table.empty()
-        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
     def _upsert_frame(self, table: Table, df: pd.DataFrame) -> None:
         staged = conform(df, table)

@@ -142,11 +142,8 @@ class Warehouse(ABC):
         if end is not None:
             sql += " AND created_at < :end"
             params["end"] = pd.Timestamp(end).to_pydatetime()
-        return self.read_frame(sql, params, FEEDBACK)[wanted]
-
-    def read_frame(self, sql: str, params: dict[str, object], table: Table) -> pd.DataFrame:
-        """Rows of ``table`` typed as in the schema (a backend may read them in chunks)."""
-        return conform(self.read_sql(sql, params), table)
+        df = self.read_sql(sql, params)
+        return conform(df, FEEDBACK)[wanted]
 
     @abstractmethod
     def stored_keys(self, keys: pd.DataFrame) -> pd.Series:
