@@ -43,7 +43,7 @@ from cxtext.ingest.watermark import FilePlan, fingerprint, new_watermarks, plan_
 from cxtext.normalize.documents import normalize_feedback
 from cxtext.normalize.pseudonym_key import load_or_create_key
 from cxtext.painpoints.follow_ups import follow_ups
-from cxtext.painpoints.rank import rank_pain_points
+from cxtext.painpoints.rank import UNIDENTIFIED, rank_pain_points, unidentified_themes
 from cxtext.painpoints.segments import customer_attributes
 from cxtext.report.html import report_from_warehouse, write_report
 from cxtext.schema import (
@@ -747,6 +747,8 @@ def nightly(
             settings.value,
             confusion,
         )
+        for theme in unidentified_themes(pain):
+            book.warn(f"pain points: {theme}: {UNIDENTIFIED}")
         if kept_uplift is not None:  # candidates are valued by a refit of the same model
             discovered = DISCOVERED_THEMES.empty()
             candidates = pd.DataFrame(columns=["source", "id", "candidate_theme"])

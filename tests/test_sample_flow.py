@@ -42,6 +42,7 @@ def test_decoy_ranks_below_both_causal_themes_by_the_joint_model(warehouse: str)
 def test_on_demand_segments_use_the_nightly_method(warehouse: str) -> None:
     """`pain-points --segment all` recomputed on demand gives the stored (corrected) figures."""
     from cxtext.config import load_settings
+    from cxtext.painpoints.rank import UNIDENTIFIED
     from cxtext.store.warehouse import open_warehouse
     from cxtext.themes.taxonomy import load_taxonomy
     from pipelines.insight import pain_points_on_demand
@@ -51,10 +52,13 @@ def test_on_demand_segments_use_the_nightly_method(warehouse: str) -> None:
         stored = wh.latest_pain_points("all").set_index("theme_id")
         taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
         again = pain_points_on_demand(wh, settings, taxonomy, "all", None).set_index("theme_id")
-    assert stored["corrected_people"].notna().all()
+    # every theme corrected, except one the correction cannot identify (kept as labelled)
+    kept = stored["method"].str.contains(UNIDENTIFIED, regex=False)
+    assert stored["corrected_people"].notna().sum() > 5
+    assert (stored["corrected_people"].notna() | kept).all()
     for col in ("corrected_people", "clv_at_risk", "clv_at_risk_low", "clv_at_risk_high"):
         assert again.loc[stored.index, col].astype(float).to_numpy() == pytest.approx(
-            stored[col].astype(float).to_numpy(), rel=1e-9
+            stored[col].astype(float).to_numpy(), rel=1e-9, nan_ok=True
         ), col
 
 

@@ -27,6 +27,14 @@ from cxtext.schema import PAIN_POINTS, conform, utc_timestamp
 from cxtext.themes.taxonomy import Taxonomy
 from cxtext.value.misclassification import Confusion, customer_probability, mention_truth
 
+# Said in a pain point's method (and warned by the flow) when the correction cannot
+# separate a theme's assignments from its held-out false positives
+UNIDENTIFIED = (
+    "not corrected: assigned no more often than its held-out false-positive rate, so "
+    "the correction cannot tell how many truly raised it; figures as labelled, interval "
+    "down to 0 (check the theme's keywords or model)"
+)
+
 
 def rank_pain_points(
     feedback: pd.DataFrame,
@@ -365,6 +373,9 @@ def _theme_row(
         if n_people
         else (0.0, 0.0, 0.0)
     )
+    unidentified = correction is not None and _unidentified(correction[0], theme_id)
+    if unidentified:  # kept as labelled, but nobody may truly have raised it
+        risk_low = 0.0
 
     docs = tm["doc"].to_numpy()
     scores, stype = doc_info["score"].to_numpy(float), doc_info["score_type"].to_numpy(object)
@@ -413,7 +424,8 @@ def _theme_row(
             ensure_ascii=False,
         ),
         "method": _method(u_method, vals["method"], unlinked, seg_mean[3])
-        + ("; people corrected for misclassification" if people is not None else ""),
+        + ("; people corrected for misclassification" if people is not None else "")
+        + (f"; {UNIDENTIFIED}" if unidentified else ""),
     }
 
 
@@ -489,6 +501,20 @@ def _people(p: np.ndarray, seg: dict) -> tuple[np.ndarray, list[float]]:
         float(p[:, i][seg["unlinked_rows"]].sum() + unknown[:, i].sum()) for i in range(p.shape[1])
     ]
     return per_customer, unlinked
+
+
+def _unidentified(truth, theme_id: str) -> bool:
+    return theme_id in truth.themes and bool(truth.unidentified[truth.themes.index(theme_id)])
+
+
+def unidentified_themes(pain: pd.DataFrame) -> list[str]:
+    """Themes of the "all" segment whose correction was not identified (see UNIDENTIFIED)."""
+    if pain.empty:
+        return []
+    hit = (pain["segment"] == "all") & pain["method"].astype("string").str.contains(
+        UNIDENTIFIED, regex=False
+    ).fillna(False)
+    return pain.loc[hit, "theme_id"].astype(str).tolist()
 
 
 def _float(value: object, default: float) -> float:

@@ -153,6 +153,8 @@ class MentionTruth:
     observed: np.ndarray  # n_docs × n_themes, bool
     probability: np.ndarray  # n_docs × n_themes, point estimate
     corrected: np.ndarray  # n_themes, bool: the theme had a held-out confusion
+    # n_themes, bool: it had one, but the correction is not identified here (see _unidentified)
+    unidentified: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     _cells: dict[str, Any] = field(repr=False, default_factory=dict)
     # One row per distinct document signature, and each document's row in it (_compact)
     _distinct: dict[str, Any] = field(repr=False, default_factory=dict)
@@ -226,7 +228,8 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
         "label": label,
         "langs": lang_array,  # fixed-width: compared per draw in C, not per object
         "observed": observed,
-        "corrected": corrected,
+        "measured": corrected,  # has held-out counts: pooled into every theme's prior
+        "corrected": corrected,  # corrected when applied (measured and identified)
         "q": assigned.mean(axis=0) if n else np.zeros(k),
         "empty": empty,
         "topic_counts": np.array(
@@ -243,9 +246,31 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
         "sentiment": confusion.sentiment,
         "label_counts": _label_counts(label, lang_array),
     }
+    unidentified = _unidentified(cells)
+    cells["corrected"] = corrected = corrected & ~unidentified  # their column as labelled
     distinct, signature = _compact(cells, codes)
     point = apply_rates(distinct, correction_rates(cells, None))[signature]
-    return MentionTruth(themes, observed, point, corrected, cells, distinct, signature)
+    return MentionTruth(
+        themes, observed, point, corrected, unidentified, cells, distinct, signature
+    )
+
+
+def _unidentified(cells: dict[str, Any]) -> np.ndarray:
+    """Themes assigned in the data no more often than their held-out false-positive rate
+    (posterior means), though the classifier is informative.
+
+    Rogan–Gladen would put their share at 0 in (nearly) every draw: 0 people, an interval
+    0–0. That 0 is an assumption (the held-out false positives explain every assignment:
+    e.g. held-out texts all in-domain, the run's data mostly praise or another
+    language), not evidence, so such a theme is kept as labelled and said to be so
+    (:data:`cxtext.painpoints.rank.UNIDENTIFIED`), with its interval down to 0.
+    """
+    tp, fp, fn, tn = cells["topic_counts"].T
+    m, have = cells["prior_texts"], cells["measured"]
+    se = _beta(tp, fn, _pooled(tp, fn, have), m, None)
+    fpr = _beta(fp, tn, _pooled(fp, tn, have), m, None)
+    informative = se > fpr + 1e-3  # else kept as labelled anyway (topic_cell_rates)
+    return have & informative & (cells["q"] > 0) & (cells["q"] <= fpr)
 
 
 def _compact(cells: dict[str, Any], parsed: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
@@ -285,7 +310,7 @@ def _col(feedback: pd.DataFrame, name: str) -> list:
 def correction_rates(cells: dict[str, Any], rng: np.random.Generator | None) -> dict[str, Any]:
     """The cell rates of one draw of the confusion counts (posterior mean when ``rng`` is None)."""
     tp, fp, fn, tn = cells["topic_counts"].T
-    m, have = cells["prior_texts"], cells["corrected"]
+    m, have = cells["prior_texts"], cells["measured"]
     se = _beta(tp, fn, _pooled(tp, fn, have), m, rng)
     fpr = _beta(fp, tn, _pooled(fp, tn, have), m, rng)
     p_yes, p_no = topic_cell_rates(cells["q"], se, fpr)
@@ -376,7 +401,7 @@ def _unassigned_rates(
     the Rogan–Gladen share. Themes whose card lacks the split keep the even spread.
     """
     counts, pairs = cells["unassigned_counts"], cells["with_counts"]
-    split = (counts >= 0).all(axis=1) & cells["corrected"]
+    split = (counts >= 0).all(axis=1) & cells["measured"]
     fn_e, tn_e = np.where(split, counts[:, 0], 0.0), np.where(split, counts[:, 1], 0.0)
     fn_o, tn_o = np.maximum(fn - fn_e, 0.0), np.maximum(tn - tn_e, 0.0)
     m = max(cells["prior_texts"], 2.0)  # a pair cell always borrows from its theme
