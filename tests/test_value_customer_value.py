@@ -163,7 +163,11 @@ def test_feedback_only_customers_get_their_segment_default():
     ]  # stripped, blanks and nulls dropped
     assert customers["plan"].tolist()[0] == "premium"  # the newest document's segment
     assert customers["plan"].isna().tolist() == [False, True, True]
-    out = _by_id(estimate_customer_value(customers, None, **SETTINGS))
+    valued = estimate_customer_value(customers, None, **SETTINGS)
+    assert any(
+        "3 of 3 customers valued at their segment's default" in n for n in valued.attrs["notes"]
+    )
+    out = _by_id(valued)
     assert out["clv"].tolist() == [900.0, 250.0, 250.0] and set(out["method"]) == {
         "segment_default"
     }

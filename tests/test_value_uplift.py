@@ -81,6 +81,7 @@ def test_without_labels_the_prior_is_scaled_by_negativity():
     )  # taxonomy churn_prior wins
     assert "taxonomy churn_prior" in out.loc["price", "method"]
     assert "no churn labels" in out.loc["delivery", "method"]
+    assert any("not estimated: no churn labels" in n for n in out.attrs["notes"])
     assert out.loc["rare", "churn_uplift"] == 0.0 and out.loc["rare", "customers"] == 0
 
 

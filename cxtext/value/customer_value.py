@@ -118,6 +118,11 @@ def estimate_customer_value(
     values = defaults.astype(float).to_numpy()
     out.loc[rest, ["clv", *VALUE_BOUNDS]] = _given(values)
     out.loc[rest, "method"] = "segment_default"
+    if rest.any():  # a configured figure, not this customer's value: said in `runs` as well
+        notes.append(
+            f"{int(rest.sum()):,} of {len(out):,} customers valued at their segment's "
+            "default CLV (no CRM clv and no transactions for them)"
+        )
     return _with_notes(conform(out.reset_index(), CUSTOMER_VALUE), notes)
 
 

@@ -537,7 +537,12 @@ def _prior_row(
 def _prior_uplift(
     mentions: pd.DataFrame, theme_ids: list[str], taxonomy: Taxonomy, prior: float, reason: str
 ) -> pd.DataFrame:
-    return _frame([_prior_row(t, mentions, taxonomy, prior, reason) for t in theme_ids])
+    out = _frame([_prior_row(t, mentions, taxonomy, prior, reason) for t in theme_ids])
+    out.attrs["notes"] = [  # not an estimate from this data: said in `runs` as well
+        f"every theme's churn uplift is a prior ({prior:g}, or the taxonomy's churn_prior, "
+        f"× negativity), not estimated: {reason}; add a churned column to the customers file"
+    ]
+    return out
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
