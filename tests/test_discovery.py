@@ -171,3 +171,15 @@ def test_stored_rows_with_last_nights_candidate_are_rediscovered(two_runs):
     assert stored["candidate_theme"].notna().any()
     table, assignments, _ = discover_and_value(stored, t1, stored, None, _values(), TAX, NEXT, **KW)
     assert len(table) >= 2 and assignments["candidate_theme"].notna().any()
+
+
+def test_keywords_have_two_letters_at_least():
+    """'t' of "can't" once named a candidate: it is everywhere in the cluster and rarer
+    outside, so it scored as a keyword."""
+    from cxtext.themes.discovery import _keywords
+
+    texts = ["i can't stake my coins"] * 6 + ["parcel arrived late today"] * 6
+    labels = np.array([0] * 6 + [1] * 6)
+    words = _keywords(texts, labels, "en", 8)[0]["en"]
+    assert "stake" in words and "coins" in words
+    assert all(len(w.split()[0]) > 1 and len(w.split()[-1]) > 1 for w in words)

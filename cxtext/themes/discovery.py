@@ -43,6 +43,8 @@ GROUPS = {"fa": ("fa",), "en": ("en",), "mixed": ("mixed", "other")}
 _PERSIAN = re.compile(r"[\u0600-\u06FF]")
 # A word starts with a letter; Persian words keep their zero-width non-joiner ("می‌کنه").
 _WORD = r"(?u)[^\W\d_][\w\u200c]*"
+# A keyword has two letters at least: "t" of "can't" named a candidate (own-data check)
+_KEYWORD = r"(?u)[^\W\d_][\w\u200c]+"
 # Redaction placeholders ("[EMAIL]") are not what a theme is about.
 _PLACEHOLDERS = {"email", "url", "iban", "phone", "card", "national_id", "number"}
 
@@ -112,7 +114,7 @@ def _keywords(
     share among the others (smoothed); a term must occur in a fifth of the cluster.
     """
     counts = CountVectorizer(
-        token_pattern=_WORD, ngram_range=(1, 2), stop_words=_stop_words(group), binary=True
+        token_pattern=_KEYWORD, ngram_range=(1, 2), stop_words=_stop_words(group), binary=True
     )
     try:
         present = counts.fit_transform(texts).tocsc()
