@@ -154,7 +154,7 @@ class MentionTruth:
     probability: np.ndarray  # n_docs × n_themes, point estimate
     corrected: np.ndarray  # n_themes, bool: the theme had a held-out confusion
     # n_themes, bool: it had one, but the correction is not identified here (see _unidentified)
-    unidentified: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    unidentified: np.ndarray
     _cells: dict[str, Any] = field(repr=False, default_factory=dict)
     # One row per distinct document signature, and each document's row in it (_compact)
     _distinct: dict[str, Any] = field(repr=False, default_factory=dict)
@@ -265,12 +265,9 @@ def _unidentified(cells: dict[str, Any]) -> np.ndarray:
     language), not evidence, so such a theme is kept as labelled and said to be so
     (:data:`cxtext.painpoints.rank.UNIDENTIFIED`), with its interval down to 0.
     """
-    tp, fp, fn, tn = cells["topic_counts"].T
-    m, have = cells["prior_texts"], cells["measured"]
-    se = _beta(tp, fn, _pooled(tp, fn, have), m, None)
-    fpr = _beta(fp, tn, _pooled(fp, tn, have), m, None)
-    informative = se > fpr + 1e-3  # else kept as labelled anyway (topic_cell_rates)
-    return have & informative & (cells["q"] > 0) & (cells["q"] <= fpr)
+    se, fpr = _topic_rates(cells, None)
+    q = cells["q"]
+    return cells["measured"] & _informative(se, fpr) & (q > 0) & (q <= fpr)
 
 
 def _compact(cells: dict[str, Any], parsed: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
@@ -307,12 +304,27 @@ def _col(feedback: pd.DataFrame, name: str) -> list:
     return feedback[name].tolist() if name in feedback.columns else [None] * len(feedback)
 
 
-def correction_rates(cells: dict[str, Any], rng: np.random.Generator | None) -> dict[str, Any]:
-    """The cell rates of one draw of the confusion counts (posterior mean when ``rng`` is None)."""
+def _topic_rates(
+    cells: dict[str, Any], rng: np.random.Generator | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(sensitivity, false-positive rate) per theme: posterior means, or one draw of each
+    (sensitivity first: the random stream every seeded figure was computed with)."""
     tp, fp, fn, tn = cells["topic_counts"].T
     m, have = cells["prior_texts"], cells["measured"]
     se = _beta(tp, fn, _pooled(tp, fn, have), m, rng)
     fpr = _beta(fp, tn, _pooled(fp, tn, have), m, rng)
+    return se, fpr
+
+
+def _informative(se: np.ndarray, fpr: np.ndarray) -> np.ndarray:
+    """A classifier better than chance on the theme: else its assignment is kept as it is."""
+    return se > fpr + 1e-3
+
+
+def correction_rates(cells: dict[str, Any], rng: np.random.Generator | None) -> dict[str, Any]:
+    """The cell rates of one draw of the confusion counts (posterior mean when ``rng`` is None)."""
+    _, _, fn, tn = cells["topic_counts"].T
+    se, fpr = _topic_rates(cells, rng)
     p_yes, p_no = topic_cell_rates(cells["q"], se, fpr)
     return {
         "p_yes": p_yes,
@@ -362,7 +374,7 @@ def topic_cell_rates(
     [0.828, 0.061]
     """
     q = np.asarray(q, dtype=float)
-    informative = se > fpr + 1e-3
+    informative = _informative(se, fpr)
     pi = np.clip((q - fpr) / np.where(informative, se - fpr, 1.0), 0.0, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         p_yes = np.where(q > 0, np.minimum(se * pi / q, 1.0), 0.0)
