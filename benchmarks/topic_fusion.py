@@ -44,7 +44,7 @@ from benchmarks.encoder import (  # noqa: E402
     run_set,
 )
 from cxtext.classify.topics import build_topic_model, labels_to_indicator  # noqa: E402
-from scripts.train_topic_model import MODEL, WEIGHTS, fusion_by_cv  # noqa: E402
+from scripts.train_topic_model import MODEL, WEIGHTS, _oof_key, fusion_by_cv  # noqa: E402
 
 SETS = ("airline complaint topic (en)", "Banking77 (en)")
 
@@ -59,8 +59,12 @@ def _baseline(name: str, data: dict, rows_dir: Path | None) -> dict:
     return {**row, "source": "recomputed in this run"}
 
 
-def run(name: str, data: dict, late_only: bool = False) -> dict:
-    """Out-of-fold choices, then held-out top-1 accuracy of every variant and the chosen one."""
+def run(name: str, data: dict, late_only: bool = False, cache: Path | None = None) -> dict:
+    """Out-of-fold choices, then held-out top-1 accuracy of every variant and the chosen one.
+
+    ``cache``: where each fold's out-of-fold probabilities and the held-out ones are
+    kept (keyed by everything they depend on), so the run can be split or resumed.
+    """
     start = time.perf_counter()
     classes = sorted(set(data["ytr"]))
     y = labels_to_indicator([[v] for v in data["ytr"]], classes)
@@ -71,21 +75,29 @@ def run(name: str, data: dict, late_only: bool = False) -> dict:
     etr, ete = cached_e5(data["xtr"]), cached_e5(data["xte"])
     folds = folds_of(np.asarray(data["ytr"]))
     weights = () if late_only else WEIGHTS
-    settings, record = fusion_by_cv(template, ptr, etr, y, folds, weights)
+    settings, record = fusion_by_cv(template, ptr, etr, y, folds, weights, cache=cache)
     embed_c, share, weight = record["embed_C"], record["late_share"], record["concat_weight"]
     fusion = settings.get("fusion", "concat")
 
-    block = clone(features)
-    a, b = block.fit_transform(ptr), block.transform(pte)
-    proba = {"tfidf": clone(head).fit(a, y).predict_proba(b)}
-    proba["e5"] = clone(head).set_params(C=embed_c).fit(etr, y).predict_proba(ete)
+    key = _oof_key(template, ptr + ["\x01"] + pte, np.vstack([etr, ete]), y, np.arange(len(y)))
+    stored = cache / f"held-{key}-C{embed_c}-w{weight}.npz" if cache else None
+    proba = dict(np.load(stored)) if stored and stored.exists() else {}
+    if not {"tfidf", "e5"} <= proba.keys() or (not late_only and "concat" not in proba):
+        block = clone(features)
+        a, b = block.fit_transform(ptr), block.transform(pte)
+        proba["tfidf"] = clone(head).fit(a, y).predict_proba(b)
+        proba["e5"] = clone(head).set_params(C=embed_c).fit(etr, y).predict_proba(ete)
+        if not late_only:
+            proba["concat"] = (
+                clone(head)
+                .fit(sp.hstack([a, weight * etr]).tocsr(), y)
+                .predict_proba(sp.hstack([b, weight * ete]).tocsr())
+            )
+        if stored:
+            np.savez(stored, **proba)
+    if late_only:
+        proba.pop("concat", None)
     proba["late"] = (1 - share) * proba["tfidf"] + share * proba["e5"]
-    if not late_only:
-        proba["concat"] = (
-            clone(head)
-            .fit(sp.hstack([a, weight * etr]).tocsr(), y)
-            .predict_proba(sp.hstack([b, weight * ete]).tocsr())
-        )
     proba["chosen"] = proba[fusion]
     held = {k: float(np.mean(p.argmax(axis=1) == gold)) for k, p in proba.items()}
     return {
@@ -147,6 +159,11 @@ def main() -> None:
         help="late fusion only (what the shipped topic model chose): no concatenated fits, "
         "which cost most on Banking77's 77 themes",
     )
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        help="keep each fold's out-of-fold and the held-out probabilities here (resumable runs)",
+    )
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "topic_fusion.md")
     args = ap.parse_args()
     load = os.getloadavg()
@@ -155,7 +172,7 @@ def main() -> None:
     results, baselines = [], {}
     for name in names:
         baselines[name] = _baseline(name, sets[name], args.rows_dir)
-        results.append(run(name, sets[name], args.late_only))
+        results.append(run(name, sets[name], args.late_only, args.cache))
         print(json.dumps(results[-1]), flush=True)
     args.out.write_text(report(results, baselines, load))
     print(args.out.read_text())

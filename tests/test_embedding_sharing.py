@@ -118,3 +118,52 @@ def test_cache_serves_repeats_and_keeps_settings_apart(calls):
     np.testing.assert_array_equal(again[0], 2.0 * first[1])
     assert not np.allclose(query[0], first[0])
     assert encoder.E5Embedder().transform([]).shape == (0, encoder.EMBEDDING_DIM)
+
+
+def test_english_only_encoder_topic_model_never_embeds_persian(calls):
+    """encoder_languages=en: Persian rows are neither fitted nor scored by the encoder member."""
+    topic = train_model(TOPIC_TEXTS, TOPIC_LABELS, task="topic", params={
+        "features": "tfidf+encoder", "fusion": "late", "feature_weight": 0.5, "embed_C": 4.0,
+        "encoder_languages": "en"})  # fmt: skip
+    trained_on = [t for batch in calls for t in batch]
+    assert set(trained_on) == set(EN)  # the Persian training texts were never embedded
+    en = train_model(EN, EN_SENT, task="sentiment", lang="en",
+                     params={"features": "tfidf+encoder", "feature_weight": 2.0})  # fmt: skip
+    fa = train_model(FA, ["positive", "negative"] * 6, task="sentiment", lang="fa")
+    classifiers = Classifiers(TAXONOMY, {"en": en, "fa": fa}, {"en": "en", "fa": "fa"}, topic, "t")
+    calls.clear()
+    docs = _partition()
+    out = classify_feedback(docs, classifiers, topic_threshold=0.5, neutral_band=0.1)
+    embedded = [t for batch in calls for t in batch]
+    assert embedded and not any("پیک" in t or "غذا" in t for t in embedded)
+    assert max(Counter(embedded).values()) == 1  # shared with the sentiment champion
+    # Persian rows: the TF-IDF member's probabilities alone; English rows: the blend
+    fa_rows = ["غذا عالی بود ولی پیک دیر رسید", "پیک دیر رسید"]
+    np.testing.assert_allclose(topic.predict_proba(fa_rows), topic.tfidf_.predict_proba(fa_rows))
+    en_rows = ["the courier was late"]
+    blend = 0.5 * topic.tfidf_.predict_proba(en_rows) + 0.5 * topic.encoder_.predict_proba(en_rows)
+    np.testing.assert_allclose(topic.predict_proba(en_rows), blend)
+    unshared = classify_feedback(
+        docs, classifiers, topic_threshold=0.5, neutral_band=0.1, share_embeddings=False
+    )
+    pd.testing.assert_frame_equal(out, unshared)
+
+
+def test_language_gate_decides_raw_and_stored_text_alike():
+    from cxtext.classify.late_fusion import LanguageGate
+    from cxtext.normalize.documents import normalize_text
+
+    raw = [
+        "the courier was late",
+        "پیک دیر رسید",
+        "پیک دیر رسید، ایمیل من john.smith.longname@example.com است",  # Latin only in PII
+        "app crashed again اپ کرش کرد",
+        "",
+    ]
+    gate = LanguageGate(languages=("en",))
+    stored = [normalize_text(t)[1] for t in raw]
+    assert gate.gated(raw).tolist() == gate.gated(stored).tolist() == [
+        True, False, False, gate.gated([stored[3]])[0], True]  # fmt: skip
+    with pytest.raises(ValueError, match="encoder_languages"):
+        train_model(EN, EN_SENT, task="sentiment", lang="en", params={
+            "features": "tfidf+encoder", "fusion": "late", "encoder_languages": "en"})  # fmt: skip

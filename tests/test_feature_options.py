@@ -233,3 +233,38 @@ def test_topic_fusion_is_chosen_by_cv_on_out_of_fold_top1():
         assert settings["feature_weight"] == record["late_share"] > 0
     late_only, rec = fusion_by_cv(model, prepared, vectors, y, folds, weights=())
     assert late_only["fusion"] == "late" and "concat" not in rec["cv_top1"]
+
+    # English-only encoder: rows outside the mask keep the TF-IDF out-of-fold probabilities,
+    # so a mask that hides every informative row leaves the encoder nothing to add
+    none = np.zeros(90, dtype=bool)
+    none[:3] = True
+    _, masked = fusion_by_cv(model, prepared, vectors, y, folds, (), encoder_rows=none)
+    assert masked["cv_top1"]["e5 C=2.0"] < 0.2 + masked["cv_top1"]["tfidf"]
+    with pytest.raises(ValueError, match="late fusion only"):
+        fusion_by_cv(model, prepared, vectors, y, folds, encoder_rows=none)
+
+
+def test_fusion_by_cv_keeps_out_of_fold_probabilities_on_disk(tmp_path, monkeypatch):
+    """A second run with the same inputs refits nothing (the cache is keyed by its inputs)."""
+    from sklearn.model_selection import KFold
+
+    from cxtext.classify.topics import ThemeClassifier, build_topic_model
+    from scripts.train_topic_model import fusion_by_cv
+
+    y = np.zeros((30, 2), dtype=np.int8)
+    y[np.arange(30), np.arange(30) % 2] = 1
+    texts = [f"{'red' if i % 2 else 'blue'} words {i}" for i in range(30)]
+    vectors = np.random.default_rng(1).normal(size=(30, 4))
+    model = build_topic_model(["a", "b"], min_df=1)
+    prepared = model.steps[0][1].transform(texts)
+    folds = list(KFold(3, shuffle=True, random_state=0).split(texts))
+    first = fusion_by_cv(model, prepared, vectors, y, folds, cache=tmp_path)
+    assert len(list(tmp_path.glob("oof-*.npz"))) == 3
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("refitted although cached")
+
+    monkeypatch.setattr(ThemeClassifier, "fit", no_fit)
+    assert fusion_by_cv(model, prepared, vectors, y, folds, cache=tmp_path) == first
+    with pytest.raises(AssertionError, match="refitted"):  # other labels: another key
+        fusion_by_cv(model, prepared, vectors, 1 - y, folds, cache=tmp_path)

@@ -39,6 +39,12 @@ KINDS = {
         "topic",
         ["--features", "tfidf+encoder", "--param", "fusion=late", "--param", "feature_weight=0.4"],
     ),
+    "topic-late-e5-en": (  # the encoder member on English documents only
+        "topic",
+        "topic",
+        ["--features", "tfidf+encoder", "--param", "fusion=late", "--param", "feature_weight=0.4",
+         "--param", "encoder_languages=en"],
+    ),
 }
 
 
@@ -94,6 +100,11 @@ FRESH = {
         ["predict", "--model", "topic-late-e5", "--input", "topics_small.csv", "--output", "{out}/g.csv"],
         ["evaluate", "--model", "topic-late-e5", "--data", "topics_small.csv",
          "--label-column", "topic", "--output", "{out}/h.json"],
+    ],
+    "topic-late-fusion-english-only": [
+        ["predict", "--model", "topic-late-e5-en", "--input", "topics_small.csv", "--output", "{out}/i.csv"],
+        ["evaluate", "--model", "topic-late-e5-en", "--data", "topics_small.csv",
+         "--label-column", "topic", "--output", "{out}/j.json"],
     ],
     "topic": [
         ["evaluate", "--model", "topic-own", "--data", "topics_small.csv",

@@ -22,6 +22,9 @@ Two ways to put an embedding beside TF-IDF (``fusion``):
   encoder benchmark's sets, with every choice made by 3-fold CV on the training part,
   it beats concatenation where the embedding alone is stronger than TF-IDF
   (``benchmarks/results/encoder.md``).
+  ``encoder_languages`` (topics, late fusion only; e.g. ``("en",)``) puts the encoder
+  model on those languages' documents alone (:class:`~cxtext.classify.late_fusion.
+  LanguageGate`): the others get the TF-IDF model's probabilities and are never embedded.
 
 The option is recorded in the model card (``params.features``, ``params.fusion``) and the
 saved model holds the transformer that reloads its runtime.
@@ -34,7 +37,7 @@ from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from cxtext.classify.late_fusion import ThemeLateFusion
+from cxtext.classify.late_fusion import LanguageGate, ThemeLateFusion
 
 FEATURE_OPTIONS = ("tfidf", "tfidf+static", "tfidf+encoder")
 FUSIONS = ("concat", "late")
@@ -47,12 +50,15 @@ def with_feature_option(
     weight: float = 1.0,
     fusion: str = "concat",
     embed_C: float = 8.0,
+    encoder_languages: str | tuple[str, ...] | None = None,
 ) -> Pipeline | VotingClassifier | ThemeLateFusion:
     """``model`` (prepare -> features -> classify) extended with the ``features`` option.
 
     ``fusion="concat"``: ``weight`` scales the unit-length embedding block against the
     TF-IDF blocks. ``fusion="late"``: ``weight`` is the encoder model's share of the
-    averaged probabilities and ``embed_C`` its LogisticRegression's C.
+    averaged probabilities and ``embed_C`` its LogisticRegression's C;
+    ``encoder_languages`` ("en", "fa" or both, comma-separated) gates a topic model's
+    encoder member to those languages.
     """
     if features not in FEATURE_OPTIONS:
         raise ValueError(f"unknown features {features!r}; use one of {', '.join(FEATURE_OPTIONS)}")
@@ -66,7 +72,9 @@ def with_feature_option(
                 "fusion=late needs --features tfidf+encoder and feature_weight between 0 and 1 "
                 f"(the encoder's share of the probabilities), got {features} and {weight}"
             )
-        return _late_fusion(model, weight, embed_C)
+        return _late_fusion(model, weight, embed_C, _languages(encoder_languages))
+    if encoder_languages:
+        raise ValueError("encoder_languages needs --features tfidf+encoder with fusion=late")
     if features == "tfidf+static":
         from cxtext.classify.static import StaticEmbedder  # noqa: PLC0415
 
@@ -88,8 +96,19 @@ def with_feature_option(
     return Pipeline([("features", union), classify])
 
 
+def _languages(value: str | tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """``"en"`` / ``"en,fa"`` / a tuple -> a tuple of known languages (None: every language)."""
+    if not value:
+        return None
+    langs = tuple(v.strip() for v in value.split(",")) if isinstance(value, str) else tuple(value)
+    unknown = [v for v in langs if v not in ("en", "fa")]
+    if unknown or not langs:
+        raise ValueError(f"encoder_languages must be en, fa or en,fa; got {value!r}")
+    return langs
+
+
 def _late_fusion(
-    model: Pipeline, share: float, embed_C: float
+    model: Pipeline, share: float, embed_C: float, languages: tuple[str, ...] | None = None
 ) -> VotingClassifier | ThemeLateFusion:
     """TF-IDF model and an e5 model of the same kind, probabilities averaged (encoder: ``share``).
 
@@ -116,7 +135,11 @@ def _late_fusion(
         [("normalize", StageNormalizer(mixed)), ("embed", E5Embedder()), ("classify", classify)]
     )
     if isinstance(classify, ThemeClassifier):
+        if languages:
+            encoder = LanguageGate(encoder, languages=languages, mixed_min_share=mixed)
         return ThemeLateFusion(tfidf=model, encoder=encoder, share=share)
+    if languages:
+        raise ValueError("encoder_languages is for topic models (sentiment has one language)")
     return VotingClassifier(
         [("tfidf", model), ("encoder", encoder)], voting="soft", weights=[1.0 - share, share]
     )

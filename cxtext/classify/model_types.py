@@ -34,6 +34,8 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         # `--task topic --features tfidf+encoder --param fusion=late`: two multi-label topic
         # models averaged per theme.
         "cxtext.classify.late_fusion.ThemeLateFusion",
+        # `--param encoder_languages=en`: the encoder member sees English documents only.
+        "cxtext.classify.late_fusion.LanguageGate",
     }
 )
 

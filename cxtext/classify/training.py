@@ -93,7 +93,7 @@ def train_model(
 
     Sentiment labels are one string per row; topic labels a list per row (or ``a|b`` /
     JSON-list strings). ``params`` go to the model builder (e.g. ``{"C": 1.0}``), except
-    ``features``, ``feature_weight``, ``fusion`` and ``embed_C`` (see
+    ``features``, ``feature_weight``, ``fusion``, ``embed_C`` and ``encoder_languages`` (see
     :mod:`cxtext.classify.feature_options`).
 
     Examples
@@ -109,7 +109,11 @@ def train_model(
     params = dict(params or {})
     features = params.pop("features", "tfidf")
     weight = float(params.pop("feature_weight", 1.0))
-    fusion = {"fusion": params.pop("fusion", "concat"), "embed_C": params.pop("embed_C", 8.0)}
+    fusion = {
+        "fusion": params.pop("fusion", "concat"),
+        "embed_C": params.pop("embed_C", 8.0),
+        "encoder_languages": params.pop("encoder_languages", None),
+    }
     data = clean_labelled(texts, labels, task=task)
     if not data.texts:
         raise ValueError("no trainable rows: every text or label is empty")

@@ -153,6 +153,7 @@ def train_weak_topic_model(
     feature_weight: float = 1.0,
     fusion: str = "concat",
     embed_C: float = 8.0,
+    encoder_languages: str | tuple[str, ...] | None = None,
     **model_params,
 ) -> tuple[Pipeline | ThemeLateFusion, WeakLabelSummary]:
     """A multi-label topic model (:func:`build_topic_model`) fitted on keyword labels.
@@ -187,7 +188,12 @@ def train_weak_topic_model(
     def build() -> Pipeline | ThemeLateFusion:
         model = build_topic_model(taxonomy.ids, **model_params)
         return with_feature_option(
-            model, features, weight=feature_weight, fusion=fusion, embed_C=embed_C
+            model,
+            features,
+            weight=feature_weight,
+            fusion=fusion,
+            embed_C=embed_C,
+            encoder_languages=encoder_languages,
         )
 
     model = build()

@@ -274,7 +274,8 @@ def train(
             help="tfidf, tfidf+static (distilled e5 word vectors, fast) or tfidf+encoder "
             "(multilingual-e5-small; ~20-50x slower: ~150 docs per CPU-second). With "
             "tfidf+encoder, --param fusion=late averages a second model's probabilities "
-            "(on the embeddings; --param feature_weight=its share, embed_C=its C)."
+            "(on the embeddings; --param feature_weight=its share, embed_C=its C; topics: "
+            "encoder_languages=en embeds English documents only)."
         ),
     ] = "tfidf",
     models_dir: ModelsDirOption = None,
