@@ -9,6 +9,7 @@ import dataclasses
 import numpy as np
 
 from cxtext.value.misclassification import (
+    _document_cells,
     apply_rates,
     confusion_from_cards,
     correction_rates,
@@ -29,12 +30,12 @@ def _truth():
     fb.loc[5:9, "language"] = "mixed"
     fb.loc[10:12, "topics"] = None
     confusion = confusion_from_cards(topic_card, sentiment_cards, prior_texts=5)
-    return fb, mention_truth(fb, [*noisy.taxonomy.ids, "unmeasured"], confusion)
+    return fb, mention_truth(fb, [*noisy.taxonomy.ids, "unmeasured"], confusion), confusion
 
 
 def test_signature_probabilities_equal_the_per_document_ones() -> None:
-    fb, truth = _truth()
-    per_doc = truth._cells  # every document's own row
+    fb, truth, confusion = _truth()
+    per_doc, _ = _document_cells(fb, truth.themes, confusion)  # every document's own row
     distinct = len(truth._distinct["weight"])
     assert distinct < len(fb) / 2  # documents really share signatures
     assert truth._distinct["weight"].sum() == len(fb)
@@ -57,7 +58,7 @@ def test_signature_probabilities_equal_the_per_document_ones() -> None:
 
 
 def test_customer_probability_from_signatures_equals_the_per_document_one() -> None:
-    fb, truth = _truth()
+    fb, truth, _ = _truth()
     codes = np.random.default_rng(2).integers(-1, 60, len(fb))  # -1: no customer
     counts = signature_counts(truth.signature, codes, 60)
     for rng in (None, np.random.default_rng(5)):

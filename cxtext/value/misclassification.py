@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -146,20 +147,32 @@ def confusion_from_cards(
 class MentionTruth:
     """Per document × theme: observed negative mention (0/1) and P(truly negative mention).
 
-    ``draw(rng)`` gives the probabilities under one draw of the confusion counts.
+    Held per distinct document signature (a few thousand rows however many documents)
+    and each document's row there: the documents × themes matrices are built only when
+    asked for (:attr:`probability`, :attr:`observed`); the churn model never does (at a
+    million documents each is 128 MB of float64). ``draw(rng)`` gives the probabilities
+    under one draw of the confusion counts.
     """
 
     themes: list[str]
-    observed: np.ndarray  # n_docs × n_themes, bool
-    probability: np.ndarray  # n_docs × n_themes, point estimate
     corrected: np.ndarray  # n_themes, bool: the theme had a held-out confusion
     # n_themes, bool: it had one, but the correction is not identified here (see _unidentified)
     unidentified: np.ndarray
-    _cells: dict[str, Any] = field(repr=False, default_factory=dict)
+    _cells: dict[str, Any] = field(repr=False, default_factory=dict)  # the rates' inputs
     # One row per distinct document signature, and each document's row in it (_compact)
     _distinct: dict[str, Any] = field(repr=False, default_factory=dict)
     _signature: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=int))
     _rows: tuple | None = field(repr=False, default=None)  # last rows: their signatures
+
+    @cached_property
+    def probability(self) -> np.ndarray:
+        """n_docs × n_themes, the point estimate (built on first use, then kept)."""
+        return self.signature_probability(None)[self._signature]
+
+    @property
+    def observed(self) -> np.ndarray:
+        """n_docs × n_themes, bool: the document was assigned the theme, negatively."""
+        return self._distinct["observed"][self._signature]
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         return self.signature_probability(rng)[self._signature]
@@ -200,10 +213,21 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
 
     Themes without a held-out confusion keep their observed 0/1 (uncorrected).
     """
+    cells, parsed = _document_cells(feedback, themes, confusion)
+    distinct, signature = _compact(cells, parsed)
+    rates_inputs = {name: v for name, v in cells.items() if name not in _PER_DOCUMENT}
+    return MentionTruth(
+        themes, cells["corrected"], cells["unidentified"], rates_inputs, distinct, signature
+    )
+
+
+def _document_cells(
+    feedback: pd.DataFrame, themes: list[str], confusion: Confusion
+) -> tuple[dict[str, Any], np.ndarray]:
+    """(the correction's cells with one row per document, each document's parsed code)."""
     n, k = len(feedback), len(themes)
     # Parsed once per distinct (topics, aspects, sentiment) triple, not once per document
-    raw = list(zip(*(map(_hashable, _col(feedback, c)) for c in _PARSED), strict=True))
-    codes, triples = pd.factorize(pd.Series(raw, dtype=object)) if n else ([], [])
+    codes, triples = distinct_triples(feedback)
     topics_u = [set(map(str, _json(t, list))) for t, _, _ in triples]
     assigned_u = np.zeros((len(triples), k), dtype=bool)
     label_u = np.zeros((len(triples), k), dtype=np.int8)  # index into SENTIMENT_LABELS, -1 unknown
@@ -215,10 +239,8 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
             assigned_u[i, j] = t in topics_u[i]
             lab = aspects.get(t) if assigned_u[i, j] else None
             label_u[i, j] = sent_index.get(lab, base) if isinstance(lab, str) else base
-    codes = np.asarray(codes, dtype=int)
     assigned, label = assigned_u[codes], label_u[codes]
-    langs = [v if isinstance(v, str) else "" for v in _col(feedback, "language")]
-    lang_array = np.asarray(langs, dtype=str)
+    lang_array = _languages(feedback)
     observed = assigned & (label == 0)
     corrected = np.array([t in confusion.topics for t in themes], dtype=bool)
     empty_u = np.array([not ts for ts in topics_u], dtype=bool)
@@ -246,13 +268,9 @@ def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusio
         "sentiment": confusion.sentiment,
         "label_counts": _label_counts(label, lang_array),
     }
-    unidentified = _unidentified(cells)
-    cells["corrected"] = corrected = corrected & ~unidentified  # their column as labelled
-    distinct, signature = _compact(cells, codes)
-    point = apply_rates(distinct, correction_rates(cells, None))[signature]
-    return MentionTruth(
-        themes, observed, point, corrected, unidentified, cells, distinct, signature
-    )
+    cells["unidentified"] = unidentified = _unidentified(cells)
+    cells["corrected"] = corrected & ~unidentified  # their column as labelled
+    return cells, codes
 
 
 def _unidentified(cells: dict[str, Any]) -> np.ndarray:
@@ -286,22 +304,63 @@ def _compact(cells: dict[str, Any], parsed: np.ndarray) -> tuple[dict[str, Any],
     _, first, signature, counts = np.unique(
         key, return_index=True, return_inverse=True, return_counts=True
     )
-    per_doc = ("assigned", "label", "langs", "observed", "empty")
-    distinct = {**cells, **{name: cells[name][first] for name in per_doc}}
+    distinct = {**cells, **{name: cells[name][first] for name in _PER_DOCUMENT}}
     distinct["weight"] = counts.astype(float)
     return distinct, signature.ravel()
 
 
-_PARSED = ("topics", "aspect_sentiment", "sentiment")
+PARSED = ("topics", "aspect_sentiment", "sentiment")
+_PER_DOCUMENT = ("assigned", "label", "langs", "observed", "empty")  # one row per document
+
+
+def distinct_triples(feedback: pd.DataFrame) -> tuple[np.ndarray, list[tuple]]:
+    """(each document's code, the distinct (topics, aspects, sentiment) triples in order of
+    first appearance): factorized column by column, so a million documents make no
+    Python object each (their texts as a list of tuples took ~0.3 GB at 1M)."""
+    n = len(feedback)
+    if not n:
+        return np.zeros(0, dtype=int), []
+    key = np.zeros(n, dtype=np.int64)
+    uniques = []
+    for name in PARSED:
+        column = feedback[name] if name in feedback.columns else pd.Series([None] * n)
+        if column.dtype == object:  # already parsed lists/dicts: as JSON text
+            column = column.map(_hashable)
+        codes, values = pd.factorize(column, use_na_sentinel=False)
+        key = key * len(values) + codes
+        uniques.append(np.asarray(values, dtype=object))
+    codes, distinct = pd.factorize(key)
+    triples = []
+    for code in distinct:
+        parts = []
+        for values in reversed(uniques):
+            code, i = divmod(int(code), len(values))
+            parts.append(_hashable_na(values[i]))
+        triples.append(tuple(reversed(parts)))
+    return np.asarray(codes, dtype=int), triples
+
+
+def _hashable_na(value: object) -> object:
+    """A missing cell (None, NaN, pd.NA) as None, as the parsers take it."""
+    return (
+        None
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value)
+        else value
+    )
+
+
+def _languages(feedback: pd.DataFrame) -> np.ndarray:
+    """Each document's language as fixed-width text ("" when not a string)."""
+    if "language" not in feedback.columns:
+        return np.full(len(feedback), "", dtype="<U1")
+    codes, values = pd.factorize(feedback["language"], use_na_sentinel=False)
+    names = [v if isinstance(v, str) else "" for v in values]
+    return np.asarray(names or [""], dtype=str)[codes]
 
 
 def _hashable(value: object) -> object:
     """A JSON cell as a dictionary key: text as is, an already parsed list/dict as JSON."""
     return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
-
-
-def _col(feedback: pd.DataFrame, name: str) -> list:
-    return feedback[name].tolist() if name in feedback.columns else [None] * len(feedback)
 
 
 def _topic_rates(

@@ -22,6 +22,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
@@ -30,8 +31,10 @@ from cxtext.themes.taxonomy import Taxonomy
 from cxtext.value.cooccurrence import Component, joint_components, refit_components
 from cxtext.value.customer_value import to_bool
 from cxtext.value.misclassification import (
+    PARSED,
     Confusion,
     customer_probability_of_signatures,
+    distinct_triples,
     mention_truth,
     signature_counts,
 )
@@ -94,25 +97,18 @@ def estimate_churn_uplift(
     if labels is None:
         return _prior_uplift(mentions, theme_ids, taxonomy, prior, reason)
 
+    who = _positions(mentions["customer_id"], labels.index)  # -1: not a labelled customer
     if "churned_at" in labels.columns:
-        cut = mentions["customer_id"].map(labels["churned_at"])
-        mentions = mentions[cut.isna() | (mentions["created_at"] <= cut)]
-    linked = mentions[mentions["customer_id"].isin(labels.index)]
-    neg = linked[linked["negative"]]
-    indicators = (
-        pd.crosstab(neg["customer_id"], neg["theme_id"]).reindex(
-            index=labels.index, columns=theme_ids, fill_value=0
-        )
-        > 0
-    ).astype(float)
+        cut = _at(_utc_values(labels["churned_at"]), who)
+        before = np.isnat(cut) | (_utc_values(mentions["created_at"]) <= cut)
+        mentions, who = mentions[before], who[before]
+    neg = (who >= 0) & mentions["negative"].to_numpy(bool)
+    indicators = _indicators(who[neg], mentions["theme_id"][neg], theme_ids, len(labels))
+    raised = np.diff(indicators.indptr)  # customers per theme (CSC columns)
     covariates = _covariates(labels, segment_column, tenure_hints)
-    fit_themes = [t for t in theme_ids if indicators[t].sum() > 0]
+    fit_cols = np.flatnonzero(raised > 0)
+    fit_themes = [theme_ids[j] for j in fit_cols]
     y = labels["churned"].to_numpy(bool)
-    X = (
-        np.column_stack([indicators[fit_themes].to_numpy(), covariates])
-        if fit_themes
-        else covariates
-    )
 
     rows = {
         t: _prior_row(t, mentions, taxonomy, prior, "no labelled customer raised it")
@@ -137,24 +133,9 @@ def estimate_churn_uplift(
             f"corrected for misclassification: {confusion.source}{together})"
         )
     elif fit_themes:
-        rng = np.random.default_rng(seed)
-        draws = np.full((n_bootstrap, len(fit_themes)), np.nan)
-        # small matrices: threaded BLAS only adds contention (20-40x slower on 2 cores)
-        yf = y.astype(float)
-        with threadpool_limits(limits=1, user_api="blas"):
-            w = fit_logit(X, yf, prior_sd)
-            point = _uplift_from(X, w, len(fit_themes))
-            for b in range(n_bootstrap):
-                idx = rng.integers(0, len(y), len(y))
-                if y[idx].all() or not y[idx].any():
-                    continue
-                # a resample is the sample with each customer weighted by how often it
-                # was drawn: the same fit on the ~63% drawn rows, from the point's optimum
-                count = np.bincount(idx, minlength=len(y))
-                drawn = count > 0
-                weight = count[drawn].astype(float)
-                w_b = fit_logit(X[drawn], yf[drawn], prior_sd, start=w, weight=weight)
-                draws[b] = _uplift_from(X[drawn], w_b, len(fit_themes), weight)
+        point, draws = _uncorrected_bootstrap(
+            indicators[:, fit_cols].tocsr(), covariates, y, prior_sd, seed, n_bootstrap
+        )
         method = f"joint_logit(l2 prior sd {prior_sd:g}, bootstrap {n_bootstrap})"
     if fit_themes:
         alpha = (1.0 - level) / 2
@@ -168,7 +149,7 @@ def estimate_churn_uplift(
                 "churn_uplift": float(point[j]),
                 "churn_uplift_low": float(min(low, point[j])),
                 "churn_uplift_high": float(max(high, point[j])),
-                "customers": int(indicators[t].sum()),
+                "customers": int(raised[fit_cols[j]]),
                 "method": method,
             }
     return _frame(list(rows.values()))
@@ -186,22 +167,59 @@ def _negative_mentions(feedback: pd.DataFrame) -> pd.DataFrame:
                 "created_at": pd.Series(dtype="datetime64[us, UTC]"),
             }
         )
-    m = theme_mentions(feedback)
     fb = feedback.reset_index(drop=True)
-    cid = (
-        fb["customer_id"].astype("string").str.strip()
-        if "customer_id" in fb.columns
-        else pd.Series(pd.NA, index=fb.index, dtype="string")
-    )
+    m = _mentions_by_signature(fb)
+    doc = m["doc"].to_numpy()
     created = (
         pd.to_datetime(fb["created_at"], utc=True)
         if "created_at" in fb.columns
-        else pd.Series(pd.NaT, index=fb.index)
+        else pd.Series(pd.NaT, index=fb.index, dtype="datetime64[us, UTC]")
     )
-    m["customer_id"] = cid.to_numpy()[m["doc"].to_numpy()]
-    m["customer_id"] = m["customer_id"].astype("string")
-    m["created_at"] = created.to_numpy()[m["doc"].to_numpy()]
+    # gathered as Arrow strings and datetimes: no Python object per mention
+    m["customer_id"] = _customer_ids(fb).array.take(doc)
+    m["created_at"] = created.array.take(doc)
     return m
+
+
+def _mentions_by_signature(fb: pd.DataFrame) -> pd.DataFrame:
+    """:func:`theme_mentions` of ``fb``, parsed once per distinct (topics, aspects,
+    sentiment) triple and gathered per document (same rows, same order): the per-document
+    loop made ~1 GB of Python objects at a million documents."""
+    codes, triples = distinct_triples(fb)
+    per = theme_mentions(pd.DataFrame(triples, columns=list(PARSED), dtype=object))
+    count = np.bincount(per["doc"].to_numpy(), minlength=len(triples))
+    first = np.cumsum(count) - count  # each triple's first row in ``per``
+    n_each = count[codes]
+    ends = np.cumsum(n_each)
+    row = np.repeat(first[codes] - (ends - n_each), n_each) + np.arange(
+        int(ends[-1]) if len(ends) else 0
+    )
+    return pd.DataFrame(
+        {
+            "doc": np.repeat(np.arange(len(fb), dtype=np.int64), n_each),
+            "theme_id": per["theme_id"].array.take(row),
+            "negative": per["negative"].to_numpy(bool)[row],
+        }
+    )
+
+
+def _customer_ids(fb: pd.DataFrame) -> pd.Series:
+    """Each document's customer id as stripped text (NA when there is none)."""
+    if "customer_id" not in fb.columns:
+        return pd.Series(pd.NA, index=fb.index, dtype="string")
+    return fb["customer_id"].astype("string").str.strip()
+
+
+def _positions(ids: pd.Series, index: pd.Index) -> np.ndarray:
+    """Each id's position in ``index`` (-1: missing or not there), looked up once per
+    distinct id (factorizing Arrow strings makes no Python object per row)."""
+    codes, uniques = pd.factorize(ids)
+    return np.append(index.get_indexer(uniques), -1)[codes]  # code -1 (NA): the -1 appended
+
+
+def _utc_values(times: pd.Series) -> np.ndarray:
+    """Timezone-aware times as UTC datetime64 (NaT kept), for comparisons in NumPy."""
+    return pd.to_datetime(times, utc=True).dt.tz_localize(None).to_numpy()
 
 
 def _labels(customers: pd.DataFrame | None) -> tuple[pd.DataFrame | None, str]:
@@ -245,13 +263,39 @@ def _covariates(
     return np.column_stack(parts)
 
 
+def _indicators(
+    customer: np.ndarray, theme: pd.Series, theme_ids: list[str], n_customers: int
+) -> sparse.csc_matrix:
+    """Customers × themes, 1.0 where the customer (``customer``: position, one per
+    negative mention) raised the theme negatively at least once.
+
+    Sparse: a customer raises a few of a hundred themes and candidates, so the dense
+    matrix (100,000 customers × 130 columns, float64: 100 MB, and copies of it in the
+    fit) would be nearly all zeros.
+    """
+    cols = _positions(theme, pd.Index(theme_ids))
+    keep = cols >= 0
+    m = sparse.csc_matrix(
+        (np.ones(int(keep.sum())), (customer[keep], cols[keep])),
+        shape=(n_customers, len(theme_ids)),
+    )
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m
+
+
+def _at(times: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """``times[position]``, NaT where the position is -1."""
+    return np.append(times, np.datetime64("NaT"))[position]
+
+
 def _standardise(v: np.ndarray) -> np.ndarray:
     sd = v.std()
     return (v - v.mean()) / sd if sd > 0 else np.zeros_like(v)
 
 
 def fit_logit(
-    X: np.ndarray,
+    X: np.ndarray | sparse.spmatrix,
     y: np.ndarray,
     prior_sd: float,
     start: np.ndarray | None = None,
@@ -262,9 +306,24 @@ def fit_logit(
     Newton-Raphson: with a dozen features it converges in a handful of O(n p²) steps,
     ~100× faster than a generic solver, which matters inside the bootstrap. Returns
     ``[intercept, slopes...]``; same optimum as scikit-learn's ``LogisticRegression(C=prior_sd**2)``.
-    ``weight``: each row counts that many times (a bootstrap resample without its copies).
+    ``weight``: each row counts that many times (a bootstrap resample: its copies, 0 for
+    a customer not drawn). A sparse ``X`` (many theme columns, few set per customer)
+    costs O(Σ row nonzeros²) a step instead of O(n p²), and is never made dense.
     """
-    Z = np.column_stack([np.ones(len(X)), X])
+    ones = np.ones((X.shape[0], 1))
+    if sparse.issparse(X):
+        Z = sparse.hstack([ones, X], format="csr")
+        Zt = Z.T.tocsr()
+
+        def gram(c: np.ndarray) -> np.ndarray:
+            return (Zt @ (Z.multiply(c[:, None]).tocsr())).toarray()
+    else:
+        Z = np.column_stack([ones, X])
+        Zt = Z.T
+
+        def gram(c: np.ndarray) -> np.ndarray:
+            return (Zt * c) @ Z
+
     penalty = np.full(Z.shape[1], 1.0 / prior_sd**2)
     penalty[0] = 0.0
     w = np.zeros(Z.shape[1]) if start is None else start.copy()
@@ -273,8 +332,8 @@ def fit_logit(
         residual, curvature = y - p, p * (1 - p)
         if weight is not None:
             residual, curvature = residual * weight, curvature * weight
-        grad = Z.T @ residual - penalty * w
-        hess = (Z.T * curvature) @ Z + np.diag(penalty) + 1e-9 * np.eye(len(w))
+        grad = Zt @ residual - penalty * w
+        hess = gram(curvature) + np.diag(penalty) + 1e-9 * np.eye(len(w))
         step = np.linalg.solve(hess, grad)
         w = w + step
         if np.max(np.abs(step)) < 1e-8:
@@ -283,22 +342,65 @@ def fit_logit(
 
 
 def _uplift_from(
-    X: np.ndarray, w: np.ndarray, n_themes: int, weight: np.ndarray | None = None
+    X: np.ndarray | sparse.spmatrix,
+    w: np.ndarray,
+    n_themes: int,
+    weight: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Uplift per theme over its affected rows (NaN if none), rows counted ``weight`` times."""
+    """Uplift per theme over its affected rows (NaN if none), rows counted ``weight`` times
+    (a row of weight 0 is not affected)."""
     coef = w[1:]
     eta = X @ coef + w[0]
+    if sparse.issparse(X):
+        themes = sparse.csc_matrix(X[:, :n_themes])
+        themes.eliminate_zeros()
+        themes.sort_indices()
+        rows_of = [themes.indices[themes.indptr[j] : themes.indptr[j + 1]] for j in range(n_themes)]
+    else:
+        rows_of = [np.flatnonzero(X[:, j] > 0) for j in range(n_themes)]
     out = np.full(n_themes, np.nan)
-    for j in range(n_themes):
-        affected = X[:, j] > 0
-        if not affected.any():
+    for j, rows in enumerate(rows_of):
+        if weight is not None:
+            rows = rows[weight[rows] > 0]
+        if not len(rows):
             continue
-        base = eta[affected] - coef[j]  # indicator off
+        base = eta[rows] - coef[j]  # indicator off
         lift = _sigmoid(base + coef[j]) - _sigmoid(base)
-        out[j] = float(
-            np.mean(lift) if weight is None else np.average(lift, weights=weight[affected])
-        )
+        out[j] = float(np.mean(lift) if weight is None else np.average(lift, weights=weight[rows]))
     return out
+
+
+def _uncorrected_bootstrap(
+    indicators: sparse.csr_matrix,
+    covariates: np.ndarray,
+    y: np.ndarray,
+    prior_sd: float,
+    seed: int,
+    n_bootstrap: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(point uplifts, bootstrap draws) with the theme indicators as observed.
+
+    A resample is the sample with each customer weighted by how often it was drawn (0:
+    not drawn): the same fit as on its copies, from the point's optimum, on one sparse
+    design shared by every replicate (no copy of it per replicate).
+    """
+    rng = np.random.default_rng(seed)
+    k = indicators.shape[1]
+    X = sparse.hstack([indicators, sparse.csr_matrix(covariates)], format="csr")
+    yf = y.astype(float)
+    draws = np.full((n_bootstrap, k), np.nan)
+    # small matrices: threaded BLAS only adds contention (20-40x slower on 2 cores)
+    with threadpool_limits(limits=1, user_api="blas"):
+        w = fit_logit(X, yf, prior_sd)
+        point = _uplift_from(X, w, k)
+        for b in range(n_bootstrap):
+            idx = rng.integers(0, len(y), len(y))
+            if y[idx].all() or not y[idx].any():
+                continue
+            count = np.bincount(idx, minlength=len(y)).astype(float)
+            w_b = fit_logit(X, yf, prior_sd, start=w, weight=count)
+            draws[b] = _uplift_from(X, w_b, k, count)
+    return point, draws
 
 
 def _indicator_priors(
@@ -321,16 +423,10 @@ def _indicator_priors(
     fb = feedback.reset_index(drop=True)
     truth_even = mention_truth(fb, theme_ids, replace(confusion, unassigned={}, unassigned_with={}))
     truth = mention_truth(fb, theme_ids, confusion)
-    cid = (
-        fb["customer_id"].astype("string").str.strip()
-        if "customer_id" in fb.columns
-        else pd.Series(pd.NA, index=fb.index, dtype="string")
-    )
-    codes = labels.index.get_indexer(cid.fillna("\x00"))
+    codes = _positions(_customer_ids(fb), labels.index)
     if "churned_at" in labels.columns and "created_at" in fb.columns:
-        cut = cid.map(labels["churned_at"])
-        created = pd.to_datetime(fb["created_at"], utc=True)
-        late = (cut.notna() & (created > cut)).to_numpy(bool)
+        cut = _at(_utc_values(labels["churned_at"]), codes)
+        late = ~np.isnat(cut) & (_utc_values(fb["created_at"]) > cut)
         codes = np.where(late, -1, codes)
     cols = [theme_ids.index(t) for t in fit_themes]
     n, linked = len(labels), codes >= 0
