@@ -7,14 +7,18 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
+from cxtext.painpoints.mentions import theme_mentions
 from cxtext.schema import FEEDBACK, conform
 from cxtext.themes.taxonomy import Taxonomy, Theme
 from cxtext.value.uplift import (
     UPLIFT_COLUMNS,
     _covariate_code,
     _DistinctRows,
+    _mentions_by_signature,
+    _negative_mentions,
     _uplift_from,
     estimate_churn_uplift,
     fit_logit,
@@ -211,3 +215,78 @@ def test_fit_on_distinct_rows_is_the_fit_on_every_customer():
     np.testing.assert_allclose(
         distinct.fit(X, y, 1.0, start), fit_logit(X, y, 1.0, start=start), rtol=1e-10
     )
+
+
+def test_sparse_design_fits_as_the_dense_one():
+    # the uncorrected model (discovery's candidates: hundreds of theme columns) fits a
+    # sparse design, a bootstrap replicate weighting undrawn customers 0
+    rng = np.random.default_rng(3)
+    indicators = (rng.random((2000, 40)) < 0.03).astype(float)
+    covariates = np.column_stack([rng.random(2000) < 0.4, rng.normal(size=2000)])
+    X = np.column_stack([indicators, covariates])
+    eta = X @ np.r_[rng.normal(0, 0.8, 40), -0.5, 0.3] - 1.2
+    y = (rng.random(2000) < 1 / (1 + np.exp(-eta))).astype(float)
+    sparse_X = sparse.csr_matrix(X)
+    dense_w = fit_logit(X, y, 1.0)
+    np.testing.assert_allclose(fit_logit(sparse_X, y, 1.0), dense_w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        _uplift_from(sparse_X, dense_w, 40), _uplift_from(X, dense_w, 40), rtol=1e-12
+    )
+    count = np.bincount(rng.integers(0, 2000, 2000), minlength=2000)
+    drawn = count > 0
+    subset = fit_logit(X[drawn], y[drawn], 1.0, start=dense_w, weight=count[drawn].astype(float))
+    zeros = fit_logit(sparse_X, y, 1.0, start=dense_w, weight=count.astype(float))
+    np.testing.assert_allclose(zeros, subset, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        _uplift_from(sparse_X, zeros, 40, count.astype(float)),
+        _uplift_from(X[drawn], subset, 40, count[drawn].astype(float)),
+        rtol=1e-9,
+    )
+
+
+def test_uncorrected_model_with_many_themes_matches_a_dense_fit():
+    # estimate_churn_uplift's point = a dense joint logit on the same indicators
+    fb, customers = _labelled_population(n=600)
+    out = estimate_churn_uplift(fb, customers, TAXONOMY, **{**UPLIFT, "n_bootstrap": 5})
+    out = out.set_index("theme_id")
+    ids = customers["customer_id"]
+    raised = np.column_stack(
+        [
+            ids.isin(fb.loc[fb["topics"].str.contains(t), "customer_id"]).to_numpy(float)
+            for t in ("delivery", "price", "rare")
+        ]
+    )
+    plan = (customers["plan"] == "premium").to_numpy(float)
+    tenure = customers["tenure_days"].to_numpy()
+    X = np.column_stack([raised, plan, (tenure - tenure.mean()) / tenure.std()])
+    w = fit_logit(X, customers["churned"].to_numpy(float), 1.0)
+    np.testing.assert_allclose(
+        out.loc[["delivery", "price", "rare"], "churn_uplift"].to_numpy(float),
+        _uplift_from(X, w, 3),
+        rtol=1e-9,
+    )
+
+
+def test_mentions_parsed_per_signature_are_the_per_document_ones():
+    # one parse per distinct (topics, aspects, sentiment): same rows, same order
+    rows = [
+        _doc(1, "a", ["delivery", "price"], {"price": "negative"}, "positive"),
+        _doc(2, " b ", ["delivery", "delivery"], {}, "negative"),
+        _doc(3, None, [], {}, "negative"),
+        _doc(4, "a", ["delivery", "price"], {"price": "negative"}, "positive"),
+        _doc(5, "c", ["price"], {"price": "neutral"}, "negative"),
+    ]
+    fb = _feedback(rows)
+    fb.loc[2, "topics"] = None
+    fb.loc[4, "sentiment"] = None
+    parsed = fb.astype({"topics": object})
+    parsed.loc[0, "topics"] = ["delivery", "price"]  # an already parsed cell
+    for frame in (fb, parsed):
+        got = _mentions_by_signature(frame)
+        want = theme_mentions(frame)
+        pd.testing.assert_frame_equal(
+            got.astype({"theme_id": "string"}), want.astype({"theme_id": "string"})
+        )
+    m = _negative_mentions(fb)
+    assert m["customer_id"].tolist() == ["a", "a", "b", "a", "a", "c"]
+    assert m["created_at"].tolist() == [T0] * 6
