@@ -41,3 +41,13 @@ def points(x: object) -> str:
 def flag(x: object) -> bool:
     """True for a stored true (Python, NumPy or pandas boolean), False for false or missing."""
     return x is not None and not pd.isna(x) and bool(x)
+
+
+# What the rank orders by, and the mark of a theme the data cannot tell from a harmless
+# one (painpoints.rank.distinguishable); said under every ranked table, terminal and
+# report, so that a reader who sees a smaller figure above a larger one knows why.
+NO_EFFECT_MARK = "*"
+RANKED_BY = (
+    "Ranked by CLV at risk; themes marked * rank after the others: their churn uplift's "
+    "interval holds 0, so they are not distinguishable from no effect."
+)

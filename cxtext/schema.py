@@ -187,7 +187,7 @@ PAIN_POINTS = Table(
         "clv_at_risk": "float",  # people × mean_clv × max(0, churn_uplift), >= 0; people = corrected_people, else customers + unlinked_mentions
         "clv_at_risk_low": "float",  # >= 0: no effect puts nothing at risk
         "clv_at_risk_high": "float",
-        "rank": "int",  # 1 = most CLV at risk
+        "rank": "int",  # 1 = most CLV at risk among rows with churn_uplift_low > 0, which rank before the rest (not distinguishable from no effect): painpoints.order
         "examples": "json",  # up to 3 redacted quotes
         "method": "str",  # how uplift and CLV were obtained
         "currency": "str",  # of every money column (mean_clv, clv_at_risk*): value.currency

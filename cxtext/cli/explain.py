@@ -16,6 +16,7 @@ from cxtext.cli.app import PANEL, app
 from cxtext.config import ValueSettings, load_settings, resolve
 from cxtext.display import flag, number
 from cxtext.errors import WarehouseError
+from cxtext.painpoints.order import distinguishable
 
 console = Console()
 
@@ -58,6 +59,13 @@ def explanation(row: pd.Series, confusion_line: str | None = None) -> Group:
         f"{number(row['mean_clv'], ',.2f')} × {uplift}\n"
         f"            = [bold]{number(row['clv_at_risk'])}[/]   "
         f"(interval {number(row['clv_at_risk_low'])} – {number(row['clv_at_risk_high'])})"
+        + (
+            "\n            not distinguishable from no effect: its churn uplift's interval "
+            "holds 0, so it ranks after the themes whose interval does not"
+            if not distinguishable(pd.Series([row["churn_uplift_low"]]))[0]
+            and not pd.isna(row["churn_uplift_low"])
+            else ""
+        )
     )
     inputs = Table(show_header=True, header_style="bold", title="inputs", title_justify="left")
     inputs.add_column("input")

@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cxtext.display import flag, money, percent, points
+from cxtext.display import NO_EFFECT_MARK, RANKED_BY, finite, flag, money, percent, points
+from cxtext.painpoints.order import distinguishable
 
 WIDE = 120  # below this many columns the table drops the uplift and mean-CLV columns
 
@@ -20,7 +21,8 @@ def pain_point_table(
 
     Intervals go on a second, dim line so that numbers never wrap; narrower than
     ``WIDE`` columns the table keeps only what ranks a theme (the rest is in
-    `cxtext explain THEME`).
+    `cxtext explain THEME`). A theme whose churn uplift's interval holds 0 is marked
+    (``NO_EFFECT_MARK``): not distinguishable from no effect, it ranks after the others.
     """
     wide = width >= WIDE
     unit = currency_of(pain)
@@ -44,7 +46,10 @@ def pain_point_table(
     for name, justify in columns:
         # Only the theme name may wrap: numbers are never cut.
         table.add_column(name, justify=justify, no_wrap=name != "theme")
-    for row in pain.sort_values("rank").head(top).itertuples():
+    shown = pain.sort_values("rank").head(top)
+    for row, distinct in zip(
+        shown.itertuples(), distinguishable(shown["churn_uplift_low"]), strict=True
+    ):
         cells = [
             str(row.rank),
             f"{row.theme_en}\n[dim]{row.theme_fa}[/]",
@@ -56,8 +61,9 @@ def pain_point_table(
                 money(row.mean_clv),
                 f"{percent(row.churn_uplift)}\n[dim]{percent(row.churn_uplift_low)}–{percent(row.churn_uplift_high)}[/]",
             ]
+        mark = NO_EFFECT_MARK if not distinct and finite(row.churn_uplift_low) is not None else ""
         cells += [
-            f"[bold]{money(row.clv_at_risk)}[/]\n[dim]{money(row.clv_at_risk_low)}–{money(row.clv_at_risk_high)}[/]",
+            f"[bold]{money(row.clv_at_risk)}[/]{mark}\n[dim]{money(row.clv_at_risk_low)}–{money(row.clv_at_risk_high)}[/]",
             points(row.nps_impact),
             percent(row.trend, signed=True) + ("\n[bold red]▲ spike[/]" if flag(row.spike) else ""),
         ]
@@ -87,6 +93,7 @@ def print_pain_points(console: Console, pain: pd.DataFrame, top: int, segment: s
         f"{first['window_end']:%Y-%m-%d} (exclusive), segment {segment}"
     )
     console.print(pain_point_table(rows, top, title, console.width))
+    console.print(f"[dim]{RANKED_BY}[/]")
     console.print(f"[dim]method: {first['method']}[/]")
 
 

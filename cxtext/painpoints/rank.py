@@ -6,7 +6,8 @@ max(0, churn_uplift) so that every figure can be recomputed from the row. Negati
 mentions without a known customer count once each at the segment's mean CLV (the
 configured default when no customer has a value), and are counted in
 ``unlinked_mentions``. A theme whose effect on churn may be zero or protective puts
-nothing at risk, so the figure and its interval are never negative.
+nothing at risk, so the figure and its interval are never negative. The order of the
+rows (``rank``) is :mod:`cxtext.painpoints.order`'s.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from scipy.stats import norm
 
 from cxtext.painpoints.mentions import metadata_field, theme_mentions
 from cxtext.painpoints.nps import score_impact
+from cxtext.painpoints.order import ranks
 from cxtext.painpoints.spikes import is_spike
 from cxtext.schema import PAIN_POINTS, conform, utc_timestamp
 from cxtext.themes.taxonomy import Taxonomy
@@ -64,11 +66,13 @@ def rank_pain_points(
     "plan=premium") and/or "column=value" (that value only). A document's value is, in
     this order: its own column (channel, language, source, score_type), its metadata
     field, its customer's column in ``customer_attributes`` (customer_id, attributes
-    JSON), and for ``segment_column`` the customer's segment in ``customer_value``. Rank 1 is the most
-    CLV at risk within a segment (ties and missing values: more negative mentions
-    first). Unlinked mentions count at the segment's mean CLV; when there are no
-    customer values at all (a feedback-only run without ids) at ``default_clv_by_segment``
-    for a ``segment_column`` segment, else ``default_clv``. ``run_id`` is left null.
+    JSON), and for ``segment_column`` the customer's segment in ``customer_value``.
+    Within a segment, themes distinguishable from no effect rank first, then the others,
+    each part by CLV at risk (ties and missing values: more negative mentions first;
+    :mod:`cxtext.painpoints.order`). Unlinked mentions count at the segment's mean CLV;
+    when there are no customer values at all (a feedback-only run without ids) at
+    ``default_clv_by_segment`` for a ``segment_column`` segment, else ``default_clv``.
+    ``run_id`` is left null.
 
     With ``confusion`` (held-out classifier confusion, :mod:`cxtext.value.misclassification`)
     the people counted for a theme are the *expected* number who truly raised it
@@ -172,9 +176,7 @@ def rank_pain_points(
                 )
             )
         seg_df = pd.DataFrame(seg_rows)
-        key = seg_df["clv_at_risk"].fillna(-np.inf)
-        order = np.lexsort((-seg_df["negative_mentions"].to_numpy(), -key.to_numpy()))
-        seg_df.loc[order, "rank"] = np.arange(1, len(seg_df) + 1)
+        seg_df["rank"] = ranks(seg_df)
         seg_df["segment"] = label
         rows.extend(seg_df.to_dict("records"))
     if not rows:

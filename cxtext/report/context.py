@@ -13,8 +13,9 @@ from typing import Any
 import pandas as pd
 
 from cxtext.config import ReportSettings
-from cxtext.display import finite, flag, money, percent, points
+from cxtext.display import NO_EFFECT_MARK, RANKED_BY, finite, flag, money, percent, points
 from cxtext.painpoints.mentions import theme_mentions
+from cxtext.painpoints.order import distinguishable
 from cxtext.report.charts import interval_bars, rank_shift, weekly_lines
 from cxtext.schema import utc_timestamp
 
@@ -32,7 +33,10 @@ def _examples(raw: object) -> list[str]:
 def theme_rows(pain: pd.DataFrame, top: int) -> list[dict[str, Any]]:
     """One display row per ranked theme, with the inputs of its CLV-at-risk figure."""
     rows = []
-    for r in pain.sort_values("rank").head(top).itertuples():
+    shown = pain.sort_values("rank").head(top)
+    for r, distinct in zip(
+        shown.itertuples(), distinguishable(shown["churn_uplift_low"]), strict=True
+    ):
         linked = int(getattr(r, "customers", 0) or 0)
         unlinked = int(getattr(r, "unlinked_mentions", 0) or 0)
         # A protective or null theme puts nothing at risk: the formula says so.
@@ -57,6 +61,7 @@ def theme_rows(pain: pd.DataFrame, top: int) -> list[dict[str, Any]]:
                 "uplift_interval": f"{percent(r.churn_uplift_low)} to {percent(r.churn_uplift_high)}",
                 "clv_at_risk": money(r.clv_at_risk),
                 "clv_interval": f"{money(r.clv_at_risk_low)} to {money(r.clv_at_risk_high)}",
+                "no_effect": not distinct and finite(r.churn_uplift_low) is not None,
                 "nps_impact": points(getattr(r, "nps_impact", None)),
                 "trend": percent(r.trend, signed=True),
                 "spike": flag(r.spike),
@@ -142,10 +147,13 @@ def team_rows(follow_ups: pd.DataFrame | None) -> list[dict[str, Any]]:
 
 
 def volume_and_value_ranks(overall: pd.DataFrame, top: int) -> list[tuple[str, int, int]]:
-    """(theme, rank by mentions, rank by CLV at risk) with ties as ties (competition ranks)."""
+    """(theme, rank by mentions, rank by CLV at risk as the table orders it: themes
+    distinguishable from no effect first) with ties as ties (competition ranks)."""
     by_volume = overall["mentions"].rank(method="min", ascending=False).astype(int)
     risk = pd.to_numeric(overall["clv_at_risk"], errors="coerce").fillna(0.0)
-    by_value = risk.rank(method="min", ascending=False).astype(int)
+    first = distinguishable(overall["churn_uplift_low"])
+    key = risk + first * (float(risk.max()) + 1.0)  # risk >= 0: the first part stays first
+    by_value = key.rank(method="min", ascending=False).astype(int)
     rows = [
         (r.theme_en, int(v), int(w))
         for r, v, w in zip(overall.itertuples(), by_volume, by_value, strict=True)
@@ -207,6 +215,8 @@ def report_context(
         "window_end": end.strftime("%Y-%m-%d"),
         "run": run or {},
         "method": str(first.get("method", "")),
+        "ranked_by": RANKED_BY,
+        "no_effect_mark": NO_EFFECT_MARK,
         "kpis": {
             "documents": len(in_window),
             "negative_share": percent(negative_share),

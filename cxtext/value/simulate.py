@@ -185,6 +185,7 @@ def simulate_voc(
     unlinked_share: float = 0.05,
     horizon_months: int = 12,
     annual_discount_rate: float = 0.10,
+    effects: dict[str, tuple[float, float]] | None = None,
 ) -> SimulatedVoC:
     """A customer base whose themes raise churn by known amounts.
 
@@ -195,7 +196,12 @@ def simulate_voc(
     churn; support issues are commoner on the basic plan, which also churns more
     (confounding that the plan covariate removes). The true uplift of theme t is the
     mean over its affected customers of P(churn | with t) − P(churn | without t).
+    ``effects`` replaces some of :data:`THEME_EFFECTS`' (incidence, effect) pairs, same
+    themes (e.g. a frequent harmless ``ui`` for the ranking benchmark).
     """
+    effects = {**THEME_EFFECTS, **(effects or {})}
+    if set(effects) != set(THEME_EFFECTS):
+        raise ValueError(f"effects: themes must be among {list(THEME_EFFECTS)}")
     rng = np.random.default_rng(seed + 1_000)
     sim = simulate_transactions(
         n_customers,
@@ -210,13 +216,13 @@ def simulate_voc(
     themes = list(THEME_EFFECTS)
     ind = np.zeros((n, len(themes)), dtype=bool)
     for j, t in enumerate(themes):
-        rate = THEME_EFFECTS[t][0]
+        rate = effects[t][0]
         if t == "support":
             rate = np.where(premium, 0.06, 0.20)
         ind[:, j] = rng.random(n) < rate
     b, r = themes.index(CAUSAL), themes.index(NON_CAUSAL)
     ind[:, r] = rng.random(n) < np.where(ind[:, b], 0.55, 0.02)
-    beta = np.array([THEME_EFFECTS[t][1] for t in themes])
+    beta = np.array([effects[t][1] for t in themes])
     z_tenure = (tenure - tenure.mean()) / tenure.std()
     eta0 = -2.0 - 0.6 * premium - 0.3 * z_tenure
     eta = eta0 + ind @ beta

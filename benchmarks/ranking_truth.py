@@ -1,0 +1,312 @@
+"""The pain-point ranking against known truth: which rank basis orders themes best.
+
+Two sources of tables with known true CLV at risk per theme:
+
+- ``sim``: ``simulate_voc`` (8 themes: effects 1.4 to 0, a frequent harmless theme
+  ``ui`` and a non-causal companion ``refund``) at ``--customers`` sizes, with the
+  simulated classifier's noise and the misclassification correction (``corrected``)
+  or with the true labels (``perfect``); value, uplift and ranking as the nightly flow
+  runs them (``cxtext.value.evaluate``'s settings).
+- ``own``: the warehouses that ``benchmarks/own_data_truth.py --out DIR --seed N`` left
+  (real texts through the CLI), with the truth rebuilt from the same seed.
+
+Each source's "all" pain-point rows are cached (CSV under ``--cache``); the rank bases
+are then applied to the same rows, so they differ in nothing but the order:
+
+- ``point``: the CLV-at-risk figure (main until session 7);
+- ``lower``: its interval's low end;
+- ``shipped`` (``cxtext.painpoints.order``): themes whose churn uplift's interval holds 0
+  (not distinguishable from no effect) after the others, each part by the figure;
+  ``clv_part``: the same with the CLV-at-risk interval reaching 0 (wider: it holds the
+  count's and the CLV's spread too); ``uplift_part``: the shipped rule written out;
+- ``flat``: people × mean CLV × E[max(0, u)] under the bootstrap's spread alone (no prior:
+  the expected loss); ``normal``: the same after a N(0, τ²) prior fitted on the run's
+  themes (empirical Bayes); ``ash``: after the adaptive-shrinkage prior (Stephens 2017,
+  a zero-centred mixture fitted by EM); ``ash_null10``: with ashr's null-biased penalty.
+
+Reported per basis: Spearman and Kendall (tau-b) with the truth, NDCG (gain: true CLV at
+risk), top-3 precision, the best rank of a zero-effect theme and how often one is in the
+top 3, over the seeds given; interval coverage (which no basis changes) once.
+
+    nice -n 10 python benchmarks/ranking_truth.py --seeds 0-9 --customers 2000,4000
+    nice -n 10 python benchmarks/ranking_truth.py --own /work/cache/ranking/own --seeds 0-7
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy.stats import kendalltau, norm, spearmanr
+
+from cxtext.painpoints.order import ranks as shipped_ranks
+from cxtext.painpoints.rank import rank_pain_points
+from cxtext.value.customer_value import estimate_customer_value
+from cxtext.value.evaluate import RANK
+from cxtext.value.misclassification import confusion_from_cards
+from cxtext.value.simulate import add_classifier_noise, default_noise, simulate_voc
+from cxtext.value.uplift import estimate_churn_uplift
+
+LEVEL = 0.9
+Z = float(norm.ppf(0.5 + LEVEL / 2))
+COLUMNS = [
+    "theme_id", "negative_mentions", "customers", "unlinked_mentions", "corrected_people",
+    "mean_clv", "churn_uplift", "churn_uplift_low", "churn_uplift_high", "clv_at_risk",
+    "clv_at_risk_low", "clv_at_risk_high", "method",
+]  # fmt: skip
+
+
+def _seeds(text: str) -> list[int]:
+    if "-" in text:
+        lo, hi = map(int, text.split("-"))
+        return list(range(lo, hi + 1))
+    return [int(s) for s in text.split(",")]
+
+
+# ``decoy``: ui raised by a quarter of the customers (the own-data decoy: ~21%), no effect
+SCENARIOS = {"base": None, "decoy": {"ui": (0.25, 0.0)}}
+
+
+def simulated_case(seed: int, n: int, mode: str, scenario: str = "base") -> pd.DataFrame:
+    """The "all" rows of one simulated run, with ``true`` and ``zero_effect`` per theme."""
+    voc = simulate_voc(n, seed=seed, effects=SCENARIOS[scenario])
+    data, confusion = voc, None
+    if mode == "corrected":
+        noise = dataclasses.replace(default_noise(), held_out=4000)
+        data, topic_card, sentiment_cards = add_classifier_noise(voc, noise, seed=seed)
+        confusion = confusion_from_cards(topic_card, sentiment_cards, 0.0)
+    values = estimate_customer_value(
+        voc.customers, voc.transactions, as_of=voc.window_end, horizon_months=12,
+        annual_discount_rate=0.10, default_clv=250.0, default_clv_by_segment={},
+        segment_column="plan", min_repeat_buyers=30, level=LEVEL,
+    )  # fmt: skip
+    uplift = estimate_churn_uplift(
+        data.feedback, data.customers, data.taxonomy, prior=0.15, segment_column="plan",
+        tenure_hints=["tenure"], seed=seed, n_bootstrap=60, prior_sd=1.0, level=LEVEL,
+        confusion=confusion,
+    )  # fmt: skip
+    pain = rank_pain_points(
+        data.feedback, values, uplift, data.taxonomy, window_end=data.window_end,
+        window_days=data.window_days, confusion=confusion, **RANK,
+    )  # fmt: skip
+    truth = voc.truth.set_index("theme_id")
+    out = pain[COLUMNS].set_index("theme_id")
+    out["true"] = truth["true_clv_at_risk"]
+    out["zero_effect"] = truth["beta"] == 0
+    return out.reset_index()
+
+
+def own_case(folder: Path, seed: int) -> pd.DataFrame | None:
+    """The "all" rows of an own-data run left by own_data_truth.py, with its truth."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from own_data_truth import EFFECTS, build_export  # the same seed rebuilds the same truth
+
+    from cxtext.themes.from_labels import slug
+
+    warehouse = folder / f"ws{seed}" / "out" / "cxtext.duckdb"
+    if not warehouse.exists():
+        return None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        pain = con.sql(
+            "select * from pain_points where segment = 'all' "
+            "and window_end = (select max(window_end) from pain_points)"
+        ).df()[COLUMNS]
+    with tempfile.TemporaryDirectory() as tmp:
+        truth = build_export(Path(tmp), seed).set_index("theme_id")
+    out = pain.set_index("theme_id").join(truth["true_clv_at_risk"].rename("true"), how="inner")
+    zero = {slug(label) for label, (_, effect, _) in EFFECTS.items() if effect == 0}
+    out["zero_effect"] = out.index.isin(zero)
+    return out.reset_index()
+
+
+# --- rank bases: a score per row, higher first (ties: more negative mentions first) ---
+
+
+def _people_clv(rows: pd.DataFrame) -> np.ndarray:
+    people = rows["corrected_people"].fillna(rows["customers"] + rows["unlinked_mentions"])
+    return (people * rows["mean_clv"]).to_numpy(float)
+
+
+def _se(rows: pd.DataFrame) -> np.ndarray:
+    return ((rows["churn_uplift_high"] - rows["churn_uplift_low"]) / (2 * Z)).to_numpy(float)
+
+
+def ash_prior(est: np.ndarray, se: np.ndarray, null_weight: float = 1.0):
+    """(σ grid with 0 first, weights): adaptive shrinkage's prior (Stephens 2017, ashr),
+    g = π₀δ₀ + Σ πₖ N(0, σₖ²), σ from min(se)/10 to 2√max(û² − se²) by √2, weights by
+    EM on the marginal likelihood; ``null_weight`` > 1 is ashr's null-biased penalty."""
+    low = float(se.min()) / 10
+    high = 2 * float(np.sqrt(max((est**2 - se**2).max(), low**2)))
+    n = max(int(np.ceil(np.log(high / low) / np.log(np.sqrt(2)))), 0) + 1
+    grid = np.concatenate([[0.0], low * np.sqrt(2) ** np.arange(n)])
+    density = norm.pdf(est[:, None], scale=np.sqrt(grid[None, :] ** 2 + se[:, None] ** 2))
+    weights = np.full(len(grid), 1 / len(grid))
+    penalty = np.zeros(len(grid))
+    penalty[0] = null_weight - 1
+    for _ in range(500):
+        resp = density * weights
+        resp /= resp.sum(axis=1, keepdims=True)
+        weights = (resp.sum(axis=0) + penalty) / (len(est) + penalty.sum())
+    return grid, weights
+
+
+def normal_prior(est: np.ndarray, se: np.ndarray):
+    """N(0, τ²), τ² = mean(û² − se²) (moments), as a one-component grid."""
+    return np.array([np.sqrt(max(float(np.mean(est**2 - se**2)), 1e-12))]), np.array([1.0])
+
+
+def expected_positive(est, se, grid, weights) -> np.ndarray:
+    """E[max(0, u) | û] under the prior: a mixture of normal posteriors."""
+    est, se = est[:, None], se[:, None]
+    var = grid[None, :] ** 2
+    resp = norm.pdf(est, scale=np.sqrt(var + se**2)) * weights[None, :]
+    resp /= resp.sum(axis=1, keepdims=True)
+    mean, sd = est * var / (var + se**2), np.sqrt(var * se**2 / (var + se**2))
+    safe = np.where(sd > 0, sd, 1.0)
+    pos = np.where(sd > 0, mean * norm.cdf(mean / safe) + sd * norm.pdf(mean / safe), 0.0)
+    return (resp * np.maximum(pos, 0.0)).sum(axis=1)
+
+
+def _shrunk(rows: pd.DataFrame, prior) -> np.ndarray:
+    """people × mean CLV × E[max(0, u) | û], the uplifts pooled over the estimated themes."""
+    est, se = rows["churn_uplift"].to_numpy(float), _se(rows)
+    ok = (se > 0) & ~rows["method"].astype(str).str.contains("prior\\(").to_numpy()
+    score = rows["clv_at_risk"].to_numpy(float).copy()
+    if ok.sum() >= 3:
+        grid, weights = prior(est[ok], se[ok])
+        score[ok] = _people_clv(rows)[ok] * expected_positive(est[ok], se[ok], grid, weights)
+    return score
+
+
+def _flat(rows: pd.DataFrame) -> np.ndarray:
+    """The expected loss under the bootstrap's spread alone (no prior)."""
+    m, s = rows["churn_uplift"].to_numpy(float), np.maximum(_se(rows), 1e-12)
+    return _people_clv(rows) * (m * norm.cdf(m / s) + s * norm.pdf(m / s))
+
+
+BASES = {
+    "point": lambda r: r["clv_at_risk"].to_numpy(float),
+    "lower": lambda r: r["clv_at_risk_low"].to_numpy(float),
+    "shipped": None,  # cxtext.painpoints.order: distinguishable from no effect first
+    "clv_part": lambda r: (
+        r["clv_at_risk"].to_numpy(float)
+        + np.where(r["clv_at_risk_low"].to_numpy(float) > 0, 1e12, 0.0)
+    ),
+    "uplift_part": lambda r: (
+        r["clv_at_risk"].to_numpy(float)
+        + np.where(r["churn_uplift_low"].to_numpy(float) > 0, 1e12, 0.0)
+    ),
+    "flat": _flat,
+    "normal": lambda r: _shrunk(r, normal_prior),
+    "ash": lambda r: _shrunk(r, ash_prior),
+    "ash_null10": lambda r: _shrunk(r, lambda e, s: ash_prior(e, s, 10.0)),
+}
+
+
+def ranks(rows: pd.DataFrame, basis: str) -> np.ndarray:
+    if BASES[basis] is None:
+        return shipped_ranks(rows)
+    key = np.nan_to_num(BASES[basis](rows), nan=-np.inf)
+    order = np.lexsort((-rows["negative_mentions"].to_numpy(), -key))
+    out = np.empty(len(rows), int)
+    out[order] = np.arange(1, len(rows) + 1)
+    return out
+
+
+def metrics(rows: pd.DataFrame, rank: np.ndarray) -> dict:
+    true = rows["true"].to_numpy(float)
+    gains = true[np.argsort(rank)]
+    discount = 1 / np.log2(np.arange(2, len(true) + 2))
+    ideal = np.sort(true)[::-1]
+    top_true = set(np.argsort(-true, kind="stable")[:3])
+    zero = rows["zero_effect"].to_numpy(bool)
+    return {
+        "spearman": spearmanr(true, -rank).statistic,
+        "kendall": kendalltau(true, -rank).statistic,
+        "ndcg": float(gains @ discount / (ideal @ discount)),
+        "top3": len(top_true & set(np.flatnonzero(rank <= 3))) / 3,
+        "decoy_best": int(rank[zero].min()) if zero.any() else np.nan,
+        "decoy_top3": bool((rank[zero] <= 3).any()) if zero.any() else np.nan,
+        # pairs (zero-effect theme, theme with ≥ 10% of the top truth) in the wrong order
+        "decoy_above_real": float(
+            (rank[zero][:, None] < rank[true >= 0.1 * true.max()][None, :]).mean()
+        ),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", default="0-9")
+    ap.add_argument("--customers", default="2000,4000", help="simulator sizes")
+    ap.add_argument("--modes", default="corrected,perfect")
+    ap.add_argument("--scenarios", default="base,decoy", help=f"simulator: {list(SCENARIOS)}")
+    ap.add_argument("--own", type=Path, help="own_data_truth.py's --out folder (instead of sim)")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/ranking_truth"))
+    ap.add_argument("--bases", default=",".join(BASES))
+    args = ap.parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    cases: dict[str, pd.DataFrame] = {}
+    for seed in _seeds(args.seeds):
+        keys = (
+            [(f"own_s{seed}", None, None, None)]
+            if args.own
+            else [
+                (f"sim{'' if sc == 'base' else '_' + sc}_n{n}_{mode}_s{seed}", n, mode, sc)
+                for sc in args.scenarios.split(",")
+                for n in map(int, args.customers.split(","))
+                for mode in args.modes.split(",")
+            ]
+        )
+        for key, n, mode, scenario in keys:
+            path = args.cache / f"{key}.csv"
+            if not path.exists():
+                t0, c0 = time.time(), time.process_time()
+                rows = (
+                    own_case(args.own, seed)
+                    if args.own
+                    else simulated_case(seed, n, mode, scenario)
+                )
+                if rows is None:
+                    continue
+                rows.to_csv(path, index=False)
+                print(f"{key}: {time.time() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU")
+            cases[key] = pd.read_csv(path)
+    groups: dict[str, list[str]] = {}
+    for key in cases:
+        groups.setdefault(key.rsplit("_s", 1)[0], []).append(key)
+    bases = args.bases.split(",")
+    for group, keys in [*groups.items(), ("all cases", list(cases))]:
+        cov = np.mean(
+            [
+                ((c["clv_at_risk_low"] <= c["true"]) & (c["true"] <= c["clv_at_risk_high"])).mean()
+                for c in (cases[k] for k in keys)
+            ]
+        )
+        print(f"\n{group}: {len(keys)} tables, interval coverage {cov:.0%}")
+        print(
+            f"{'basis':<11} spearman (vs point ± se)  kendall  ndcg  top3  "
+            "decoy: best rank  in top 3  above a real theme"
+        )
+        per = {
+            b: pd.DataFrame([metrics(cases[k], ranks(cases[k], b)) for k in keys]) for b in bases
+        }
+        for b, m in per.items():
+            diff = m["spearman"] - per[bases[0]]["spearman"]
+            se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan
+            print(
+                f"{b:<11} {m['spearman'].mean():8.3f} ({diff.mean():+.3f} ± {se:.3f}) "
+                f"{m['kendall'].mean():7.3f} {m['ndcg'].mean():5.3f} {m['top3'].mean():5.2f} "
+                f"{m['decoy_best'].mean():17.2f} {int(m['decoy_top3'].sum()):5d}/{len(m):<3d} "
+                f"{m['decoy_above_real'].mean():10.1%}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The order of a segment's pain points: what rank 1 means, in one place.
+
+Themes whose churn uplift's interval stays above 0 come first, then those whose interval
+holds 0 (not distinguishable from no effect; a prior uplift's interval starts at 0, so
+without churn labels no theme is); each part by CLV at risk, ties and missing figures
+by more negative mentions. Ranking by the
+point figure alone let a frequent harmless theme's uplift noise × its hundreds of
+customers rank it 3rd and 4th of 9 in two of five own-data draws; its interval said it
+may have no effect, and now so does its place. Chosen over shrinking the uplifts toward
+0 (empirical Bayes), the CLV-at-risk interval's low end, that interval reaching 0 (it
+also holds the count's and CLV's spread, so a real but small theme falls with the decoy)
+and the expected loss, measured against known truth in ``benchmarks/ranking_truth.py``
+(docs/value.md, "Ranking").
+Kept free of the value stage's imports: the terminal and the report mark rows with it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def distinguishable(churn_uplift_low: pd.Series) -> np.ndarray:
+    """Rows whose churn uplift's interval stays above 0 (a missing one does not)."""
+    low = pd.to_numeric(pd.Series(churn_uplift_low), errors="coerce").astype(float)
+    return (low > 0).to_numpy(bool)
+
+
+def ranks(rows: pd.DataFrame) -> np.ndarray:
+    """1, 2, … for ``rows`` (one segment's PAIN_POINTS rows) in the order above."""
+    key = pd.to_numeric(rows["clv_at_risk"], errors="coerce").astype(float).fillna(-np.inf)
+    order = np.lexsort(
+        (
+            -rows["negative_mentions"].to_numpy(float),
+            -key.to_numpy(),
+            ~distinguishable(rows["churn_uplift_low"]),
+        )
+    )
+    out = np.empty(len(rows), dtype=int)
+    out[order] = np.arange(1, len(rows) + 1)
+    return out
