@@ -75,13 +75,23 @@ class RssSampler:
     processes share count once per process, so the figure errs high), and PSS
     (proportional set size: a page shared by n processes counts 1/n in each, so the
     sum is the memory the tree really occupies) beside it in ``pss_peaks``.
+
+    Reading PSS makes the kernel walk every page of every process (~7 ms per process
+    of a few hundred MiB here); at every 50 ms sample that cost 25 CPU-s over a 20k
+    run, charged to this process and counted as the pipeline's until session 7. So
+    PSS is read every ``pss_interval`` seconds and whenever the tree's RSS reaches a
+    new peak for the label, the process list is refreshed every ``pss_interval``, and
+    this thread's own CPU seconds are kept per label in ``cpu`` for the harness to
+    subtract: the instrument is not the pipeline.
     """
 
-    def __init__(self, interval: float = 0.05) -> None:
+    def __init__(self, interval: float = 0.05, pss_interval: float = 1.0) -> None:
         self.interval = interval
+        self.pss_interval = pss_interval
         self.label = "idle"
         self.peaks: dict[str, int] = {}
         self.pss_peaks: dict[str, int] = {}
+        self.cpu: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._me = psutil.Process()
@@ -107,12 +117,28 @@ class RssSampler:
         return rss, pss
 
     def _run(self) -> None:
+        tree: list[psutil.Process] = []
+        last_pss = -self.pss_interval
         while not self._stop.is_set():
-            rss, pss = self.tree_memory()
-            for label in {self.label, "_all"}:
-                self.peaks[label] = max(self.peaks.get(label, 0), rss)
-                self.pss_peaks[label] = max(self.pss_peaks.get(label, 0), pss)
+            c0, now, label = time.thread_time(), time.monotonic(), self.label
+            due = now - last_pss >= self.pss_interval
+            if due:
+                tree = self._tree()
+            rss = sum(_memory(p, "rss") for p in tree)
+            new_peak = rss > 1.01 * self.peaks.get(label, 0)  # grown by 1% at least
+            for key in {label, "_all"}:
+                self.peaks[key] = max(self.peaks.get(key, 0), rss)
+            if due or (new_peak and now - last_pss >= self.pss_interval / 4):
+                pss = sum(_memory(p, "pss") for p in tree)
+                last_pss = now
+                for key in {label, "_all"}:
+                    self.pss_peaks[key] = max(self.pss_peaks.get(key, 0), pss)
+            self.cpu[label] = self.cpu.get(label, 0.0) + time.thread_time() - c0
             time.sleep(self.interval)
+
+    def cpu_of(self, phase: str) -> float:
+        """This thread's CPU seconds in ``phase`` and its stages."""
+        return sum(v for k, v in self.cpu.items() if k == phase or k.startswith(f"{phase}:"))
 
     def __enter__(self) -> RssSampler:
         self._thread.start()
@@ -147,15 +173,40 @@ def _is_prefect_server(p: psutil.Process) -> bool:
     )
 
 
+def api_server_cpu() -> float:
+    """CPU seconds so far of Prefect's API server (the temporary one this process started).
+
+    Not a finished child, so ``cpu_seconds`` never counted it; the task runs' state
+    changes and logs are its work during a run, so a phase counts its difference.
+    """
+    total = 0.0
+    for p in psutil.Process().children(recursive=True):
+        with suppress(psutil.Error):
+            if _is_prefect_server(p):
+                t = p.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
 def mib(n: int) -> float:
     return round(n / 2**20, 1)
+
+
+def _rusage_seconds(r: resource.struct_rusage) -> float:
+    return r.ru_utime + r.ru_stime
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's finished (waited-for) children: the worker pools."""
+    return _rusage_seconds(resource.getrusage(resource.RUSAGE_CHILDREN))
 
 
 def cpu_seconds() -> float:
     """CPU time of this process and of its finished children (the worker pools).
 
     Workers end with their flow run, so a phase's difference counts them; Prefect's API
-    server runs until the end and is not counted.
+    server runs until the end and is not in it (:func:`api_server_cpu`), and the memory
+    sampler's thread is (``RssSampler.cpu``).
     """
     me, kids = (
         resource.getrusage(resource.RUSAGE_SELF),
@@ -212,7 +263,8 @@ def run_flow(
         chosen = task_runner(0)
     flow_run = nightly.with_options(task_runner=chosen)
     with sampler.labelled(phase), listening(listener):
-        t0, c0 = time.perf_counter(), cpu_seconds()
+        t0, c0, s0 = time.perf_counter(), cpu_seconds(), api_server_cpu()
+        m0, w0 = resource.getrusage(resource.RUSAGE_SELF), children_cpu()
         summary = flow_run(
             feedback=[str(feedback)],
             customers=str(customers),
@@ -221,10 +273,18 @@ def run_flow(
             config=str(config) if config else None,
         )
         seconds = time.perf_counter() - t0
-    cpu = cpu_seconds() - c0
+    sampling = sampler.cpu_of(phase)
+    server = api_server_cpu() - s0
+    flow_process = _rusage_seconds(resource.getrusage(resource.RUSAGE_SELF)) - _rusage_seconds(m0)
+    workers = children_cpu() - w0
+    # the pipeline's CPU: the flow process (less the memory sampler's thread, which is
+    # this harness's instrument), its finished workers, and Prefect's API server
+    cpu = cpu_seconds() - c0 - sampling + server
     counts = dict(summary.counts)
     docs = counts.get("new", 0)
     timed = dict(summary.stage_seconds)
+    for name in [k for k in timed if k.endswith(":cpu")]:  # the flow process's: less the sampler
+        timed[name] = round(max(timed[name] - sampler.cpu.get(f"{phase}:{name[:-4]}", 0.0), 0.0), 3)
     # CPU seconds: the partition steps' (timed in the workers), the flow process's for
     # the other stages; the partitions' own is the sum of its steps
     steps = [k for k in timed if k.startswith("partitions:") and k.endswith("_cpu")]
@@ -246,11 +306,22 @@ def run_flow(
         for name, s in timed.items()
         if not name.endswith(("_cpu", ":cpu"))
     }
+    flow_stages = sum(v for k, v in timed.items() if k.endswith(":cpu"))
+    worker_steps = sum(timed.get(f"partitions:{k}_cpu", 0.0) for k in ("normalize", "classify"))
     return {
         "seconds": round(seconds, 2),
         "documents": docs,
         "docs_per_s": round(docs / seconds, 1) if seconds else None,
         "cpu_seconds": round(cpu, 1),
+        # where every CPU-second went (see benchmarks/README.md, session 7)
+        "cpu_accounting": {
+            "flow_process": round(flow_process - sampling, 1),
+            "flow_process_in_stage_timers": round(flow_stages, 1),
+            "workers": round(workers, 1),
+            "workers_in_step_timers": round(worker_steps, 1),
+            "api_server": round(server, 1),
+            "memory_sampler_excluded": round(sampling, 1),
+        },
         "docs_per_cpu_s": round(docs / cpu, 1) if cpu else None,
         "load_average_after": round(os.getloadavg()[0], 2),
         # the phase's own label and its stages' ("full:partitions", ...)
@@ -467,6 +538,15 @@ def table(result: dict[str, Any]) -> str:
         f"{r['pipeline_vs_floor_cpu']}); pipeline / naive speed: {r['pipeline_vs_naive']}; "
         f"incremental / full seconds: {r['incremental_vs_full']}.",
     ]
+    for phase in ("full", "incremental"):
+        if acc := result.get(phase, {}).get("cpu_accounting"):
+            lines.append(
+                f"CPU accounting ({phase}): flow process {acc['flow_process']} s "
+                f"({acc['flow_process_in_stage_timers']} in its stages' timers), workers "
+                f"{acc['workers']} s ({acc['workers_in_step_timers']} in their steps' timers), "
+                f"Prefect API server {acc['api_server']} s; the memory sampler's "
+                f"{acc['memory_sampler_excluded']} s excluded."
+            )
     for role, acc in result.get("accuracy", {}).items():
         lines.append(
             f"Accuracy {role} (n={acc['n']:,}): saved pipeline {acc['saved_pipeline']}, flow {acc['flow']}."
@@ -475,10 +555,15 @@ def table(result: dict[str, Any]) -> str:
 
 
 def write_config(
-    folder: Path, partition_rows: int | None, processes_from_mb: float | None
+    folder: Path,
+    partition_rows: int | None,
+    processes_from_mb: float | None,
+    models: Path | None = None,
 ) -> Path | None:
     """A settings file with the overridden keys, or None (the defaults)."""
     lines = []
+    if models is not None:
+        lines.append(f"paths:\n  models: {models.resolve()}\n")
     if partition_rows is not None:
         lines.append(f"ingest:\n  partition_rows: {partition_rows}\n")
     if processes_from_mb is not None:
@@ -538,7 +623,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
         corpus = job.result()
     result["corpus_seconds"] = round(time.perf_counter() - t0, 1)
     log(f"corpus: {corpus.documents:,} documents + {corpus.new_documents:,} new in {work}")
-    config = write_config(work, args.partition_rows, args.processes_from_mb)
+    config = write_config(work, args.partition_rows, args.processes_from_mb, args.models)
     flow_args = {
         "feedback": corpus.feedback_dir,
         "customers": corpus.customers,
@@ -569,10 +654,12 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
         log(f"unchanged: {result['unchanged']['seconds']} s")
 
         classifiers = load_classifiers(
-            resolve("models"), load_taxonomy(resolve("data/taxonomy.yaml"))
+            args.models or resolve("models"), load_taxonomy(resolve("data/taxonomy.yaml"))
         )
         texts = corpus_texts(corpus.feedback_dir)[: args.docs]
-        floor, floor_cpu = floor_seconds(texts, classifiers)
+        with sampler.labelled("floor"):
+            floor, floor_cpu = floor_seconds(texts, classifiers)
+        floor_cpu -= sampler.cpu_of("floor")  # the sampler's thread is not the floor's work
         result["floor"] = {
             "seconds": round(floor, 2),
             "docs_per_s": round(len(texts) / floor, 1),
@@ -582,7 +669,9 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
         }
         log(f"floor: {floor:.1f} s ({floor_cpu:.1f} s CPU)")
         sample = texts[: args.naive_docs]
-        naive, naive_cpu = naive_seconds(sample, classifiers)
+        with sampler.labelled("naive"):
+            naive, naive_cpu = naive_seconds(sample, classifiers)
+        naive_cpu -= sampler.cpu_of("naive")
         scale = len(texts) / len(sample)
         result["naive"] = {
             "sample": len(sample),
@@ -649,6 +738,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--naive-docs", type=int, default=2000, help="documents the naive loop runs on"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--models",
+        type=Path,
+        help="models folder whose registry names the champions, for the flow and the floor "
+        "(default: the shipped models/)",
+    )
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument(
         "--only-full", action="store_true", help="the full run alone (comparing runners or sizes)"

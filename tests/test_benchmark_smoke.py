@@ -43,6 +43,9 @@ def test_harness_completes_and_writes_its_results(tmp_path: Path) -> None:
     assert result["floor"]["docs_per_s"] > 0 and result["naive"]["sample"] == 20
     assert result["full"]["cpu_seconds"] > 0 and result["full"]["peak_rss_mib"] > 0
     assert result["floor"]["cpu_seconds"] > 0
+    acc = result["full"]["cpu_accounting"]  # every CPU-second of the run placed somewhere
+    assert acc["memory_sampler_excluded"] > 0 and acc["flow_process"] > 0
+    assert acc["flow_process_in_stage_timers"] <= acc["flow_process"] + 0.5
     assert set(result["ratios"]) == {
         "pipeline_vs_floor",
         "pipeline_vs_floor_cpu",
@@ -87,3 +90,21 @@ def test_planted_labels_are_stored_as_the_classifiers_would(tmp_path: Path) -> N
     assert not pairs, pairs[:3]
     night = pd.read_csv(corpus.new_file, dtype=str)
     assert set(night["id"]) <= set(stored["id"])  # a night over it finds nothing new
+
+
+def test_memory_sampler_keeps_peaks_and_its_own_cpu_per_label() -> None:
+    """The harness's sampler reads PSS (a page-table walk per process, costly), so it keeps
+    its own CPU seconds per label for the harness to subtract from the pipeline's."""
+    import time
+
+    with throughput.RssSampler(interval=0.01, pss_interval=0.05) as sampler:
+        with sampler.labelled("phase:stage"):
+            block = bytearray(64 * 2**20)  # 64 MiB touched while the stage runs
+            block[::4096] = b"x" * len(block[::4096])
+            time.sleep(0.5)
+        del block
+    assert sampler.peaks["phase:stage"] >= 64 * 2**20
+    assert 0 < sampler.pss_peaks["phase:stage"] <= sampler.peaks["_all"]
+    assert sampler.cpu["phase:stage"] > 0
+    assert sampler.cpu_of("phase") == sampler.cpu["phase:stage"]
+    assert sampler.cpu_of("other") == 0
