@@ -104,7 +104,8 @@ def texts_by_label(seed: int) -> tuple[pd.DataFrame, dict[str, list[str]]]:
 
 
 def build_export(folder: Path, seed: int, n: int = 2000) -> pd.DataFrame:
-    """Write the export under ``folder``; return the truth per theme."""
+    """Write the export under ``folder``; return the truth per theme (and per customer in
+    ``.attrs["customers"]``: the reasons they truly raised, churned, plan, tenure)."""
     rng, prng = np.random.default_rng(seed), random.Random(seed)
     labelled, pool = texts_by_label(seed)
     labelled.to_csv(folder / "labelled.csv", index=False)
@@ -135,6 +136,8 @@ def build_export(folder: Path, seed: int, n: int = 2000) -> pd.DataFrame:
         up = (expit(eta - aff * beta[j] + beta[j]) - expit(eta - aff * beta[j]))[aff]
         truth.append({"theme_id": slug(label), "affected": int(aff.sum()), "true_uplift": up.mean(),
                       "true_clv_at_risk": float((clv[aff] * up).sum())})  # fmt: skip
+    customers = pd.DataFrame(raised, index=ids, columns=[slug(t) for t in themes])
+    customers = customers.assign(churned=churned, premium=premium, tenure_z=z)
 
     window_start = sim.as_of - pd.Timedelta(days=28)
     docs = []
@@ -190,7 +193,9 @@ def build_export(folder: Path, seed: int, n: int = 2000) -> pd.DataFrame:
     sim.transactions.assign(amount=lambda d: d["amount"].round(2)).to_csv(
         folder / "orders.csv", index=False
     )
-    return pd.DataFrame(truth)
+    out = pd.DataFrame(truth)
+    out.attrs["customers"] = customers  # who truly raised what, and churned (never exported)
+    return out
 
 
 def cli(args: list[str], cwd: Path | None = None) -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import tempfile
 import time
@@ -124,6 +125,44 @@ def own_case(folder: Path, seed: int) -> pd.DataFrame | None:
     zero = {slug(label) for label, (_, effect, _) in EFFECTS.items() if effect == 0}
     out["zero_effect"] = out.index.isin(zero)
     return out.reset_index()
+
+
+def decoy_labels(folder: Path, seed: int, decoy: str = "customer_service_issue") -> str:
+    """Why the own-data decoy's uplift leans positive: its churn log-odds in a plain joint
+    logit on the customers' true reasons and on the model's negative assignments (the
+    run's feedback table), and who its false assignments are."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from own_data_truth import EFFECTS, build_export
+    from sklearn.linear_model import LogisticRegression
+
+    from cxtext.themes.from_labels import slug
+
+    with tempfile.TemporaryDirectory() as tmp:
+        people = build_export(Path(tmp), seed).attrs["customers"]
+    reasons = [slug(label) for label in EFFECTS if label != "QR_NEW"]
+    with duckdb.connect(str(folder / f"ws{seed}" / "out" / "cxtext.duckdb"), read_only=True) as con:
+        fb = con.sql("select customer_id, topics, aspect_sentiment from feedback").df()
+    assigned = pd.DataFrame(False, index=people.index, columns=reasons)
+    for cid, topics, aspects in fb.itertuples(index=False):
+        negative = json.loads(aspects) if isinstance(aspects, str) else {}
+        for t in json.loads(topics) if isinstance(topics, str) else []:
+            if cid in assigned.index and t in reasons and negative.get(t) == "negative":
+                assigned.at[cid, t] = True
+    covariates = people[["premium", "tenure_z"]].to_numpy(float)
+
+    def log_odds(indicators: pd.DataFrame) -> float:
+        X = np.column_stack([indicators[reasons].to_numpy(float), covariates])
+        fit = LogisticRegression(C=1.0, max_iter=2000).fit(X, people["churned"])
+        return float(fit.coef_[0][reasons.index(decoy)])
+
+    causal = people[[slug(k) for k, (_, b, _) in EFFECTS.items() if b >= 1.0]].any(axis=1)
+    false = assigned[decoy] & ~people[decoy]
+    return (
+        f"own seed {seed}: {decoy} log-odds {log_odds(people):+.2f} on true reasons, "
+        f"{log_odds(assigned):+.2f} on the model's; assigned to {int(assigned[decoy].sum())}, "
+        f"{int(false.sum())} of them falsely, {causal[false].mean():.0%} of whom truly raised "
+        f"a reason with effect >= 1 ({causal[~assigned[decoy]].mean():.0%} of the unassigned)"
+    )
 
 
 # --- rank bases: a score per row, higher first (ties: more negative mentions first) ---
@@ -250,6 +289,9 @@ def main() -> None:
     ap.add_argument("--own", type=Path, help="own_data_truth.py's --out folder (instead of sim)")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/ranking_truth"))
     ap.add_argument("--bases", default=",".join(BASES))
+    ap.add_argument(
+        "--decoy-check", action="store_true", help="with --own: why the decoy's uplift leans"
+    )
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     cases: dict[str, pd.DataFrame] = {}
@@ -278,6 +320,8 @@ def main() -> None:
                 rows.to_csv(path, index=False)
                 print(f"{key}: {time.time() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU")
             cases[key] = pd.read_csv(path)
+            if args.own and args.decoy_check:
+                print(decoy_labels(args.own, seed))
     groups: dict[str, list[str]] = {}
     for key in cases:
         groups.setdefault(key.rsplit("_s", 1)[0], []).append(key)
