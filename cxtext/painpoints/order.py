@@ -2,16 +2,16 @@
 
 Themes whose churn uplift's interval stays above 0 come first, then those whose interval
 holds 0 (not distinguishable from no effect; a prior uplift's interval starts at 0, so
-without churn labels no theme is); each part by CLV at risk, ties and missing figures
-by more negative mentions. Ranking by the
-point figure alone let a frequent harmless theme's uplift noise × its hundreds of
-customers rank it 3rd and 4th of 9 in two of five own-data draws; its interval said it
-may have no effect, and now so does its place. Chosen over shrinking the uplifts toward
-0 (empirical Bayes), the CLV-at-risk interval's low end, that interval reaching 0 (it
-also holds the count's and CLV's spread, so a real but small theme falls with the decoy)
-and the expected loss, measured against known truth in ``benchmarks/ranking_truth.py``
-(docs/value.md, "Ranking").
-Kept free of the value stage's imports: the terminal and the report mark rows with it.
+without churn labels no theme is); each part by CLV at risk, ties and missing figures by
+more negative mentions. Ranking by the figure alone let a frequent harmless theme's
+uplift noise × its hundreds of customers rank it 3rd and 4th of 9 in two of five
+own-data draws while its interval said it may have no effect. Compared against known
+truth (``benchmarks/ranking_truth.py``; docs/value.md, "Ranking robust to noise") with
+empirical-Bayes shrinkage of the uplifts, the expected loss, the CLV-at-risk interval's
+low end and that interval reaching 0: no basis wins everywhere; this one stays within
+±0.01 of the figure's rank correlation on average, never changes a figure, and does not
+lean on a prior that the own data contradicts. Kept free of the value stage's imports:
+the terminal and the report mark rows with it.
 """
 
 from __future__ import annotations
