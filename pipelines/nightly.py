@@ -251,6 +251,8 @@ def ingest_and_classify(
                 settings.normalize,
                 settings.classify,
             )
+            if not futures and not in_process and hasattr(runner, "preload_workers"):
+                runner.preload_workers(models_dir, taxonomy_path)  # models load once, shared
             # A small night: classified here rather than paying for starting the workers.
             futures.append(
                 _Done(classify_partition(*args)) if in_process else classify_partition.submit(*args)

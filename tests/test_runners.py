@@ -39,3 +39,34 @@ def test_release_workers_before_the_runner_starts_does_nothing():
     runner = LocalProcessTaskRunner(max_workers=2)
     runner.release_workers()
     assert runners.process_pool(runner) is None
+
+
+def _models_loaded() -> tuple[int, int]:
+    """(models sets held, loads done) in the process that runs it."""
+    from pipelines.nightly import _classifiers_once
+
+    info = _classifiers_once.cache_info()
+    return info.currsize, info.misses
+
+
+def test_workers_fork_from_a_server_that_loaded_the_models_once(monkeypatch):
+    """Workers are forked from one server that imported the task's modules and loaded the
+    run's models before the first partition: no worker imports or loads them again."""
+    from cxtext.config import resolve
+
+    monkeypatch.setattr(runners, "temporary_api", lambda: "")
+    with LocalProcessTaskRunner(max_workers=2) as runner:
+        runner.preload_workers(resolve("models"), resolve("data/taxonomy.yaml"))
+        pool = runners.process_pool(runner)
+        assert pool is not None
+        servers = {pool.submit(os.getppid).result(timeout=120) for _ in range(4)}
+        assert len(servers) == 1 and os.getpid() not in servers  # forked, not spawned by us
+        # loaded in the server before the fork: the worker's cache holds them, and no call
+        # of its own loaded them (one miss, the server's)
+        assert pool.submit(_models_loaded).result(timeout=120) == (1, 1)
+
+        runner.release_workers()  # the server ends with the workers: it holds the models too
+
+        assert not any(_alive(pid) for pid in servers)
+        later = runners.process_pool(runner)
+        assert later.submit(os.getpid).result(timeout=120) != os.getpid()

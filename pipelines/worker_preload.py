@@ -1,0 +1,33 @@
+"""What the partition workers' fork server imports before it forks them.
+
+The fork server (:mod:`pipelines.runners`) imports this module once per run: the
+partition task's module with its libraries, and the run's models (named in
+:data:`pipelines.runners.PRELOAD_ENV`), then freezes the garbage collector so the workers
+it forks share those pages instead of each importing and loading its own copy
+(benchmarks/README.md: ~5-6 CPU-s and ~120 MiB of PSS per worker).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+from contextlib import suppress
+from pathlib import Path
+
+from pipelines.nightly import _classifiers
+from pipelines.runners import PRELOAD_ENV
+
+
+def _preload() -> None:
+    spec = os.environ.get(PRELOAD_ENV)
+    if spec:
+        models_dir, taxonomy = json.loads(spec)
+        # a failure here: the first partition task loads them again and fails there,
+        # where the run reports it
+        with suppress(Exception):
+            _classifiers(Path(models_dir), Path(taxonomy))
+    gc.freeze()  # the collector never writes to these objects' headers: their pages stay shared
+
+
+_preload()
