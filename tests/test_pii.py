@@ -34,6 +34,10 @@ CASES = [
     ("reset link https://bank.example/reset?token=abc123def", "[URL]"),
     ("کارت ۶۰۳۷،۹۹۱۲،۳۴۵۶،۰۰۰۵ مسدود شد", "[CARD]"),  # Persian commas between the groups
     ("card 6037/9912/3456/0005 blocked", "[CARD]"),
+    ("email: علی.رضایی@gmail.com لطفا", "[EMAIL]"),  # a Persian local part (RFC 6531)
+    ("ایمیلم علی@مثال.ایران است", "[EMAIL]"),
+    ("mail me: john[dot]doe[at]gmail[dot]com", "[EMAIL]"),  # spelled out
+    ("ali (at) yahoo (dot) com please", "[EMAIL]"),
 ]
 
 
@@ -81,6 +85,7 @@ def test_digits_in_every_script_are_matched() -> None:
         "flight UA 1234 at 10:30",
         "paid 1,250,000,000 rials, see https://www.united.com/en/us/fly/travel/airport.html",
         "https://t.co/abc123XYZ and https://example.com/help/page2",
+        "meet me at (at) the gate, not at home. com",
     ],
 )
 def test_leaves_ordinary_numbers(text: str) -> None:
@@ -115,7 +120,9 @@ digits = st.sampled_from(["0123456789", "۰۱۲۳۴۵۶۷۸۹"])
     script=digits,
     sep=st.sampled_from(["", " ", "-"]),
 )
-def test_any_iranian_mobile_is_redacted(prefix: str, suffix: str, body: str, script: str, sep: str) -> None:
+def test_any_iranian_mobile_is_redacted(
+    prefix: str, suffix: str, body: str, script: str, sep: str
+) -> None:
     number = "09" + body[:2] + sep + body[2:5] + sep + body[5:]
     number = number.translate(str.maketrans("0123456789", script))
     out = redact_pii(f"{prefix} {number} {suffix}")
@@ -126,3 +133,15 @@ def test_any_iranian_mobile_is_redacted(prefix: str, suffix: str, body: str, scr
 @given(st.emails())
 def test_any_email_is_redacted(email: str) -> None:
     assert email not in redact_pii(f"contact: {email} thanks")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    local=st.text(alphabet="ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیءآ.", min_size=1, max_size=15).filter(
+        lambda s: s.strip(".")
+    ),
+    domain=st.sampled_from(["gmail.com", "yahoo.ir", "مثال.ایران"]),
+)
+def test_any_persian_local_part_is_redacted(local: str, domain: str) -> None:
+    email = f"{local}@{domain}"
+    assert redact_pii(f"ایمیل من {email} است") == "ایمیل من [EMAIL] است"

@@ -74,16 +74,19 @@ def redact_pii(text: str) -> str:
 
 
 _ANY_DIGIT = re.compile(_DIGIT)
+_SPELLED_AT = re.compile(r"(?i)[\[({]\s*at\s*[\])}]")
 
 
 def _may_hold_pii(text: str) -> bool:
     """False when no pattern can match: cheap, so ids and segment values skip the regexes.
 
     Every pattern needs "@" (emails, credentials), "?" or "#" (token URLs), "://" or
-    "www." (a token in a URL's path), or at least ten digits (phones, cards, IBANs, ids),
-    except international numbers ("+" and five).
+    "www." (a token in a URL's path), "at" in brackets (a spelled-out email), or at least
+    ten digits (phones, cards, IBANs, ids), except international numbers ("+" and five).
     """
     if "@" in text or "?" in text or "#" in text or "://" in text or "www." in text:
+        return True
+    if _SPELLED_AT.search(text):
         return True
     digits = len(_ANY_DIGIT.findall(text))
     return digits >= 10 or (digits >= 5 and "+" in text)
