@@ -72,7 +72,9 @@ def _set_threads(model: object, threads: int) -> None:
         stack += [s for _, s in getattr(item, "steps", [])]
         stack += [t for _, t in getattr(item, "transformer_list", [])]
         stack += list(getattr(item, "estimators_", []))
-        stack += [getattr(item, a) for a in ("tfidf_", "encoder_") if hasattr(item, a)]
+        stack += [
+            getattr(item, a) for a in ("tfidf_", "encoder_", "estimator_") if hasattr(item, a)
+        ]
 
 
 def stage_rate(model: object, texts: list[str], topic: bool = False) -> tuple[float, float]:

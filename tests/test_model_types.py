@@ -42,8 +42,16 @@ KINDS = {
     "topic-late-e5-en": (  # the encoder member on English documents only
         "topic",
         "topic",
-        ["--features", "tfidf+encoder", "--param", "fusion=late", "--param", "feature_weight=0.4",
-         "--param", "encoder_languages=en"],
+        [
+            "--features",
+            "tfidf+encoder",
+            "--param",
+            "fusion=late",
+            "--param",
+            "feature_weight=0.4",
+            "--param",
+            "encoder_languages=en",
+        ],
     ),
 }
 
@@ -76,7 +84,13 @@ def workspace(tmp_path_factory) -> Path:
 
 
 def test_every_saved_type_is_on_the_allow_list(workspace):
-    shipped = ["topic-v1", "topic-static-v1", "sentiment-fa-v1", "sentiment-en-v1"]
+    shipped = [
+        "topic-v1",
+        "topic-static-v1",
+        "topic-mapped-v1",
+        "sentiment-fa-v1",
+        "sentiment-en-v1",
+    ]
     encoders = ["sentiment-en-encoder-v1", "sentiment-en-encoder-late-v1", "topic-encoder-v1"]
     for name in [*KINDS, *shipped, *encoders]:
         found = set(sio.get_untrusted_types(file=workspace / "models" / name / "model.skops"))
@@ -148,4 +162,4 @@ def test_predict_and_evaluate_in_a_fresh_process(workspace, tmp_path, kind):
             assert '"macro_f1"' in path.read_text()
     assert len(list(tmp_path.iterdir())) == 2
     if kind == "topic":
-        assert "topic-static-v1" in output  # the role "topic" is the shipped champion
+        assert "topic-mapped-v1" in output  # the role "topic" is the shipped champion

@@ -153,9 +153,11 @@ def _features(params: dict[str, Any]) -> str:
     """``tfidf+encoder``, and how the embedding joins TF-IDF when it is not the default."""
     features = params.get("features", "tfidf")
     if params.get("fusion") == "late":
+        only = params.get("encoder_languages")
         return (
             f"{features}, late fusion (encoder's share {params.get('feature_weight')}, "
-            f"its C {params.get('embed_C')})"
+            f"its C {params.get('embed_C')}"
+            + (f"; encoder on {only} documents only, the others TF-IDF alone)" if only else ")")
         )
     return features
 
