@@ -237,6 +237,8 @@ def main() -> None:
     )
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "topic_mapped.md")
     args = ap.parse_args()
+    if args.smoke and args.models_dir.resolve() == (REPO / "models").resolve():
+        ap.error("--smoke writes a model: give a scratch --models-dir (and --out)")
     load_before = os.getloadavg()
     taxonomy = load_taxonomy(args.taxonomy)
     corpus, held, sources = build_sets(args.datasets)
@@ -361,7 +363,7 @@ def main() -> None:
     path = save_model(model, NAME, card, args.models_dir,
                       heldout=(checks["text"].tolist(), [list(g) for g in checks["gold"]]))  # fmt: skip
     print(f"saved {path} ({(path / 'model.skops').stat().st_size / 1e6:.2f} MB)")
-    if promote_it and not args.no_promote:
+    if promote_it and not args.no_promote and not args.smoke:
         details = decisions["champion's rows"].to_dict()
         details["mapped_labelled_rows"] = decisions["mapped labelled rows"].to_dict()
         promote(NAME, "topic", args.models_dir, details=details)
