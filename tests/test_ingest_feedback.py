@@ -241,6 +241,28 @@ def test_seen_keys_survive_a_merge(monkeypatch):
     assert kept["id"].tolist() == ["5"] and dups == 3 and len(seen) == 5
 
 
+def test_seen_keys_stay_sorted_and_exact_over_many_merges(monkeypatch):
+    import numpy as np
+
+    import cxtext.ingest.dedupe as dedupe
+
+    monkeypatch.setattr(dedupe, "_MERGE_EVERY", 2)
+    seen = SeenKeys()
+    frame = lambda ids: pd.DataFrame({"source": "s", "id": [str(i) for i in ids]})  # noqa: E731
+    rng = np.random.default_rng(0)
+    kept_ids: set[int] = set()
+    for _ in range(40):
+        ids = rng.integers(0, 60, size=7).tolist()
+        kept, dups = seen.keep_first(frame(ids))
+        expected = list(dict.fromkeys(i for i in ids if i not in kept_ids))
+        assert kept["id"].tolist() == [str(i) for i in expected]
+        assert dups == len(ids) - len(expected)
+        kept_ids.update(expected)
+        assert len(seen) == len(kept_ids)
+        assert np.all(seen._sorted[1:] >= seen._sorted[:-1])  # sorted, for searchsorted
+    assert len(seen._recent) < 2  # merged as it went
+
+
 def test_one_oversized_multiline_field_is_one_quarantine_row(tmp_path):
     body = "\n".join(f"line {i} of a pasted log" for i in range(20_000))  # ~500 kB, 20k lines
     (tmp_path / "big.csv").write_text(
