@@ -162,6 +162,9 @@ class DiscoverySettings:
     min_cluster_size: Annotated[int, AtLeast(2)]  # HDBSCAN: smaller groups are noise
     max_documents: Annotated[int, AtLeast(2)]  # HDBSCAN sees a sample of this size at most
     svd_components: Annotated[int, AtLeast(2)]  # truncated SVD dimensions
+    max_cluster_share: Fraction  # HDBSCAN keeps no cluster larger than this share
+    merge_similarity: Fraction  # clusters with centroids this alike become one candidate
+    link_margin: Fraction  # fa and en candidates this alike (CSLS on e5) are one theme
     keywords: Annotated[int, AtLeast(1)]  # distinctive keywords kept per candidate
     match_overlap: Fraction  # keyword Jaccard with a previous candidate that keeps its id
 

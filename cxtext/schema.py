@@ -204,7 +204,7 @@ DISCOVERED_THEMES = Table(
         "window_start": "ts",
         "window_end": "ts",
         "theme_id": "str",  # "new_<language>_<hash>", stable while its keywords stay alike
-        "language": "str",  # fa | en | mixed: the documents it was clustered among
+        "language": "str",  # fa | en | mixed: the documents it was clustered among; en+fa: one theme found in both, linked
         "keywords": "json",  # {"fa": [...], "en": [...]} most distinctive first
         "size": "int",  # documents in the window
         "negative_mentions": "int",

@@ -4,6 +4,7 @@ valued like a taxonomy theme, keeps its id over two nightly runs, and can be pro
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -56,10 +57,13 @@ def test_planted_theme_is_found_with_its_documents(two_runs, language):
     (fb, table, assign), _ = two_runs
     assert list(table.columns) == DISCOVERED_THEMES.names
     theme = _planted(table, language)
-    assert theme["language"] == language
+    # one subject in both languages: one candidate, linked (multilingual-e5)
+    assert theme["language"] == "en+fa"
     assert MARKERS[language] in json.loads(theme["keywords"])[language]
     members = assign.merge(fb, on=["source", "id"])
-    members = members[members["candidate_theme"] == theme["theme_id"]]
+    members = members[
+        (members["candidate_theme"] == theme["theme_id"]) & (members["language"] == language)
+    ]
     about = members["text_redacted"].str.contains(MARKERS[language])
     planted = fb["text_redacted"].str.contains(MARKERS[language]).sum()
     assert about.mean() >= 0.9  # its documents are about it
@@ -74,7 +78,7 @@ def test_planted_theme_is_valued_and_quoted(two_runs, language):
     (fb, table, _), _ = two_runs
     theme = _planted(table, language)
     quotes = json.loads(theme["examples"])
-    assert quotes and all(MARKERS[language] in q for q in quotes)
+    assert quotes and all(any(m in q for m in MARKERS.values()) for q in quotes)
     assert theme["negative_rate"] == pytest.approx(0.75, abs=0.1)
     assert theme["clv_at_risk"] > 0 and theme["currency"] == "USD"
     assert "uplift=prior" in theme["method"]  # no churn labels given: the documented prior
@@ -160,6 +164,7 @@ def test_a_large_group_is_clustered_on_a_sample_and_the_rest_joins_nearest():
         top = planted["candidate_theme"].value_counts()
         assert len(top) and top.iloc[0] >= 0.8 * len(planted)  # one candidate holds them
         theirs = members[members["candidate_theme"] == top.index[0]]
+        theirs = theirs[theirs["language"] == planted["language"].iloc[0]]
         assert theirs["text_redacted"].str.contains(marker).mean() >= 0.9
 
 
@@ -170,7 +175,7 @@ def test_stored_rows_with_last_nights_candidate_are_rediscovered(two_runs):
     stored = conform(stored, FEEDBACK)  # as the warehouse returns them
     assert stored["candidate_theme"].notna().any()
     table, assignments, _ = discover_and_value(stored, t1, stored, None, _values(), TAX, NEXT, **KW)
-    assert len(table) >= 2 and assignments["candidate_theme"].notna().any()
+    assert len(table) >= 1 and assignments["candidate_theme"].notna().any()
 
 
 def test_keywords_have_two_letters_at_least():
@@ -183,3 +188,77 @@ def test_keywords_have_two_letters_at_least():
     words = _keywords(texts, labels, "en", 8)[0]["en"]
     assert "stake" in words and "coins" in words
     assert all(len(w.split()[0]) > 1 and len(w.split()[-1]) > 1 for w in words)
+
+
+def test_fragments_of_one_theme_merge_and_distinct_themes_do_not():
+    from cxtext.themes.discovery import _merge
+
+    # Three tight clusters: two share a direction (cosine 0.5), the third is orthogonal.
+    a, b, c = np.eye(3)
+    ab = (a + b) / np.sqrt(2)
+    vectors = np.vstack([np.tile(a, (5, 1)), np.tile(ab, (5, 1)), np.tile(c, (5, 1))])
+    labels = np.repeat([0, 1, 2], 5)
+    merged = _merge(vectors, labels, similarity=0.5)
+    assert len(set(merged[:10])) == 1 and merged[10] != merged[0]
+    assert (_merge(vectors, labels, similarity=0.8) == labels).all()  # not alike enough
+
+
+def _embed_by_topic(texts: list[str]) -> np.ndarray:
+    """A stand-in encoder: a text's vector says which planted subject it names."""
+    topics = [("staking", "استیکینگ"), ("parcel", "مرسوله")]
+    rows = []
+    for t in texts:
+        v = np.full(len(topics) + 1, 0.1)
+        for k, words in enumerate(topics):
+            v[k] += any(w in t for w in words)
+        v[-1] += 0.5 * bool(re.search("[a-z]", t))  # each language leans its own way
+        rows.append(v / np.linalg.norm(v))
+    return np.array(rows)
+
+
+def test_a_theme_found_in_both_languages_is_one_candidate():
+    fb = planted_feedback(seed=0)
+    options = replace(load_settings().discovery, link_margin=0.05)
+    found = discover_themes(
+        fb,
+        None,
+        window_start=END - pd.Timedelta(days=28),
+        window_end=END,
+        options=options,
+        embed=_embed_by_topic,
+    )
+    linked = found.candidates[found.candidates["language"] == "en+fa"]
+    assert len(linked) == 1
+    keywords = linked.iloc[0]["keywords"]
+    assert MARKERS["en"] in keywords["en"] and MARKERS["fa"] in keywords["fa"]
+    members = found.assignments.merge(fb, on=["source", "id"])
+    theirs = members[members["candidate_theme"] == linked.iloc[0]["theme_id"]]
+    assert set(theirs["language"]) == {"en", "fa"} and len(theirs) >= 40
+    # never linked: a margin no pair reaches keeps the two apart
+    apart = discover_themes(
+        fb,
+        None,
+        window_start=END - pd.Timedelta(days=28),
+        window_end=END,
+        options=replace(options, link_margin=1.0),
+        embed=_embed_by_topic,
+    )
+    assert set(apart.candidates["language"]) == {"en", "fa"}
+
+
+def test_a_linked_theme_keeps_the_id_of_either_language_candidate():
+    from cxtext.themes.discovery import match_previous
+
+    previous = pd.DataFrame(
+        {
+            "theme_id": ["new_en_abc123"],
+            "language": ["en"],
+            "keywords": [json.dumps({"en": ["staking", "rewards"], "fa": []})],
+            "first_seen": [END],
+        }
+    )
+    kw = {"en": ["staking", "rewards"], "fa": ["استیکینگ"]}
+    [(theme_id, first_seen, is_new)] = match_previous([("en+fa", kw)], previous, NEXT, 0.3)
+    assert theme_id == "new_en_abc123" and first_seen == END and not is_new
+    [(other, _, new)] = match_previous([("fa", kw)], previous.assign(language="mixed"), NEXT, 0.3)
+    assert new and other.startswith("new_fa_")
