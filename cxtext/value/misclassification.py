@@ -32,7 +32,6 @@ measurement.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -42,7 +41,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import nnls
 
-from cxtext.painpoints.mentions import _json
+from cxtext.painpoints.mentions import _json, distinct_triples
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
@@ -309,44 +308,7 @@ def _compact(cells: dict[str, Any], parsed: np.ndarray) -> tuple[dict[str, Any],
     return distinct, signature.ravel()
 
 
-PARSED = ("topics", "aspect_sentiment", "sentiment")
 _PER_DOCUMENT = ("assigned", "label", "langs", "observed", "empty")  # one row per document
-
-
-def distinct_triples(feedback: pd.DataFrame) -> tuple[np.ndarray, list[tuple]]:
-    """(each document's code, the distinct (topics, aspects, sentiment) triples in order of
-    first appearance): factorized column by column, so a million documents make no
-    Python object each (their texts as a list of tuples took ~0.3 GB at 1M)."""
-    n = len(feedback)
-    if not n:
-        return np.zeros(0, dtype=int), []
-    key = np.zeros(n, dtype=np.int64)
-    uniques = []
-    for name in PARSED:
-        column = feedback[name] if name in feedback.columns else pd.Series([None] * n)
-        if column.dtype == object:  # already parsed lists/dicts: as JSON text
-            column = column.map(_hashable)
-        codes, values = pd.factorize(column, use_na_sentinel=False)
-        key = key * len(values) + codes
-        uniques.append(np.asarray(values, dtype=object))
-    codes, distinct = pd.factorize(key)
-    triples = []
-    for code in distinct:
-        parts = []
-        for values in reversed(uniques):
-            code, i = divmod(int(code), len(values))
-            parts.append(_hashable_na(values[i]))
-        triples.append(tuple(reversed(parts)))
-    return np.asarray(codes, dtype=int), triples
-
-
-def _hashable_na(value: object) -> object:
-    """A missing cell (None, NaN, pd.NA) as None, as the parsers take it."""
-    return (
-        None
-        if value is None or value is pd.NA or (isinstance(value, float) and value != value)
-        else value
-    )
 
 
 def _languages(feedback: pd.DataFrame) -> np.ndarray:
@@ -356,11 +318,6 @@ def _languages(feedback: pd.DataFrame) -> np.ndarray:
     codes, values = pd.factorize(feedback["language"], use_na_sentinel=False)
     names = [v if isinstance(v, str) else "" for v in values]
     return np.asarray(names or [""], dtype=str)[codes]
-
-
-def _hashable(value: object) -> object:
-    """A JSON cell as a dictionary key: text as is, an already parsed list/dict as JSON."""
-    return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
 
 
 def _topic_rates(

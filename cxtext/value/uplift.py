@@ -31,10 +31,8 @@ from cxtext.themes.taxonomy import Taxonomy
 from cxtext.value.cooccurrence import Component, joint_components, refit_components
 from cxtext.value.customer_value import to_bool
 from cxtext.value.misclassification import (
-    PARSED,
     Confusion,
     customer_probability_of_signatures,
-    distinct_triples,
     mention_truth,
     signature_counts,
 )
@@ -168,7 +166,7 @@ def _negative_mentions(feedback: pd.DataFrame) -> pd.DataFrame:
             }
         )
     fb = feedback.reset_index(drop=True)
-    m = _mentions_by_signature(fb)
+    m = theme_mentions(fb)
     doc = m["doc"].to_numpy()
     created = (
         pd.to_datetime(fb["created_at"], utc=True)
@@ -179,28 +177,6 @@ def _negative_mentions(feedback: pd.DataFrame) -> pd.DataFrame:
     m["customer_id"] = _customer_ids(fb).array.take(doc)
     m["created_at"] = created.array.take(doc)
     return m
-
-
-def _mentions_by_signature(fb: pd.DataFrame) -> pd.DataFrame:
-    """:func:`theme_mentions` of ``fb``, parsed once per distinct (topics, aspects,
-    sentiment) triple and gathered per document (same rows, same order): the per-document
-    loop made ~1 GB of Python objects at a million documents."""
-    codes, triples = distinct_triples(fb)
-    per = theme_mentions(pd.DataFrame(triples, columns=list(PARSED), dtype=object))
-    count = np.bincount(per["doc"].to_numpy(), minlength=len(triples))
-    first = np.cumsum(count) - count  # each triple's first row in ``per``
-    n_each = count[codes]
-    ends = np.cumsum(n_each)
-    row = np.repeat(first[codes] - (ends - n_each), n_each) + np.arange(
-        int(ends[-1]) if len(ends) else 0
-    )
-    return pd.DataFrame(
-        {
-            "doc": np.repeat(np.arange(len(fb), dtype=np.int64), n_each),
-            "theme_id": per["theme_id"].array.take(row),
-            "negative": per["negative"].to_numpy(bool)[row],
-        }
-    )
 
 
 def _customer_ids(fb: pd.DataFrame) -> pd.Series:
