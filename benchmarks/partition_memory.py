@@ -41,9 +41,12 @@ class _Stop(Exception):
 
 
 def _role(p: psutil.Process, me: psutil.Process) -> str:
+    """flow, fork server (the flow's child that forks the workers), worker or helper."""
     if p.pid == me.pid:
         return "flow"
-    return "fork server" if "forkserver" in " ".join(p.cmdline()) else f"worker {p.pid}"
+    if "forkserver" in " ".join(p.cmdline()):  # the workers inherit the server's command
+        return "fork server" if p.ppid() == me.pid else f"worker {p.pid}"
+    return f"helper {p.pid}"  # the resource tracker, the API server's watchdog
 
 
 def partition_phase(feedback: Path, work: Path, models: Path | None, interval: float) -> None:
