@@ -40,6 +40,9 @@ from pipelines.prefect_server import temporary_api
 # The fork server imports this module (the partition task's, its libraries, the models).
 PRELOAD_MODULE = "pipelines.worker_preload"
 PRELOAD_ENV = "CXTEXT_WORKER_PRELOAD"  # JSON [models folder, taxonomy file] for PRELOAD_MODULE
+# Windows has no fork server: there the workers are spawned, as Prefect's own pool does
+# (each imports and loads the models itself: slower to start, the same results).
+START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 class LocalProcessTaskRunner(ProcessPoolTaskRunner):
@@ -78,7 +81,7 @@ class LocalProcessTaskRunner(ProcessPoolTaskRunner):
     def _forking_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             max_workers=self._max_workers,
-            mp_context=multiprocessing.get_context("forkserver"),
+            mp_context=multiprocessing.get_context(START_METHOD),
             initializer=_initialize_process_pool_worker,
             initargs=(self._subprocess_message_queue, self._initializer, self._initargs),
         )
@@ -86,7 +89,8 @@ class LocalProcessTaskRunner(ProcessPoolTaskRunner):
     def preload_workers(self, models_dir: Path, taxonomy_path: Path) -> None:
         """Start the workers' fork server with the task's modules and these models loaded
         (before the first partition is submitted; the models load once, not per worker)."""
-        start_fork_server(models_dir, taxonomy_path)
+        if START_METHOD == "forkserver":
+            start_fork_server(models_dir, taxonomy_path)
 
     def release_workers(self) -> None:
         """End the worker processes now: the models, tokenizers and classifier caches they
@@ -146,7 +150,8 @@ def start_fork_server(models_dir: Path, taxonomy_path: Path) -> None:
 
 def stop_fork_server() -> None:
     """End the fork server (and with it what it loaded); the next worker starts a new one."""
-    forkserver._forkserver._stop()  # noqa: SLF001 (see above)
+    if START_METHOD == "forkserver":
+        forkserver._forkserver._stop()  # noqa: SLF001 (see above)
 
 
 def input_megabytes(paths: Sequence[str | Path | SourceSpec]) -> float:
