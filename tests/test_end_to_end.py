@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cxtext.painpoints.order import distinguishable
 from pipelines.nightly import nightly
 from pipelines.progress import listening
 
@@ -169,14 +170,18 @@ def test_rerun_is_idempotent(run_twice: tuple) -> None:
     assert len(t["runs"]) == 2
 
 
-def test_ranks_follow_clv_at_risk(run_twice: tuple) -> None:
+def test_ranks_follow_clv_at_risk_within_distinguishable_groups(run_twice: tuple) -> None:
     warehouse, _, _ = run_twice
     pain = tables(warehouse)["pain_points"]
     assert len(pain) > 0
     for _, seg in pain.groupby("segment"):
         seg = seg.sort_values("rank")
         assert list(seg["rank"]) == list(range(1, len(seg) + 1))
-        assert seg["clv_at_risk"].is_monotonic_decreasing
+        # themes whose uplift interval stays above 0 first, then the rest; each by CLV at risk
+        clear = distinguishable(seg["churn_uplift_low"])
+        assert not (~clear[:-1] & clear[1:]).any(), "a distinguishable theme ranks after another"
+        for part in (seg[clear], seg[~clear]):
+            assert part["clv_at_risk"].is_monotonic_decreasing
 
 
 def test_languages_and_classification_are_stored(run_twice: tuple) -> None:
