@@ -44,7 +44,7 @@ def flag(x: object) -> bool:
 
 
 # What the rank orders by, and the mark of a theme the data cannot tell from a harmless
-# one (painpoints.rank.distinguishable); said under every ranked table, terminal and
+# one (painpoints.order.no_effect); said under every ranked table, terminal and
 # report, so that a reader who sees a smaller figure above a larger one knows why.
 NO_EFFECT_MARK = "*"
 RANKED_BY = (

@@ -16,7 +16,7 @@ from cxtext.cli.app import PANEL, app
 from cxtext.config import ValueSettings, load_settings, resolve
 from cxtext.display import flag, number
 from cxtext.errors import WarehouseError
-from cxtext.painpoints.order import distinguishable
+from cxtext.painpoints.order import no_effect
 
 console = Console()
 
@@ -62,8 +62,7 @@ def explanation(row: pd.Series, confusion_line: str | None = None) -> Group:
         + (
             "\n            not distinguishable from no effect: its churn uplift's interval "
             "holds 0, so it ranks after the themes whose interval does not"
-            if not distinguishable(pd.Series([row["churn_uplift_low"]]))[0]
-            and not pd.isna(row["churn_uplift_low"])
+            if no_effect(pd.Series([row["churn_uplift_low"]]))[0]
             else ""
         )
     )

@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cxtext.display import NO_EFFECT_MARK, RANKED_BY, finite, flag, money, percent, points
-from cxtext.painpoints.order import distinguishable
+from cxtext.display import NO_EFFECT_MARK, RANKED_BY, flag, money, percent, points
+from cxtext.painpoints.order import no_effect
 
 WIDE = 120  # below this many columns the table drops the uplift and mean-CLV columns
 
@@ -47,9 +47,7 @@ def pain_point_table(
         # Only the theme name may wrap: numbers are never cut.
         table.add_column(name, justify=justify, no_wrap=name != "theme")
     shown = pain.sort_values("rank").head(top)
-    for row, distinct in zip(
-        shown.itertuples(), distinguishable(shown["churn_uplift_low"]), strict=True
-    ):
+    for row, marked in zip(shown.itertuples(), no_effect(shown["churn_uplift_low"]), strict=True):
         cells = [
             str(row.rank),
             f"{row.theme_en}\n[dim]{row.theme_fa}[/]",
@@ -61,7 +59,7 @@ def pain_point_table(
                 money(row.mean_clv),
                 f"{percent(row.churn_uplift)}\n[dim]{percent(row.churn_uplift_low)}–{percent(row.churn_uplift_high)}[/]",
             ]
-        mark = NO_EFFECT_MARK if not distinct and finite(row.churn_uplift_low) is not None else ""
+        mark = NO_EFFECT_MARK if marked else ""
         cells += [
             f"[bold]{money(row.clv_at_risk)}[/]{mark}\n[dim]{money(row.clv_at_risk_low)}–{money(row.clv_at_risk_high)}[/]",
             points(row.nps_impact),

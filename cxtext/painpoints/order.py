@@ -26,6 +26,13 @@ def distinguishable(churn_uplift_low: pd.Series) -> np.ndarray:
     return (low > 0).to_numpy(bool)
 
 
+def no_effect(churn_uplift_low: pd.Series) -> np.ndarray:
+    """Rows marked "not distinguishable from no effect": an interval known to hold 0 (a
+    missing one ranks with them but is not marked: nothing was estimated)."""
+    low = pd.to_numeric(pd.Series(churn_uplift_low), errors="coerce").astype(float)
+    return (np.isfinite(low) & ~distinguishable(low)).to_numpy(bool)
+
+
 def ranks(rows: pd.DataFrame) -> np.ndarray:
     """1, 2, … for ``rows`` (one segment's PAIN_POINTS rows) in the order above."""
     key = pd.to_numeric(rows["clv_at_risk"], errors="coerce").astype(float).fillna(-np.inf)

@@ -15,7 +15,7 @@ import pandas as pd
 from cxtext.config import ReportSettings
 from cxtext.display import NO_EFFECT_MARK, RANKED_BY, finite, flag, money, percent, points
 from cxtext.painpoints.mentions import theme_mentions
-from cxtext.painpoints.order import distinguishable
+from cxtext.painpoints.order import distinguishable, no_effect
 from cxtext.report.charts import interval_bars, rank_shift, weekly_lines
 from cxtext.schema import utc_timestamp
 
@@ -34,9 +34,7 @@ def theme_rows(pain: pd.DataFrame, top: int) -> list[dict[str, Any]]:
     """One display row per ranked theme, with the inputs of its CLV-at-risk figure."""
     rows = []
     shown = pain.sort_values("rank").head(top)
-    for r, distinct in zip(
-        shown.itertuples(), distinguishable(shown["churn_uplift_low"]), strict=True
-    ):
+    for r, marked in zip(shown.itertuples(), no_effect(shown["churn_uplift_low"]), strict=True):
         linked = int(getattr(r, "customers", 0) or 0)
         unlinked = int(getattr(r, "unlinked_mentions", 0) or 0)
         # A protective or null theme puts nothing at risk: the formula says so.
@@ -61,7 +59,7 @@ def theme_rows(pain: pd.DataFrame, top: int) -> list[dict[str, Any]]:
                 "uplift_interval": f"{percent(r.churn_uplift_low)} to {percent(r.churn_uplift_high)}",
                 "clv_at_risk": money(r.clv_at_risk),
                 "clv_interval": f"{money(r.clv_at_risk_low)} to {money(r.clv_at_risk_high)}",
-                "no_effect": not distinct and finite(r.churn_uplift_low) is not None,
+                "no_effect": bool(marked),
                 "nps_impact": points(getattr(r, "nps_impact", None)),
                 "trend": percent(r.trend, signed=True),
                 "spike": flag(r.spike),
