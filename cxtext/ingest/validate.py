@@ -175,6 +175,8 @@ def timestamp_problem(value: str, date_format: str | None = None) -> str:
     return "is not an ISO 8601 or Jalali timestamp (e.g. 2024-05-01T14:30:00+03:30 or 1403/05/12)"
 
 
+# Where a source's date_format is set, said in each hint
+_DATE_FORMAT_WHERE = "on this source (`sources:` in your settings, docs/ingest.md)"
 _DAY_FIRST = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T]\d{1,2}:\d{2}(:\d{2})?)?")
 
 
@@ -200,11 +202,10 @@ def _date_format_hint(text: str) -> str | None:
         order, fmt = (
             ("day/month/year", day_first) if first > 12 else ("month/day/year", month_first)
         )
-        where = "on this source (`sources:` in your settings, docs/ingest.md)"
-        return f"{order}: set date_format: {fmt!r} {where}"
+        return f"{order}: set date_format: {fmt!r} {_DATE_FORMAT_WHERE}"
     return (
         f"day/month/year or month/day/year: set date_format: {day_first!r} or {month_first!r}"
-        " on this source (`sources:` in your settings, docs/ingest.md)"
+        f" {_DATE_FORMAT_WHERE}"
     )
 
 
