@@ -83,10 +83,11 @@ def installed(tmp_path_factory) -> Path:
     for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / name, src / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run(
+    built = subprocess.run(
         [*pip, "wheel", "--no-build-isolation", "--no-deps", "-w", str(tmp / "dist"), str(src)],
-        check=True, capture_output=True, timeout=300,
+        check=True, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
+    (tmp / "build.log").write_text(built.stdout + built.stderr)
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     purelib = Path(
@@ -112,6 +113,15 @@ def _cxtext(venv: Path, cwd: Path, *args: str, timeout: int = 300):
         [str(venv / "bin" / "cxtext"), *args], cwd=cwd, env={**env, "COLUMNS": "120"},
         capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
+
+
+def test_wheel_builds_without_setuptools_warnings(installed):
+    # a data-only folder left out of `packages` warns on every install, and a future
+    # setuptools drops it from the wheel (the report's fonts and templates among them)
+    log = (installed.parent / "build.log").read_text()
+    assert "absent from the `packages` configuration" not in log, log[-2000:]
+    (site,) = installed.glob("lib/python*/site-packages")
+    assert any(site.glob("cxtext/report/fonts/*.woff2")) and any(site.glob("cxtext/report/templates/*.j2"))
 
 
 def test_wheel_carries_models_and_taxonomy_and_init_works(installed, tmp_path):
