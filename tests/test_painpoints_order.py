@@ -17,7 +17,7 @@ from rich.console import Console
 
 from cxtext.cli.render import print_pain_points
 from cxtext.config import load_settings
-from cxtext.painpoints.order import distinguishable, ranks
+from cxtext.painpoints.order import competition_ranks, distinguishable, ranks
 from cxtext.painpoints.rank import rank_pain_points
 from cxtext.report.context import volume_and_value_ranks
 from cxtext.report.html import render_report
@@ -122,6 +122,22 @@ def test_ties_and_missing_figures():
     assert list(distinguishable(rows["churn_uplift_low"])) == [False] * 4 + [True]
     # 10 (interval above 0) first; then 50; the zeros by negative mentions; missing last
     assert list(ranks(rows)) == [4, 3, 5, 2, 1]
+    # ties as ties: the two zeros share 3rd place, the missing figure comes after them
+    assert list(competition_ranks(rows)) == [3, 3, 5, 2, 1]
+    two_missing = rows.assign(clv_at_risk=[0.0, 0.0, np.nan, np.nan, 10.0])
+    assert list(competition_ranks(two_missing)) == [2, 2, 4, 4, 1]
+
+
+def test_competition_ranks_are_the_table_order_where_nothing_ties():
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame(
+        {
+            "clv_at_risk": rng.uniform(0, 100, 40),
+            "churn_uplift_low": rng.uniform(-0.1, 0.1, 40),
+            "negative_mentions": rng.integers(1, 50, 40),
+        }
+    )
+    assert list(competition_ranks(rows)) == list(ranks(rows))
 
 
 def test_a_prior_uplift_ranks_by_the_figure_alone():

@@ -33,16 +33,36 @@ def no_effect(churn_uplift_low: pd.Series) -> np.ndarray:
     return (np.isfinite(low) & ~distinguishable(low)).to_numpy(bool)
 
 
+def _parts(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(the part, 0 first; CLV at risk, a missing figure last within its part)."""
+    key = pd.to_numeric(rows["clv_at_risk"], errors="coerce").astype(float).fillna(-np.inf)
+    return (~distinguishable(rows["churn_uplift_low"])).astype(int), key.to_numpy()
+
+
 def ranks(rows: pd.DataFrame) -> np.ndarray:
     """1, 2, … for ``rows`` (one segment's PAIN_POINTS rows) in the order above."""
-    key = pd.to_numeric(rows["clv_at_risk"], errors="coerce").astype(float).fillna(-np.inf)
-    order = np.lexsort(
-        (
-            -rows["negative_mentions"].to_numpy(float),
-            -key.to_numpy(),
-            ~distinguishable(rows["churn_uplift_low"]),
-        )
-    )
+    part, key = _parts(rows)
+    order = np.lexsort((-rows["negative_mentions"].to_numpy(float), -key, part))
     out = np.empty(len(rows), dtype=int)
     out[order] = np.arange(1, len(rows) + 1)
+    return out
+
+
+def competition_ranks(rows: pd.DataFrame) -> np.ndarray:
+    """The same order with ties as ties (1, 2, 2, 4): rows of one part with the same CLV
+    at risk share a rank, where :func:`ranks` breaks the tie by negative mentions (a
+    chart that compares ranks should not show a difference the figures do not have).
+
+    >>> rows = pd.DataFrame({"clv_at_risk": [5.0, 0.0, 0.0, 9.0], "churn_uplift_low": [0.1, -0.1, -0.2, -0.1]})
+    >>> competition_ranks(rows).tolist()
+    [1, 3, 3, 2]
+    """
+    part, key = _parts(rows)
+    order = np.lexsort((-key, part))
+    new = np.ones(len(order), dtype=bool)  # a row that differs from the one before it
+    p, k = part[order], key[order]
+    new[1:] = (p[1:] != p[:-1]) | (k[1:] != k[:-1])
+    first = np.maximum.accumulate(np.where(new, np.arange(len(order)), 0))
+    out = np.empty(len(order), dtype=int)
+    out[order] = first + 1
     return out

@@ -15,7 +15,7 @@ import pandas as pd
 from cxtext.config import ReportSettings
 from cxtext.display import NO_EFFECT_MARK, RANKED_BY, finite, flag, money, percent, points
 from cxtext.painpoints.mentions import theme_mentions
-from cxtext.painpoints.order import distinguishable, no_effect
+from cxtext.painpoints.order import competition_ranks, no_effect
 from cxtext.report.charts import interval_bars, rank_shift, weekly_lines
 from cxtext.schema import utc_timestamp
 
@@ -148,10 +148,7 @@ def volume_and_value_ranks(overall: pd.DataFrame, top: int) -> list[tuple[str, i
     """(theme, rank by mentions, rank by CLV at risk as the table orders it: themes
     distinguishable from no effect first) with ties as ties (competition ranks)."""
     by_volume = overall["mentions"].rank(method="min", ascending=False).astype(int)
-    risk = pd.to_numeric(overall["clv_at_risk"], errors="coerce").fillna(0.0)
-    first = distinguishable(overall["churn_uplift_low"])
-    key = risk + first * (float(risk.max()) + 1.0)  # risk >= 0: the first part stays first
-    by_value = key.rank(method="min", ascending=False).astype(int)
+    by_value = competition_ranks(overall)
     rows = [
         (r.theme_en, int(v), int(w))
         for r, v, w in zip(overall.itertuples(), by_volume, by_value, strict=True)
