@@ -106,11 +106,6 @@ def simulated_case(seed: int, n: int, mode: str, scenario: str = "base") -> pd.D
 
 def own_case(folder: Path, seed: int) -> pd.DataFrame | None:
     """The "all" rows of an own-data run left by own_data_truth.py, with its truth."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from own_data_truth import EFFECTS, build_export  # the same seed rebuilds the same truth
-
-    from cxtext.themes.from_labels import slug
-
     warehouse = folder / f"ws{seed}" / "out" / "cxtext.duckdb"
     if not warehouse.exists():
         return None
@@ -119,12 +114,61 @@ def own_case(folder: Path, seed: int) -> pd.DataFrame | None:
             "select * from pain_points where segment = 'all' "
             "and window_end = (select max(window_end) from pain_points)"
         ).df()[COLUMNS]
+    return _with_own_truth(pain, seed)
+
+
+def _with_own_truth(pain: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """``pain`` ("all" rows) with the draw's true CLV at risk and zero-effect flag."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from own_data_truth import EFFECTS, build_export  # the same seed rebuilds the same truth
+
+    from cxtext.themes.from_labels import slug
+
     with tempfile.TemporaryDirectory() as tmp:
         truth = build_export(Path(tmp), seed).set_index("theme_id")
     out = pain.set_index("theme_id").join(truth["true_clv_at_risk"].rename("true"), how="inner")
     zero = {slug(label) for label, (_, effect, _) in EFFECTS.items() if effect == 0}
     out["zero_effect"] = out.index.isin(zero)
     return out.reset_index()
+
+
+def own_recomputed(folder: Path, seed: int) -> pd.DataFrame | None:
+    """``own_case`` with the churn model and pain points recomputed by this code on the
+    warehouse's stored feedback (classification, customer values and cards as stored),
+    as the nightly flow runs them: a change to the value stages measured in seconds per
+    draw instead of a new ``own_data_truth.py`` run."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from cxtext.config import load_settings
+    from cxtext.ingest.tables import read_customers
+    from cxtext.normalize.pseudonym_key import load_or_create_key
+    from cxtext.store.warehouse import open_warehouse
+    from cxtext.themes.taxonomy import load_taxonomy
+    from pipelines.insight import champion_confusion, rank_kwargs, uplift_kwargs
+    from pipelines.nightly import HISTORY_COLUMNS
+
+    ws = folder / f"ws{seed}"
+    warehouse = ws / "out" / "cxtext.duckdb"
+    if not warehouse.exists():
+        return None
+    settings = load_settings(ws / "cxtext.yaml")
+    taxonomy = load_taxonomy(ws / "taxonomy.yaml")
+    confusion = champion_confusion(ws / "models", settings.value)
+    key = load_or_create_key(ws / "out" / "cxtext.duckdb.key")
+    customers, _ = read_customers(ws / "data" / "crm.csv", pseudonym_key=key)
+    with open_warehouse(warehouse) as wh:
+        end = pd.Timestamp(wh.latest_pain_points("all")["window_end"].max())
+        days = settings.painpoints.window_days
+        history = wh.read_feedback(columns=HISTORY_COLUMNS)
+        recent = wh.read_feedback(end - pd.Timedelta(days=2 * days), end)
+        values = wh.read_table("customer_value")
+    uplift = estimate_churn_uplift(
+        history, customers, taxonomy, **uplift_kwargs(settings.value, confusion)
+    )
+    pain = rank_pain_points(
+        recent, values, uplift, taxonomy, window_end=end, segments=["all"],
+        **rank_kwargs(settings.painpoints, settings.value, confusion=confusion),
+    )  # fmt: skip
+    return _with_own_truth(pain[pain["segment"] == "all"][COLUMNS], seed)
 
 
 def decoy_labels(folder: Path, seed: int, decoy: str = "customer_service_issue") -> str:
@@ -290,6 +334,11 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/ranking_truth"))
     ap.add_argument("--bases", default=",".join(BASES))
     ap.add_argument(
+        "--recompute",
+        action="store_true",
+        help="with --own: the churn model and pain points recomputed by this code",
+    )
+    ap.add_argument(
         "--decoy-check", action="store_true", help="with --own: why the decoy's uplift leans"
     )
     args = ap.parse_args()
@@ -311,7 +360,7 @@ def main() -> None:
             if not path.exists():
                 t0, c0 = time.time(), time.process_time()
                 rows = (
-                    own_case(args.own, seed)
+                    (own_recomputed if args.recompute else own_case)(args.own, seed)
                     if args.own
                     else simulated_case(seed, n, mode, scenario)
                 )
