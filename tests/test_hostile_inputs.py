@@ -66,8 +66,13 @@ PLANTED: dict[str, tuple[str, str]] = {
     "token_url_noscheme": ("pay.example.com/reset?token=s3cr3tTokA", "s3cr3ttoka"),
     "token_url": ("https://bank.example.ir/login?session=qq77zzSESS", "qq77zzsess"),
     "credentials_url": ("https://admin:hunter2pw@files.example.org/x", "hunter2pw"),
+    "landline_brackets": ("(021) 8845-1930", "2188451930"),
+    "landline_brackets_fa": ("(۰۲۱) ۶۶۴۳ ۲۰۱۸", "2166432018"),
+    "iban_dashes": ("IR-82-0540-1026-8002-0817-9090-03", "820540102680020817909003"),
+    "phone_fullwidth": ("０９１２ ７８１ ５８４６", "9127815846"),
+    "email_spelled": ("sara dot karimi at gmail dot com", "sarakarimiatgmail"),
 }
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩０１２３４５６７８９", "0123456789" * 3)
 
 
 def squash(text: str) -> str:
@@ -159,6 +164,11 @@ def jsonl(*objs: object) -> str:
 
 def row(i: object, text: str, created: str = "2024-05-01", **extra: object) -> dict:
     return {"id": i, "text": text, "created_at": created, **extra}
+
+
+DEEP: object = 0  # a value nested 990 levels: parseable, but too deep to walk recursively
+for _ in range(990):
+    DEEP = {"a": DEEP}
 
 
 @dataclass
@@ -553,6 +563,25 @@ CASES: list[Case] = [
         ["skipped_file"] * 3,  # listed (the .git folder once), never read
     ),
     Case("tsv", {"a.tsv": "id\ttext\tcreated_at\n1\tslow, slow\t2024-05-01\n"}, {"1"}),
+    # JSON nested thousands deep crashed the parser (RecursionError) and with it the night
+    Case(
+        "jsonl_line_nested_too_deep",
+        {"a.jsonl": "[" * 50_000 + "]" * 50_000 + "\n" + jsonl(row("1", "ok"))},
+        {"1"},
+        ["broken_json"],
+    ),
+    Case(
+        "jsonl_value_nested_too_deep",
+        {"a.jsonl": jsonl(row("1", "ok", m=DEEP), row("2", "fine", m=[[1]]))},
+        {"2"},
+        ["broken_json"],
+    ),
+    Case(
+        "json_array_nested_too_deep",
+        {"a.json": "[" * 50_000 + "]" * 50_000, "b.json": json.dumps([row("1", "ok", m=DEEP)])},
+        set(),
+        ["unreadable_file", "broken_json"],
+    ),
     *(pii_case(kind) for kind in PLANTED),
 ]
 

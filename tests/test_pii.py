@@ -38,6 +38,12 @@ CASES = [
     ("ایمیلم علی@مثال.ایران است", "[EMAIL]"),
     ("mail me: john[dot]doe[at]gmail[dot]com", "[EMAIL]"),  # spelled out
     ("ali (at) yahoo (dot) com please", "[EMAIL]"),
+    ("write to ali dot rezaei at gmail dot com thanks", "[EMAIL]"),  # bare words
+    ("Sara.K AT yahoo DOT co DOT uk", "[EMAIL]"),
+    ("call (021) 8845-1930 or (۰۲۱) ۶۶۴۳ ۲۰۱۸", "[PHONE] or [PHONE]"),
+    ("شبا IR-82-0540-1026-8002-0817-9090-02 است", "[IBAN]"),
+    ("my number ０９１２ ７３１ ５８４６", "[PHONE]"),  # full-width digits (a CJK keyboard)
+    ("call ０９１２　７３１　５８４６", "[PHONE]"),  # and ideographic spaces
 ]
 
 
@@ -86,6 +92,8 @@ def test_digits_in_every_script_are_matched() -> None:
         "paid 1,250,000,000 rials, see https://www.united.com/en/us/fly/travel/airport.html",
         "https://t.co/abc123XYZ and https://example.com/help/page2",
         "meet me at (at) the gate, not at home. com",
+        "I shop at amazon.com and look at it",
+        "we paid 1,250,000 at the (021) branch",
     ],
 )
 def test_leaves_ordinary_numbers(text: str) -> None:

@@ -14,6 +14,7 @@ import csv
 import datetime
 import json
 import logging
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,9 @@ ROW_NUMBER = (
 MAX_RECORD_LINES = 1_000_000
 MAX_RECORD_CHARS = 64_000_000
 _DELIMITERS = (",", ";", "\t", "|")
+# A JSON value nested deeper than this is refused as broken_json: later steps (redaction of
+# nested metadata, JSON dumps) walk values recursively, and real exports nest a few levels.
+MAX_JSON_DEPTH = 100
 
 
 class UnreadableFileError(Exception):
@@ -472,8 +476,25 @@ def _lone_surrogate(obj: dict) -> str | None:
     return None
 
 
+def _nested_deeper_than(value: object, limit: int) -> bool:
+    """Whether ``value`` nests more than ``limit`` containers (walked without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _add_object(batch: _Batcher, obj: object, row: int, where: str, raw: str) -> None:
     """One parsed JSON value into the batch: an object becomes a row, anything else is broken."""
+    if _nested_deeper_than(obj, MAX_JSON_DEPTH):
+        reason = f"broken_json: {where}: nested deeper than {MAX_JSON_DEPTH} levels"
+        batch.broken.append(BrokenRow(row, reason, {"line": raw}))
+        return
     if isinstance(obj, dict) and (bad := _lone_surrogate(obj)):
         batch.broken.append(
             BrokenRow(
@@ -513,8 +534,8 @@ def _json_lines(
             continue
         try:
             obj = json.loads(text)
-        except ValueError as err:
-            msg = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
+        except (ValueError, RecursionError) as err:
+            msg = err.msg if isinstance(err, json.JSONDecodeError) else _json_error(err)
             col = f" (column {err.colno})" if isinstance(err, json.JSONDecodeError) else ""
             batch.broken.append(
                 BrokenRow(number, f"broken_json: {name} line {number}: {msg}{col}", {"line": line})
@@ -525,6 +546,13 @@ def _json_lines(
             yield batch.flush()
     if batch.rows or batch.broken:
         yield batch.flush()
+
+
+def _json_error(err: Exception) -> str:
+    """A parse failure that is not a syntax error, said in one line."""
+    if isinstance(err, RecursionError):  # "[[[[...]]]]" thousands deep: the parser's stack
+        return f"nested deeper than Python's JSON parser allows ({sys.getrecursionlimit()} levels)"
+    return str(err)
 
 
 def _read_jsonl(name: str, size: int) -> Iterator[RawPartition]:
@@ -553,8 +581,14 @@ def _read_json(name: str, size: int) -> Iterator[RawPartition]:
                 f"broken JSON array at line {err.lineno} column {err.colno}: {err.msg}"
                 " (an array cannot be read in part: fix it or export JSON lines)"
             ) from err
+        except RecursionError as err:
+            raise UnreadableFileError(
+                f"JSON array {_json_error(err)} (export JSON lines, one object per line)"
+            ) from err
         for i, obj in enumerate(items, 1):
-            _add_object(batch, obj, i, f"{name} element {i}", json.dumps(obj, ensure_ascii=False))
+            deep = _nested_deeper_than(obj, MAX_JSON_DEPTH)  # json.dumps would recurse as deep
+            raw = "(nested too deep to show)" if deep else json.dumps(obj, ensure_ascii=False)
+            _add_object(batch, obj, i, f"{name} element {i}", raw)
             if batch.full():
                 yield batch.flush()
         if batch.rows or batch.broken:
@@ -562,7 +596,7 @@ def _read_json(name: str, size: int) -> Iterator[RawPartition]:
         return
     try:
         single = json.loads(stripped)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         single = None
     if isinstance(single, dict):
         _add_object(batch, single, 1, name, stripped)

@@ -21,10 +21,11 @@ import pandas as pd
 import yaml
 
 PATTERNS_FILE = Path(__file__).with_name("pii_patterns.yaml")
-_DIGIT = "[0-9\u06f0-\u06f9\u0660-\u0669]"
-_ZERO = "[0\u06f0\u0660]"
-# space, no-break spaces, hyphens and dashes, dot, ZWNJ, LRM, RLM, Arabic letter mark
-_SEP = "(?:[ \u00a0\u202f\u2009\\-\u2010\u2011\u2013.\u200c\u200e\u200f\u061c]{1,3})"
+# Latin, Persian, Arabic-Indic and full-width digits (a CJK input method types ０９１２)
+_DIGIT = "[0-9\u06f0-\u06f9\u0660-\u0669\uff10-\uff19]"
+_ZERO = "[0\u06f0\u0660\uff10]"
+# space, no-break and ideographic spaces, hyphens and dashes, dot, ZWNJ, LRM, RLM, ALM
+_SEP = "(?:[ \u00a0\u202f\u2009\u3000\\-\u2010\u2011\u2013.\u200c\u200e\u200f\u061c]{1,3})"
 
 
 @dataclass(frozen=True)
@@ -75,18 +76,20 @@ def redact_pii(text: str) -> str:
 
 _ANY_DIGIT = re.compile(_DIGIT)
 _SPELLED_AT = re.compile(r"(?i)[\[({]\s*at\s*[\])}]")
+_SPELLED_DOT = re.compile(r"(?i)\sdot\s")
 
 
 def _may_hold_pii(text: str) -> bool:
     """False when no pattern can match: cheap, so ids and segment values skip the regexes.
 
     Every pattern needs "@" (emails, credentials), "?" or "#" (token URLs), "://" or
-    "www." (a token in a URL's path), "at" in brackets (a spelled-out email), or at least
-    ten digits (phones, cards, IBANs, ids), except international numbers ("+" and five).
+    "www." (a token in a URL's path), "at" in brackets or " at " with " dot " (a
+    spelled-out email), or at least ten digits (phones, cards, IBANs, ids), except
+    international numbers ("+" and five).
     """
     if "@" in text or "?" in text or "#" in text or "://" in text or "www." in text:
         return True
-    if _SPELLED_AT.search(text):
+    if _SPELLED_AT.search(text) or (_SPELLED_DOT.search(text) and " at " in text.lower()):
         return True
     digits = len(_ANY_DIGIT.findall(text))
     return digits >= 10 or (digits >= 5 and "+" in text)
@@ -177,7 +180,7 @@ def pseudonymize(value: str, key: bytes) -> str:
     return f"{redacted[:40]}#{digest}"
 
 
-_TO_LATIN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_TO_LATIN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩０１２３４５６７８９", "0123456789" * 3)
 _KEY_SEPARATORS = re.compile("[\\s\u00a0\u200c\u200e\u200f\u061c()\\-]")
 
 
