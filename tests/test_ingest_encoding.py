@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxtext.ingest.encoding import decode_bytes, decode_report, detect_file_encoding, sniff_binary
+from cxtext.ingest.encoding import (
+    decode_bytes,
+    decode_line,
+    decode_report,
+    detect_file_encoding,
+    sniff_binary,
+    text_lines,
+)
 
 # Persian feedback as Persian Windows writes it: cp1256 has no Persian yeh (U+06CC) or
 # Persian kaf, so Excel writes Arabic yeh (U+064A); keheh (U+06A9) and ZWNJ do exist.
@@ -119,3 +126,51 @@ def test_unicode_text_round_trips(text):
     assert decode_bytes(text.encode("utf-8"))[0] == text
     assert decode_bytes(codecs.BOM_UTF8 + text.encode("utf-8")) == (text, "utf-8-sig")
     assert decode_bytes(text.encode("utf-16")) == (text, "utf-16")
+
+
+# --- files that mix encodings line by line (exports glued from several systems) ----------
+
+UTF8_PERSIAN = ["اپلیکیشن کند است و پرداخت انجام نمی‌شود", "پشتیبانی عالی بود 😊", "café au lait"]
+
+
+def _read_lines(path) -> list[str]:
+    return list(text_lines(path, detect_file_encoding(path)))
+
+
+@pytest.mark.parametrize("majority", ["utf-8", "cp1256"])
+def test_a_file_mixing_utf8_and_cp1256_lines_reads_each_line_right(tmp_path, majority):
+    # one codec for the whole file garbled the other kind: mojibake kept, or U+FFFD rows
+    lines = [("utf-8", s) for s in UTF8_PERSIAN] + [("cp1256", s) for s in PERSIAN[:3]]
+    if majority == "cp1256":
+        lines += [("cp1256", s) for s in PERSIAN[3:]]
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"".join((s + "\n").encode(codec) for codec, s in lines))
+    assert detect_file_encoding(path).method != "utf8"  # not certain: decoded line by line
+    assert _read_lines(path) == [s + "\n" for _, s in lines]
+
+
+def test_a_latin1_line_in_a_utf8_file_is_read_as_cp1252(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_bytes("id,text\n1,خیلی بد\n".encode() + "2,très lent, déçu\r\n".encode("latin-1"))
+    assert _read_lines(path) == ["id,text\n", "1,خیلی بد\n", "2,très lent, déçu\r\n"]
+
+
+def test_lone_carriage_returns_still_end_lines_when_decoding_line_by_line(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_bytes("id,text\r1,بد بود\r2,ok\r".encode("cp1256"))
+    assert _read_lines(path) == ["id,text\r", "1,بد بود\r", "2,ok\r"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["utf-8", "cp1256"]), st.sampled_from(PERSIAN + ["ok", ""])),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_any_mix_of_utf8_and_cp1256_persian_lines_decodes_exactly(lines):
+    for codec, s in lines:
+        raw = (s + "\n").encode(codec)
+        assert decode_line(raw, "utf-8")[0] == s + "\n"
+        assert decode_line(raw, "cp1256")[0] == s + "\n"

@@ -14,10 +14,14 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import charset_normalizer
+
+from cxtext.normalize.pii import redact_file_name
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +253,71 @@ def detect_file_encoding(path: Path) -> Detection:
         except UnicodeDecodeError:
             return Detection("utf-8", "utf8-damaged")
     return found
+
+
+# Detections that are guesses over a file that is not valid UTF-8: such a file is decoded
+# line by line, since exports glued together from several systems mix UTF-8 lines with
+# Windows-1256 or -1252 ones, and one codec for the whole file garbles one kind silently.
+_GUESSED = frozenset(
+    {
+        "utf8-damaged",
+        "cp1256-arabic-letters",
+        "cp1252-western-letters",
+        "charset-normalizer",
+        "fallback",
+    }
+)
+_LONE_CR = re.compile(r"(?<=\r)(?!\n|$)")
+
+
+def decode_line(raw: bytes, legacy: str) -> tuple[str, str]:
+    """(text, codec) of one line of a file that is not all UTF-8.
+
+    A line that is valid UTF-8 is UTF-8 (a cp1256 or cp1252 line with letters in it
+    practically never validates). Otherwise ``legacy`` when the file was judged cp1256 or
+    cp1252; when it was a weaker guess (damaged UTF-8, charset-normalizer's pick, which on
+    a few foreign lines is often a CJK code), the line is read as cp1256 if that gives
+    mostly Arabic-script letters, as cp1252 if Western ones, else with ``legacy`` and
+    U+FFFD for the bytes it cannot decode.
+
+    >>> decode_line("بد بود\n".encode("cp1256"), "utf-8")
+    ('بد بود\n', 'cp1256')
+    >>> decode_line("خوب\n".encode(), "cp1256")
+    ('خوب\n', 'utf-8')
+    """
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    legacy = codecs.lookup(legacy).name
+    if legacy not in ("cp1256", "cp1252"):
+        if _arabic_letter_share(raw) >= 0.6:
+            legacy = "cp1256"
+        elif _western_share(raw) >= 0.9:
+            legacy = "cp1252"
+    return raw.decode(legacy, errors="replace"), legacy
+
+
+def text_lines(path: Path, detection: Detection) -> Iterator[str]:
+    """The lines of a text file, endings kept (``\n``, ``\r\n`` or a lone ``\r``).
+
+    A file whose encoding was certain (a BOM, UTF-16, strict UTF-8) is decoded with it;
+    one whose encoding was a guess is decoded line by line (:func:`decode_line`), and a
+    log line says how many lines each codec read.
+    """
+    if detection.method not in _GUESSED:
+        with open(path, encoding=detection.encoding, errors="replace", newline="") as f:
+            yield from f
+        return
+    codecs_used: Counter[str] = Counter()
+    with open(path, "rb") as f:
+        for raw in f:
+            text, codec = decode_line(raw, detection.encoding)
+            codecs_used[codec] += 1
+            yield from _LONE_CR.split(text)
+    if len(codecs_used) > 1:
+        said = ", ".join(f"{n} as {codec}" for codec, n in codecs_used.most_common())
+        log.warning("%s mixes encodings: lines read %s", redact_file_name(str(path)), said)
 
 
 def sniff_binary(head: bytes, encoding: str) -> str | None:

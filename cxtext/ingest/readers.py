@@ -26,7 +26,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cxtext.ingest.encoding import SAMPLE_BYTES, decode_report, detect_file_encoding, sniff_binary
+from cxtext.ingest.encoding import (
+    SAMPLE_BYTES,
+    Detection,
+    decode_report,
+    detect_file_encoding,
+    sniff_binary,
+    text_lines,
+)
 from cxtext.normalize.pii import redact_file_name, redact_pii
 
 log = logging.getLogger(__name__)
@@ -288,7 +295,7 @@ class _Batcher:
         return _frame(good, names)
 
 
-def _text_file_encoding(name: str) -> str:
+def _text_file_encoding(name: str) -> Detection:
     """Detected encoding of a text export; raises for files that are plainly not text."""
     detection = detect_file_encoding(Path(name))
     with open(name, "rb") as f:
@@ -297,7 +304,7 @@ def _text_file_encoding(name: str) -> str:
     if why:
         raise UnreadableFileError(why)
     log.info("%s: encoding %s (%s)", redact_file_name(name), detection.encoding, detection.method)
-    return detection.encoding
+    return detection
 
 
 # --- CSV / TSV ---------------------------------------------------------------------
@@ -398,38 +405,37 @@ def _sniff_delimiter(header_line: str) -> str:
 
 
 def _read_csv(name: str, size: int) -> Iterator[RawPartition]:
-    encoding = _text_file_encoding(name)
-    batch = _Batcher(name, encoding, size)
+    detection = _text_file_encoding(name)
+    batch = _Batcher(name, detection.encoding, size)
     tab = FORMATS[Path(name).suffix.lower()] == "tsv"
-    with open(name, encoding=encoding, errors="replace", newline="") as f:
-        lines = enumerate(f, 1)
-        header_line = next((item for item in lines if item[1].strip()), None)
-        if header_line is None:
-            return  # empty file: nothing to read
-        delimiter = "\t" if tab else _sniff_delimiter(header_line[1])
-        names: list[str] | None = None
-        records = _csv_records(
-            _chain(header_line, lines),
-            delimiter,
-            lambda: None if names is None else len(names),
-            name,
-        )
-        for start, text, fields, reason in records:
-            if names is None:
-                if fields is None:
-                    raise UnreadableFileError(f"header line {start} cannot be parsed: {reason}")
-                names = unique_names(fields)
-                continue
-            if fields is not None and not "".join(fields).strip():
-                continue  # a row of empty cells is a blank line, not a document
+    lines = enumerate(text_lines(Path(name), detection), 1)
+    header_line = next((item for item in lines if item[1].strip()), None)
+    if header_line is None:
+        return  # empty file: nothing to read
+    delimiter = "\t" if tab else _sniff_delimiter(header_line[1])
+    names: list[str] | None = None
+    records = _csv_records(
+        _chain(header_line, lines),
+        delimiter,
+        lambda: None if names is None else len(names),
+        name,
+    )
+    for start, text, fields, reason in records:
+        if names is None:
             if fields is None:
-                batch.broken.append(BrokenRow(start, reason or "broken_csv", {"line": text}))
-            else:
-                batch.rows.append([*fields, start])
-            if batch.full():
-                yield batch.flush(names)
-        if batch.rows or batch.broken:
+                raise UnreadableFileError(f"header line {start} cannot be parsed: {reason}")
+            names = unique_names(fields)
+            continue
+        if fields is not None and not "".join(fields).strip():
+            continue  # a row of empty cells is a blank line, not a document
+        if fields is None:
+            batch.broken.append(BrokenRow(start, reason or "broken_csv", {"line": text}))
+        else:
+            batch.rows.append([*fields, start])
+        if batch.full():
             yield batch.flush(names)
+    if batch.rows or batch.broken:
+        yield batch.flush(names)
 
 
 def _chain(first: tuple[int, str], rest: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
@@ -556,9 +562,9 @@ def _json_error(err: Exception) -> str:
 
 
 def _read_jsonl(name: str, size: int) -> Iterator[RawPartition]:
-    encoding = _text_file_encoding(name)
-    with open(name, encoding=encoding, errors="replace", newline="") as f:
-        yield from _json_lines(_Batcher(name, encoding, size), enumerate(f, 1), name)
+    detection = _text_file_encoding(name)
+    batch = _Batcher(name, detection.encoding, size)
+    yield from _json_lines(batch, enumerate(text_lines(Path(name), detection), 1), name)
 
 
 def _read_json(name: str, size: int) -> Iterator[RawPartition]:
