@@ -312,6 +312,9 @@ def text_lines(path: Path, detection: Detection) -> Iterator[str]:
     codecs_used: Counter[str] = Counter()
     with open(path, "rb") as f:
         for raw in f:
+            if raw.isascii():  # the same in every code: says nothing about the mix
+                yield from _LONE_CR.split(raw.decode("ascii"))
+                continue
             text, codec = decode_line(raw, detection.encoding)
             codecs_used[codec] += 1
             yield from _LONE_CR.split(text)
