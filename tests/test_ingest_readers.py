@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cxtext.ingest.readers import discover_files, read_partitions
+from cxtext.ingest.readers import discover_files, read_partitions, skip_reason
 
 HEADER = "id,text,created_at\n"
 
@@ -255,3 +257,23 @@ def test_log_lines_name_files_redacted(tmp_path, caplog, name, content):
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert logged, "the reader said nothing about a file it could not read"
     assert "0912" not in logged and "ali@example.com" not in logged, logged
+
+
+def test_links_fifos_and_loops_are_listed_never_silently_missed(tmp_path):
+    (tmp_path / "real.csv").write_text("id\n1\n")
+    (tmp_path / "a_link.csv").symlink_to(tmp_path / "real.csv")  # sorts first, yet real wins
+    (tmp_path / "dangling.csv").symlink_to(tmp_path / "gone.csv")
+    (tmp_path / "loop").symlink_to(tmp_path)
+    os.mkfifo(tmp_path / "pipe.csv")  # reading it would hang the night
+    shared = tmp_path.parent / f"{tmp_path.name}_shared"
+    shared.mkdir()
+    (shared / "s.csv").write_text("id\n2\n")
+    (tmp_path / "latest").symlink_to(shared)  # a linked export folder is followed
+    found, skipped = discover_files([tmp_path])
+    assert found == [str(tmp_path / "latest/s.csv"), str(tmp_path / "real.csv")]
+    reasons = {Path(s).name: skip_reason(s) for s in skipped}
+    assert set(reasons) == {"a_link.csv", "dangling.csv", "loop", "pipe.csv"}
+    assert reasons["dangling.csv"].startswith("broken symbolic link")
+    assert reasons["pipe.csv"].startswith("not a regular file")
+    assert reasons["loop"].startswith("the same file or folder")
+    assert reasons["a_link.csv"].startswith("the same file or folder")

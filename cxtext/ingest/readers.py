@@ -14,6 +14,7 @@ import csv
 import datetime
 import json
 import logging
+import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -145,41 +146,84 @@ def discover_files(paths: Sequence[str | Path]) -> tuple[list[str], list[str]]:
 
     A folder contributes every file (recursively, sorted), whatever its suffix: an
     unsupported one (a ``.txt`` or ``.docx`` export) is then reported in quarantine as
-    ``unsupported_file``. Hidden and ``_`` names (``_SUCCESS``, ``.DS_Store``, a
-    ``_temporary/`` folder) are not read but returned as skipped, each topmost one once,
-    so the caller can list them (``skipped_file``): every file found is accounted for. A
-    file named directly is read whatever its name. A missing path raises.
+    ``unsupported_file``. Linked folders are followed, each real folder once. Returned as
+    skipped, so the caller can list them (``skipped_file``, see :func:`skip_reason`):
+    hidden and ``_`` names (``_SUCCESS``, ``.DS_Store``, a ``_temporary/`` folder, the
+    topmost one once), entries that are not regular files (a broken symbolic link, a
+    FIFO), a file or folder reached a second time through a link, and a folder that
+    cannot be listed. Every entry found is accounted for. A file named directly is read
+    whatever its name. A missing path raises.
     """
     found: list[str] = []
     skipped: list[str] = []
+    seen: set[Path] = set()
     for given in paths:
         path = Path(given)
         if not path.exists():
             raise FileNotFoundError(f"feedback input not found: {str(given)!r}")
         if path.is_dir():
-            for p in sorted(path.rglob("*")):
-                rel = p.relative_to(path).parts
-                hidden = [i for i, part in enumerate(rel) if part.startswith((".", "_"))]
-                if hidden and hidden[0] == len(rel) - 1:  # the topmost hidden name itself
-                    skipped.append(str(p))
-                elif p.is_file() and not hidden:
-                    found.append(str(p))
+            seen.add(path.resolve())
+            _walk_folder(path, found, skipped, seen)
         else:
             found.append(str(given))
-    return list(dict.fromkeys(found)), list(dict.fromkeys(skipped))
+    found = _once_per_file(list(dict.fromkeys(found)), skipped)
+    return found, list(dict.fromkeys(skipped))
+
+
+def _walk_folder(folder: Path, found: list[str], skipped: list[str], seen: set[Path]) -> None:
+    """Fill ``found`` and ``skipped`` with the entries under ``folder``, sorted, depth first."""
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:  # unreadable folder: listed, so it is never silently missed
+        skipped.append(str(folder))
+        return
+    for p in entries:
+        if p.name.startswith((".", "_")) or not (p.is_file() or p.is_dir()):
+            skipped.append(str(p))
+            continue
+        if p.is_file():
+            found.append(str(p))
+            continue
+        real = p.resolve()
+        if real in seen:  # a link loop, or a folder linked twice
+            skipped.append(str(p))
+            continue
+        seen.add(real)
+        _walk_folder(p, found, skipped, seen)
+
+
+def _once_per_file(found: list[str], skipped: list[str]) -> list[str]:
+    """``found`` with each real file once: its own path is kept over a link's to it."""
+    by_file: dict[Path, list[str]] = {}
+    for name in found:
+        by_file.setdefault(Path(name).resolve(), []).append(name)
+    keep = set()
+    for real, names in by_file.items():
+        first = next((n for n in names if Path(n).absolute() == real), names[0])
+        keep.add(first)
+        skipped.extend(n for n in names if n != first)
+    return [n for n in found if n in keep]
+
+
+def skip_reason(name: str) -> str:
+    """Why a file or folder found under an input folder is listed but not read."""
+    path = Path(name)
+    if path.name.startswith((".", "_")):
+        return "hidden or marker name (starts with '.' or '_'), not read; rename it or name it directly to read it"
+    if path.is_symlink() and not path.exists():
+        return "broken symbolic link (its target is missing); fix or remove the link"
+    if not (path.is_file() or path.is_dir()):
+        return "not a regular file (a FIFO, socket or device), not read"
+    if path.is_dir() and not os.access(path, os.R_OK | os.X_OK):
+        return "folder cannot be listed (permissions); fix them to read its files"
+    return "the same file or folder as one already found (through a symbolic link), read once"
 
 
 def skipped_partition(name: str) -> RawPartition:
-    """A hidden or marker file (or folder) as one ``skipped_file`` row: listed, not read."""
-    log.info(
-        "skipped hidden or marker file %s: listed in quarantine as skipped_file",
-        redact_file_name(name),
-    )
-    return _whole_file_broken(
-        name,
-        f"skipped_file: {Path(name).name}: hidden or marker name (starts with '.' or '_'), "
-        "not read; rename it or name it directly to read it",
-    )
+    """A file or folder listed but not read as one ``skipped_file`` row (:func:`skip_reason`)."""
+    why = skip_reason(name)
+    log.info("skipped %s: %s", redact_file_name(name), why)
+    return _whole_file_broken(name, f"skipped_file: {Path(name).name}: {why}")
 
 
 def source_name(source_file: str) -> str:
