@@ -489,6 +489,22 @@ CASES: list[Case] = [
     Case("same_id_other_source", {"a.csv": rows(GOOD), "b.csv": rows(GOOD)}, {"1"}),
     Case("dup_whitespace_id", {"a.csv": rows(GOOD, " 1 ,again,2024-05-02")}, {"1"}, duplicates=1),
     Case("missing_id", {"a.csv": rows(GOOD, ",no id,2024-05-01")}, {"1"}, ["missing_id"]),
+    Case(  # a Persian export's ۱۲۳ is the CRM's 123; an RTL editor's marks are not the id
+        "id_native_digits_and_marks",
+        {
+            "a.csv": rows(
+                "۱۲۳,first,2024-05-01", "123,again,2024-05-02", "\u200f124\u200b,x,2024-05-01"
+            )
+        },
+        {"123", "124"},
+        duplicates=1,
+    ),
+    Case(
+        "id_only_invisible",
+        {"a.csv": rows(GOOD, "\u200b\u200e,x,2024-05-01")},
+        {"1"},
+        ["missing_id"],
+    ),
     Case(
         "sql_ish_id",
         {"a.csv": rows('"1\'; DROP TABLE feedback;--",ok,2024-05-01')},

@@ -113,3 +113,16 @@ def test_marker_files_beside_a_side_table_are_listed(tmp_path):
     customers, quarantine = read_customers(tmp_path, pseudonym_key=KEY)
     assert customers["customer_id"].tolist() == ["C1"]
     assert quarantine["reason"].str.startswith("skipped_file: _SUCCESS").tolist() == [True]
+
+
+def test_customer_ids_in_persian_digits_or_with_marks_join_their_transactions(tmp_path):
+    # a Persian CRM export writes C۰۰۱ where the billing system writes C001
+    (tmp_path / "c.csv").write_text("customer_id,clv\nC۰۰۱,10\n\u200fC٠٠٢ ,20\n\u200b,5\n")
+    (tmp_path / "t.csv").write_text(
+        "customer_id,date,amount\nC001,2024-05-01,3\nC002,2024-05-01,4\n"
+    )
+    customers, rejected = read_customers(tmp_path / "c.csv", pseudonym_key=KEY)
+    transactions, _ = read_transactions(tmp_path / "t.csv", pseudonym_key=KEY)
+    assert customers["customer_id"].tolist() == ["C001", "C002"]
+    assert set(transactions["customer_id"]) == set(customers["customer_id"])
+    assert rejected["reason"].tolist() == ["missing_customer_id"]  # only a zero-width space

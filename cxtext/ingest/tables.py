@@ -18,6 +18,7 @@ import pandas as pd
 from cxtext.ingest.readers import ROW_NUMBER, discover_files, read_partitions, skipped_partition
 from cxtext.ingest.validate import (
     RowReasons,
+    key_values,
     parse_bools,
     parse_numbers,
     parse_timestamps,
@@ -57,9 +58,9 @@ def _text(raw: pd.DataFrame, name: str) -> pd.Series:
     return values.where(values != "", pd.NA)
 
 
-def _require(raw: pd.DataFrame, name: str, reasons: RowReasons) -> pd.Series:
-    """The column's values; rows without one get ``missing_<name>``."""
-    values = _text(raw, name)
+def _require(raw: pd.DataFrame, name: str, reasons: RowReasons, key: bool = False) -> pd.Series:
+    """The column's values (as keys: :func:`key_values`); rows without one get ``missing_<name>``."""
+    values = key_values(_text(raw, name)) if key else _text(raw, name)
     if name not in raw.columns:
         listed = ", ".join(c for c in raw.columns if c not in (ROW_NUMBER, _FILE)) or "none"
         reasons.add(
@@ -133,7 +134,7 @@ def read_customers(path: str | Path, *, pseudonym_key: bytes) -> tuple[pd.DataFr
     """
     raw, entries = _read_raw(path, "customers")
     reasons = RowReasons(raw.index)
-    ids = _require(raw, "customer_id", reasons)
+    ids = _require(raw, "customer_id", reasons, key=True)
 
     given_clv = _text(raw, "clv")
     clv = parse_numbers(given_clv)
@@ -197,7 +198,7 @@ def read_transactions(
     """
     raw, entries = _read_raw(path, "transactions")
     reasons = RowReasons(raw.index)
-    ids = _require(raw, "customer_id", reasons)
+    ids = _require(raw, "customer_id", reasons, key=True)
     given_date = _require(raw, "date", reasons)
     date = parse_timestamps(given_date)
     reasons.add(

@@ -209,6 +209,27 @@ def _date_format_hint(text: str) -> str | None:
     )
 
 
+# Invisible characters a copy from a spreadsheet or an RTL editor leaves around a key:
+# zero-width space/joiner/non-joiner, LRM/RLM/ALM, bidi embeddings and isolates, BOM.
+_KEY_EDGE = re.compile(
+    r"^[\s\u200b-\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff]+|[\s\u200b-\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff]+$"
+)
+
+
+def key_values(values: pd.Series) -> pd.Series:
+    """Ids as keys: invisible characters and spaces at either end removed, digits in Latin.
+
+    A Persian export writes ``۰۰۱۲۳`` where the CRM has ``00123``, and an RTL editor
+    leaves a mark before ``C42``; either way the row would not match its customer nor be
+    told a duplicate. Blanks become null.
+
+    >>> key_values(pd.Series(["\u200f C۰۰۴۲ ", "٧", "  "])).tolist()
+    ['C0042', '7', <NA>]
+    """
+    keys = values.astype("string").str.replace(_KEY_EDGE, "", regex=True).str.translate(_DIGITS)
+    return keys.where(keys != "", pd.NA)
+
+
 def parse_number(value: object) -> float | None:
     """A finite number from text (Persian digits, ``1,234.5`` grouping allowed), else None.
 
@@ -530,12 +551,11 @@ def validate_rows(
     reasons = RowReasons(idx)
     warnings: list[list[str]] = [[] for _ in range(len(rows))]
 
-    ids = get("id").str.strip()
+    ids = key_values(get("id"))
     if "id" not in clean:
         reasons.add(pd.Series(True, index=idx), "missing_id: " + missing_column_hint("id", columns))
     else:
-        reasons.add(ids.isna() | (ids == ""), "missing_id")
-    ids = ids.where(ids != "", pd.NA)
+        reasons.add(ids.isna(), "missing_id")
 
     text = get("text")
     no_text = None if "text" in clean else "missing_text: " + missing_column_hint("text", columns)
@@ -577,8 +597,7 @@ def validate_rows(
     sources = get("source").str.strip()
     sources = sources.where(sources.notna() & (sources != ""), default_source).astype("string")
     channels = _channels(sources, get("channel"), default_channel, warnings)
-    customer = get("customer_id").str.strip()
-    customer = customer.where(customer != "", pd.NA)
+    customer = key_values(get("customer_id"))
     scores, score_types = _score_fields(get("score"), get("score_type"), warnings)
 
     known = set(REQUIRED_INPUT) | set(OPTIONAL_INPUT)
