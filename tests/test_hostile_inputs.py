@@ -291,6 +291,13 @@ CASES: list[Case] = [
     Case("csv_header_only", {"a.csv": HEAD, "b.csv": rows(GOOD)}, {"1"}),
     Case("csv_empty_file", {"a.csv": "", "b.csv": rows(GOOD)}, {"1"}),
     Case("csv_semicolons", {"a.csv": "id;text;created_at\n1;slow, very slow;2024-05-01\n"}, {"1"}),
+    Case(  # Excel's first line naming the delimiter made every row a wrong_field_count
+        "csv_excel_sep_line",
+        {"a.csv": "sep=;\nid;text;created_at\n1;slow, very slow;2024-05-01\n2;x;bad\n"},
+        {"1"},
+        ["bad_created_at"],
+        check=lambda out: out.quarantine["source_row"].tolist() == [4],
+    ),
     Case("csv_blank_lines", {"a.csv": rows(GOOD, "", "  ", "2,ok,2024-05-01")}, {"1", "2"}),
     Case("csv_crlf", {"a.csv": rows(GOOD, "2,ok,2024-05-01").replace("\n", "\r\n")}, {"1", "2"}),
     Case(

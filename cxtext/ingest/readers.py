@@ -15,6 +15,7 @@ import datetime
 import json
 import logging
 import os
+import re
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -129,12 +130,14 @@ def column_name(name: object) -> str:
 def unique_names(names: Iterable[object]) -> list[str]:
     """Normalized names; blanks become ``column_N`` and repeats get ``_2``, ``_3`` suffixes."""
     out: list[str] = []
+    taken: set[str] = set()  # a set: a 20,000-column header took a minute with a list
     for i, raw in enumerate(names, 1):
         name = column_name(raw) or f"column_{i}"
         base, n = name, 2
-        while name in out:
+        while name in taken:
             name, n = f"{base}_{n}", n + 1
         out.append(name)
+        taken.add(name)
     return out
 
 
@@ -441,6 +444,9 @@ def _csv_records(
             pending.extendleft(reversed(buf[1:]))
 
 
+_EXCEL_SEPARATOR = re.compile(r"sep=(.)", re.IGNORECASE)
+
+
 def _sniff_delimiter(header_line: str) -> str:
     """The delimiter that splits the header into the most columns (comma on ties)."""
     counts = {d: header_line.count(d) for d in _DELIMITERS}
@@ -454,9 +460,12 @@ def _read_csv(name: str, size: int) -> Iterator[RawPartition]:
     tab = FORMATS[Path(name).suffix.lower()] == "tsv"
     lines = enumerate(text_lines(Path(name), detection), 1)
     header_line = next((item for item in lines if item[1].strip()), None)
+    said = _EXCEL_SEPARATOR.fullmatch(header_line[1].strip()) if header_line else None
+    if said:  # Excel's "sep=;" line names the delimiter; the header follows it
+        header_line = next((item for item in lines if item[1].strip()), None)
     if header_line is None:
         return  # empty file: nothing to read
-    delimiter = "\t" if tab else _sniff_delimiter(header_line[1])
+    delimiter = said.group(1) if said else "\t" if tab else _sniff_delimiter(header_line[1])
     names: list[str] | None = None
     records = _csv_records(
         _chain(header_line, lines),
