@@ -72,7 +72,7 @@ def test_good_rows_become_records():
         ({"id": "1", "text": "x", "created_at": "18/11/2024 04:11"}, "bad_created_at: '18/11/2024 04:11' is not ISO 8601 or Jalali; day/month/year: set date_format: '%d/%m/%Y %H:%M'"),
         ({"id": "1", "text": "x", "created_at": "last week"}, "bad_created_at: 'last week' is not an ISO 8601 or Jalali timestamp (e.g. 2024-05-01T14:30:00+03:30 or 1403/05/12)"),
         ({"id": "1", "text": "x", "created_at": "2024-13-45"}, "bad_created_at: '2024-13-45' is not a calendar date"),
-        ({"id": "1", "text": "x", "created_at": "2024/01/05"}, "bad_created_at: '2024/01/05' is not an ISO"),
+        ({"id": "1", "text": "x", "created_at": "2024/13/05"}, "bad_created_at: '2024/13/05' is not an ISO"),
         ({"id": "1", "text": "x", "created_at": "۱۴۰۲-۱۳-۱۱"}, "bad_created_at: '۱۴۰۲-۱۳-۱۱' is not a valid Jalali date"),
         ({"id": "1", "text": "x", "created_at": "0024-01-05"}, "bad_created_at: '0024-01-05' year outside 1900-2200"),
         ({"id": "", "text": "", "created_at": "never"}, "missing_id; empty_text; bad_created_at: 'never'"),
@@ -204,3 +204,30 @@ def test_helpers():
 def test_empty_input():
     records, quarantine = run(raw(id=[], text=[], created_at=[]))
     assert records.empty and quarantine.empty and list(records.columns) == RECORD.names
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1714550400", "2024-05-01T08:00Z"),  # Unix seconds
+        ("1714550400123", "2024-05-01T08:00:00.123Z"),  # milliseconds
+        ("1714550400.5", "2024-05-01T08:00:00.5Z"),
+        ("Wed, 01 May 2024 10:00:00 +0330", "2024-05-01T06:30Z"),  # RFC 2822
+        ("1 May 2024 10:00", "2024-05-01T06:30Z"),  # no zone: the source's (Asia/Tehran)
+        ("2024/5/1", "2024-04-30T20:30Z"),  # year first: only one reading
+        ("2024/05/01 14:30", "2024-05-01T11:00Z"),
+        ("۲۰۲۴/۰۵/۰۱", "2024-04-30T20:30Z"),
+        ("2024/13/01", None),
+        ("2024/02/30", None),
+        ("Wed, 31 Feb 2024 10:00:00 +0000", None),
+        ("171455040", None),  # 9 digits: not a time
+    ],
+)
+def test_other_unambiguous_layouts_are_read(value, expected):
+    got = parse_timestamps(pd.Series([value]), timezone="Asia/Tehran").iloc[0]
+    assert (pd.isna(got) and expected is None) or got == pd.Timestamp(expected)
+
+
+def test_a_date_format_is_not_second_guessed_by_the_other_layouts():
+    got = parse_timestamps(pd.Series(["2024/05/01", "1714550400"]), "%Y/%d/%m")
+    assert got.iloc[0] == pd.Timestamp("2024-01-05T00:00Z") and pd.isna(got.iloc[1])

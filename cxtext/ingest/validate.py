@@ -9,6 +9,8 @@ value never costs the row: the field is left empty and a note goes to
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
 import logging
 import math
@@ -65,6 +67,17 @@ _OFFSET = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 _JALALI = re.compile(
     r"(1[34]\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 )
+# Other unambiguous layouts, rewritten as ISO 8601 when the source sets no date_format:
+# Unix time in seconds or milliseconds (10 or 13 digits), RFC 2822 as mail and some APIs
+# write it, and year/month/day with slashes (no locale puts the day second after a year).
+_EPOCH = re.compile(r"(\d{10}|\d{13})(?:\.\d{1,6})?")
+_RFC2822 = re.compile(
+    r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+    r"(?:\s+(?:[+-]\d{4}|[A-Za-z]{1,5}))?"
+)
+_YEAR_FIRST_SLASHED = re.compile(
+    r"(\d{4})/(\d{1,2})/(\d{1,2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
 YEAR_RANGE = (1900, 2200)
 _ANY_SCALE = (
     min(low for low, _ in SCORE_RANGES.values()),
@@ -99,8 +112,10 @@ def parse_timestamps(
     Times written without an offset are taken in ``timezone``. Persian and Arabic-Indic
     digits are read as ASCII digits. A Jalali (Solar Hijri) date such as ``1403/05/12``
     or ``۱۴۰۳-۰۵-۱۲ ۱۴:۳۰`` is told from a Gregorian one by its year (1300-1499) and
-    converted; other slash dates like 05/01/2024 are rejected unless ``date_format``
-    says how to read them (day/month order cannot be guessed). NaT where not parsed.
+    converted. Without a ``date_format``, Unix time (10 or 13 digits), RFC 2822 and
+    year-first slashed dates (``2024/05/01``) are read too; day- or month-first dates
+    like 05/01/2024 are rejected unless ``date_format`` says how to read them (day/month
+    order cannot be guessed). NaT where not parsed.
 
     Examples
     --------
@@ -113,15 +128,22 @@ def parse_timestamps(
     native = _flag(text.str.contains(_NATIVE_DIGIT))
     if native.any():
         text = text.mask(native, text[native].str.translate(_DIGITS))
-    jalali = _flag(text.str.fullmatch(_JALALI))
-    if jalali.any():
-        text = text.mask(jalali, text[jalali].map(_jalali_to_iso).astype("string"))
+    rewritten = pd.Series(False, index=values.index)
+    layouts = [(_JALALI, _jalali_to_iso)]
+    if not date_format:
+        layouts += [(_EPOCH, _epoch_to_iso), (_RFC2822, _rfc2822_to_iso)]
+        layouts += [(_YEAR_FIRST_SLASHED, _year_first_to_iso)]
+    for layout, to_iso in layouts:
+        hit = ~rewritten & _flag(text.str.fullmatch(layout))
+        if hit.any():
+            text = text.mask(hit, text[hit].map(to_iso).astype("string"))
+            rewritten |= hit
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
     if date_format:
-        custom = ~jalali & text.notna()
+        custom = ~rewritten & text.notna()
         parsed = pd.to_datetime(text.where(custom), format=date_format, errors="coerce")
         out = _to_utc(parsed, timezone).where(custom, out)
-        text = text.where(jalali)  # only the converted Jalali values are left for ISO
+        text = text.where(rewritten)  # only the converted Jalali values are left for ISO
     iso = _flag(text.str.fullmatch(_ISO))  # pandas alone also takes 2024/01/05
     aware = iso & _flag(text.str.contains(_OFFSET))
     if aware.any():
@@ -156,6 +178,29 @@ def _jalali_to_iso(value: str) -> str | None:
     if hour > 23 or minute > 59 or second > 59:
         return None
     return f"{day_g.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}"
+
+
+def _epoch_to_iso(value: str) -> str:
+    """Unix time (seconds, or milliseconds when 13 digits) as ISO 8601 in UTC."""
+    seconds = float(value) / (1000 if len(value.split(".")[0]) == 13 else 1)
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat()
+
+
+def _rfc2822_to_iso(value: str) -> str | None:
+    """``Wed, 01 May 2024 10:00:00 +0330`` as ISO 8601 (naive when it names no offset)."""
+    try:
+        return email.utils.parsedate_to_datetime(value).isoformat()
+    except (TypeError, ValueError):
+        return None
+
+
+def _year_first_to_iso(value: str) -> str | None:
+    """``2024/5/1 14:30`` as ``2024-05-01T14:30:00`` (naive)."""
+    m = _YEAR_FIRST_SLASHED.fullmatch(value)
+    if m is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) if g else 0 for g in m.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
 
 
 def timestamp_problem(value: str, date_format: str | None = None) -> str:
