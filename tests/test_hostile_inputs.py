@@ -586,6 +586,16 @@ CASES: list[Case] = [
         ["skipped_file"] * 3,  # listed (the .git folder once), never read
     ),
     Case("tsv", {"a.tsv": "id\ttext\tcreated_at\n1\tslow, slow\t2024-05-01\n"}, {"1"}),
+    Case(  # a name that is not UTF-8 crashed the night; an escape sequence drove the terminal
+        "file_names_not_utf8_or_with_escapes",
+        {"\udcff\udcfebad.csv": rows(GOOD), "esc\x1b]0;x\x07.csv": rows("2,ok,2024-05-01")},
+        {"1", "2"},
+        check=lambda out: (
+            sorted(out.records["source"]) == ["\\xff\\xfebad", "esc\\x1b]0;x\\x07"]
+            and all(f.isprintable() for f in out.records["source_file"])
+            and "\x1b" not in out.logs
+        ),
+    ),
     # JSON nested thousands deep crashed the parser (RecursionError) and with it the night
     Case(
         "jsonl_line_nested_too_deep",

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cxtext.ingest.readers import discover_files, read_partitions, skip_reason
+from cxtext.ingest.watermark import file_key
 
 HEADER = "id,text,created_at\n"
 
@@ -277,3 +278,10 @@ def test_links_fifos_and_loops_are_listed_never_silently_missed(tmp_path):
     assert reasons["pipe.csv"].startswith("not a regular file")
     assert reasons["loop"].startswith("the same file or folder")
     assert reasons["a_link.csv"].startswith("the same file or folder")
+
+
+def test_a_file_name_that_is_not_utf8_gets_a_storable_watermark_key(tmp_path):
+    name = str(tmp_path / "\udcffexport.csv")  # the byte 0xff, as Python holds it
+    key = file_key(name)
+    key.encode("utf-8")  # storable: no lone surrogate left
+    assert key.split("#")[0].endswith("\\xffexport.csv") and key != file_key(name + "x")

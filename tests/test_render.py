@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
-from cxtext.cli.render import print_pain_points
+from cxtext.cli.render import print_file_accounts, print_pain_points
+from cxtext.ingest.feedback import FileTally
 from cxtext.schema import PAIN_POINTS, conform
 
 
@@ -73,3 +74,11 @@ def test_narrow_terminal_keeps_names_and_numbers_whole():
 def test_wide_terminal_adds_uplift_and_mean_clv():
     text = _render(140)
     assert "churn uplift" in text and "10%–20%" in text and "mean CLV" in text
+
+
+def test_file_accounts_show_file_names_redacted_and_printable():
+    out = io.StringIO()
+    files = {"in/0912 731 5846.csv": FileTally(1, 1), "in/esc\x1b]0;x\x07.csv": FileTally(1, 1)}
+    print_file_accounts(Console(file=out, width=80, force_terminal=True), files)
+    shown = out.getvalue()
+    assert "[PHONE].csv" in shown and "0912" not in shown and "\x07" not in shown

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cxtext.display import NO_EFFECT_MARK, RANKED_BY, flag, money, percent, points
+from cxtext.normalize.pii import redact_file_name
 from cxtext.painpoints.order import no_effect
 
 WIDE = 120  # below this many columns the table drops the uplift and mean-CLV columns
@@ -104,7 +105,7 @@ def print_file_accounts(console: Console, files: dict) -> None:
     for name in ("read", "kept", "quarantined", "duplicates"):
         table.add_column(name, justify="right")
     for path, t in files.items():
-        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        name = redact_file_name(path.replace("\\", "/").rsplit("/", 1)[-1])
         quarantined = f"[yellow]{t.quarantined:,}[/]" if t.quarantined else "0"
         if t.unsupported:
             quarantined = "not read " + quarantined  # unsupported_file or skipped_file

@@ -26,7 +26,7 @@ from cxtext.ingest.readers import (
 )
 from cxtext.ingest.sources import SourceSpec, column_renames
 from cxtext.ingest.validate import quarantine_frame, reason_counts, validate_rows
-from cxtext.normalize.pii import redact_pii
+from cxtext.normalize.pii import redact_file_name, redact_pii
 from cxtext.schema import CHANNELS, QUARANTINE, RECORD, conform
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ def input_files(
         raise InputRejected(f"{err}: check the path, or the source's path in the settings") from err
     if not any(files for (files, _), _ in found):
         given = ", ".join(spec.path for spec in specs) or "(nothing given)"
-        hidden = [Path(s).name for (_, skipped), _ in found for s in skipped]
+        hidden = [redact_file_name(Path(s).name) for (_, skipped), _ in found for s in skipped]
         also = f" (only hidden or marker files: {', '.join(hidden[:5])})" if hidden else ""
         raise InputRejected(f"no feedback file found in {given}{also}: nothing to read")
     entries = [
@@ -229,7 +229,7 @@ def check_accepted(tallies: Mapping[str, FileTally], quarantine_reasons: pd.Seri
     is a success.
     """
     lost = [
-        f"{Path(file).name} ({t.quarantined} of {t.read} rows quarantined)"
+        f"{redact_file_name(Path(file).name)} ({t.quarantined} of {t.read} rows quarantined)"
         for file, t in tallies.items()
         if t.read and not t.kept and not t.duplicates and not _only_unsupported(t)
     ]

@@ -36,7 +36,7 @@ from cxtext.ingest.encoding import (
     sniff_binary,
     text_lines,
 )
-from cxtext.normalize.pii import redact_file_name, redact_pii
+from cxtext.normalize.pii import printable_name, redact_file_name, redact_pii
 
 log = logging.getLogger(__name__)
 
@@ -230,8 +230,11 @@ def skipped_partition(name: str) -> RawPartition:
 
 
 def source_name(source_file: str) -> str:
-    """The default source of a file: its name without suffix (``tickets`` for ``tickets.csv``)."""
-    return Path(source_file).stem
+    """The default source of a file: its name without suffix (``tickets`` for ``tickets.csv``).
+
+    Made printable (:func:`~cxtext.normalize.pii.printable_name`): it is stored and shown.
+    """
+    return printable_name(Path(source_file).stem)
 
 
 # --- entry point -------------------------------------------------------------------

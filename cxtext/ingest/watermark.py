@@ -14,6 +14,7 @@ leaves the previous watermarks, and its files are read again next time.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,8 @@ def file_key(path: str) -> str:
     >>> file_key("in/0912 345 6789.csv").startswith("in/[PHONE].csv#")
     True
     """
-    return f"{redact_file_name(str(path))}#{hashlib.sha256(str(path).encode()).hexdigest()[:16]}"
+    digest = hashlib.sha256(os.fsencode(str(path))).hexdigest()[:16]  # a name's own bytes
+    return f"{redact_file_name(str(path))}#{digest}"
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -95,8 +96,29 @@ def _may_hold_pii(text: str) -> bool:
     return digits >= 10 or (digits >= 5 and "+" in text)
 
 
+_NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def printable_name(path: str) -> str:
+    r"""A file name as text that can be stored and shown: never a terminal escape.
+
+    A name that is not UTF-8 (Python holds its bytes as lone surrogates, which no
+    database or JSON encoder accepts) and control characters (an escape sequence in a
+    name would drive the terminal it is printed on) are written as ``\xNN``.
+
+    >>> printable_name("tickets\udcff\x1b[31m.csv")
+    'tickets\\xff\\x1b[31m.csv'
+    """
+    try:
+        raw = os.fsencode(path)  # the name's own bytes, non-UTF-8 ones included
+    except UnicodeEncodeError:  # a surrogate that no file system produced
+        raw = path.encode("utf-8", "backslashreplace")
+    text = raw.decode("utf-8", "backslashreplace")
+    return _NAME_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def redact_file_name(path: str) -> str:
-    """A file path redacted like text, its extension kept (``[PHONE].csv``).
+    """A file path made printable and redacted like text, its extension kept (``[PHONE].csv``).
 
     Exports are often named after a customer or an agent; the name is stored
     (``source_file``) and shown, so it is redacted too. The extension is split off
@@ -107,7 +129,7 @@ def redact_file_name(path: str) -> str:
     >>> redact_file_name("in/ali@example.com.xlsx[Sheet1]")
     'in/[EMAIL].xlsx[Sheet1]'
     """
-    parts = re.split(r"([/\\])", path)  # each folder and the name on its own
+    parts = re.split(r"([/\\])", printable_name(path))  # each folder and the name on its own
     name = parts[-1]
     dot = name.rfind(".")
     suffix = name[dot:] if dot > 0 else ""
