@@ -291,6 +291,36 @@ CASES: list[Case] = [
     Case("csv_header_only", {"a.csv": HEAD, "b.csv": rows(GOOD)}, {"1"}),
     Case("csv_empty_file", {"a.csv": "", "b.csv": rows(GOOD)}, {"1"}),
     Case("csv_semicolons", {"a.csv": "id;text;created_at\n1;slow, very slow;2024-05-01\n"}, {"1"}),
+    Case(  # a report's title above the header made every row a wrong_field_count
+        "csv_title_above_header",
+        {"a.csv": "Tickets export (May)\n\n" + rows(GOOD, "2,x,bad")},
+        {"1"},
+        ["bad_created_at"],
+        check=lambda out: out.quarantine["source_row"].tolist() == [5],
+    ),
+    Case(  # a one-column file keeps its header: only a one-cell row before a wider one is a title
+        "csv_one_column_is_not_a_title",
+        {"a.csv": "text\nhello\n"},
+        set(),
+        ["missing_id"],
+    ),
+    Case(
+        "xlsx_title_rows_above_header",
+        {
+            "a.xlsx": xlsx(
+                (
+                    "S",
+                    [
+                        ["Export 0912 731 5846"],
+                        [],
+                        ["ID", "Text", "Created_At"],
+                        [1, "ok", "2024-05-01"],
+                    ],
+                )
+            )
+        },
+        {"1"},
+    ),
     Case(  # Excel's first line naming the delimiter made every row a wrong_field_count
         "csv_excel_sep_line",
         {"a.csv": "sep=;\nid;text;created_at\n1;slow, very slow;2024-05-01\n2;x;bad\n"},

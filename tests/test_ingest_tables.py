@@ -54,7 +54,7 @@ def test_customers(tmp_path):
     assert list(quarantine.columns) == QUARANTINE.names
     assert (quarantine["source"] == "customers").all()
     assert quarantine["reason"].tolist() == [
-        "bad_clv: 'abc' is not a number",
+        "bad_clv: 'abc' is not an amount (digits with one decimal mark, optional thousands separators and currency word)",
         "bad_clv: -1.0 is negative",
         "missing_customer_id",
         f"duplicate_customer_id: first kept at {path}:2",
@@ -126,3 +126,18 @@ def test_customer_ids_in_persian_digits_or_with_marks_join_their_transactions(tm
     assert customers["customer_id"].tolist() == ["C001", "C002"]
     assert set(transactions["customer_id"]) == set(customers["customer_id"])
     assert rejected["reason"].tolist() == ["missing_customer_id"]  # only a zero-width space
+
+
+def test_money_columns_read_currency_and_refuse_phone_numbers(tmp_path):
+    (tmp_path / "c.csv").write_text(
+        'customer_id,clv\nA,"$1,200.50"\nB,1.2e3\nC,۱۲٬۰۰۰ تومان\nD,0935 412 77 08\nE,1000000000\n'
+    )
+    customers, rejected = read_customers(tmp_path / "c.csv", pseudonym_key=KEY)
+    assert customers["clv"].tolist() == [1200.5, 1200.0, 12000.0, 1e9]
+    assert rejected["reason"].tolist() == ["bad_clv: looks like a phone or card number, not money"]
+    (tmp_path / "t.csv").write_text(
+        "customer_id,date,amount\nA,2024-05-01,0912 345 6789\nA,2024-05-01,1250000000 ریال\n"
+    )
+    transactions, rejected = read_transactions(tmp_path / "t.csv", pseudonym_key=KEY)
+    assert transactions["amount"].tolist() == [1.25e9]
+    assert rejected["reason"].str.startswith("bad_amount: looks like a phone").tolist() == [True]

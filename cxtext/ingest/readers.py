@@ -67,6 +67,7 @@ _DELIMITERS = (",", ";", "\t", "|")
 # A JSON value nested deeper than this is refused as broken_json: later steps (redaction of
 # nested metadata, JSON dumps) walk values recursively, and real exports nest a few levels.
 MAX_JSON_DEPTH = 100
+MAX_TITLE_ROWS = 5  # one-cell rows above a header skipped as a report's title, at most
 
 
 class UnreadableFileError(Exception):
@@ -469,6 +470,11 @@ def _read_csv(name: str, size: int) -> Iterator[RawPartition]:
     if header_line is None:
         return  # empty file: nothing to read
     delimiter = said.group(1) if said else "\t" if tab else _sniff_delimiter(header_line[1])
+    lines_filled = (item for item in lines if item[1].strip())
+    header_line, lines, titles = past_titles(
+        header_line, lines_filled, lambda item: _parse_record(item[1], delimiter)
+    )
+    _log_titles(name, titles)
     names: list[str] | None = None
     records = _csv_records(
         _chain(header_line, lines),
@@ -494,7 +500,44 @@ def _read_csv(name: str, size: int) -> Iterator[RawPartition]:
         yield batch.flush(names)
 
 
-def _chain(first: tuple[int, str], rest: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+def _filled(fields: object) -> int:
+    """Non-blank fields of a parsed row (0 for a parse error)."""
+    if not isinstance(fields, list):
+        return 0
+    return sum(1 for f in fields if f is not None and str(f).strip())
+
+
+def past_titles(
+    first: Any, rest: Iterator[Any], fields_of: Callable[[Any], object]
+) -> tuple[Any, Iterator[Any], list[Any]]:
+    """(header row, the rows after it, the title rows skipped) of non-blank rows.
+
+    Report tools write a one-cell title ("Tickets export, May 2024") above the header;
+    taken as the header, it made every row a wrong_field_count or a missing column. A
+    row is a title when it has one filled field and the next row has more, so a
+    one-column file keeps its header. At most :data:`MAX_TITLE_ROWS` are skipped.
+    """
+    titles: list[Any] = []
+    while len(titles) < MAX_TITLE_ROWS and _filled(fields_of(first)) == 1:
+        nxt = next(rest, None)
+        if nxt is None:
+            break
+        if _filled(fields_of(nxt)) < 2:
+            return first, _chain(nxt, rest), titles
+        titles.append(first)
+        first = nxt
+    return first, rest, titles
+
+
+def _log_titles(name: str, titles: list[Any]) -> None:
+    if titles:
+        rows = ", ".join(str(t[0]) for t in titles)
+        log.warning(
+            "%s: row(s) %s above the header skipped as a title", redact_file_name(name), rows
+        )
+
+
+def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
     yield first
     yield from rest
 
@@ -778,14 +821,18 @@ def _read_xlsx(name: str, size: int, sheet: str | None) -> Iterator[RawPartition
 
 def _sheet_partitions(ws: Any, label: str, size: int) -> Iterator[RawPartition]:
     batch = _Batcher(label, None, size)
-    names: list[str] | None = None
-    for number, values in enumerate(ws.iter_rows(values_only=True), 1):
-        cells = [_cell_text(v) for v in values]
-        if not any(text is not None and str(text).strip() for text, _ in cells):
-            continue
-        if names is None:
-            names = unique_names(text or "" for text, _ in cells)
-            continue
+    cells_of = (
+        (n, [_cell_text(v) for v in values])
+        for n, values in enumerate(ws.iter_rows(values_only=True), 1)
+    )
+    rows = ((n, cells) for n, cells in cells_of if _filled([text for text, _ in cells]))
+    first = next(rows, None)
+    if first is None:
+        return
+    header, rows, titles = past_titles(first, rows, lambda row: [t for t, _ in row[1]])
+    _log_titles(label, titles)
+    names = unique_names(text or "" for text, _ in header[1])
+    for number, cells in rows:
         texts = [text for text, _ in cells][: len(names)]
         if len(cells) > len(names) and any(t and t.strip() for t, _ in cells[len(names) :]):
             reason = f"wrong_field_count: {label} row {number}: {len(cells)} cells, header has {len(names)}"
@@ -800,5 +847,5 @@ def _sheet_partitions(ws: Any, label: str, size: int) -> Iterator[RawPartition]:
             batch.rows.append([*texts, number])
         if batch.full():
             yield batch.flush(names)
-    if names is not None and (batch.rows or batch.broken):
+    if batch.rows or batch.broken:
         yield batch.flush(names)

@@ -25,7 +25,7 @@ from cxtext.ingest.validate import (
     quarantine_frame,
     timestamp_problem,
 )
-from cxtext.normalize.pii import pseudonymize, pseudonymize_column, redact_pii
+from cxtext.normalize.pii import find_pii, pseudonymize, pseudonymize_column, redact_pii
 from cxtext.schema import CUSTOMERS, TRANSACTIONS, TYPES
 from cxtext.value.amounts import parse_amounts
 
@@ -78,6 +78,19 @@ def _ts_shown(values: pd.Series) -> pd.Series:
     ).astype("string")
 
 
+_NOT_MONEY = "looks like a phone or card number, not money"
+_DIGIT_RUNS = ("national_id", "long_number")
+
+
+def _personal(values: pd.Series) -> pd.Series:
+    """Values holding a phone, card, IBAN or email: a phone typed into a money column
+    (``0935 412 77 08``) reads as 935 million once its spaces are taken for thousands
+    separators. Bare digit runs are not counted: an amount in rials has ten digits."""
+    return values.map(
+        lambda v: isinstance(v, str) and any(k not in _DIGIT_RUNS for k, _ in find_pii(v))
+    ).astype(bool)
+
+
 def _shown(values: pd.Series) -> pd.Series:
     return values.map(lambda v: repr(v[:60]) if isinstance(v, str) else "").astype("string")
 
@@ -125,7 +138,8 @@ def _typed(
 def read_customers(path: str | Path, *, pseudonym_key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(customers, quarantine) from a customers export.
 
-    ``customer_id`` is required; ``clv`` must be a number >= 0, ``churned`` one of
+    ``customer_id`` is required; ``clv`` must be an amount >= 0 (``$1,200.50``, ``۱۲٬۰۰۰
+    تومان``: :func:`cxtext.value.amounts.parse_amount`), ``churned`` one of
     true/false/1/0/yes/no, ``churned_at`` ISO 8601 (a row with a bad value is quarantined
     rather than kept with a guess). ``churned`` is taken as true when only ``churned_at``
     is given. Other columns are kept as string segment columns. A repeated customer_id
@@ -137,10 +151,10 @@ def read_customers(path: str | Path, *, pseudonym_key: bytes) -> tuple[pd.DataFr
     ids = _require(raw, "customer_id", reasons, key=True)
 
     given_clv = _text(raw, "clv")
-    clv = parse_numbers(given_clv)
-    reasons.add(
-        given_clv.notna() & clv.isna(), "bad_clv: " + _shown(given_clv) + " is not a number"
-    )
+    amounts, clv_problem = parse_amounts(given_clv)  # money, as transactions' amounts are
+    clv = parse_numbers(given_clv).fillna(amounts)  # a plain number first: 1.2e3 is 1200
+    reasons.add(given_clv.notna() & clv.isna(), "bad_clv: " + clv_problem.fillna(""))
+    reasons.add(clv.notna() & _personal(given_clv), "bad_clv: " + _NOT_MONEY)
     reasons.add(clv < 0, "bad_clv: " + clv.astype("string") + " is negative")
 
     given_churned = _text(raw, "churned")
@@ -208,6 +222,7 @@ def read_transactions(
     given_amount = _require(raw, "amount", reasons)
     amount, amount_problem = parse_amounts(given_amount)  # text amounts: cxtext/value/amounts.py
     reasons.add(given_amount.notna() & amount.isna(), "bad_amount: " + amount_problem.fillna(""))
+    reasons.add(amount.notna() & _personal(given_amount), "bad_amount: " + _NOT_MONEY)
 
     bad = reasons.values.notna().to_numpy(dtype=bool)
     others = [c for c in raw.columns if c not in (*TRANSACTIONS.names, ROW_NUMBER, _FILE)]
