@@ -155,8 +155,9 @@ def stop_fork_server() -> None:
 
 
 def input_megabytes(paths: Sequence[str | Path | SourceSpec]) -> float:
-    """Size of the feedback files a run would look at."""
-    return sum(Path(f).stat().st_size for f, _, _ in input_files(paths)) / 2**20
+    """Size of the feedback files a run would read (files only listed, such as a broken
+    link, are not read)."""
+    return sum(Path(f).stat().st_size for f, _, skip in input_files(paths) if not skip) / 2**20
 
 
 def task_runner(

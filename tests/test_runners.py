@@ -70,3 +70,10 @@ def test_workers_fork_from_a_server_that_loaded_the_models_once(monkeypatch):
         assert not any(_alive(pid) for pid in servers)
         later = runners.process_pool(runner)
         assert later.submit(os.getpid).result(timeout=120) != os.getpid()
+
+
+def test_input_size_counts_only_files_that_are_read(tmp_path):
+    (tmp_path / "a.csv").write_bytes(b"x" * 2**20)
+    (tmp_path / "dangling.csv").symlink_to(tmp_path / "gone.csv")  # listed, never read
+    (tmp_path / "_SUCCESS").write_bytes(b"y" * 2**20)
+    assert runners.input_megabytes([tmp_path]) == 1.0
