@@ -71,6 +71,7 @@ PLANTED: dict[str, tuple[str, str]] = {
     "iban_dashes": ("IR-82-0540-1026-8002-0817-9090-03", "820540102680020817909003"),
     "phone_fullwidth": ("０９１２ ７８１ ５８４６", "9127815846"),
     "email_spelled": ("sara dot karimi at gmail dot com", "sarakarimiatgmail"),
+    "email_fullwidth_at": ("sara.karimi7＠mail-host．ir", "sarakarimi7"),
 }
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩０１２３４５６７８９", "0123456789" * 3)
 

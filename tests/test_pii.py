@@ -44,6 +44,7 @@ CASES = [
     ("شبا IR-82-0540-1026-8002-0817-9090-02 است", "[IBAN]"),
     ("my number ０９１２ ７３１ ５８４６", "[PHONE]"),  # full-width digits (a CJK keyboard)
     ("call ０９１２　７３１　５８４６", "[PHONE]"),  # and ideographic spaces
+    ("mail ali.rezaei＠example．com now", "[EMAIL]"),  # full-width @ and .
 ]
 
 

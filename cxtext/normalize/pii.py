@@ -68,6 +68,7 @@ def redact_pii(text: str) -> str:
     >>> redact_pii("شماره کارتم ۶۰۳۷-۹۹۱۱-۲۲۳۳-۴۴۵۵ است")
     'شماره کارتم [CARD] است'
     """
+    text = text.translate(_LOOKALIKES)
     if not _may_hold_pii(text):
         return text
     for p in load_patterns():
@@ -75,6 +76,9 @@ def redact_pii(text: str) -> str:
     return text
 
 
+# Full-width and small forms of "@" and "." (an address typed on a CJK or Arabic keyboard,
+# or written so on purpose): the patterns' ASCII classes would not see the address.
+_LOOKALIKES = str.maketrans({"\uff20": "@", "\ufe6b": "@", "\uff0e": ".", "\ufe52": "."})
 _ANY_DIGIT = re.compile(_DIGIT)
 _SPELLED_AT = re.compile(r"(?i)[\[({]\s*at\s*[\])}]")
 _SPELLED_DOT = re.compile(r"(?i)\sdot\s")
