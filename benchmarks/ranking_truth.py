@@ -8,7 +8,9 @@ Two sources of tables with known true CLV at risk per theme:
   or with the true labels (``perfect``); value, uplift and ranking as the nightly flow
   runs them (``cxtext.value.evaluate``'s settings).
 - ``own``: the warehouses that ``benchmarks/own_data_truth.py --out DIR --seed N`` left
-  (real texts through the CLI), with the truth rebuilt from the same seed.
+  (real texts through the CLI), with the truth rebuilt from the same seed; with
+  ``--recompute`` the churn model and pain points are recomputed by this code on the
+  stored feedback (a change to the value stages measured without a new CLI run).
 
 Each source's "all" pain-point rows are cached (CSV under ``--cache``); the rank bases
 are then applied to the same rows, so they differ in nothing but the order:
@@ -30,6 +32,8 @@ top 3, over the seeds given; interval coverage (which no basis changes) once.
 
     nice -n 10 python benchmarks/ranking_truth.py --seeds 0-9 --customers 2000,4000
     nice -n 10 python benchmarks/ranking_truth.py --own /work/cache/ranking/own --seeds 0-7
+    nice -n 10 python benchmarks/ranking_truth.py --own /work/cache/decoy/own --seeds 0-13 \
+        --recompute --cache /tmp/rt_variant
 """
 
 from __future__ import annotations
