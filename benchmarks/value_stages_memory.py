@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 import pipelines.insight as insight  # noqa: E402
 import pipelines.nightly as nightly  # noqa: E402
 from cxtext.config import load_settings, resolve  # noqa: E402
+from cxtext.ingest.watermark import fingerprint  # noqa: E402
 from cxtext.themes.taxonomy import load_taxonomy  # noqa: E402
 
 MIB = 1 << 20
@@ -83,14 +84,17 @@ def main() -> None:
         return out
 
     key = Path(tempfile.mkdtemp()) / "pseudonym.key"
-    customers, transactions, _ = step(
+    side_files = [str(folder / "customers.csv"), str(folder / "transactions.csv")]
+    sides = step(
         "load customers",
         nightly.load_customers.fn,
-        str(folder / "customers.csv"),
-        str(folder / "transactions.csv"),
+        *side_files,
         key,
+        {f: fingerprint(f) for f in side_files},
+        key.parent / "cache",
     )
-    history, recent, end = step(
+    customers, transactions = sides.customers, sides.transactions
+    recent, end, _ = step(
         "gather",
         nightly.gather_feedback.fn,
         str(args.warehouse),
@@ -98,6 +102,7 @@ def main() -> None:
         settings.painpoints.window_days,
         None,
     )
+    history = step("history", nightly.read_history.fn, str(args.warehouse), [])
     values = step(
         "customer value",
         nightly.value.fn,

@@ -9,6 +9,7 @@ and a failure before it is recorded as a failed run with the counts known so far
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -65,6 +66,12 @@ class RunBook:
     model_versions: dict[str, list[str]] = field(default_factory=dict)
     files: dict[str, dict[str, int | bool]] = field(default_factory=dict)
     committed: bool = False
+
+    @property
+    def cache(self) -> Path:
+        """This warehouse's reusable frames (:mod:`cxtext.store.frame_cache`), beside staging."""
+        where = hashlib.sha256(self.plan.warehouse.encode()).hexdigest()[:16]
+        return self.plan.staging_root / ".cache" / where
 
     def stage(
         self, name: str, fn: Callable[..., T], *args: Any, steps: int | None = None, **kwargs: Any

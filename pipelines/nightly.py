@@ -11,9 +11,10 @@ warehouse transaction, so a crash leaves the tables as they were.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,13 @@ from cxtext.ingest.feedback import check_accepted, input_files
 from cxtext.ingest.incremental import IngestTally, iter_new_records
 from cxtext.ingest.sources import SourceSpec
 from cxtext.ingest.tables import read_customers, read_transactions
-from cxtext.ingest.watermark import FilePlan, fingerprint, new_watermarks, plan_files
+from cxtext.ingest.watermark import (
+    FilePlan,
+    Fingerprint,
+    fingerprint,
+    new_watermarks,
+    plan_files,
+)
 from cxtext.normalize.documents import normalize_feedback
 from cxtext.normalize.pseudonym_key import load_or_create_key
 from cxtext.painpoints.follow_ups import follow_ups
@@ -59,6 +66,7 @@ from cxtext.schema import (
 )
 from cxtext.store import staging
 from cxtext.store.export import export_tables
+from cxtext.store.frame_cache import cache_key, load_frames, save_frames
 from cxtext.store.warehouse import RunTables, open_warehouse
 from cxtext.themes.taxonomy import Taxonomy, load_taxonomy
 from cxtext.value.customer_value import customers_from_feedback, estimate_customer_value
@@ -288,31 +296,72 @@ def ingest_and_classify(
     return Classified([p for p, _ in done], tally, seconds)
 
 
+@dataclass
+class SideFiles:
+    """The customers and transactions files as read, and whether they were reused."""
+
+    customers: pd.DataFrame | None
+    transactions: pd.DataFrame | None
+    quarantine: pd.DataFrame
+    key: str  # what they were read from (cache_key); a later stage's cache builds on it
+    reused: bool
+
+
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def load_customers(
-    customers: str | None, transactions: str | None, key_file: Path
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame]:
-    """Customers and transactions files (both optional), with their own quarantine."""
+    customers: str | None,
+    transactions: str | None,
+    key_file: Path,
+    fingerprints: dict[str, Fingerprint],
+    cache_dir: Path,
+) -> SideFiles:
+    """Customers and transactions files (both optional), with their own quarantine.
+
+    Reading them is per-row validation (about 1.5 CPU-s per 50k transactions); with
+    the same bytes (``fingerprints``, taken when the run was planned), pseudonym key
+    and code, the frames of an earlier run are reused from ``cache_dir``.
+    """
+    key = load_or_create_key(key_file)
+    files = {"customers": customers, "transactions": transactions}
+    cache = cache_key(
+        "side",
+        {role: (str(f), fingerprints[f]) if f else None for role, f in files.items()},
+        hashlib.sha256(key).hexdigest(),
+    )
+    if (customers or transactions) and (hit := load_frames(cache_dir, "side", cache)):
+        frames, _ = hit
+        return SideFiles(
+            frames.get("customers"), frames.get("transactions"), frames["quarantine"], cache, True
+        )
     quarantined = [QUARANTINE.empty()]
     cust = trans = None
-    key = load_or_create_key(key_file)
     if customers:
         cust, q = read_customers(Path(customers), pseudonym_key=key)
         quarantined.append(q)
     if transactions:
         trans, q = read_transactions(Path(transactions), pseudonym_key=key)
         quarantined.append(q)
-    return cust, trans, conform(pd.concat(quarantined, ignore_index=True), QUARANTINE)
+    quarantine = conform(pd.concat(quarantined, ignore_index=True), QUARANTINE)
+    # Saved only if the files still hold the bytes the key names (not rewritten meanwhile).
+    if (customers or transactions) and all(
+        fingerprint(f) == fingerprints[f] for f in files.values() if f
+    ):
+        saved = {"quarantine": quarantine}
+        saved |= {"customers": cust} if cust is not None else {}
+        saved |= {"transactions": trans} if trans is not None else {}
+        save_frames(cache_dir, "side", cache, saved)
+    return SideFiles(cust, trans, quarantine, cache, False)
 
 
 @task(cache_policy=NO_CACHE)
 def value(
     customers: pd.DataFrame | None,
     transactions: pd.DataFrame | None,
-    history: pd.DataFrame,
+    history: pd.DataFrame | None,
     as_of: pd.Timestamp,
     cfg: ValueSettings,
     stored: pd.DataFrame | None = None,
+    cache: tuple[Path, str] | None = None,
 ) -> pd.DataFrame:
     """Lifetime value per customer: CRM, else BG/NBD x Gamma-Gamma, else defaults.
 
@@ -321,12 +370,32 @@ def value(
 
     With neither a customers nor a transactions file the customer ids found in feedback
     are the customers, each valued at its segment's default.
+
+    ``cache`` (folder, the side files' key): an estimate from the same files, as-of date,
+    settings and code is reused from there rather than refitted.
     """
     if customers is None and transactions is None:
         customers = customers_from_feedback(history, cfg.segment_column)
         if stored is not None and len(stored):
             return _reuse_values(stored, customers, as_of, cfg)
-    return estimate_customer_value(customers, transactions, as_of=as_of, **_clv_kwargs(cfg))
+    key = cache_key("clv", cache[1] if cache else None, as_of.isoformat(), asdict(cfg))
+    if cache is not None and (hit := load_frames(cache[0], "clv", key)):
+        frames, meta = hit
+        values = frames["values"]
+        values.attrs["notes"] = [
+            *meta["notes"],
+            f"reused the lifetime values estimated on {meta['estimated_at']} from the same "
+            f"customers and transactions files, as-of date {as_of.date()} and settings",
+        ]
+        return values
+    values = estimate_customer_value(customers, transactions, as_of=as_of, **_clv_kwargs(cfg))
+    if cache is not None:
+        meta = {
+            "notes": values.attrs.get("notes", []),
+            "estimated_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+        }
+        save_frames(cache[0], "clv", key, {"values": values}, meta)
+    return values
 
 
 def _clv_kwargs(cfg: ValueSettings) -> dict[str, Any]:
@@ -381,22 +450,30 @@ def stored_value(warehouse: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def gather_feedback(
     warehouse: str, new_partitions: list[Path], window_days: int, as_of: pd.Timestamp | None
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
-    """(history for the churn model, full rows of the two latest windows, window end).
+) -> tuple[pd.DataFrame, pd.Timestamp, int]:
+    """(full rows of the two latest windows, window end, documents stored after the run).
 
     Stored rows and this run's staged rows are combined, the staged ones winning by key,
     so the figures are what the warehouse will hold once the run commits (the run holds
-    the warehouse lock, so nothing else commits in between).
+    the warehouse lock, so nothing else commits in between). All of history is not read
+    here (:func:`read_history`): a night that keeps the churn model never needs it.
     """
-    new_history = staging.read_partitions(new_partitions, HISTORY_COLUMNS)
+    staged = staging.read_partitions(new_partitions, [*FEEDBACK.key, "created_at"])
+    staged = staged.drop_duplicates(list(FEEDBACK.key), keep="last")
     with open_warehouse(warehouse) as wh:
-        history = wh.read_feedback(columns=HISTORY_COLUMNS)
-        history = _newest_wins(history, new_history)
+        totals = wh.read_sql("SELECT count(*) AS n, max(created_at) AS newest FROM feedback")
+        replaced = wh.stored_keys(staged) if len(staged) else pd.Series(dtype=bool)
+        documents = int(totals["n"].iloc[0]) + int((~replaced).sum())
+        if replaced.any():  # a replaced row's stored date no longer counts: read the dates
+            dates = wh.read_feedback(columns=[*FEEDBACK.key, "created_at"])
+            newest = _newest_wins(dates, staged)["created_at"].max()
+        else:
+            stored = pd.to_datetime(totals["newest"], utc=True).iloc[0]
+            newest = pd.concat([pd.Series([stored]), staged["created_at"]]).max()
         if as_of is not None:
             window_end = as_of
         else:  # the newest feedback's day, never past the run date (no outlier steers it)
             today = pd.Timestamp.now(tz="UTC").floor("D") + pd.Timedelta(days=1)
-            newest = history["created_at"].max() if len(history) else pd.NaT
             window_end = (
                 min(newest.floor("D") + pd.Timedelta(days=1), today) if pd.notna(newest) else today
             )
@@ -405,7 +482,15 @@ def gather_feedback(
     new_rows = staging.read_partitions(new_partitions, WINDOW_COLUMNS, (start, window_end))
     if len(new_rows):
         new_rows = conform(new_rows, FEEDBACK)[WINDOW_COLUMNS]
-    return history, _newest_wins(recent, new_rows), window_end
+    return _newest_wins(recent, new_rows), window_end, documents
+
+
+@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def read_history(warehouse: str, new_partitions: list[Path]) -> pd.DataFrame:
+    """All documents, stored and staged (staged win by key), in the churn model's columns."""
+    new_history = staging.read_partitions(new_partitions, HISTORY_COLUMNS)
+    with open_warehouse(warehouse) as wh:
+        return _newest_wins(wh.read_feedback(columns=HISTORY_COLUMNS), new_history)
 
 
 def _newest_wins(stored: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -683,10 +768,22 @@ def nightly(
             html = book.after_commit("report", report, plan.warehouse, plan.report, settings.report)
             summary = book.summary(pain, window_end, settings.painpoints.window_days, None, html)
             return replace(summary, files=tally.files)
-        cust, trans, side_quarantine = book.stage(
-            "load_customers", load_customers, plan.customers, plan.transactions, plan.pseudonym_key
+        sides = book.stage(
+            "load_customers",
+            load_customers,
+            plan.customers,
+            plan.transactions,
+            plan.pseudonym_key,
+            side.fingerprints,
+            book.cache,
         )
-        history, recent, window_end = book.stage(
+        cust, trans, side_quarantine = sides.customers, sides.transactions, sides.quarantine
+        if sides.reused:
+            book.warn(
+                "customers: the customers and transactions files hold the same bytes as when "
+                "they were last read: their validated rows were reused, not read again"
+            )
+        recent, window_end, documents = book.stage(
             "gather",
             gather_feedback,
             plan.warehouse,
@@ -698,15 +795,6 @@ def nightly(
             "stored_value", stored_value, plan.warehouse
         )
         reuse_values, reuse_uplift = (None, None) if reestimate else (before_values, before_uplift)
-        values = book.stage(
-            "value", value, cust, trans, history, window_end, settings.value, reuse_values
-        )
-        for note in values.attrs.get("notes", []):
-            book.warn(f"value: {note}")
-        confusion = classifier_confusion(resolve(settings.paths.models), settings.value)
-        if note := uncorrected_note(confusion, settings.value):
-            book.warn(note)
-        previous = stored_candidates(plan.warehouse)
         kept_uplift, why = None, ""
         if plan.customers and not (reestimate or backfill):
             kept_uplift, why = keep_stored_uplift(
@@ -714,9 +802,29 @@ def nightly(
                 taxonomy.ids,
                 inputs_unchanged=not side.read and not setting_changes.read,
                 documents_since_fit=since_fit + tally.new,
-                documents=len(history),
+                documents=documents,
                 refit_share=settings.run.refit_share,
             )
+        history = None  # all stored documents: for a refit, discovery, or ids without side files
+        if kept_uplift is None or (cust is None and trans is None):
+            history = book.stage("history", read_history, plan.warehouse, classified.partitions)
+        values = book.stage(
+            "value",
+            value,
+            cust,
+            trans,
+            history,
+            window_end,
+            settings.value,
+            reuse_values,
+            (book.cache, sides.key),
+        )
+        for note in values.attrs.get("notes", []):
+            book.warn(f"value: {note}")
+        confusion = classifier_confusion(resolve(settings.paths.models), settings.value)
+        if note := uncorrected_note(confusion, settings.value):
+            book.warn(note)
+        previous = stored_candidates(plan.warehouse)
         if kept_uplift is not None:  # a small night: the stored fit stands, and the run says so
             uplift = kept_uplift
             book.warn(f"uplift: {why}")
@@ -788,6 +896,7 @@ def nightly(
         )
         book.count(
             side_quarantined=len(side_quarantine),
+            side_files_reused=sides.reused,
             customers_valued=len(values),
             pain_points=len(pain),
             discovered_themes=len(discovered),

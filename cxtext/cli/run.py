@@ -268,6 +268,7 @@ STAGES = {  # flow stage -> what the progress bar says
     "partitions": "Reading, redacting and classifying new feedback (partitions)",
     "load_customers": "Loading customers and transactions",
     "gather": "Gathering the pain-point window",
+    "history": "Reading all stored feedback (churn model, discovery)",
     "stored_value": "Reading the last run's customer values and churn model",
     "value": "Estimating lifetime value",
     "uplift": "Estimating churn uplift per theme",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 
@@ -143,7 +143,8 @@ class Warehouse(ABC):
             sql += " AND created_at < :end"
             params["end"] = pd.Timestamp(end).to_pydatetime()
         df = self.read_sql(sql, params)
-        return conform(df, FEEDBACK)[wanted]
+        # typed as FEEDBACK's columns, only the ones asked for (not all, then a subset)
+        return conform(df, replace(FEEDBACK, columns={c: FEEDBACK.columns[c] for c in wanted}))
 
     @abstractmethod
     def stored_keys(self, keys: pd.DataFrame) -> pd.Series:

@@ -1,0 +1,104 @@
+"""Reusing what a run read from unchanged side files: keyed by everything it depends on."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cxtext.config import load_settings
+from cxtext.ingest.watermark import fingerprint
+from cxtext.store.frame_cache import cache_key, load_frames, save_frames
+from pipelines import nightly
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+def test_frames_round_trip_and_a_changed_key_misses(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "id": pd.array(["a", None], dtype="string"),
+            "flag": pd.array([True, None], dtype="boolean"),
+            "at": pd.to_datetime(["2025-01-01", None], utc=True),
+        }
+    )
+    key = cache_key("x", {"file": 1})
+    save_frames(tmp_path, "x", key, {"f": frame}, {"notes": ["n"]})
+    frames, meta = load_frames(tmp_path, "x", key)
+    pd.testing.assert_frame_equal(frames["f"], frame)
+    assert meta == {"notes": ["n"]}
+    assert load_frames(tmp_path, "x", cache_key("x", {"file": 2})) is None
+    save_frames(tmp_path, "x", cache_key("x", {"file": 2}), {"f": frame})
+    assert load_frames(tmp_path, "x", key) is None  # one entry per name: the older one went
+    assert len(list(tmp_path.glob("x-*"))) == 1
+
+
+def test_a_damaged_entry_is_a_miss(tmp_path: Path) -> None:
+    key = cache_key("x")
+    entry = save_frames(tmp_path, "x", key, {"f": pd.DataFrame({"a": [1]})})
+    (entry / "f.parquet").write_bytes(b"not parquet")
+    assert load_frames(tmp_path, "x", key) is None
+
+
+def _load(folder: Path, cache: Path) -> nightly.SideFiles:
+    files = [str(folder / "customers.csv"), str(folder / "transactions.csv")]
+    return nightly.load_customers.fn(
+        *files, folder / "key", {f: fingerprint(f) for f in files}, cache
+    )
+
+
+def test_side_files_reused_only_while_their_bytes_are_the_same(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("customers.csv", "transactions.csv"):
+        shutil.copy(SAMPLE / name, folder / name)
+    cache = tmp_path / "cache"
+    first = _load(folder, cache)
+    again = _load(folder, cache)
+    assert not first.reused and again.reused
+    pd.testing.assert_frame_equal(again.customers, first.customers)
+    pd.testing.assert_frame_equal(again.transactions, first.transactions)
+    pd.testing.assert_frame_equal(again.quarantine, first.quarantine)
+
+    lines = (folder / "customers.csv").read_text(encoding="utf-8").splitlines()
+    (folder / "customers.csv").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    changed = _load(folder, cache)
+    assert not changed.reused  # one customer fewer: read again
+    assert len(changed.customers) == len(first.customers) - 1
+    assert _load(folder, cache).reused
+
+    (folder / "key").unlink()  # a new key is made: other pseudonyms for the same ids
+    assert not _load(folder, cache).reused  # the ids' pseudonyms depend on the key
+
+
+def test_lifetime_values_reused_only_for_the_same_inputs(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("customers.csv", "transactions.csv"):
+        shutil.copy(SAMPLE / name, folder / name)
+    sides = _load(folder, tmp_path / "cache")
+    cfg = load_settings(None).value
+    as_of = pd.Timestamp("2025-06-01", tz="UTC")
+
+    def value(when: pd.Timestamp, settings=cfg) -> pd.DataFrame:
+        return nightly.value.fn(
+            sides.customers,
+            sides.transactions,
+            pd.DataFrame(),
+            when,
+            settings,
+            cache=(tmp_path / "cache", sides.key),
+        )
+
+    fresh = value(as_of)
+    reused = value(as_of)
+    assert not any("reused" in n for n in fresh.attrs.get("notes", []))
+    assert any("reused the lifetime values" in n for n in reused.attrs["notes"])
+    pd.testing.assert_frame_equal(reused, fresh)
+    later = value(as_of + pd.Timedelta(days=1))  # another as-of date: refitted
+    assert not any("reused" in n for n in later.attrs.get("notes", []))
+    other = value(as_of, cfg.__class__(**{**cfg.__dict__, "horizon_months": 6}))
+    assert not any("reused" in n for n in other.attrs.get("notes", []))
+    assert other["clv"].sum() != pytest.approx(fresh["clv"].sum())
