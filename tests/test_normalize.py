@@ -7,7 +7,7 @@ from functools import cache
 
 import pandas as pd
 import pytest
-from hazm import Normalizer
+from hazm import Normalizer, WordTokenizer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -120,3 +120,25 @@ PERSIAN_SAMPLES = [
 )
 def test_hazm_normalizer_with_tables_built_once_gives_hazms_output(text: str) -> None:
     assert normalize_persian(text) == _hazm().normalize(text)
+
+
+@cache
+def _hazm_tokenizer() -> WordTokenizer:
+    return WordTokenizer(replace_emails=False, replace_links=False, replace_numbers=False)
+
+
+VERB_SAMPLES = ["گفته شده است", "خواهد رفت", "رفته بودند", "خسته شدید", "نخواهند شد"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*PERSIAN_SAMPLES, *VERB_SAMPLES, " ", "!!", "۴.۸", "@id", "😂"]),
+        max_size=8,
+    ).map(" ".join)
+    | st.text(max_size=200)
+)
+def test_persian_tokens_without_the_word_list_are_hazms(text: str) -> None:
+    """Our tokenizer skips hazm's word list (never read by ``tokenize``): same tokens."""
+    normalized = normalize_persian(text)
+    assert tokenize_persian(normalized) == _hazm_tokenizer().tokenize(normalized)
