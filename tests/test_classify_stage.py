@@ -59,7 +59,9 @@ def _sentiment(texts: tuple[list[str], list[str], list[str]], lang: str):
 @pytest.fixture(scope="module")
 def classifiers() -> Classifiers:
     return Classifiers(
-        TAXONOMY, {"fa": _sentiment(FA, "fa"), "en": _sentiment(EN, "en")}, {"fa": "s-fa-v0", "en": "s-en-v0"}
+        TAXONOMY,
+        {"fa": _sentiment(FA, "fa"), "en": _sentiment(EN, "en")},
+        {"fa": "s-fa-v0", "en": "s-en-v0"},
     )
 
 
@@ -177,3 +179,16 @@ def test_registry_round_trip_with_and_without_topic_model(
 def test_missing_sentiment_champion_is_an_actionable_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="sentiment-fa"):
         load_classifiers(tmp_path, TAXONOMY)
+
+
+def test_a_text_counts_as_empty_exactly_when_only_spaces_and_invisible_marks_remain() -> None:
+    """The search for a visible character equals deleting the marks and stripping."""
+    from cxtext.classify.stage import _VISIBLE
+
+    marks = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+    drop = str.maketrans(dict.fromkeys(marks))
+    for cp in range(0x110000):
+        ch = chr(cp)
+        assert (_VISIBLE.search(f" {ch}\u200c ") is not None) == bool(
+            f" {ch}\u200c ".translate(drop).strip()
+        ), hex(cp)

@@ -9,6 +9,7 @@ from test_store import feedback_rows, location, pg_url, stage  # noqa: F401 (fix
 
 from cxtext.ingest.watermark import (
     FilePlan,
+    batch_marks,
     combine_marks,
     file_key,
     file_marks,
@@ -68,6 +69,15 @@ def test_marks_keep_the_newest_document_per_file_across_batches() -> None:
     marks = combine_marks([first, second]).set_index("source_file")
     assert marks.loc["a.csv", "documents"] == 3 and marks.loc["a.csv", "newest_id"] == "1"
     assert marks.loc["b.csv", "newest_created_at"] == pd.Timestamp("2026-11-06", tz="UTC")
+    batches = [
+        records(["1", "2"], [3, 1]),
+        records(["3", "4"], [2, 3]),
+        records(["9"], [5], "b.csv"),
+    ]
+    pd.testing.assert_frame_equal(  # untyped per batch, typed once: the same marks
+        combine_marks([batch_marks(b) for b in batches]),
+        combine_marks([file_marks(b) for b in batches]),
+    )
 
 
 def test_new_watermarks_cover_every_read_file_even_without_documents() -> None:

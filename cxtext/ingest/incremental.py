@@ -19,7 +19,7 @@ import pandas as pd
 
 from cxtext.ingest.feedback import FileTally, iter_feedback
 from cxtext.ingest.sources import SourceSpec
-from cxtext.ingest.watermark import combine_marks, file_marks, in_range, keep_new
+from cxtext.ingest.watermark import batch_marks, combine_marks, in_range, keep_new
 from cxtext.normalize.pii import redact_file_name
 from cxtext.schema import QUARANTINE, conform
 
@@ -96,7 +96,7 @@ def iter_new_records(
         records = batch.records
         if not len(records):
             continue
-        tally.marks.append(file_marks(records))
+        tally.marks.append(batch_marks(records))
         if start is not None or end is not None:
             ranged = in_range(records, start, end)
             tally.out_of_range += len(records) - len(ranged)

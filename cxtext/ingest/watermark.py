@@ -100,10 +100,21 @@ def file_marks(records: pd.DataFrame) -> pd.DataFrame:
     """Per ``source_file`` of validated records: documents, newest created_at and its id."""
     if records.empty:
         return WATERMARKS.empty()
-    ordered = records.sort_values(["created_at", "id"], kind="stable")
+    return conform(batch_marks(records), WATERMARKS)
+
+
+def batch_marks(records: pd.DataFrame) -> pd.DataFrame:
+    """:func:`file_marks` before typing: what a run collects per batch read.
+
+    Typing a one-row frame to the table's eight columns costs more than finding the
+    marks (~6 of ~12 ms a batch, ninety daily files a night); :func:`combine_marks`
+    types the run's marks once.
+    """
+    keys = records[["source_file", "created_at", "id"]]  # sorted alone, not with the texts
+    ordered = keys.sort_values(["created_at", "id"], kind="stable")
     last = ordered.groupby("source_file", sort=True).tail(1).set_index("source_file")
-    counts = records.groupby("source_file").size()
-    out = pd.DataFrame(
+    counts = keys.groupby("source_file").size()
+    return pd.DataFrame(
         {
             "source_file": last.index,
             "documents": counts.reindex(last.index).to_numpy(),
@@ -111,7 +122,6 @@ def file_marks(records: pd.DataFrame) -> pd.DataFrame:
             "newest_id": last["id"].to_numpy(),
         }
     )
-    return conform(out, WATERMARKS)
 
 
 def combine_marks(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
