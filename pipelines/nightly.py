@@ -39,7 +39,7 @@ from cxtext.config import (
 from cxtext.ingest.feedback import check_accepted, input_files
 from cxtext.ingest.incremental import IngestTally, iter_new_records
 from cxtext.ingest.sources import SourceSpec
-from cxtext.ingest.tables import read_customers, read_transactions
+from cxtext.ingest.tables import check_side_accepted, read_customers, read_transactions
 from cxtext.ingest.watermark import (
     FilePlan,
     Fingerprint,
@@ -778,6 +778,7 @@ def nightly(
             book.cache,
         )
         cust, trans, side_quarantine = sides.customers, sides.transactions, sides.quarantine
+        check_side_accepted({"customers": cust, "transactions": trans}, side_quarantine)
         if sides.reused:
             book.warn(
                 "customers: the customers and transactions files hold the same bytes as when "

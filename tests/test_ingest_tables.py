@@ -7,7 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from cxtext.ingest.tables import read_customers, read_transactions
+from cxtext.errors import InputRejected
+from cxtext.ingest.tables import check_side_accepted, read_customers, read_transactions
 from cxtext.schema import QUARANTINE
 
 KEY = b"k" * 32  # the pseudonym key
@@ -141,3 +142,19 @@ def test_money_columns_read_currency_and_refuse_phone_numbers(tmp_path):
     transactions, rejected = read_transactions(tmp_path / "t.csv", pseudonym_key=KEY)
     assert transactions["amount"].tolist() == [1.25e9]
     assert rejected["reason"].str.startswith("bad_amount: looks like a phone").tolist() == [True]
+
+
+def test_a_side_file_that_loses_every_row_rejects_the_run(tmp_path):
+    (tmp_path / "crm 0912 345 6789.csv").write_text("foo,bar\n1,2\n")
+    (tmp_path / "orders.csv").write_bytes(bytes(range(256)) * 20)  # binary: one unreadable row
+    (tmp_path / "empty.csv").write_text("customer_id,clv\n")
+    customers, q1 = read_customers(tmp_path / "crm 0912 345 6789.csv", pseudonym_key=KEY)
+    transactions, q2 = read_transactions(tmp_path / "orders.csv", pseudonym_key=KEY)
+    empty, q3 = read_customers(tmp_path / "empty.csv", pseudonym_key=KEY)
+    check_side_accepted({"customers": empty, "transactions": None}, q3)  # nothing was lost
+    quarantine = pd.concat([q1, q2], ignore_index=True)
+    with pytest.raises(InputRejected, match=r"customers file crm \[PHONE\]\.csv quarantined") as e:
+        check_side_accepted({"customers": customers, "transactions": transactions}, quarantine)
+    assert "missing_customer_id 1" in str(e.value) and "0912" not in str(e.value)
+    with pytest.raises(InputRejected, match="transactions file orders.csv .*unreadable_file"):
+        check_side_accepted({"customers": None, "transactions": transactions}, quarantine)

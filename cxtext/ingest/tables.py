@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxtext.errors import InputRejected
 from cxtext.ingest.readers import ROW_NUMBER, discover_files, read_partitions, skipped_partition
 from cxtext.ingest.validate import (
     RowReasons,
@@ -23,9 +24,16 @@ from cxtext.ingest.validate import (
     parse_numbers,
     parse_timestamps,
     quarantine_frame,
+    reason_counts,
     timestamp_problem,
 )
-from cxtext.normalize.pii import find_pii, pseudonymize, pseudonymize_column, redact_pii
+from cxtext.normalize.pii import (
+    find_pii,
+    pseudonymize,
+    pseudonymize_column,
+    redact_file_name,
+    redact_pii,
+)
 from cxtext.schema import CUSTOMERS, TRANSACTIONS, TYPES
 from cxtext.value.amounts import parse_amounts
 
@@ -233,3 +241,29 @@ def read_transactions(
     )
     entries += _quarantine(raw, bad, reasons.values, ids, "transactions")
     return transactions, quarantine_frame(entries, pseudonym_key)
+
+
+def check_side_accepted(
+    tables: Mapping[str, pd.DataFrame | None], quarantine: pd.DataFrame
+) -> None:
+    """Raise :class:`~cxtext.errors.InputRejected` when a customers or transactions file
+    was given and read but none of its rows was kept.
+
+    Ranking on without them (every customer at the default value, the churn prior for
+    uplift) is not what the run was asked for, so it stops before anything is stored, as
+    it does for a feedback file whose every row is quarantined. ``tables`` maps
+    ``customers``/``transactions`` to the frame read (None: no file given); an empty
+    file (no rows, nothing quarantined) is not rejected.
+    """
+    for kind, table in tables.items():
+        mine = quarantine[quarantine["source"] == kind]
+        if table is None or len(table) or not len(mine):
+            continue
+        name = redact_file_name(Path(str(mine["source_file"].iloc[0])).name)
+        codes = reason_counts(mine["reason"])
+        top = ", ".join(f"{code} {n}" for code, n in list(codes.items())[:3])
+        first = redact_pii(str(mine["reason"].iloc[0]))[:300]
+        raise InputRejected(
+            f"input rejected: every row of the {kind} file {name} quarantined ({top});"
+            f" first: {first}; nothing was stored"
+        )
