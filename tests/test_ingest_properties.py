@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import re
 
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +13,8 @@ from hypothesis import strategies as st
 
 from cxtext.ingest.feedback import iter_feedback
 from cxtext.ingest.readers import read_partitions
+from cxtext.ingest.validate import key_values
+from cxtext.normalize.pii import printable_name, redact_file_name
 
 # Any text a file can hold: no lone surrogates (unencodable), and of the control
 # characters only tab, CR, LF and NUL (a file full of others is rejected as binary on
@@ -26,6 +30,8 @@ TEXT = st.text(
 SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+
+_CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _read_texts(path, partition_rows=7):
@@ -112,3 +118,28 @@ def test_count_invariant_over_any_mix(tmp_path_factory, files, partition_rows):
     if batches:
         records = pd.concat([b.records for b in batches])
         assert not records.duplicated(["source", "id"]).any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=1, max_size=40))
+def test_any_file_name_becomes_printable_storable_text(raw):
+    # a Linux file name is any bytes but "/" and NUL; Python holds non-UTF-8 ones as surrogates
+    name = os.fsdecode(raw.replace(b"/", b"_").replace(b"\x00", b"_"))
+    shown = printable_name(name)
+    shown.encode("utf-8")  # storable: no lone surrogate
+    assert not _CONTROL_CHARS.search(shown)  # no escape sequence reaches a terminal
+    assert redact_file_name(f"in/{name}.csv").endswith(".csv")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet="0123456789", min_size=1, max_size=12),
+    st.sampled_from(
+        [str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"), str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"), {}]
+    ),
+    st.sampled_from(["", " ", "\u200f", "\u200e", "\u200b", "\ufeff", "\u202b"]),
+    st.sampled_from(["", " ", "\u200f", "\u200c", "\u2069"]),
+)
+def test_an_id_in_any_digit_script_with_marks_around_it_is_one_key(digits, script, before, after):
+    written = before + "C" + digits.translate(script) + after
+    assert key_values(pd.Series([written])).iloc[0] == "C" + digits
