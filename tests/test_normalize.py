@@ -80,6 +80,15 @@ def test_clean_text_strips_markup_and_controls() -> None:
     assert clean_text(raw) == "Refund&fees لا"
 
 
+def test_the_joiner_stays_inside_emoji_and_goes_between_digits() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one family, not three faces
+    assert clean_text(f"{family} app") == f"{family} app"
+    assert (
+        clean_text("0912\u200d345\u200d6789 a\u200db \U0001f621\u200d")
+        == "09123456789 ab \U0001f621"
+    )
+
+
 def test_normalize_feedback_drops_raw_text() -> None:
     df = pd.DataFrame(
         {"id": ["1", "2"], "text": ["ايميل من را جواب بدهید: a@b.com", "call 0912 111 2233"]}
