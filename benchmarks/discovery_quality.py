@@ -298,6 +298,10 @@ def score(df: pd.DataFrame, candidate: pd.Series, plants: list[Plant]) -> tuple[
     return rows, other
 
 
+def _mode(truth: pd.Series) -> str | None:
+    return str(truth.mode()[0]) if len(truth) else None
+
+
 def run_seed(seed: int, options) -> tuple[list[dict], dict]:
     df, plants = build_window(seed)
     cpu, wall = time.process_time(), time.perf_counter()
@@ -315,9 +319,11 @@ def run_seed(seed: int, options) -> tuple[list[dict], dict]:
     for r in rows:
         r["seed"] = seed
     links = found.candidates.loc[found.candidates["language"] == "en+fa", "theme_id"]
+    # A linked candidate's halves are its documents of each detected language (a
+    # Persian-planted review written in Latin letters is in the English half).
     owners = [
         {
-            lang: df.loc[(cand == theme) & (df["planted_language"] == lang), "truth"].mode()[0]
+            lang: _mode(df.loc[(cand == theme) & (df["language"] == lang), "truth"])
             for lang in ("en", "fa")
         }
         for theme in links

@@ -203,6 +203,37 @@ def test_fragments_of_one_theme_merge_and_distinct_themes_do_not():
     assert (_merge(vectors, labels, similarity=0.8) == labels).all()  # not alike enough
 
 
+def test_a_noise_document_joins_a_cluster_only_if_as_close_as_its_members():
+    from cxtext.themes.discovery import _join
+
+    def at(cos: float, axis: int, sign: float = 1.0) -> np.ndarray:
+        v = np.zeros(5)
+        v[0], v[axis] = cos, sign * np.sqrt(1 - cos**2)
+        return v
+
+    # Cluster 0 (centroid e0 by symmetry): members at cosine 1.0, 0.9, 0.9, 0.6, 0.6.
+    # Cluster 1: e4 alone. Noise: cosine 0.8 and 0.5 to e0, and e4 itself.
+    members = [np.eye(5)[0], at(0.9, 1), at(0.9, 1, -1), at(0.6, 2), at(0.6, 2, -1)]
+    vectors = np.vstack([*members, np.eye(5)[4], at(0.8, 3), at(0.5, 3), np.eye(5)[4]])
+    labels = np.array([0] * 5 + [1, -1, -1, -1])
+    # The least typical member (0.6) as the floor: 0.8 joins, 0.5 does not; e4 joins 1.
+    assert _join(vectors, labels, 0.0).tolist()[6:] == [0, -1, 1]
+    # The median member (0.9): the 0.8 document is less typical than half the members.
+    assert _join(vectors, labels, 0.5).tolist()[6:] == [-1, -1, 1]
+    assert (_join(vectors, labels, 0.0)[:6] == labels[:6]).all()  # members stay put
+    assert (_join(vectors, np.full(9, -1), 0.0) == -1).all()  # no cluster: all stay noise
+
+
+def test_documents_that_joined_two_linked_parts_follow_them():
+    from cxtext.themes.discovery import _with_joined
+
+    parts = [np.array([0, 1]), np.array([2, 3]), np.array([4])]  # cores before linking
+    joined = [np.array([5]), np.array([6]), np.array([7, 8])]
+    linked = [np.array([0, 1]), np.array([2, 3, 4])]  # parts 1 and 2 are one theme
+    out = _with_joined(parts, joined, linked, 9)
+    assert [o.tolist() for o in out] == [[0, 1, 5], [2, 3, 4, 6, 7, 8]]
+
+
 def _embed_by_topic(texts: list[str]) -> np.ndarray:
     """A stand-in encoder: a text's vector says which planted subject it names."""
     topics = [("staking", "استیکینگ"), ("parcel", "مرسوله")]

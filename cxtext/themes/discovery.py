@@ -164,17 +164,18 @@ def _keywords(
 
 def _cluster_group(
     texts: list[str], group: str, options: DiscoverySettings
-) -> tuple[np.ndarray, dict[int, dict[str, list[str]]]]:
-    """Cluster labels (-1: noise) and keywords per cluster for one language group.
+) -> tuple[np.ndarray, np.ndarray, dict[int, dict[str, list[str]]]]:
+    """Cluster labels (-1: noise) as HDBSCAN found them (the clusters' cores), the labels
+    once the other documents joined, and keywords per cluster for one language group.
 
     Above ``max_documents`` HDBSCAN sees a fixed-seed sample of that size (its memory
-    and time grow faster than linearly); every other document joins the cluster whose
-    centroid it is closest to, if at least as close as the least typical fitted member.
-    The n-gram vocabularies and the SVD are fitted on that same sample and the other
-    documents mapped through them ``max_documents`` at a time, so memory stays bounded
-    by the sample: on the 54,793 unclaimed Persian documents of a 1M-document corpus's
-    window, clustering peaked 659 MiB above its input when fitted on all of them and
-    371 MiB on the sample (89 -> 63 CPU-s, the same 110 clusters; benchmarks/README.md).
+    and time grow faster than linearly). The n-gram vocabularies and the SVD are fitted
+    on that same sample and the other documents mapped through them ``max_documents`` at
+    a time, so memory stays bounded by the sample: on the 54,793 unclaimed Persian
+    documents of a 1M-document corpus's window, clustering peaked 659 MiB above its
+    input when fitted on all of them and 371 MiB on the sample (89 -> 63 CPU-s, the same
+    110 clusters; benchmarks/README.md). Then every document HDBSCAN left out, as noise or
+    outside the sample, joins by :func:`_join`; the keywords describe the joined cluster.
     """
     n = len(texts)
     fit = np.arange(n)
@@ -189,14 +190,31 @@ def _cluster_group(
         vectors[chunk] = transform([texts[i] for i in chunk])
     labels = np.full(n, -1)
     labels[fit] = _merge(vectors[fit], _hdbscan(vectors[fit], options), options.merge_similarity)
+    joined = _join(vectors, labels, options.join_quantile)
+    return labels, joined, _keywords(texts, joined, group, options.keywords)
+
+
+def _join(vectors: np.ndarray, labels: np.ndarray, quantile: float) -> np.ndarray:
+    """Each unclustered document joins the cluster whose centroid it is closest to, if at
+    least as close as the ``quantile`` of that cluster's members (0: its least typical).
+
+    HDBSCAN leaves most of a short-comment group as noise (78-86% of the benchmark's
+    Persian windows), the planted themes' documents among it: a found Persian theme had
+    a third to a half of its documents in its candidate.
+    """
     found, centroids = _centroids(vectors, labels)
-    if len(rest) and found:
-        floor = np.array([(vectors[labels == c] @ centroids[k]).min() for k, c in enumerate(found)])
-        sims = vectors[rest] @ centroids.T
-        best = sims.argmax(axis=1)
-        close = sims[np.arange(len(rest)), best] >= floor[best]
-        labels[rest[close]] = np.array(found)[best[close]]
-    return labels, _keywords(texts, labels, group, options.keywords)
+    out = np.flatnonzero(labels == -1)
+    if not found or not len(out):
+        return labels
+    floor = np.array(
+        [np.quantile(vectors[labels == c] @ centroids[k], quantile) for k, c in enumerate(found)]
+    )
+    sims = vectors[out] @ centroids.T
+    best = sims.argmax(axis=1)
+    close = sims[np.arange(len(out)), best] >= floor[best]
+    joined = labels.copy()
+    joined[out[close]] = np.array(found)[best[close]]
+    return joined
 
 
 def _hdbscan(vectors: np.ndarray, options: DiscoverySettings) -> np.ndarray:
@@ -330,6 +348,20 @@ def link_languages(
     return [c for c, _m in out], [m for _c, m in out]
 
 
+def _with_joined(
+    parts: list[np.ndarray], joined: list[np.ndarray], linked: list[np.ndarray], n: int
+) -> list[np.ndarray]:
+    """Each cluster after linking (``linked``: the cores of one or two ``parts``) with the
+    documents that ``joined`` those parts."""
+    owner = np.full(n, -1)
+    for k, rows in enumerate(parts):
+        owner[rows] = k
+    return [
+        np.sort(np.concatenate([rows, *(joined[k] for k in np.unique(owner[rows]))]))
+        for rows in linked
+    ]
+
+
 def _languages(group: str) -> set[str]:
     return set(group.split("+"))
 
@@ -404,7 +436,8 @@ def discover_themes(
     candidate = np.full(len(fb), None, dtype=object)
 
     clusters: list[tuple[str, dict[str, list[str]]]] = []
-    members: list[np.ndarray] = []
+    members: list[np.ndarray] = []  # each cluster's core (as HDBSCAN found it)
+    joined: list[np.ndarray] = []  # the documents that joined it (:func:`_join`)
     notes = []
     for group, langs in GROUPS.items():
         rows = np.flatnonzero(free & language.isin(langs).to_numpy())
@@ -422,18 +455,22 @@ def discover_themes(
                 f"discovery.max_documents ({options.max_documents}), the rest joined the "
                 "nearest cluster"
             )
-        labels, keywords = _cluster_group(texts, group, options)
+        core, labels, keywords = _cluster_group(texts, group, options)
         for label, kw in keywords.items():
             if not _flat(kw):
                 continue
             clusters.append((group, kw))
-            members.append(rows[labels == label])
+            members.append(rows[core == label])
+            joined.append(rows[(labels == label) & (core != label)])
+    cores = members
     try:
+        # Linked on the cores: which documents joined a cluster must not decide its link.
         clusters, members = link_languages(
-            clusters, members, text, language.where(free, "none"), options.link_margin, embed
+            clusters, cores, text, language.where(free, "none"), options.link_margin, embed
         )
     except ModelError as exc:  # the encoder's runtime is missing: candidates stay apart
         notes.append(f"discovery: fa and en candidates not linked: {exc}")
+    members = _with_joined(cores, joined, members, len(fb))
     ids = match_previous(clusters, previous, end, options.match_overlap)
     records = []
     for (group, kw), docs, (theme_id, first_seen, is_new) in zip(
