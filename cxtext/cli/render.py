@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 import pandas as pd
 from rich import box
 from rich.console import Console
@@ -105,7 +107,8 @@ def print_file_accounts(console: Console, files: dict) -> None:
     for name in ("read", "kept", "quarantined", "duplicates"):
         table.add_column(name, justify="right")
     for path, t in files.items():
-        name = redact_file_name(path.replace("\\", "/").rsplit("/", 1)[-1])
+        name = redact_file_name(PurePath(path).name)  # the platform's separators only: a
+        # printable name writes a control character as "\x1b", not a folder
         quarantined = f"[yellow]{t.quarantined:,}[/]" if t.quarantined else "0"
         if t.unsupported:
             quarantined = "not read " + quarantined  # unsupported_file or skipped_file
