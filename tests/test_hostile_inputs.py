@@ -322,6 +322,12 @@ CASES: list[Case] = [
         },
         {"1"},
     ),
+    Case(  # a text that is only markup leaves nothing to classify once its tags are gone
+        "text_markup_only",
+        {"a.csv": rows(GOOD, "2,<b></b>,2024-05-01", '3,"<script>x</script>&nbsp;",2024-05-01')},
+        {"1"},
+        ["empty_text", "empty_text"],
+    ),
     Case(  # Excel's first line naming the delimiter made every row a wrong_field_count
         "csv_excel_sep_line",
         {"a.csv": "sep=;\nid;text;created_at\n1;slow, very slow;2024-05-01\n2;x;bad\n"},

@@ -11,9 +11,10 @@ from hazm import Normalizer, WordTokenizer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxtext.normalize.documents import clean_text, normalize_feedback
+from cxtext.normalize.documents import normalize_feedback
 from cxtext.normalize.english import tokenize_english
 from cxtext.normalize.language import detect_language, letter_counts
+from cxtext.normalize.markup import clean_text
 from cxtext.normalize.persian import ZWNJ, normalize_persian, tokenize_persian
 
 

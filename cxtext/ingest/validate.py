@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from cxtext.ingest.sources import missing_column_hint
+from cxtext.normalize.markup import clean_text
 from cxtext.normalize.pii import (
     pseudonymize,
     pseudonymize_column,
@@ -448,6 +449,18 @@ class RowReasons:
         self.values = self.values.mask(mask, joined)
 
 
+def _markup_only(text: pd.Series) -> pd.Series:
+    """Texts that clean to nothing (``<b></b>``, ``<script>…</script>``, ``&nbsp;``).
+
+    Only texts holding ``<`` or ``&`` are cleaned here, so the check costs nothing on the rest.
+    """
+    maybe = _flag(text.str.contains("[<&]", regex=True))
+    out = pd.Series(False, index=text.index)
+    if maybe.any():
+        out[maybe] = [not clean_text(t) for t in text[maybe]]
+    return out
+
+
 def _text_checks(
     text: pd.Series,
     kind: pd.Series,
@@ -471,6 +484,9 @@ def _text_checks(
     reasons.add(blank & empty, "empty_text")
     reasons.add(blank & ~empty, "empty_text: whitespace only")
     rest &= ~blank
+    markup_only = rest & _markup_only(text.where(rest))
+    reasons.add(markup_only, "empty_text: markup only (nothing left once tags are removed)")
+    rest &= ~markup_only
     length = text.str.len().fillna(0).astype("int64")
     control = text.str.count(_CONTROL.pattern).fillna(0).astype("int64")
     binary = rest & (control > 0.1 * length)
