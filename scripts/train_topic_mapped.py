@@ -11,10 +11,17 @@ Banking77, 80 % (seed 42)          intents -> themes (``BANKING77_THEMES``)     
 Bitext, 80 % (seed 42), <= 6,000   intents -> themes (``BITEXT_THEMES``)         weak labels
 airline complaint topics, the      complaint reasons -> themes                   left out
 encoder benchmark's train split    (:data:`AIRLINE_THEMES`)
+ParsiNLU food reviews, 80 % of     aspects -> themes (:data:`PARSINLU_THEMES`)   left out
+train.csv's rows with a mapped
+aspect (seed 42)
 Persian corpus of ``topic-v1``     none: seed-keyword weak labels (as topic-v1)  --
 =================================  ===========================================  =========
 
-Banking77 / Bitext intents with no theme keep weak labels (they are banking and
+ParsiNLU (the only Persian labelled topic data) was added for ``topic-mapped-v2``:
+``topic-mapped-v1``, whose Persian rows were keyword weak labels only, was 3.8 points
+below plain TF-IDF on ParsiNLU's reviews, and no setting of its Persian member chosen by
+cross-validation on weak labels closes that (the CV rewards reproducing the keywords:
+docs/classifiers.md). Banking77 / Bitext intents with no theme keep weak labels (they are banking and
 shop texts; ``topic-v1`` learnt from them that way); airline reasons with no theme (late
 or bad flights, booking) are left out: no theme of the taxonomy describes them. A
 training text equal to a held-out text of any set is dropped.
@@ -22,19 +29,20 @@ training text equal to a held-out text of any set is dropped.
 Models (the same rows for all):
 
 - ``plain``: plain TF-IDF (word 1-2 + char_wb 2-5 grams, sublinear) and one-vs-rest
-  LogisticRegression, C by 3-fold CV (the issue's baseline);
+  LogisticRegression, C by 3-fold CV from 8 / 32 / 128 (the issue's baseline; v1's grid
+  2 / 8 / 32 chose its edge);
 - ``ours``: the topic model (:data:`~scripts.train_topic_model.MODEL`) on our TF-IDF;
-- the challenger ``topic-mapped-v1``: ``ours`` late-fused with a ThemeClassifier on e5
+- the challenger ``topic-mapped-v2``: ``ours`` late-fused with a ThemeClassifier on e5
   embeddings of **English documents only** (``encoder_languages=en``): the English
   sentiment champion already embeds every English document, so the classify stage's
   shared embeddings serve them; Persian documents get ``ours`` alone and are never
-  embedded. e5's C and the encoder's share are chosen by 3-fold CV on the training rows
-  (:func:`~scripts.train_topic_model.fusion_by_cv`).
+  embedded. e5's C (0.5 / 2 / 8 / 32) and the encoder's share are chosen by 3-fold CV on
+  the training rows (:func:`~scripts.train_topic_model.fusion_by_cv`).
 
 Held out (no choice reads them): the champion's rows (64 author-written checks +
 Banking77's 20 % mapped: the pooled top-1 the promotion rule reads), the airline
-complaint topics' test split mapped, Bitext's 20 % mapped (template text: reported
-only). The rule (margin 0.5 points) runs twice, on the champion's rows and on the mapped
+complaint topics' test split mapped, ParsiNLU's other 20 % + dev.csv mapped (Persian),
+Bitext's 20 % mapped (template text: reported only). The rule (margin 0.5 points) runs twice, on the champion's rows and on the mapped
 labelled rows (Banking77 + airline pooled); the challenger is promoted only if both say
 so. Writes ``benchmarks/results/topic_mapped.md``.
 
@@ -96,9 +104,10 @@ from scripts.train_topic_model import (  # noqa: E402
     held_out_assignment_confusion,
 )
 
-NAME = "topic-mapped-v1"
+NAME = "topic-mapped-v2"
 MARGIN = 0.005  # the promotion rule's margin (retrain.margin)
-PLAIN_CS = (2.0, 8.0, 32.0)  # plain TF-IDF LogisticRegression: C by 3-fold CV
+PLAIN_CS = (8.0, 32.0, 128.0)  # plain TF-IDF LogisticRegression: C by 3-fold CV
+EMBED_CS = (0.5, 2.0, 8.0, 32.0)  # the e5 member's C by 3-fold CV
 # Airline complaint reasons whose meaning is a theme of data/taxonomy.yaml (a tuple: any
 # of them counts). Late Flight, Bad Flight, Flight Booking Problems and Can't Tell have
 # none (a late or bad flight is not a courier delivery or a shop item).
@@ -110,9 +119,8 @@ AIRLINE_THEMES: dict[str, tuple[str, ...]] = {
     "Damaged Luggage": ("product_quality", "delivery"),  # damaged item / in transit
     "Cancelled Flight": ("cancellation",),  # an order cancelled
 }
-# ParsiNLU food-review aspects (Persian; no topic model trains on ParsiNLU): a Persian
-# held-out check (--persian-check). Taste, nutrition and quality are the item's quality;
-# packaging is listed under product_quality and delivery; value for money is price.
+# ParsiNLU food-review aspects (Persian): taste, nutrition and quality are the item's
+# quality; packaging is listed under product_quality and delivery; value for money is price.
 PARSINLU_THEMES: dict[str, tuple[str, ...]] = {
     "ارسال": ("delivery",),
     "بسته بندی": ("product_quality", "delivery"),
@@ -122,7 +130,7 @@ PARSINLU_THEMES: dict[str, tuple[str, ...]] = {
     "ارزش خرید": ("billing_fees",),
 }
 CHAMPION_SETS = ("author_written", "en_banking77")  # the champion's held-out rows
-MAPPED_SETS = ("en_banking77", "en_airline_topics")  # real labelled rows, mapped
+MAPPED_SETS = ("en_banking77", "en_airline_topics", "fa_parsinlu")  # real labelled rows, mapped
 
 
 def build_sets(datasets: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], list[dict]]:
@@ -156,6 +164,19 @@ def build_sets(datasets: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], l
         held[name] = pd.DataFrame(
             {"text": test_frame["text"].tolist(), "gold": [mapping[v] for v in test_frame[column]]}
         )
+    parsinlu = _read(datasets / "fa_parsinlu_food_aspects" / "train.csv")
+    gold = [parsinlu_gold(a) for a in parsinlu["aspects"]]
+    mapped = [i for i, g in enumerate(gold) if g]
+    train, test = split_indices([gold[i][0] for i in mapped], seed=SEED)
+    add("fa_parsinlu_food_aspects", parsinlu["text"].iloc[[mapped[i] for i in train]].tolist(),
+        [gold[mapped[i]] for i in train], "train.csv, 80 % of the reviews with a mapped aspect "
+        "(seed 42): aspects mapped; reviews without one left out")  # fmt: skip
+    dev = _read(datasets / "fa_parsinlu_food_aspects" / "dev.csv")
+    dev_gold = [parsinlu_gold(a) for a in dev["aspects"]]
+    held["fa_parsinlu"] = pd.DataFrame(
+        {"text": parsinlu["text"].iloc[[mapped[i] for i in test]].tolist()
+         + [t for t, g in zip(dev["text"], dev_gold, strict=True) if g],
+         "gold": [gold[mapped[i]] for i in test] + [g for g in dev_gold if g]})  # fmt: skip
     air = full_sets(datasets)["airline complaint topic (en)"]
     pairs = [(t, AIRLINE_THEMES[r]) for t, r in zip(air["xtr"], air["ytr"], strict=True)
              if r in AIRLINE_THEMES]  # fmt: skip
@@ -201,58 +222,10 @@ def training_rows(corpus: pd.DataFrame, held: dict[str, pd.DataFrame], taxonomy)
     return rows, labels, counts
 
 
-def parsinlu_frame(datasets: Path) -> pd.DataFrame:
-    """ParsiNLU food reviews (train + dev) with their aspects mapped to themes; no aspect: left out."""
-    rows = []
-    for part in ("train.csv", "dev.csv"):
-        for text, aspects in _read(datasets / "fa_parsinlu_food_aspects" / part)[
-            ["text", "aspects"]
-        ].itertuples(index=False):
-            gold = {t for a in json.loads(aspects or "{}") for t in PARSINLU_THEMES.get(a, ())}
-            if gold:
-                rows.append((text, tuple(sorted(gold))))
-    return pd.DataFrame(rows, columns=["text", "gold"])
-
-
-def persian_check(args, taxonomy) -> None:
-    """Plain TF-IDF (same rows, C by the cached CV) vs the model vs the former champion on ParsiNLU."""
-    corpus, held, _ = build_sets(args.datasets)
-    texts, labels, _ = training_rows(corpus, held, taxonomy)
-    y = labels_to_indicator(labels, taxonomy.ids)
-    folds = list(KFold(FOLDS, shuffle=True, random_state=SEED).split(texts))
-    plain, plain_cv = plain_by_cv(texts, y, folds, args.cache / "cv")
-    model, card = load_model(NAME, args.models_dir)
-    former, _ = load_model(card["promotion"]["against"], args.models_dir)
-    frame = parsinlu_frame(args.datasets)
-    x, gold = _normalized(frame["text"].tolist())[0], frame["gold"].tolist()
-    ids = [str(c) for c in model.classes_]
-    gated = LanguageGate(languages=("en",)).gated(x)
-    hits = {
-        "plain TF-IDF (LR), same rows": top1(plain.predict_proba(x), ids, gold),
-        f"**{NAME}**": top1(model.predict_proba(x), ids, gold),
-        f"{card['promotion']['against']} (former champion)": top1(
-            former.predict_proba(x), [str(c) for c in former.classes_], gold
-        ),
-    }
-    no_quality = np.array(["product_quality" not in g for g in gold])
-    lines = [
-        "",
-        "## Persian check: ParsiNLU food-review aspects mapped to themes",
-        "",
-        f"`--persian-check` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC (load "
-        f"{os.getloadavg()[0]:.1f}): ParsiNLU train + dev ({len(frame):,} reviews with a mapped "
-        f"aspect; {int(gated.sum())} read as English by the gate), never seen by a topic model. "
-        f"Aspects -> themes: {json.dumps(PARSINLU_THEMES, ensure_ascii=False)}. Plain TF-IDF C "
-        f"{plain_cv['C']} (the same CV as above).",
-        "",
-        f"| model | top-1, all ({len(frame):,}) | top-1, gold without product_quality "
-        f"({int(no_quality.sum())}) |",
-        "|---|---:|---:|",
-    ]
-    lines += [f"| {k} | {v.mean():.3f} | {v[no_quality].mean():.3f} |" for k, v in hits.items()]
-    with args.out.open("a", encoding="utf-8") as out:
-        out.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+def parsinlu_gold(aspects: str) -> tuple[str, ...] | None:
+    """A ParsiNLU review's themes from its aspect labels (JSON); None when no aspect maps."""
+    gold = {t for a in json.loads(aspects or "{}") for t in PARSINLU_THEMES.get(a, ())}
+    return tuple(sorted(gold)) or None
 
 
 def plain_by_cv(texts: list[str], y: np.ndarray, folds: list, cache: Path) -> tuple[Pipeline, dict]:
@@ -298,12 +271,6 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, required=True, help="e5 vectors and CV probabilities")
     ap.add_argument("--no-promote", action="store_true")
     ap.add_argument(
-        "--persian-check",
-        action="store_true",
-        help="only score the saved model, plain TF-IDF and the former champion on ParsiNLU "
-        "(appended to --out)",
-    )
-    ap.add_argument(
         "--smoke", type=int, help="a quick check of the script: every Nth row, 40 held-out rows"
     )
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "topic_mapped.md")
@@ -312,9 +279,6 @@ def main() -> None:
         ap.error("--smoke writes a model: give a scratch --models-dir (and --out)")
     load_before = os.getloadavg()
     taxonomy = load_taxonomy(args.taxonomy)
-    if args.persian_check:
-        persian_check(args, taxonomy)
-        return
     corpus, held, sources = build_sets(args.datasets)
     if args.smoke:
         corpus = corpus.iloc[:: args.smoke].reset_index(drop=True)
@@ -333,7 +297,15 @@ def main() -> None:
         )
         prepared = template.steps[0][1].transform(texts)
         settings, fusion_cv = fusion_by_cv(
-            template, prepared, vectors, y, folds, (), cache=args.cache / "cv", encoder_rows=english
+            template,
+            prepared,
+            vectors,
+            y,
+            folds,
+            (),
+            cache=args.cache / "cv",
+            encoder_rows=english,
+            embed_cs=EMBED_CS,
         )
         print(f"fusion by CV (English rows embedded): {settings} {fusion_cv}", flush=True)
         model = with_feature_option(
@@ -400,9 +372,9 @@ def main() -> None:
         },  # fmt: skip
         description=(
             "Multi-label topic model for data/taxonomy.yaml trained on real labelled topic data "
-            "mapped to its themes (Banking77 and Bitext intents, airline complaint reasons) "
-            "plus seed-keyword weak labels where no labelled data exists (Persian texts, "
-            "unmapped intents). Late fusion: one-vs-rest calibrated linear SVMs on TF-IDF, "
+            "mapped to its themes (Banking77 and Bitext intents, airline complaint reasons, "
+            "ParsiNLU's Persian food-review aspects) plus seed-keyword weak labels where no "
+            "labelled data exists (other Persian texts, unmapped intents). Late fusion: one-vs-rest calibrated linear SVMs on TF-IDF, "
             "and on multilingual-e5-small embeddings of English documents only (Persian "
             f"documents: TF-IDF alone); the encoder's share {settings['feature_weight']}, its "
             f"C {settings['embed_C']}, both by 3-fold CV on the training rows. Headline "
@@ -418,6 +390,7 @@ def main() -> None:
             "airline": {k: list(v) for k, v in AIRLINE_THEMES.items()},
             "banking77": "scripts/train_topic_model.py BANKING77_THEMES",
             "bitext": "scripts/train_topic_model.py BITEXT_THEMES",
+            "parsinlu": {k: list(v) for k, v in PARSINLU_THEMES.items()},
         },  # fmt: skip
         held_out=evaluation,
         held_out_top1={
@@ -425,7 +398,8 @@ def main() -> None:
         },  # fmt: skip
         assignment_confusion=confusion,
         licence="Training texts: see each dataset's licence in ../shared/datasets/README.md "
-        "(Banking77 CC BY 4.0, Bitext CDLA-Sharing 1.0, airline tweets CC BY-NC-SA 4.0, "
+        "(Banking77 CC BY 4.0, Bitext CDLA-Sharing 1.0, airline tweets and ParsiNLU CC BY-NC-SA "
+        "4.0, "
         "bank-app reviews MIT, SnappFood research use, Digikala none stated).",
     )
     card["promotion"] = {

@@ -364,6 +364,7 @@ def fusion_by_cv(
     weights: tuple[float, ...] = WEIGHTS,
     cache: Path | None = None,
     encoder_rows: np.ndarray | None = None,
+    embed_cs: tuple[float, ...] = EMBED_CS,
 ) -> tuple[dict, dict]:
     """(the tfidf+encoder settings with the best out-of-fold top-1, every choice and score).
 
@@ -380,13 +381,13 @@ def fusion_by_cv(
     boolean mask of the documents the encoder model sees (an English-only
     :class:`~cxtext.classify.late_fusion.LanguageGate`): it is fitted on those of each
     fold, and the others keep the TF-IDF model's out-of-fold probabilities, as the
-    fused model scores them (late fusion only).
+    fused model scores them (late fusion only). ``embed_cs``: the e5 model's C grid.
     """
     if encoder_rows is not None and weights:
         raise ValueError("encoder_rows is for late fusion only (no concatenated weights)")
     gate = np.ones(len(y), dtype=bool) if encoder_rows is None else np.asarray(encoder_rows)
     _, features, head = (step for _, step in model.steps)
-    oof = {k: np.zeros(y.shape) for k in ["tfidf", *(f"e5 C={c}" for c in EMBED_CS)]}
+    oof = {k: np.zeros(y.shape) for k in ["tfidf", *(f"e5 C={c}" for c in embed_cs)]}
     oof |= {f"concat w={w}": np.zeros(y.shape) for w in weights}
     for fold, (fit, val) in enumerate(folds):
         key = _oof_key(model, prepared, vectors, y, fit)
@@ -418,7 +419,7 @@ def fusion_by_cv(
         for k in oof:
             oof[k][val] = have[k]
     cv = {k: top1_hits(p, y) for k, p in oof.items()}
-    embed_c = max(EMBED_CS, key=lambda c: (cv[f"e5 C={c}"], -c))
+    embed_c = max(embed_cs, key=lambda c: (cv[f"e5 C={c}"], -c))
     share, _ = late_share_by_cv(oof["tfidf"], oof[f"e5 C={embed_c}"], y)
     cv["late"] = top1_hits((1 - share) * oof["tfidf"] + share * oof[f"e5 C={embed_c}"], y)
     weight = max(weights, key=lambda w: (cv[f"concat w={w}"], -w), default=None)
