@@ -198,3 +198,21 @@ def test_csv_export_round_trip(tmp_path: Path) -> None:
     pain = pd.read_csv(written["pain_points"], encoding="utf-8-sig")
     assert list(pain["currency"]) == ["IRR"] and pain.loc[0, "clv_at_risk"] == 1.0
     assert "currency" in pd.read_csv(written["customer_value"], encoding="utf-8-sig").columns
+
+
+def test_csv_export_never_writes_a_live_formula(tmp_path: Path) -> None:
+    from cxtext.store.export import export_tables
+
+    attack = '=HYPERLINK("http://evil.example/x","click")'
+    with open_warehouse(str(tmp_path / "wh.duckdb")) as wh:
+        wh.commit_run(RunTables(
+            run=run_row(run_id="r1"),
+            feedback_files=[stage(tmp_path, feedback_rows(["1", "2"], text=attack), "a")],
+            pain_points=pain_rows(["delivery"]),
+        ))  # fmt: skip
+        written = export_tables(wh, tmp_path / "out", "csv", "IRR", ["feedback", "pain_points"])
+        parquet = export_tables(wh, tmp_path / "pq", "parquet", "IRR", ["feedback"])
+    back = pd.read_csv(written["feedback"], encoding="utf-8-sig", dtype=str)
+    assert set(back["text_redacted"]) == {"'" + attack}  # shown as text in a spreadsheet
+    assert pd.read_parquet(parquet["feedback"])["text_redacted"].tolist() == [attack] * 2
+    assert pd.read_csv(written["pain_points"], encoding="utf-8-sig").loc[0, "clv_at_risk"] == 1.0

@@ -97,11 +97,13 @@ def active_taxonomy():
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a frame as CSV/TSV, JSON Lines or Parquet, chosen by the file suffix."""
+    from cxtext.store.export import formula_safe  # noqa: PLC0415 (keeps --help light)
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
-        frame.to_csv(path, index=False, sep="\t" if suffix == ".tsv" else ",")
+        formula_safe(frame).to_csv(path, index=False, sep="\t" if suffix == ".tsv" else ",")
     elif suffix in (".jsonl", ".ndjson"):
         frame.to_json(path, orient="records", lines=True, force_ascii=False)
     elif suffix == ".parquet":
