@@ -88,6 +88,17 @@ def test_a_customer_with_only_refunds_gets_no_purchase_based_clv():
     assert any("2 with no earlier purchase ignored" in n for n in out.attrs["notes"])
 
 
+def test_transactions_after_the_as_of_date_are_left_out_and_said():
+    # a mistyped year (2099) or an export newer than the feedback: not silently dropped
+    tx = _tx([("a", "2024-06-01", 50.0), ("a", "2024-07-01", 20.0), ("a", "2099-06-01", 9e6)])
+    assert summarize_transactions(tx, as_of=AS_OF).loc["a", "total_amount"] == 70.0
+    out = estimate_customer_value(None, tx, **SETTINGS)
+    said = [n for n in out.attrs["notes"] if "after the as-of date 2025-01-01" in n]
+    assert said and said[0].startswith("1 transaction dated")
+    quiet = estimate_customer_value(None, tx.iloc[:2], **SETTINGS)
+    assert not any("as-of" in n for n in quiet.attrs["notes"])
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

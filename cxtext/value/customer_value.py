@@ -74,6 +74,12 @@ def estimate_customer_value(
     notes: list[str] = []
     if summary is not None:
         notes += _refund_notes(summary.attrs.get("refunds"))
+        if later := summary.attrs.get("after_as_of", 0):
+            notes.append(
+                f"{later:,} transaction{'s' if later != 1 else ''} dated after the as-of date {as_of:%Y-%m-%d} left out"
+                " of the CLV fit (a mistyped date, or transactions newer than the feedback;"
+                " --as-of sets the date)"
+            )
     ids = pd.Index(cust.index, dtype="string")
     if summary is not None and transactions is not None and len(transactions):
         tx_ids = pd.Index(

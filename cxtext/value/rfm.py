@@ -44,7 +44,8 @@ def summarize_transactions(
     used when the data has them. Transactions after ``as_of`` are ignored, and
     ``monetary_value`` is the mean of the *repeat* purchases (0 when there are none),
     the quantity the Gamma-Gamma model describes. ``attrs["refunds"]`` counts how the
-    refunds were matched.
+    refunds were matched, ``attrs["after_as_of"]`` the transactions left out as later
+    than ``as_of`` (said to the user: a typo'd year or a lagging feedback export).
 
     Examples
     --------
@@ -83,15 +84,18 @@ def summarize_transactions(
             "order_id": order.where(order != "", pd.NA),
         }
     )
+    later = tx["date"] > as_of
     tx = tx[
         tx["customer_id"].notna()
         & tx["date"].notna()
-        & (tx["date"] <= as_of)
+        & ~later
         & tx["amount"].notna()  # the reader quarantines unreadable amounts; never read as 0
     ]
     purchases, refunds = net_refunds(tx.reset_index(drop=True))
     if purchases.empty:
-        return _empty_summary(refunds)
+        out = _empty_summary(refunds)
+        out.attrs["after_as_of"] = int(later.sum())
+        return out
     exact = resolution == "exact" or (
         resolution == "auto" and bool((purchases["date"] != purchases["date"].dt.floor("D")).any())
     )
@@ -128,6 +132,7 @@ def summarize_transactions(
     )
     out.attrs["refunds"] = refunds
     out.attrs["resolution"] = "exact" if exact else "day"
+    out.attrs["after_as_of"] = int(later.sum())
     return out
 
 
