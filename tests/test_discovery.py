@@ -221,7 +221,23 @@ def test_a_noise_document_joins_a_cluster_only_if_as_close_as_its_members():
     # The median member (0.9): the 0.8 document is less typical than half the members.
     assert _join(vectors, labels, 0.5).tolist()[6:] == [-1, -1, 1]
     assert (_join(vectors, labels, 0.0)[:6] == labels[:6]).all()  # members stay put
+    # Only the documents outside HDBSCAN's sample may join (join_quantile null).
+    assert _join(vectors, labels, 0.0, among=np.array([8])).tolist()[6:] == [-1, -1, 1]
     assert (_join(vectors, np.full(9, -1), 0.0) == -1).all()  # no cluster: all stay noise
+
+
+def test_a_cluster_at_most_doubles_by_joining_its_closest_documents_first():
+    from cxtext.themes.discovery import _join
+
+    # A core of two documents at angles -0.5 and +0.5 (centroid at 0); five noise
+    # documents inside that spread, at angles 0.45, 0.05, 0.35, 0.15, 0.25.
+    angles = np.array([-0.5, 0.5, 0.45, 0.05, 0.35, 0.15, 0.25])
+    vectors = np.column_stack([np.cos(angles), np.sin(angles)])
+    labels = np.array([0, 0, -1, -1, -1, -1, -1])
+    # All five are as close as the core's least typical member: the two closest join.
+    assert _join(vectors, labels, 0.0).tolist() == [0, 0, -1, 0, -1, 0, -1]
+    # Clustered on a half sample, the core stands for four documents: all five join.
+    assert (_join(vectors, labels, 0.0, sampled=0.5) == 0).all()
 
 
 def test_documents_that_joined_two_linked_parts_follow_them():

@@ -174,8 +174,9 @@ def _cluster_group(
     a time, so memory stays bounded by the sample: on the 54,793 unclaimed Persian
     documents of a 1M-document corpus's window, clustering peaked 659 MiB above its
     input when fitted on all of them and 371 MiB on the sample (89 -> 63 CPU-s, the same
-    110 clusters; benchmarks/README.md). Then every document HDBSCAN left out, as noise or
-    outside the sample, joins by :func:`_join`; the keywords describe the joined cluster.
+    110 clusters; benchmarks/README.md). Then the documents outside the sample join by
+    :func:`_join` (as close as a cluster's least typical member), and, with
+    ``join_quantile`` set, HDBSCAN's noise too; the keywords describe the joined cluster.
     """
     n = len(texts)
     fit = np.arange(n)
@@ -190,20 +191,30 @@ def _cluster_group(
         vectors[chunk] = transform([texts[i] for i in chunk])
     labels = np.full(n, -1)
     labels[fit] = _merge(vectors[fit], _hdbscan(vectors[fit], options), options.merge_similarity)
-    joined = _join(vectors, labels, options.join_quantile)
+    if options.join_quantile is None:  # HDBSCAN's noise stays noise; the rest joins
+        joined = _join(vectors, labels, 0.0, len(fit) / n, among=rest)
+    else:
+        joined = _join(vectors, labels, options.join_quantile, len(fit) / n)
     return labels, joined, _keywords(texts, joined, group, options.keywords)
 
 
-def _join(vectors: np.ndarray, labels: np.ndarray, quantile: float) -> np.ndarray:
-    """Each unclustered document joins the cluster whose centroid it is closest to, if at
-    least as close as the ``quantile`` of that cluster's members (0: its least typical).
+def _join(
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    quantile: float,
+    sampled: float = 1.0,
+    among: np.ndarray | None = None,
+) -> np.ndarray:
+    """Each unclustered document (or those of ``among``) joins the cluster whose centroid
+    it is closest to, if at least as close as the ``quantile`` of that cluster's members
+    (0: its least typical); ``sampled``: the share of the documents HDBSCAN clustered.
 
     HDBSCAN leaves most of a short-comment group as noise (78-86% of the benchmark's
     Persian windows), the planted themes' documents among it: a found Persian theme had
     a third to a half of its documents in its candidate.
     """
     found, centroids = _centroids(vectors, labels)
-    out = np.flatnonzero(labels == -1)
+    out = np.flatnonzero(labels == -1) if among is None else among
     if not found or not len(out):
         return labels
     floor = np.array(
@@ -211,7 +222,17 @@ def _join(vectors: np.ndarray, labels: np.ndarray, quantile: float) -> np.ndarra
     )
     sims = vectors[out] @ centroids.T
     best = sims.argmax(axis=1)
-    close = sims[np.arange(len(out)), best] >= floor[best]
+    nearest = sims[np.arange(len(out)), best]
+    close = nearest >= floor[best]
+    # A cluster at most doubles (its core scaled up by the share HDBSCAN saw), its
+    # closest joiners first: a diffuse cluster's floor is low, and its theme's documents
+    # must stay the bulk of it.
+    for k, c in enumerate(found):
+        mine = np.flatnonzero(close & (best == k))
+        core = int((labels == c).sum())
+        room = int(2 * core / sampled) - core
+        if len(mine) > room:
+            close[mine[np.argsort(-nearest[mine], kind="stable")[room:]]] = False
     joined = labels.copy()
     joined[out[close]] = np.array(found)[best[close]]
     return joined
