@@ -88,6 +88,7 @@ def test_every_saved_type_is_on_the_allow_list(workspace):
         "topic-v1",
         "topic-static-v1",
         "topic-mapped-v1",
+        "topic-mapped-v2",
         "sentiment-fa-v1",
         "sentiment-en-v1",
     ]
@@ -162,4 +163,4 @@ def test_predict_and_evaluate_in_a_fresh_process(workspace, tmp_path, kind):
             assert '"macro_f1"' in path.read_text()
     assert len(list(tmp_path.iterdir())) == 2
     if kind == "topic":
-        assert "topic-mapped-v1" in output  # the role "topic" is the shipped champion
+        assert "topic-mapped-v2" in output  # the role "topic" is the shipped champion
