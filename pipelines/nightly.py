@@ -372,12 +372,14 @@ def value(
     are the customers, each valued at its segment's default.
 
     ``cache`` (folder, the side files' key): an estimate from the same files, as-of date,
-    settings and code is reused from there rather than refitted.
+    settings and code is reused from there rather than refitted. Values from feedback
+    alone are never cached: the key names the side files, not the history they come from.
     """
     if customers is None and transactions is None:
         customers = customers_from_feedback(history, cfg.segment_column)
         if stored is not None and len(stored):
             return _reuse_values(stored, customers, as_of, cfg)
+        return estimate_customer_value(customers, None, as_of=as_of, **_clv_kwargs(cfg))
     key = cache_key("clv", cache[1] if cache else None, as_of.isoformat(), asdict(cfg))
     if cache is not None and (hit := load_frames(cache[0], "clv", key)):
         frames, meta = hit

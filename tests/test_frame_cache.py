@@ -102,3 +102,24 @@ def test_lifetime_values_reused_only_for_the_same_inputs(tmp_path: Path) -> None
     other = value(as_of, cfg.__class__(**{**cfg.__dict__, "horizon_months": 6}))
     assert not any("reused" in n for n in other.attrs.get("notes", []))
     assert other["clv"].sum() != pytest.approx(fresh["clv"].sum())
+
+
+def test_lifetime_values_from_feedback_alone_are_never_reused(tmp_path: Path) -> None:
+    # no side files: the values follow the history, which the cache key does not name
+    cfg = load_settings(None).value
+    as_of = pd.Timestamp("2025-06-01", tz="UTC")
+
+    def value(ids: list[str]) -> pd.DataFrame:
+        history = pd.DataFrame(
+            {
+                "customer_id": pd.Series(ids, dtype="string"),
+                "created_at": pd.Timestamp("2025-05-01", tz="UTC"),
+                "metadata": pd.Series(["{}"] * len(ids), dtype="string"),
+            }
+        )
+        return nightly.value.fn(None, None, history, as_of, cfg, cache=(tmp_path, "no-files"))
+
+    assert set(value(["a"])["customer_id"]) == {"a"}
+    again = value(["a", "b"])
+    assert set(again["customer_id"]) == {"a", "b"}
+    assert not any("reused" in n for n in again.attrs.get("notes", []))
