@@ -457,7 +457,7 @@ def discover_themes(
     candidate = np.full(len(fb), None, dtype=object)
 
     clusters: list[tuple[str, dict[str, list[str]]]] = []
-    members: list[np.ndarray] = []  # each cluster's core (as HDBSCAN found it)
+    cores: list[np.ndarray] = []  # each cluster's core (as HDBSCAN found it)
     joined: list[np.ndarray] = []  # the documents that joined it (:func:`_join`)
     notes = []
     for group, langs in GROUPS.items():
@@ -481,17 +481,17 @@ def discover_themes(
             if not _flat(kw):
                 continue
             clusters.append((group, kw))
-            members.append(rows[core == label])
+            cores.append(rows[core == label])
             joined.append(rows[(labels == label) & (core != label)])
-    cores = members
+    linked = cores  # unless linking below makes some pairs one
     try:
         # Linked on the cores: which documents joined a cluster must not decide its link.
-        clusters, members = link_languages(
+        clusters, linked = link_languages(
             clusters, cores, text, language.where(free, "none"), options.link_margin, embed
         )
     except ModelError as exc:  # the encoder's runtime is missing: candidates stay apart
         notes.append(f"discovery: fa and en candidates not linked: {exc}")
-    members = _with_joined(cores, joined, members, len(fb))
+    members = _with_joined(cores, joined, linked, len(fb))
     ids = match_previous(clusters, previous, end, options.match_overlap)
     records = []
     for (group, kw), docs, (theme_id, first_seen, is_new) in zip(
