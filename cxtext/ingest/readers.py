@@ -594,19 +594,28 @@ def _nested_deeper_than(value: object, limit: int) -> bool:
     return False
 
 
-def _add_object(batch: _Batcher, obj: object, row: int, where: str, raw: str) -> None:
-    """One parsed JSON value into the batch: an object becomes a row, anything else is broken."""
-    if _nested_deeper_than(obj, MAX_JSON_DEPTH):
+def _add_object(batch: _Batcher, obj: object, row: int, where: str, raw: str | None = None) -> None:
+    """One parsed JSON value into the batch: an object becomes a row, anything else is broken.
+
+    ``raw``: the value's text as read, kept with a broken row; without it (an element of
+    a JSON array) the value is written out again, only for a row that is broken.
+    """
+    if _nested_deeper_than(obj, MAX_JSON_DEPTH):  # json.dumps would recurse as deep
         reason = f"broken_json: {where}: nested deeper than {MAX_JSON_DEPTH} levels"
-        batch.broken.append(BrokenRow(row, reason, {"line": raw}))
+        line = raw if raw is not None else "(nested too deep to show)"
+        batch.broken.append(BrokenRow(row, reason, {"line": line}))
         return
+
+    def shown() -> str:
+        return raw if raw is not None else json.dumps(obj, ensure_ascii=False)
+
     if isinstance(obj, dict) and (bad := _lone_surrogate(obj)):
         batch.broken.append(
             BrokenRow(
                 row,
                 f"bad_unicode: {where}: field {bad!r} holds a lone surrogate escape"
                 " (half of an emoji or other character cut in two)",
-                {"line": raw},
+                {"line": shown()},
             )
         )
         return
@@ -615,7 +624,7 @@ def _add_object(batch: _Batcher, obj: object, row: int, where: str, raw: str) ->
             BrokenRow(
                 row,
                 f"not_an_object: {where} is a JSON {_kind(obj) or 'string'}, expected an object",
-                {"line": raw},
+                {"line": shown()},
             )
         )
         return
@@ -691,9 +700,7 @@ def _read_json(name: str, size: int) -> Iterator[RawPartition]:
                 f"JSON array {_json_error(err)} (export JSON lines, one object per line)"
             ) from err
         for i, obj in enumerate(items, 1):
-            deep = _nested_deeper_than(obj, MAX_JSON_DEPTH)  # json.dumps would recurse as deep
-            raw = "(nested too deep to show)" if deep else json.dumps(obj, ensure_ascii=False)
-            _add_object(batch, obj, i, f"{name} element {i}", raw)
+            _add_object(batch, obj, i, f"{name} element {i}")
             if batch.full():
                 yield batch.flush()
         if batch.rows or batch.broken:
