@@ -11,12 +11,16 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 
+# setuptools explains at length that an editable install finds packages through a meta
+# path finder (an information notice, not a problem): silenced so the first screen is ours.
+EDITABLE_QUIET := PYTHONWARNINGS="ignore:Editable installation"
+
 $(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/python -m pip install -q -e .
+	$(EDITABLE_QUIET) $(VENV)/bin/python -m pip install -q -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/python -m pip install -q -e ".[test]"
+	$(EDITABLE_QUIET) $(VENV)/bin/python -m pip install -q -e ".[test]"
 	$(VENV)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
