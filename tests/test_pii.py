@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from cxtext.normalize.documents import normalize_text
 from cxtext.normalize.persian import normalize_persian
-from cxtext.normalize.pii import find_pii, redact_pii
+from cxtext.normalize.pii import find_pii, load_patterns, placeholder_pattern, redact_pii
 
 CASES = [
     ("mail me at ali.rezaei+shop@example.co.uk please", "[EMAIL]"),
@@ -154,3 +154,23 @@ def test_any_email_is_redacted(email: str) -> None:
 def test_any_persian_local_part_is_redacted(local: str, domain: str) -> None:
     email = f"{local}@{domain}"
     assert redact_pii(f"ایمیل من {email} است") == "ایمیل من [EMAIL] است"
+
+
+@pytest.mark.parametrize(("text", "placeholder"), CASES)
+def test_find_pii_finds_what_redact_pii_redacts(text: str, placeholder: str) -> None:
+    """A check built on find_pii (money columns, audits) must not miss a lookalike address."""
+    placeholder_of = {p.kind: p.placeholder for p in load_patterns()}
+    found = {placeholder_of[kind] for kind, _ in find_pii(text)}
+    assert set(placeholder_pattern().findall(placeholder)) <= found
+    assert found == set(placeholder_pattern().findall(redact_pii(text)))
+
+
+@given(
+    st.text(alphabet="abc.", min_size=1, max_size=8),
+    st.sampled_from(["@", "\uff20", "\ufe6b"]),
+    st.sampled_from([".", "\uff0e", "\ufe52"]),
+)
+@settings(max_examples=60, deadline=None)
+def test_find_pii_and_redact_pii_agree_on_lookalike_emails(local: str, at: str, dot: str) -> None:
+    text = f"mail x{local.strip('.')}x{at}example{dot}com now"
+    assert bool(find_pii(text)) == ("[EMAIL]" in redact_pii(text))

@@ -142,7 +142,16 @@ def redact_file_name(path: str) -> str:
 
 
 def find_pii(text: str) -> list[tuple[str, str]]:
-    """(kind, matched text) for every pattern hit, for tests, audits and money columns."""
+    """(kind, matched text) for every pattern hit, for tests, audits and money columns.
+
+    The text is read as :func:`redact_pii` reads it (full-width ``＠``/``．`` as ``@``/``.``),
+    so whatever redact_pii would redact is found; a matched address is returned in that
+    form.
+
+    >>> find_pii("ali＠example．com")
+    [('email', 'ali@example.com')]
+    """
+    text = text.translate(_LOOKALIKES)
     if not _may_hold_pii(text):  # the same cheap test: money columns ask this of every row
         return []
     hits = []
