@@ -139,6 +139,7 @@ class RunBook:
                 "quarantined": t.quarantined,
                 "duplicates": t.duplicates,
                 "not_read": t.unsupported,
+                "reasons": t.reasons,
             }
             for name, t in tallies.items()
         }

@@ -59,7 +59,7 @@ FEEDBACK_EN = [
     ("e8", "The transfer failed and money left my account", "2026-11-16T09:00:00Z", "c7", 2),
     (
         "e2",
-        "duplicate id: must be counted as a duplicate, not stored twice",
+        "The app crashes every time I open it after the update",  # re-sent: a duplicate
         "2026-11-16T09:00:00Z",
         "c2",
         5,

@@ -528,16 +528,36 @@ CASES: list[Case] = [
         check=lambda out: out.records["created_at"].iloc[0] == pd.Timestamp("2024-05-01T06:30Z"),
     ),
     # duplicates and ids
-    Case("dup_in_file", {"a.csv": rows(GOOD, "1,again,2024-05-02")}, {"1"}, duplicates=1),
+    Case(
+        "dup_in_file", {"a.csv": rows(GOOD, "1, the app is slow ,2024-05-02")}, {"1"}, duplicates=1
+    ),
+    Case(  # an edited ticket re-exported: the first kept, the other text held for review
+        "dup_in_file_other_text",
+        {"a.csv": rows(GOOD, "1,again,2024-05-02")},
+        {"1"},
+        ["conflicting_duplicate"],
+        check=lambda out: "again" in out.quarantine["raw_redacted"].iloc[0],
+    ),
+    Case(
+        "dup_across_files_other_text",
+        {"x/t.csv": rows(GOOD), "y/t.csv": rows("1,the app is fast now,2024-05-01")},
+        {"1"},
+        ["conflicting_duplicate"],
+    ),
     Case("dup_across_files", {"x/t.csv": rows(GOOD), "y/t.csv": rows(GOOD)}, {"1"}, duplicates=1),
     Case("same_id_other_source", {"a.csv": rows(GOOD), "b.csv": rows(GOOD)}, {"1"}),
-    Case("dup_whitespace_id", {"a.csv": rows(GOOD, " 1 ,again,2024-05-02")}, {"1"}, duplicates=1),
+    Case(
+        "dup_whitespace_id",
+        {"a.csv": rows(GOOD, " 1 ,the app is slow,2024-05-02")},
+        {"1"},
+        duplicates=1,
+    ),
     Case("missing_id", {"a.csv": rows(GOOD, ",no id,2024-05-01")}, {"1"}, ["missing_id"]),
     Case(  # a Persian export's ۱۲۳ is the CRM's 123; an RTL editor's marks are not the id
         "id_native_digits_and_marks",
         {
             "a.csv": rows(
-                "۱۲۳,first,2024-05-01", "123,again,2024-05-02", "\u200f124\u200b,x,2024-05-01"
+                "۱۲۳,first,2024-05-01", "123,first,2024-05-02", "\u200f124\u200b,x,2024-05-01"
             )
         },
         {"123", "124"},

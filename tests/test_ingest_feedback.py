@@ -8,6 +8,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cxtext.errors import InputRejected
 from cxtext.ingest.dedupe import SeenKeys
@@ -44,7 +46,7 @@ def messy_folder(tmp_path):
             't2,"<b>Refund</b> still missing &amp; nobody answers",2024-05-01,c2,basic\r\n'
             "t3,,2024-05-01,c3,gold\r\n"
             't4,"broken,2024-05-01,c4,gold\r\n'
-            "t1,duplicate of t1,2024-05-02,c1,gold\r\n"
+            "t1,پيک دير رسيد و غذا سرد بود ,2024-05-02,c1,gold\r\n"
             "t5,ok 👍 mixed متن,2024-05-02T08:00,c5,basic,extra\r\n"
             f"t6,{'x' * 20001},2024-05-02,c6,gold\r\n"
         ).encode("cp1256", errors="replace")
@@ -108,7 +110,9 @@ def test_messy_folder_end_to_end(messy_folder):
         ("social", "s1"), ("social", "s2"), ("social", "t1"),
         ("survey", "p1"), ("tickets", "t1"), ("tickets", "t2"),
     ]  # fmt: skip
-    assert duplicates == 2  # t1 again in tickets, s1 again in social
+    assert duplicates == 1  # t1 again in tickets (same text); s1 again in social, other text:
+    conflict = quarantine[quarantine["reason"].str.startswith("conflicting_duplicate")]
+    assert conflict["id"].tolist() == ["s1"] and "same id again" in conflict["raw_redacted"].iloc[0]
     t1 = records[records["id"].eq("t1") & records["source"].eq("tickets")].iloc[0]
     assert t1["text"] == "پيک دير رسيد و غذا سرد بود"  # cp1256 decoded
     assert t1["channel"] == "ticket" and t1["customer_id"] == "c1"
@@ -128,6 +132,7 @@ def test_messy_folder_end_to_end(messy_folder):
             "broken_json",
             "empty_text",
             "unreadable_file",
+            "conflicting_duplicate",
         ]
     )
     assert quarantine["run_id"].isna().all()
@@ -136,10 +141,10 @@ def test_messy_folder_end_to_end(messy_folder):
 
 
 def test_duplicates_across_partitions_and_files(tmp_path):
-    rows = "".join(f"{i % 4},text {i},2024-01-01\n" for i in range(10))
+    rows = "".join(f"{i % 4},text {i % 4},2024-01-01\n" for i in range(10))
     (tmp_path / "a.csv").write_text("id,text,created_at\n" + rows)
     (tmp_path / "b.csv").write_text(
-        "id,text,created_at,source\n" + "0,again,2024-01-01,a\n9,new,2024-01-01,a\n"
+        "id,text,created_at,source\n" + "0,text 0,2024-01-01,a\n9,new,2024-01-01,a\n"
     )
     records, quarantine, read, duplicates = totals(ingest([tmp_path]))
     assert records["id"].tolist() == ["0", "1", "2", "3", "9"]
@@ -237,7 +242,7 @@ def test_seen_keys_survive_a_merge(monkeypatch):
     seen = SeenKeys()
     frame = lambda ids: pd.DataFrame({"source": "s", "id": ids})  # noqa: E731
     assert seen.keep_first(frame(["1", "2", "3", "4"]))[1] == 0
-    kept, dups = seen.keep_first(frame(["4", "5", "1", "5"]))
+    kept, dups, _ = seen.keep_first(frame(["4", "5", "1", "5"]))
     assert kept["id"].tolist() == ["5"] and dups == 3 and len(seen) == 5
 
 
@@ -253,7 +258,8 @@ def test_seen_keys_stay_sorted_and_exact_over_many_merges(monkeypatch):
     kept_ids: set[int] = set()
     for _ in range(40):
         ids = rng.integers(0, 60, size=7).tolist()
-        kept, dups = seen.keep_first(frame(ids))
+        kept, dups, conflicts = seen.keep_first(frame(ids))
+        assert conflicts.empty  # no text column: every repeat is a plain duplicate
         expected = list(dict.fromkeys(i for i in ids if i not in kept_ids))
         assert kept["id"].tolist() == [str(i) for i in expected]
         assert dups == len(ids) - len(expected)
@@ -261,6 +267,42 @@ def test_seen_keys_stay_sorted_and_exact_over_many_merges(monkeypatch):
         assert len(seen) == len(kept_ids)
         assert np.all(seen._sorted[1:] >= seen._sorted[:-1])  # sorted, for searchsorted
     assert len(seen._recent) < 2  # merged as it went
+
+
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 12), st.sampled_from(["a", "b", " a "])), max_size=8),
+        max_size=12,
+    ),
+    st.sampled_from([1, 2, 1 << 16]),
+)
+@settings(max_examples=80, deadline=None)
+def test_seen_keys_tell_conflicts_from_copies(batches, merge_every):
+    """Against a dict model: a repeat with the first text (spaces aside) is a copy, else a conflict."""
+    import cxtext.ingest.dedupe as dedupe
+
+    old, dedupe._MERGE_EVERY = dedupe._MERGE_EVERY, merge_every
+    try:
+        seen, first = SeenKeys(), {}
+        for batch in batches:
+            frame = pd.DataFrame(
+                {"source": "s", "id": [str(i) for i, _ in batch], "text": [t for _, t in batch]}
+            )
+            kept, dups, conflicts = seen.keep_first(frame)
+            want_kept, want_conflicts, want_dups = [], [], 0
+            for i, text in batch:
+                if i not in first:
+                    first[i] = text.strip()
+                    want_kept.append(str(i))
+                elif first[i] == text.strip():
+                    want_dups += 1
+                else:
+                    want_conflicts.append(str(i))
+            assert kept["id"].tolist() == want_kept
+            assert conflicts["id"].tolist() == want_conflicts
+            assert dups == want_dups
+    finally:
+        dedupe._MERGE_EVERY = old
 
 
 def test_one_oversized_multiline_field_is_one_quarantine_row(tmp_path):
@@ -302,7 +344,9 @@ def test_a_folder_of_only_marker_files_is_rejected(tmp_path):
 
 
 def test_a_rejected_run_says_its_first_reason_since_nothing_is_stored_to_look_up(tmp_path):
-    (tmp_path / "dmy.csv").write_text("id,text,created_at\n1,slow app 09121234567,18/11/2024 04:11\n")
+    (tmp_path / "dmy.csv").write_text(
+        "id,text,created_at\n1,slow app 09121234567,18/11/2024 04:11\n"
+    )
     batches = ingest([tmp_path])
     tallies: dict[str, FileTally] = {}
     for b in batches:

@@ -114,3 +114,14 @@ def print_file_accounts(console: Console, files: dict) -> None:
             quarantined = "not read " + quarantined  # unsupported_file or skipped_file
         table.add_row(Text(name), f"{t.read:,}", f"{t.kept:,}", quarantined, f"{t.duplicates:,}")
     console.print(table)
+    reasons: dict[str, int] = {}
+    for t in files.values():
+        for code, n in t.reasons.items():
+            reasons[code] = reasons.get(code, 0) + n
+    if reasons:
+        ranked = sorted(reasons.items(), key=lambda item: -item[1])
+        console.print(
+            "quarantined by reason: "
+            + ", ".join(f"{code} {n:,}" for code, n in ranked)
+            + " (`cxtext quarantine` lists each row)"
+        )

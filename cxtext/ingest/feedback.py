@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -53,10 +53,13 @@ class FileTally:
     quarantined: int = 0
     duplicates: int = 0
     unsupported: bool = False  # only listed, not read (unsupported_file or skipped_file)
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows per reason code
 
     def add(self, batch: IngestBatch) -> None:
         reasons = batch.quarantine["reason"].astype("string")
         self.unsupported = bool(reasons.str.startswith(LISTED_ONLY).any())
+        for code, n in reason_counts(reasons).items():
+            self.reasons[code] = self.reasons.get(code, 0) + n
         self.read += batch.read
         self.kept += len(batch.records)
         self.quarantined += len(batch.quarantine)
@@ -69,6 +72,47 @@ class FileTally:
 
 def _broken_quarantine(part: RawPartition, pseudonym_key: bytes) -> pd.DataFrame:
     return quarantine_frame(part.quarantine_entries(source_name(part.source_file)), pseudonym_key)
+
+
+CONFLICT = "conflicting_duplicate"
+
+
+def _conflict_quarantine(conflicts: pd.DataFrame, source_file: str, key: bytes) -> pd.DataFrame:
+    """Rows repeating a kept key with another text: held in quarantine, never dropped as copies.
+
+    The first row of a key in a run is the one kept (as for plain duplicates); the other
+    text stays in ``raw_redacted`` for a person to decide which one is right.
+    """
+    if not len(conflicts):
+        return QUARANTINE.empty()
+    log.warning(
+        "%s: %d row(s) repeat an id already read in this run with another text: "
+        "the first kept, these quarantined as %s",
+        redact_file_name(source_file),
+        len(conflicts),
+        CONFLICT,
+    )
+    raw_columns = [
+        c for c in ("id", "text", "created_at", "channel", "customer_id") if c in conflicts
+    ]
+    return quarantine_frame(
+        (
+            {
+                "source": row["source"],
+                "source_file": source_file,
+                "source_row": row.get("source_row"),
+                "id": row["id"],
+                "reason": (
+                    f"{CONFLICT}: {source_file} line {row.get('source_row')}: id "
+                    f"{str(row['id'])[:60]!r} was already read in this run with another text; "
+                    "the first kept, this one held here for review"
+                ),
+                "raw": {c: None if pd.isna(row[c]) else str(row[c]) for c in raw_columns},
+            }
+            for row in conflicts.to_dict("records")
+        ),
+        key,
+    )
 
 
 def ingest_partition(
@@ -102,9 +146,10 @@ def ingest_partition(
         timezone=spec.timezone,
         pseudonym_key=pseudonym_key,
     )
-    records, duplicates = seen.keep_first(records)
+    records, duplicates, conflicts = seen.keep_first(records)
     broken = _broken_quarantine(part, pseudonym_key)
-    parts = [q for q in (broken, rejected) if len(q)]
+    conflicting = _conflict_quarantine(conflicts, part.source_file, pseudonym_key)
+    parts = [q for q in (broken, rejected, conflicting) if len(q)]
     quarantine = (
         conform(pd.concat(parts, ignore_index=True), QUARANTINE) if parts else QUARANTINE.empty()
     )
