@@ -299,6 +299,43 @@ CASES: list[Case] = [
         ["bad_created_at"],
         check=lambda out: out.quarantine["source_row"].tolist() == [5],
     ),
+    Case(  # a title with a comma is two cells: still a title, it names no column
+        "csv_title_with_a_comma",
+        {"a.csv": "Tickets export, May 2024\n" + rows(GOOD, "2,x,bad")},
+        {"1"},
+        ["bad_created_at"],
+        check=lambda out: out.quarantine["source_row"].tolist() == [4],
+    ),
+    Case(  # two title rows, one padded to the header's width, above mapped-looking names
+        "csv_titles_with_commas_and_padding",
+        {
+            "a.csv": '"Report: tickets, all agents",,\nGenerated 2024-05-02, by admin,\n'
+            + rows(GOOD)
+        },
+        {"1"},
+    ),
+    Case(  # a two-column header above three-field rows is the header (it names columns)
+        "csv_narrow_header_is_not_a_title",
+        {"a.csv": "id,text\n1,ok,2024-05-01\n"},
+        set(),
+        ["wrong_field_count"],
+    ),
+    Case(
+        "xlsx_title_with_two_cells",
+        {
+            "a.xlsx": xlsx(
+                (
+                    "S",
+                    [
+                        ["Tickets", "May 2024"],
+                        ["ID", "Text", "Created_At"],
+                        [1, "ok", "2024-05-01"],
+                    ],
+                )
+            )
+        },
+        {"1"},
+    ),
     Case(  # a one-column file keeps its header: only a one-cell row before a wider one is a title
         "csv_one_column_is_not_a_title",
         {"a.csv": "text\nhello\n"},
@@ -951,7 +988,9 @@ def test_full_run_accounts_for_every_file(duckdb_run) -> None:
         "quarantined": 1,
         "duplicates": 0,
         "not_read": False,
+        "reasons": {"missing_text": 1},
     }
+    assert "quarantined by reason: " in output
     assert files["_SUCCESS"]["not_read"] and "skipped_file" in " ".join(
         tables["quarantine"]["reason"]
     )
@@ -1033,3 +1072,23 @@ def test_check_accepted_ignores_unsupported_files_but_not_an_all_quarantined_sou
     check_accepted({"a.csv": ok, "notes.txt": listed}, pd.Series(["unsupported_file: notes.txt"]))
     with pytest.raises(Exception, match="no feedback row kept"):
         check_accepted({"notes.txt": listed}, pd.Series(["unsupported_file: notes.txt"]))
+
+
+def test_a_title_with_a_comma_above_a_mapped_header(tmp_path: Path) -> None:
+    """The source's own column names (``--columns``) tell its header from the title above it."""
+    (tmp_path / "crm.csv").write_text(
+        "Ticket export, May 2024\nticket_id,comment,opened\nT1,slow app,2024-05-01\n"
+    )
+    batches = list(
+        iter_feedback(
+            [tmp_path],
+            columns={"id": "ticket_id", "text": "comment", "created_at": "opened"},
+            partition_rows=10,
+            max_text_chars=20000,
+            min_text_chars=1,
+            default_channel="survey",
+            pseudonym_key=KEY,
+        )
+    )
+    assert [r for b in batches for r in b.records["id"]] == ["T1"]
+    assert all(b.quarantine.empty for b in batches)

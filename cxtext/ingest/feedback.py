@@ -247,7 +247,9 @@ def _batches(
     for file, spec, skip in files:
         empty = True
         parts = (
-            [skipped_partition(file)] if skip else read_partitions(file, partition_rows, spec.sheet)
+            [skipped_partition(file)]
+            if skip
+            else read_partitions(file, partition_rows, spec.sheet, spec.columns.values())
         )
         for part in parts:
             empty = False

@@ -18,7 +18,7 @@ import os
 import re
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from cxtext.ingest.encoding import (
     text_lines,
 )
 from cxtext.normalize.pii import printable_name, redact_file_name, redact_pii
+from cxtext.schema import CUSTOMERS, OPTIONAL_INPUT, REQUIRED_INPUT, TRANSACTIONS
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,10 @@ _DELIMITERS = (",", ";", "\t", "|")
 # A JSON value nested deeper than this is refused as broken_json: later steps (redaction of
 # nested metadata, JSON dumps) walk values recursively, and real exports nest a few levels.
 MAX_JSON_DEPTH = 100
-MAX_TITLE_ROWS = 5  # one-cell rows above a header skipped as a report's title, at most
+MAX_TITLE_ROWS = 5  # rows above a header skipped as a report's title, at most
+# Names that mark a row as a header, not a title above it: every table's input columns
+# (a source's own names are added by the caller, see read_partitions).
+HEADER_NAMES = frozenset([*REQUIRED_INPUT, *OPTIONAL_INPUT, *CUSTOMERS.names, *TRANSACTIONS.names])
 
 
 class UnreadableFileError(Exception):
@@ -242,14 +246,20 @@ def source_name(source_file: str) -> str:
 
 
 def read_partitions(
-    source_file: str | Path, partition_rows: int, sheet: str | None = None
+    source_file: str | Path,
+    partition_rows: int,
+    sheet: str | None = None,
+    header_names: Iterable[str] = (),
 ) -> Iterator[RawPartition]:
     """Stream ``source_file`` as partitions of at most ``partition_rows`` rows (lines).
 
     An unsupported or unreadable file yields one partition holding one broken row with
     ``source_row`` 0; if it breaks after some rows were read, those rows stand. ``sheet``
-    picks one sheet of a workbook (default: every sheet).
+    picks one sheet of a workbook (default: every sheet). ``header_names`` are the
+    source's own column names (a ``--columns`` map's), which tell a header from a title
+    row above it (:func:`past_titles`) besides :data:`HEADER_NAMES`.
     """
+    known = HEADER_NAMES | {column_name(n) for n in header_names}
     if partition_rows < 1:
         raise ValueError(f"partition_rows must be at least 1, got {partition_rows}")
     name = str(source_file)
@@ -264,12 +274,12 @@ def read_partitions(
         yield _whole_file_broken(name, f"unsupported_file: {name}: expected one of {known}")
         return
     readers: dict[str, Callable[[str, int], Iterator[RawPartition]]] = {
-        "csv": _read_csv,
-        "tsv": _read_csv,
+        "csv": lambda n, size: _read_csv(n, size, known),
+        "tsv": lambda n, size: _read_csv(n, size, known),
         "jsonl": _read_jsonl,
         "json": _read_json,
         "parquet": _read_parquet,
-        "xlsx": lambda n, size: _read_xlsx(n, size, sheet),
+        "xlsx": lambda n, size: _read_xlsx(n, size, sheet, known),
     }
     reader = readers[fmt]
     done = 0
@@ -458,7 +468,7 @@ def _sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(name: str, size: int) -> Iterator[RawPartition]:
+def _read_csv(name: str, size: int, header_names: Collection[str]) -> Iterator[RawPartition]:
     detection = _text_file_encoding(name)
     batch = _Batcher(name, detection.encoding, size)
     tab = FORMATS[Path(name).suffix.lower()] == "tsv"
@@ -472,7 +482,7 @@ def _read_csv(name: str, size: int) -> Iterator[RawPartition]:
     delimiter = said.group(1) if said else "\t" if tab else _sniff_delimiter(header_line[1])
     lines_filled = (item for item in lines if item[1].strip())
     header_line, lines, titles = past_titles(
-        header_line, lines_filled, lambda item: _parse_record(item[1], delimiter)
+        header_line, lines_filled, lambda item: _parse_record(item[1], delimiter), header_names
     )
     _log_titles(name, titles)
     names: list[str] | None = None
@@ -507,22 +517,39 @@ def _filled(fields: object) -> int:
     return sum(1 for f in fields if f is not None and str(f).strip())
 
 
+def _names(fields: object) -> set[str]:
+    """A parsed row's cells as column names would be matched (:func:`column_name`)."""
+    if not isinstance(fields, list):
+        return set()
+    return {column_name(f) for f in fields if f is not None and str(f).strip()}
+
+
 def past_titles(
-    first: Any, rest: Iterator[Any], fields_of: Callable[[Any], object]
+    first: Any,
+    rest: Iterator[Any],
+    fields_of: Callable[[Any], object],
+    header_names: Collection[str] = HEADER_NAMES,
 ) -> tuple[Any, Iterator[Any], list[Any]]:
     """(header row, the rows after it, the title rows skipped) of non-blank rows.
 
-    Report tools write a one-cell title ("Tickets export, May 2024") above the header;
-    taken as the header, it made every row a wrong_field_count or a missing column. A
-    row is a title when it has one filled field and the next row has more, so a
-    one-column file keeps its header. At most :data:`MAX_TITLE_ROWS` are skipped.
+    Report tools write a title ("Tickets export, May 2024") above the header; taken as
+    the header, it made every row a wrong_field_count or a missing column. A row is a
+    title when the next row has more filled fields and either it has one filled field
+    (so a one-column file keeps its header) or it names none of ``header_names`` while
+    the next row names one (a title with a comma, ``Export, May 2024``, is two fields).
+    At most :data:`MAX_TITLE_ROWS` are skipped.
     """
     titles: list[Any] = []
-    while len(titles) < MAX_TITLE_ROWS and _filled(fields_of(first)) == 1:
+    while len(titles) < MAX_TITLE_ROWS and (filled := _filled(fields_of(first))) >= 1:
         nxt = next(rest, None)
         if nxt is None:
             break
-        if _filled(fields_of(nxt)) < 2:
+        after = fields_of(nxt)
+        names = lambda fields: _names(fields) & set(header_names)  # noqa: E731
+        title = _filled(after) > filled and (
+            filled == 1 or (not names(fields_of(first)) and bool(names(after)))
+        )
+        if not title:
             return first, _chain(nxt, rest), titles
         titles.append(first)
         first = nxt
@@ -800,7 +827,9 @@ def _cell_text(value: object) -> tuple[str | None, str | None]:
     return str(value), "object"
 
 
-def _read_xlsx(name: str, size: int, sheet: str | None) -> Iterator[RawPartition]:
+def _read_xlsx(
+    name: str, size: int, sheet: str | None, header_names: Collection[str]
+) -> Iterator[RawPartition]:
     """Rows of every sheet (or of ``sheet``), the first non-empty row of each being its header.
 
     A workbook with several sheets yields each as ``book.xlsx[Sheet]`` so the run
@@ -821,12 +850,14 @@ def _read_xlsx(name: str, size: int, sheet: str | None) -> Iterator[RawPartition
             sheets = [sheet]
         for title in sheets:
             label = name if len(book.sheetnames) == 1 or sheet else f"{name}[{title}]"
-            yield from _sheet_partitions(book[title], label, size)
+            yield from _sheet_partitions(book[title], label, size, header_names)
     finally:
         book.close()
 
 
-def _sheet_partitions(ws: Any, label: str, size: int) -> Iterator[RawPartition]:
+def _sheet_partitions(
+    ws: Any, label: str, size: int, header_names: Collection[str]
+) -> Iterator[RawPartition]:
     batch = _Batcher(label, None, size)
     cells_of = (
         (n, [_cell_text(v) for v in values])
@@ -836,7 +867,9 @@ def _sheet_partitions(ws: Any, label: str, size: int) -> Iterator[RawPartition]:
     first = next(rows, None)
     if first is None:
         return
-    header, rows, titles = past_titles(first, rows, lambda row: [t for t, _ in row[1]])
+    header, rows, titles = past_titles(
+        first, rows, lambda row: [t for t, _ in row[1]], header_names
+    )
     _log_titles(label, titles)
     names = unique_names(text or "" for text, _ in header[1])
     for number, cells in rows:
