@@ -421,10 +421,32 @@ def _fmt(number: float) -> str:
     return f"{number:g}"
 
 
-def _redacted_values(values: pd.Series) -> list:
-    """Redacted strings of a column, each distinct value redacted once (segments repeat)."""
-    distinct = {v: redact_json_text(v) for v in values.dropna().unique().tolist()}
-    return [distinct.get(v) if isinstance(v, str) else None for v in values.tolist()]
+def _no_nul(value: object) -> object:
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def _metadata(block: np.ndarray, keys: list[str], warnings: list[list[str]]) -> list[str]:
+    """Each row's extra columns (``block``: rows x columns of strings or None) as JSON.
+
+    Values are redacted (nested JSON values too), each distinct value once: segment
+    values repeat. The block is walked row by row, so a header of 20,000 columns costs
+    no per-column pandas work (it took 40 s).
+    """
+    redacted: dict[object, str | None] = {None: None}
+    metadata = []
+    for pos, cells in enumerate(block.tolist()):
+        meta: dict[str, Any] = {}
+        for key, v in zip(keys, cells, strict=True):
+            r = redacted.get(v, "")
+            if r == "":  # first time this value is seen
+                text = redact_json_text(_no_nul(v)) if isinstance(v, str) else ""
+                r = redacted[v] = text if text.strip() else None
+            if r is not None:
+                meta[key] = r
+        if warnings[pos]:
+            meta["_warnings"] = warnings[pos]
+        metadata.append(json.dumps(meta, ensure_ascii=False) if meta else "{}")
+    return metadata
 
 
 def _flag(mask: pd.Series) -> pd.Series:
@@ -599,7 +621,13 @@ def validate_rows(
     rows = rows.reset_index(drop=True)
     idx = rows.index
     columns = [c for c in rows.columns if c != ROW_NUMBER]
-    clean = {c: rows[c].astype("string").str.replace("\x00", "", regex=False) for c in columns}
+    known = set(REQUIRED_INPUT) | set(OPTIONAL_INPUT)
+    extra = [c for c in columns if c not in known]
+    clean = {
+        c: rows[c].astype("string").str.replace("\x00", "", regex=False)
+        for c in columns
+        if c in known
+    }
     raw_text = _column(rows, "text").astype("string")
     no_values = pd.Series(pd.NA, index=idx, dtype="string")
 
@@ -661,8 +689,6 @@ def validate_rows(
     customer = key_values(get("customer_id"))
     scores, score_types = _score_fields(get("score"), get("score_type"), warnings)
 
-    known = set(REQUIRED_INPUT) | set(OPTIONAL_INPUT)
-    extra = [c for c in columns if c not in known]
     repeated = [c for c in extra if re.fullmatch(r"(\w+)_\d+", c) and c.rsplit("_", 1)[0] in known]
     if repeated:
         log.warning(
@@ -672,18 +698,16 @@ def validate_rows(
         )
     # Every stored free-text value is redacted: extra columns become metadata, so they
     # are redacted here (nested JSON values included), keys too (a header row may be data).
-    extra_values = [_redacted_values(clean[c]) for c in extra]
-    extra_keys = [redact_pii(c) for c in extra]
-    metadata = []
-    for pos in range(len(rows)):
-        meta: dict[str, Any] = {
-            key: vals[pos]
-            for key, vals in zip(extra_keys, extra_values, strict=True)
-            if isinstance(vals[pos], str) and vals[pos].strip()
-        }
-        if warnings[pos]:
-            meta["_warnings"] = warnings[pos]
-        metadata.append(json.dumps(meta, ensure_ascii=False) if meta else "{}")
+    block = np.empty((len(rows), 0), dtype=object)
+    if extra:
+        extras = rows[extra]
+        dtypes = extras.dtypes
+        not_string = dtypes.index[dtypes != "string"].tolist()  # readers give strings
+        if not_string:
+            extras = extras.astype(dict.fromkeys(not_string, "string"))
+        block = extras.to_numpy(dtype=object, na_value=None)
+    extra_at = {c: j for j, c in enumerate(extra)}
+    metadata = _metadata(block, [redact_pii(c) for c in extra], warnings)
 
     records = pd.DataFrame(
         {
@@ -711,7 +735,10 @@ def validate_rows(
                 "source_row": rows[ROW_NUMBER].iloc[pos] if ROW_NUMBER in rows else None,
                 "id": ids.iloc[pos],
                 "reason": reasons.values.iloc[pos],
-                "raw": {c: clean[c].iloc[pos] for c in columns},
+                "raw": {
+                    c: clean[c].iloc[pos] if c in clean else _no_nul(block[pos][extra_at[c]])
+                    for c in columns
+                },
             }
             for pos in np.flatnonzero(bad)
         ),
