@@ -1074,6 +1074,31 @@ def test_check_accepted_ignores_unsupported_files_but_not_an_all_quarantined_sou
         check_accepted({"notes.txt": listed}, pd.Series(["unsupported_file: notes.txt"]))
 
 
+def test_a_file_of_only_conflicting_duplicates_does_not_reject_the_run(tmp_path: Path) -> None:
+    """An edited export re-sent beside the first: its rows are held for review, the night runs."""
+    (tmp_path / "a.csv").write_text(rows(GOOD, "2,fine,2024-05-01"))
+    (tmp_path / "b.csv").write_text("id,text,created_at,source\n1,the app is fast now,2024-05-01,a\n")
+    batches = list(
+        iter_feedback(
+            [tmp_path],
+            partition_rows=10,
+            max_text_chars=20000,
+            min_text_chars=1,
+            default_channel="survey",
+            pseudonym_key=KEY,
+        )
+    )
+    tallies: dict[str, FileTally] = {}
+    for b in batches:
+        tallies.setdefault(b.source_file, FileTally()).add(b)
+    reasons = pd.concat([b.quarantine for b in batches])["reason"]
+    assert tallies[str(tmp_path / "b.csv")].reasons == {"conflicting_duplicate": 1}
+    check_accepted(tallies, reasons)  # no raise
+    bad = FileTally(read=1, quarantined=1, reasons={"missing_text": 1})
+    with pytest.raises(Exception, match="every row quarantined in c.csv"):
+        check_accepted({**tallies, "c.csv": bad}, reasons)
+
+
 def test_a_title_with_a_comma_above_a_mapped_header(tmp_path: Path) -> None:
     """The source's own column names (``--columns``) tell its header from the title above it."""
     (tmp_path / "crm.csv").write_text(

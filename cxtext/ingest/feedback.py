@@ -272,13 +272,18 @@ def check_accepted(tallies: Mapping[str, FileTally], quarantine_reasons: pd.Seri
 
     That is: no row kept at all, or a file whose every row was quarantined (a nightly job
     must show red, not "completed" over a misnamed column). Files listed only as
-    ``unsupported_file`` or ``skipped_file`` do not count as sources; partial quarantine
-    is a success.
+    ``unsupported_file`` or ``skipped_file`` do not count as sources, nor do files whose
+    rows repeat ids already read (duplicates or conflicting duplicates: a re-sent export
+    with edits); partial quarantine is a success.
     """
     lost = [
         f"{redact_file_name(Path(file).name)} ({t.quarantined} of {t.read} rows quarantined)"
         for file, t in tallies.items()
-        if t.read and not t.kept and not t.duplicates and not _only_unsupported(t)
+        if t.read
+        and not t.kept
+        and not t.duplicates
+        and not t.reasons.get(CONFLICT)  # rows read before, in another file: not a lost file
+        and not _only_unsupported(t)
     ]
     kept = sum(t.kept for t in tallies.values())
     if not lost and kept:
