@@ -13,6 +13,7 @@ the Parquet export and the console, on DuckDB and on a real Postgres.
 from __future__ import annotations
 
 import codecs
+import gzip
 import io
 import json
 import logging
@@ -166,6 +167,18 @@ def jsonl(*objs: object) -> str:
 def row(i: object, text: str, created: str = "2024-05-01", **extra: object) -> dict:
     return {"id": i, "text": text, "created_at": created, **extra}
 
+
+PHONE_PLAIN = "0912 731 5846"
+# A .csv.gz cut short in transfer: GZ_CUT_ROWS whole rows decompress before the cut.
+_GZ_FULL = gzip.compress(rows(*(f"{i},text {i},2024-05-01" for i in range(1, 201))).encode())
+GZ_CUT = _GZ_FULL[: len(_GZ_FULL) // 2]
+GZ_CUT_ROWS = len(
+    [
+        line
+        for line in gzip.GzipFile(fileobj=io.BytesIO(GZ_CUT)).read1(10**7).decode().splitlines()[1:]
+        if line.endswith("2024-05-01")
+    ]
+)
 
 DEEP: object = 0  # a value nested 990 levels: parseable, but too deep to walk recursively
 for _ in range(990):
@@ -661,11 +674,63 @@ CASES: list[Case] = [
         check=expect_text("1", "paid 5 < 10 and 20 > 3"),
     ),
     # formats in a folder
-    Case(
+    Case(  # plain text (one note per line, no id or date): listed, never read or guessed at
         "txt_in_folder",
-        {"a.csv": rows(GOOD), "notes.txt": "id,text\n9,x\n"},
+        {"a.csv": rows(GOOD), "notes.txt": f"call back {PHONE_PLAIN}\nmonday\n"},
         {"1"},
         ["unsupported_file"],
+    ),
+    Case(  # Excel's "Unicode Text" save: UTF-16, tab-delimited, a .txt with a header
+        "txt_excel_unicode_text",
+        {"a.txt": "ID\tText\tCreated_At\r\n1\tslow, very slow\t2024-05-01\r\n".encode("utf-16")},
+        {"1"},
+    ),
+    Case(  # a .txt with a header is a table: its rows are validated like a CSV's
+        "txt_semicolon_table",
+        {"a.txt": "id;text;created_at\n1;ok;2024-05-01\n2;x;someday\n"},
+        {"1"},
+        ["bad_created_at"],
+    ),
+    Case(
+        "csv_gz",
+        {"tickets.csv.gz": gzip.compress(rows(GOOD, "2,x,someday").encode())},
+        {"1"},
+        ["bad_created_at"],
+        check=lambda out: set(out.records["source"]) == {"tickets"},
+    ),
+    Case(
+        "jsonl_gz_and_json_gz",
+        {
+            "s.jsonl.gz": gzip.compress(jsonl(row("1", "ok"), "{broken").encode()),
+            "a.json.gz": gzip.compress(json.dumps([row("2", "fine")]).encode()),
+        },
+        {"1", "2"},
+        ["broken_json"],
+    ),
+    Case(  # UTF-16 inside the archive: detected on the decompressed bytes
+        "tsv_gz_utf16",
+        {"a.tsv.gz": gzip.compress("id\ttext\tcreated_at\n1\tok\t2024-05-01\n".encode("utf-16"))},
+        {"1"},
+    ),
+    Case(  # cut short in transfer: the rows before the cut kept, the file reported
+        "csv_gz_cut_short",
+        {"a.csv.gz": GZ_CUT},
+        {str(i) for i in range(1, GZ_CUT_ROWS + 1)},
+        ["unreadable_file"],
+        check=lambda out: "Compressed file ended" in out.quarantine["reason"].iloc[-1],
+    ),
+    Case(
+        "gz_not_gzip_and_gz_of_parquet",
+        {"a.csv.gz": rows(GOOD), "b.parquet.gz": gzip.compress(b"PAR1"), "c.csv": rows(GOOD)},
+        {"1"},
+        ["unreadable_file", "unsupported_file"],
+    ),
+    Case(  # a gzip archive without .gz in its name: the reason says how to name it
+        "gzip_named_csv",
+        {"a.csv": gzip.compress(rows(GOOD).encode()), "b.csv": rows(GOOD)},
+        {"1"},
+        ["unreadable_file"],
+        check=lambda out: ".csv.gz" in out.quarantine["reason"].iloc[0],
     ),
     Case(
         "docx_in_folder",
@@ -988,7 +1053,7 @@ def test_full_run_accounts_for_every_file(duckdb_run) -> None:
         "quarantined": 1,
         "duplicates": 0,
         "not_read": False,
-        "reasons": {"missing_text": 1},
+        "reasons": {"empty_text": 1},
     }
     assert "quarantined by reason: " in output
     assert files["_SUCCESS"]["not_read"] and "skipped_file" in " ".join(
@@ -1077,7 +1142,9 @@ def test_check_accepted_ignores_unsupported_files_but_not_an_all_quarantined_sou
 def test_a_file_of_only_conflicting_duplicates_does_not_reject_the_run(tmp_path: Path) -> None:
     """An edited export re-sent beside the first: its rows are held for review, the night runs."""
     (tmp_path / "a.csv").write_text(rows(GOOD, "2,fine,2024-05-01"))
-    (tmp_path / "b.csv").write_text("id,text,created_at,source\n1,the app is fast now,2024-05-01,a\n")
+    (tmp_path / "b.csv").write_text(
+        "id,text,created_at,source\n1,the app is fast now,2024-05-01,a\n"
+    )
     batches = list(
         iter_feedback(
             [tmp_path],

@@ -194,7 +194,7 @@ def test_every_file_is_accounted_for_per_row(tmp_path):
         )
         + "\n"
     )
-    (tmp_path / "notes.txt").write_text("id,text\n1,x\n")
+    (tmp_path / "notes.txt").write_text("call the vendor back\n")
     (tmp_path / "empty.csv").write_text("")
     batches = ingest([tmp_path])
     tallies: dict[str, FileTally] = {}

@@ -204,7 +204,10 @@ def test_parquet_typed_columns_become_text(tmp_path):
         ("corrupt.parquet", b"PAR1 this is not really parquet", "unreadable_file:"),
         ("junk.csv", bytes(range(256)) * 40, "unreadable_file:"),
         ("book.csv", b"PK\x03\x04" + bytes(200), "xlsx"),
-        ("notes.txt", b"id,text\n1,x\n", "unsupported_file:"),
+        ("notes.txt", b"call the vendor back\nmonday\n", "unsupported_file:"),
+        ("notes.docx", b"id,text\n1,x\n", "unsupported_file:"),
+        ("backup.tar.gz", b"\x1f\x8b" + bytes(100), "unsupported_file:"),
+        ("fake.csv.gz", b"id,text,created_at\n", "unreadable_file:"),
     ],
 )
 def test_unreadable_files_become_one_broken_row(tmp_path, name, content, expected):

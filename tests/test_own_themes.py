@@ -102,7 +102,12 @@ def test_own_labels_to_ranked_own_themes(export, tmp_path):
        "--text-column", "comment", "--name", "own-topic")  # fmt: skip
     card = json.loads((ws / "models" / "own-topic" / "card.json").read_text(encoding="utf-8"))
     confusion = card["assignment_confusion"]  # measured on the held-out 20% by `cxtext train`
-    assert set(confusion["per_theme"]) == {"lost_luggage", "late_flight", "refund_delay", "rude_staff"}
+    assert set(confusion["per_theme"]) == {
+        "lost_luggage",
+        "late_flight",
+        "refund_delay",
+        "rude_staff",
+    }
     assert confusion["n"] == card["rows_eval"] and confusion["threshold"] == 0.5
     promoted = cx("models", "promote", "own-topic", "--as", "topic")
     assert "new taxonomy" in promoted.output  # said, not hidden: no comparison with topic-v1

@@ -65,19 +65,36 @@ def stage(tmp_path: Path, df: pd.DataFrame, name: str) -> Path:
 
 def pain_rows(themes: list[str], window_end: str = "2026-11-20") -> pd.DataFrame:
     return conform(
-        pd.DataFrame({"theme_id": themes, "segment": "all", "window_end": pd.Timestamp(window_end, tz="UTC"),
-                      "rank": range(1, len(themes) + 1), "clv_at_risk": 1.0, "run_id": "r"}),
+        pd.DataFrame(
+            {
+                "theme_id": themes,
+                "segment": "all",
+                "window_end": pd.Timestamp(window_end, tz="UTC"),
+                "rank": range(1, len(themes) + 1),
+                "clv_at_risk": 1.0,
+                "run_id": "r",
+            }
+        ),
         PAIN_POINTS,
     )
 
 
 def test_rerun_replaces_rows_by_key(location: str, tmp_path: Path) -> None:
     with open_warehouse(location) as wh:
-        wh.commit_run(RunTables(run=run_row(run_id="r1"), feedback_files=[stage(tmp_path, feedback_rows(["1", "2"]), "a")]))
-        wh.commit_run(RunTables(
-            run=run_row(run_id="r2"),
-            feedback_files=[stage(tmp_path, feedback_rows(["2", "3"], text="new text", run_id="r2"), "b")],
-        ))
+        wh.commit_run(
+            RunTables(
+                run=run_row(run_id="r1"),
+                feedback_files=[stage(tmp_path, feedback_rows(["1", "2"]), "a")],
+            )
+        )
+        wh.commit_run(
+            RunTables(
+                run=run_row(run_id="r2"),
+                feedback_files=[
+                    stage(tmp_path, feedback_rows(["2", "3"], text="new text", run_id="r2"), "b")
+                ],
+            )
+        )
         fb = wh.read_table("feedback").sort_values("id")
     assert list(fb["id"]) == ["1", "2", "3"]
     assert list(fb["text_redacted"]) == ["late delivery", "new text", "new text"]
@@ -86,7 +103,12 @@ def test_rerun_replaces_rows_by_key(location: str, tmp_path: Path) -> None:
 
 def test_failed_commit_leaves_tables_intact(location: str, tmp_path: Path) -> None:
     with open_warehouse(location) as wh:
-        wh.commit_run(RunTables(run=run_row(run_id="r1"), feedback_files=[stage(tmp_path, feedback_rows(["1"]), "a")]))
+        wh.commit_run(
+            RunTables(
+                run=run_row(run_id="r1"),
+                feedback_files=[stage(tmp_path, feedback_rows(["1"]), "a")],
+            )
+        )
         before = wh.read_table("feedback")
         broken = tmp_path / "broken.parquet"
         broken.write_bytes(b"not parquet at all")
@@ -101,9 +123,13 @@ def test_failed_commit_leaves_tables_intact(location: str, tmp_path: Path) -> No
 
 def test_pain_points_window_is_replaced_whole(location: str) -> None:
     with open_warehouse(location) as wh:
-        wh.commit_run(RunTables(run=run_row(run_id="a"), pain_points=pain_rows(["delivery", "support"])))
+        wh.commit_run(
+            RunTables(run=run_row(run_id="a"), pain_points=pain_rows(["delivery", "support"]))
+        )
         wh.commit_run(RunTables(run=run_row(run_id="b"), pain_points=pain_rows(["billing_fees"])))
-        wh.commit_run(RunTables(run=run_row(run_id="c"), pain_points=pain_rows(["support"], "2026-11-27")))
+        wh.commit_run(
+            RunTables(run=run_row(run_id="c"), pain_points=pain_rows(["support"], "2026-11-27"))
+        )
         pain = wh.read_table("pain_points")
         latest = wh.latest_pain_points()
     assert sorted(pain["theme_id"]) == ["billing_fees", "support"]
@@ -112,11 +138,19 @@ def test_pain_points_window_is_replaced_whole(location: str) -> None:
 
 def test_read_feedback_window_is_parameterised(location: str, tmp_path: Path) -> None:
     rows = feedback_rows(["1", "2", "3"])
-    rows["created_at"] = pd.to_datetime(["2026-10-01", "2026-11-01", "2026-11-20"], utc=True).astype(rows["created_at"].dtype)
+    rows["created_at"] = pd.to_datetime(
+        ["2026-10-01", "2026-11-01", "2026-11-20"], utc=True
+    ).astype(rows["created_at"].dtype)
     with open_warehouse(location) as wh:
-        wh.commit_run(RunTables(run=run_row(run_id="r"), feedback_files=[stage(tmp_path, rows, "a")]))
-        got = wh.read_feedback(pd.Timestamp("2026-10-15", tz="UTC"), pd.Timestamp("2026-11-20", tz="UTC"))
-        hostile = wh.read_sql("SELECT count(*) AS n FROM feedback WHERE id = :id", {"id": "1' OR '1'='1"})
+        wh.commit_run(
+            RunTables(run=run_row(run_id="r"), feedback_files=[stage(tmp_path, rows, "a")])
+        )
+        got = wh.read_feedback(
+            pd.Timestamp("2026-10-15", tz="UTC"), pd.Timestamp("2026-11-20", tz="UTC")
+        )
+        hostile = wh.read_sql(
+            "SELECT count(*) AS n FROM feedback WHERE id = :id", {"id": "1' OR '1'='1"}
+        )
     assert list(got["id"]) == ["2"]
     assert int(hostile["n"].iloc[0]) == 0
 
@@ -129,12 +163,16 @@ def test_an_older_warehouse_gains_new_columns_and_keeps_its_rows(location: str) 
         engine = sa.create_engine(location)
         with engine.begin() as conn:
             conn.exec_driver_sql(f'CREATE TABLE "pain_points" ({cols})')
-            conn.exec_driver_sql("""INSERT INTO "pain_points" (theme_id, segment, "rank") VALUES ('old', 'all', 1)""")
+            conn.exec_driver_sql(
+                """INSERT INTO "pain_points" (theme_id, segment, "rank") VALUES ('old', 'all', 1)"""
+            )
         engine.dispose()
     else:
         with duckdb.connect(location) as con:
             con.execute(f'CREATE TABLE "pain_points" ({cols})')
-            con.execute("""INSERT INTO "pain_points" (theme_id, segment, "rank") VALUES ('old', 'all', 1)""")
+            con.execute(
+                """INSERT INTO "pain_points" (theme_id, segment, "rank") VALUES ('old', 'all', 1)"""
+            )
     with open_warehouse(location) as wh:
         wh.commit_run(RunTables(run=run_row(run_id="new"), pain_points=pain_rows(["delivery"])))
         stored = wh.read_table("pain_points")
@@ -156,22 +194,28 @@ def test_discovered_follow_ups_and_candidates_are_written_in_the_run(
     contacts = conform(
         pd.DataFrame({"window_end": end, "row_id": ["r1", "r2"], "team": "support"}), FOLLOW_UPS
     )
-    candidates = pd.DataFrame({"source": "tickets", "id": ["1", "2"], "candidate_theme": ["new_en_a", None]})
+    candidates = pd.DataFrame(
+        {"source": "tickets", "id": ["1", "2"], "candidate_theme": ["new_en_a", None]}
+    )
     with open_warehouse(location) as wh:
-        wh.commit_run(RunTables(
-            run=run_row(run_id="r1"),
-            feedback_files=[stage(tmp_path, feedback_rows(["1", "2"]), "a")],
-            discovered_themes=found,
-            follow_ups=contacts,
-            candidate_themes=candidates,
-        ))
+        wh.commit_run(
+            RunTables(
+                run=run_row(run_id="r1"),
+                feedback_files=[stage(tmp_path, feedback_rows(["1", "2"]), "a")],
+                discovered_themes=found,
+                follow_ups=contacts,
+                candidate_themes=candidates,
+            )
+        )
         # the same window again: its candidates and follow-ups are replaced whole
-        wh.commit_run(RunTables(
-            run=run_row(run_id="r2"),
-            discovered_themes=found.iloc[:1],
-            follow_ups=contacts.iloc[1:],
-            candidate_themes=candidates.assign(candidate_theme=[None, "new_en_a"]),
-        ))
+        wh.commit_run(
+            RunTables(
+                run=run_row(run_id="r2"),
+                discovered_themes=found.iloc[:1],
+                follow_ups=contacts.iloc[1:],
+                candidate_themes=candidates.assign(candidate_theme=[None, "new_en_a"]),
+            )
+        )
         fb = wh.read_table("feedback").sort_values("id")
         assert list(wh.latest_window("discovered_themes")["theme_id"]) == ["new_en_a"]
         assert list(wh.latest_window("follow_ups")["row_id"]) == ["r2"]
@@ -182,13 +226,15 @@ def test_csv_export_round_trip(tmp_path: Path) -> None:
     from cxtext.store.export import export_tables
 
     location = str(tmp_path / "wh.duckdb")
-    text = "تحویل دیر شد, \"late\"\nagain"
+    text = 'تحویل دیر شد, "late"\nagain'
     with open_warehouse(location) as wh:
-        wh.commit_run(RunTables(
-            run=run_row(run_id="r1"),
-            feedback_files=[stage(tmp_path, feedback_rows(["1"], text=text), "a")],
-            pain_points=pain_rows(["delivery"]),
-        ))
+        wh.commit_run(
+            RunTables(
+                run=run_row(run_id="r1"),
+                feedback_files=[stage(tmp_path, feedback_rows(["1"], text=text), "a")],
+                pain_points=pain_rows(["delivery"]),
+            )
+        )
         written = export_tables(wh, tmp_path / "out", "csv", "IRR")
         stored = wh.read_table("feedback")
     assert set(written) == set(TABLES)

@@ -14,7 +14,10 @@ TAXONOMY = parse_taxonomy(
                 "id": "delivery",
                 "label_en": "Delivery",
                 "label_fa": "ارسال",
-                "keywords": {"en": ["late delivery", "courier", "log in"], "fa": ["پیک", "دیر رسید", "می خواهم"]},
+                "keywords": {
+                    "en": ["late delivery", "courier", "log in"],
+                    "fa": ["پیک", "دیر رسید", "می خواهم"],
+                },
             },
             {
                 "id": "support",
@@ -75,18 +78,38 @@ def test_persian_whole_word_only() -> None:
 def test_language_picks_keyword_lists() -> None:
     texts = ["پیک دیر رسید and the courier", "پیک دیر رسید and the support"]
     assert keyword_topics(texts, ["en", "fa"], TAXONOMY) == [["delivery"], ["delivery"]]
-    assert keyword_topics(texts, ["mixed", "mixed"], TAXONOMY) == [["delivery"], ["delivery", "support"]]
+    assert keyword_topics(texts, ["mixed", "mixed"], TAXONOMY) == [
+        ["delivery"],
+        ["delivery", "support"],
+    ]
     assert keyword_topics(texts, None, TAXONOMY) == [["delivery"], ["delivery", "support"]]
 
 
 def test_hostile_inputs() -> None:
     texts = ["😀😀😀", "x" * 200_000 + " courier", "\u200c\u200c", "(((", None]
-    assert keyword_topics(texts, ["other", "en", "fa", "en", "en"], TAXONOMY) == [[], ["delivery"], [], [], []]
+    assert keyword_topics(texts, ["other", "en", "fa", "en", "en"], TAXONOMY) == [
+        [],
+        ["delivery"],
+        [],
+        [],
+        [],
+    ]
 
 
 def test_fold_and_hash() -> None:
     assert fold_for_matching("ي ك\u200cة") == "ی که"
-    assert taxonomy_hash(TAXONOMY) == taxonomy_hash(parse_taxonomy({"themes": [
-        {"id": t.id, "label_en": "x", "label_fa": "y", "keywords": {k: list(v) for k, v in t.keywords.items()}}
-        for t in TAXONOMY.themes
-    ]}))
+    assert taxonomy_hash(TAXONOMY) == taxonomy_hash(
+        parse_taxonomy(
+            {
+                "themes": [
+                    {
+                        "id": t.id,
+                        "label_en": "x",
+                        "label_fa": "y",
+                        "keywords": {k: list(v) for k, v in t.keywords.items()},
+                    }
+                    for t in TAXONOMY.themes
+                ]
+            }
+        )
+    )

@@ -19,22 +19,43 @@ from cxtext.themes.taxonomy import parse_taxonomy
 TAXONOMY = parse_taxonomy(
     {
         "themes": [
-            {"id": "delivery", "label_en": "Delivery", "label_fa": "ارسال",
-             "keywords": {"en": ["courier"], "fa": ["پیک"]}},
-            {"id": "fees", "label_en": "Fees", "label_fa": "کارمزد",
-             "keywords": {"en": ["fee"], "fa": ["کارمزد"]}},
-            {"id": "unused", "label_en": "Unused", "label_fa": "بی‌استفاده",
-             "keywords": {"en": ["zzzz"]}},
+            {
+                "id": "delivery",
+                "label_en": "Delivery",
+                "label_fa": "ارسال",
+                "keywords": {"en": ["courier"], "fa": ["پیک"]},
+            },
+            {
+                "id": "fees",
+                "label_en": "Fees",
+                "label_fa": "کارمزد",
+                "keywords": {"en": ["fee"], "fa": ["کارمزد"]},
+            },
+            {
+                "id": "unused",
+                "label_en": "Unused",
+                "label_fa": "بی‌استفاده",
+                "keywords": {"en": ["zzzz"]},
+            },
         ]
     }
 )
 # "parcel"/"بسته" only ever co-occur with delivery keywords, "commission"/"کسر" with fee ones.
 CORPUS = [
-    "the courier lost my parcel", "courier never brought the parcel", "parcel late, courier rude",
-    "a fee and a commission again", "hidden fee plus commission", "commission fee is too high",
-    "پیک بسته را دیر آورد", "بسته را پیک گم کرد", "پیک و بسته خراب",
-    "کارمزد و کسر از حساب", "کسر کارمزد بی دلیل", "کارمزد زیاد کسر شد",
-    "hello there", "سلام خوبید",
+    "the courier lost my parcel",
+    "courier never brought the parcel",
+    "parcel late, courier rude",
+    "a fee and a commission again",
+    "hidden fee plus commission",
+    "commission fee is too high",
+    "پیک بسته را دیر آورد",
+    "بسته را پیک گم کرد",
+    "پیک و بسته خراب",
+    "کارمزد و کسر از حساب",
+    "کسر کارمزد بی دلیل",
+    "کارمزد زیاد کسر شد",
+    "hello there",
+    "سلام خوبید",
 ]
 
 

@@ -121,7 +121,9 @@ def test_wheel_builds_without_setuptools_warnings(installed):
     log = (installed.parent / "build.log").read_text()
     assert "absent from the `packages` configuration" not in log, log[-2000:]
     (site,) = installed.glob("lib/python*/site-packages")
-    assert any(site.glob("cxtext/report/fonts/*.woff2")) and any(site.glob("cxtext/report/templates/*.j2"))
+    assert any(site.glob("cxtext/report/fonts/*.woff2")) and any(
+        site.glob("cxtext/report/templates/*.j2")
+    )
 
 
 def test_wheel_carries_models_and_taxonomy_and_init_works(installed, tmp_path):

@@ -12,12 +12,16 @@ cp1256 text. Bytes that still do not decode become U+FFFD, and the result says s
 from __future__ import annotations
 
 import codecs
+import gzip
+import io
 import logging
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import charset_normalizer
 
@@ -43,7 +47,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"PK\x03\x04", "a zip archive (an .xlsx workbook is one: give it an .xlsx suffix)"),
     (b"\xd0\xcf\x11\xe0", "an old Excel .xls / OLE file (export it as CSV)"),
     (b"PAR1", "a Parquet file (give it a .parquet suffix)"),
-    (b"\x1f\x8b", "a gzip archive (decompress it first)"),
+    (b"\x1f\x8b", "a gzip archive (name it .csv.gz or .jsonl.gz to have it read)"),
     (b"%PDF", "a PDF document"),
 )
 
@@ -225,6 +229,34 @@ def decode_report(data: bytes) -> Decoded:
     return Decoded(text, found.encoding, found.method, replaced)
 
 
+def open_bytes(path: str | Path) -> BinaryIO:
+    """A file's bytes, decompressed when its name ends in ``.gz`` (``tickets.csv.gz``).
+
+    Teams keep exports gzipped; reading them through :mod:`gzip` streams them, so a large
+    one never sits in memory decompressed. A damaged archive raises ``OSError``
+    (``BadGzipFile``), ``EOFError`` (cut short) or ``zlib.error`` while it is read.
+    """
+    if str(path).lower().endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")  # noqa: SIM115 (the caller closes it)
+
+
+def read_until_cut(f: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes; where a .gz is cut short, the bytes before the cut.
+
+    ``read(size)`` of a cut archive raises and drops what it had decompressed; chunks
+    from ``read1`` keep it, so the rows before the cut can be read (the reader then meets
+    the same error and reports the file).
+    """
+    out = bytearray()
+    try:
+        while len(out) < size and (chunk := f.read1(size - len(out))):
+            out += chunk
+    except (EOFError, zlib.error):
+        pass
+    return bytes(out)
+
+
 def detect_file_encoding(path: Path) -> Detection:
     """The encoding of a file, reading it in chunks so a large export never sits in memory.
 
@@ -232,21 +264,21 @@ def detect_file_encoding(path: Path) -> Detection:
     cp1256 export can be pure ASCII for its first thousand rows. On the first invalid
     byte, the head plus the bytes around it decide between damaged UTF-8 and a legacy code.
     """
-    with open(path, "rb") as f:
-        head = f.read(SAMPLE_BYTES)
+    with open_bytes(path) as f:
+        head = read_until_cut(f, SAMPLE_BYTES)
         found = detect_encoding(head, final=len(head) < SAMPLE_BYTES)
         if found.method != "utf8":
             return found
         decoder = codecs.getincrementaldecoder("utf-8")("strict")
         f.seek(0)
         offset = 0
-        while chunk := f.read(_CHUNK):
+        while chunk := read_until_cut(f, _CHUNK):
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as err:
                 start = offset + max(0, err.start - SAMPLE_BYTES // 2)
                 f.seek(start)
-                return _legacy(head + b"\n" + f.read(SAMPLE_BYTES))
+                return _legacy(head + b"\n" + read_until_cut(f, SAMPLE_BYTES))
             offset += len(chunk)
         try:
             decoder.decode(b"", final=True)
@@ -306,11 +338,13 @@ def text_lines(path: Path, detection: Detection) -> Iterator[str]:
     log line says how many lines each codec read.
     """
     if detection.method not in _GUESSED:
-        with open(path, encoding=detection.encoding, errors="replace", newline="") as f:
+        with io.TextIOWrapper(
+            open_bytes(path), encoding=detection.encoding, errors="replace", newline=""
+        ) as f:
             yield from f
         return
     codecs_used: Counter[str] = Counter()
-    with open(path, "rb") as f:
+    with open_bytes(path) as f:
         for raw in f:
             if raw.isascii():  # the same in every code: says nothing about the mix
                 yield from _LONE_CR.split(raw.decode("ascii"))

@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import sys
+import zlib
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from cxtext.ingest.encoding import (
     Detection,
     decode_report,
     detect_file_encoding,
+    open_bytes,
+    read_until_cut,
     sniff_binary,
     text_lines,
 )
@@ -52,7 +55,33 @@ FORMATS: dict[str, str] = {
     ".pq": "parquet",
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
+    ".txt": "txt",  # Excel's "Text (Tab delimited)" / "Unicode Text": read if it has a header
 }
+# Formats read as a stream of text, so they may also come gzipped (tickets.csv.gz).
+GZIPPED = ("csv", "tsv", "txt", "jsonl", "json")
+
+
+# What reading a damaged .gz raises part way (BadGzipFile is an OSError).
+CUT_SHORT = (OSError, EOFError, zlib.error)
+
+
+class NotATableError(Exception):
+    """A ``.txt`` file whose first row names no column: plain text, listed, not read."""
+
+
+def file_format(name: str) -> str | None:
+    """The reader for a file name (``.csv.gz`` is CSV, gunzipped as it is read), or None.
+
+    >>> file_format("exports/Tickets.CSV.gz"), file_format("book.xlsx.gz")
+    ('csv', None)
+    """
+    lower = name.lower()
+    if lower.endswith(".gz"):
+        fmt = FORMATS.get(Path(lower[:-3]).suffix)
+        return fmt if fmt in GZIPPED else None
+    return FORMATS.get(Path(lower).suffix)
+
+
 ROW_NUMBER = (
     "source_row"  # the column readers add: 1-based line (text files) or row (Parquet, JSON array)
 )
@@ -235,11 +264,15 @@ def skipped_partition(name: str) -> RawPartition:
 
 
 def source_name(source_file: str) -> str:
-    """The default source of a file: its name without suffix (``tickets`` for ``tickets.csv``).
+    """The default source of a file: its name without suffix (``tickets`` for ``tickets.csv``
+    and ``tickets.csv.gz``).
 
     Made printable (:func:`~cxtext.normalize.pii.printable_name`): it is stored and shown.
     """
-    return printable_name(Path(source_file).stem)
+    path = Path(source_file)
+    if path.suffix.lower() == ".gz" and file_format(source_file):
+        path = path.with_suffix("")
+    return printable_name(path.stem)
 
 
 # --- entry point -------------------------------------------------------------------
@@ -263,9 +296,9 @@ def read_partitions(
     if partition_rows < 1:
         raise ValueError(f"partition_rows must be at least 1, got {partition_rows}")
     name = str(source_file)
-    fmt = FORMATS.get(Path(name).suffix.lower())
+    fmt = file_format(name)
     if fmt is None:
-        known = ", ".join(sorted(FORMATS))
+        known = ", ".join(sorted(FORMATS)) + "; " + ", ".join(f"{f}.gz" for f in GZIPPED)
         log.warning(
             "unsupported file %s (expected one of %s): listed in quarantine",
             redact_file_name(name),
@@ -276,6 +309,7 @@ def read_partitions(
     readers: dict[str, Callable[[str, int], Iterator[RawPartition]]] = {
         "csv": lambda n, size: _read_csv(n, size, known),
         "tsv": lambda n, size: _read_csv(n, size, known),
+        "txt": lambda n, size: _read_csv(n, size, known, plain_text_is_not_a_table=True),
         "jsonl": _read_jsonl,
         "json": _read_json,
         "parquet": _read_parquet,
@@ -287,7 +321,16 @@ def read_partitions(
         for part in reader(name, partition_rows):
             done += part.read
             yield part
-    except (OSError, ValueError, csv.Error, pa.ArrowException, UnreadableFileError) as err:
+    except NotATableError as err:
+        log.warning("unsupported file %s: %s", redact_file_name(name), err)
+        yield _whole_file_broken(name, f"unsupported_file: {name}: {err}")
+    except (
+        *CUT_SHORT,
+        ValueError,
+        csv.Error,
+        pa.ArrowException,
+        UnreadableFileError,
+    ) as err:
         where = f" (after {done} rows)" if done else ""
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         message = redact_pii(message)  # a parser may quote the line it failed on
@@ -320,6 +363,7 @@ class _Batcher:
         self.rows: list = []
         self.broken: list[BrokenRow] = []
         self.kinds: list[tuple[int, str, str]] = []  # (row position, column, kind)
+        self.names: list[str] | None = None  # a CSV's header, once read
 
     def full(self) -> bool:
         return len(self.rows) + len(self.broken) >= self.size
@@ -359,8 +403,8 @@ class _Batcher:
 def _text_file_encoding(name: str) -> Detection:
     """Detected encoding of a text export; raises for files that are plainly not text."""
     detection = detect_file_encoding(Path(name))
-    with open(name, "rb") as f:
-        head = f.read(SAMPLE_BYTES)
+    with open_bytes(name) as f:
+        head = read_until_cut(f, SAMPLE_BYTES)
     why = sniff_binary(head, detection.encoding)
     if why:
         raise UnreadableFileError(why)
@@ -468,10 +512,14 @@ def _sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(name: str, size: int, header_names: Collection[str]) -> Iterator[RawPartition]:
+def _read_csv(
+    name: str, size: int, header_names: Collection[str], plain_text_is_not_a_table: bool = False
+) -> Iterator[RawPartition]:
+    """Rows of a delimited text file; a ``.txt`` (``plain_text_is_not_a_table``) only when
+    its header names a column, else :class:`NotATableError` before any row is read."""
     detection = _text_file_encoding(name)
     batch = _Batcher(name, detection.encoding, size)
-    tab = FORMATS[Path(name).suffix.lower()] == "tsv"
+    tab = file_format(name) == "tsv"
     lines = enumerate(text_lines(Path(name), detection), 1)
     header_line = next((item for item in lines if item[1].strip()), None)
     said = _EXCEL_SEPARATOR.fullmatch(header_line[1].strip()) if header_line else None
@@ -485,18 +533,38 @@ def _read_csv(name: str, size: int, header_names: Collection[str]) -> Iterator[R
         header_line, lines_filled, lambda item: _parse_record(item[1], delimiter), header_names
     )
     _log_titles(name, titles)
-    names: list[str] | None = None
     records = _csv_records(
         _chain(header_line, lines),
         delimiter,
-        lambda: None if names is None else len(names),
+        lambda: None if batch.names is None else len(batch.names),
         name,
     )
+    try:
+        yield from _csv_partitions(records, batch, header_names, plain_text_is_not_a_table)
+    except CUT_SHORT:  # a .gz cut short: the rows read so far stand, then the file is reported
+        if batch.rows or batch.broken:
+            yield batch.flush(batch.names)
+        raise
+
+
+def _csv_partitions(
+    records: Iterator[tuple[int, str, list[str] | None, str | None]],
+    batch: _Batcher,
+    header_names: Collection[str],
+    plain_text_is_not_a_table: bool,
+) -> Iterator[RawPartition]:
+    names: list[str] | None = None
     for start, text, fields, reason in records:
         if names is None:
+            if plain_text_is_not_a_table and not _names(fields) & set(header_names):
+                raise NotATableError(
+                    "plain text, not a table: its first line names no column (id, text, "
+                    "created_at); one feedback per line has no id or date to keep, so save "
+                    "it as CSV with those columns (a .txt with such a header is read)"
+                )
             if fields is None:
                 raise UnreadableFileError(f"header line {start} cannot be parsed: {reason}")
-            names = unique_names(fields)
+            names = batch.names = unique_names(fields)
             continue
         if fields is not None and not "".join(fields).strip():
             continue  # a row of empty cells is a blank line, not a document
@@ -699,12 +767,18 @@ def _json_error(err: Exception) -> str:
 def _read_jsonl(name: str, size: int) -> Iterator[RawPartition]:
     detection = _text_file_encoding(name)
     batch = _Batcher(name, detection.encoding, size)
-    yield from _json_lines(batch, enumerate(text_lines(Path(name), detection), 1), name)
+    try:
+        yield from _json_lines(batch, enumerate(text_lines(Path(name), detection), 1), name)
+    except CUT_SHORT:  # a .gz cut short: the rows read so far stand, then the file is reported
+        if batch.rows or batch.broken:
+            yield batch.flush()
+        raise
 
 
 def _read_json(name: str, size: int) -> Iterator[RawPartition]:
     """A ``.json`` file: an array of objects, one object, or JSON lines under a .json name."""
-    data = Path(name).read_bytes()
+    with open_bytes(name) as f:
+        data = f.read()
     decoded = decode_report(data)
     why = sniff_binary(data[:SAMPLE_BYTES], decoded.encoding)
     if why:
