@@ -674,6 +674,33 @@ CASES: list[Case] = [
         check=expect_text("1", "paid 5 < 10 and 20 > 3"),
     ),
     # formats in a folder
+    Case(  # two JSON-lines exports concatenated: the second one's BOM starts a line
+        "jsonl_bom_inside",
+        {"a.jsonl": jsonl(row("1", "a")) + "\ufeff" + jsonl(row("2", "b"))},
+        {"1", "2"},
+    ),
+    Case(  # a pretty-printed JSON array saved as .jsonl: read as the array it is
+        "json_array_named_jsonl",
+        {"a.jsonl": json.dumps([row("1", "a"), row("2", "b")], indent=2)},
+        {"1", "2"},
+    ),
+    Case(  # a JSON-lines file whose first line is an array: the lines are still lines
+        "jsonl_first_line_an_array",
+        {"a.jsonl": jsonl([1, 2], row("1", "a"))},
+        {"1"},
+        ["not_an_object"],
+    ),
+    Case(  # an RTL editor's marks, a zero-width space and a NUL in the header
+        "header_invisible_characters",
+        {"a.csv": "\u200fid\u200f,\u200btext\x00,created_at\u200e\n1,a,2024-05-01\n"},
+        {"1"},
+    ),
+    Case(  # "Created At", "customer-id": canonical names written with spaces or hyphens
+        "header_spaced_canonical_names",
+        {"a.csv": '"Id ","  Text","Created At",Customer-ID\n1,a,2024-05-01,C1\n'},
+        {"1"},
+        check=lambda out: out.records["customer_id"].tolist() == ["C1"],
+    ),
     Case(  # plain text (one note per line, no id or date): listed, never read or guessed at
         "txt_in_folder",
         {"a.csv": rows(GOOD), "notes.txt": f"call back {PHONE_PLAIN}\nmonday\n"},

@@ -151,14 +151,26 @@ class RawPartition:
 
 
 def column_name(name: object) -> str:
-    """Column names are matched case-insensitively with surrounding whitespace (and BOM) stripped.
+    """Column names are matched case-insensitively, with surrounding whitespace, NULs and
+    invisible characters (BOM, zero-width space, LRM/RLM and other bidi marks: an RTL
+    editor's header) removed.
 
     Examples
     --------
     >>> column_name("\\ufeff Created_At ")
     'created_at'
+    >>> column_name("\\u200fid\\u200b\\x00")
+    'id'
     """
-    return str(name).replace("\ufeff", "").strip().lower()
+    return _INVISIBLE_IN_NAMES.sub("", str(name)).strip().lower()
+
+
+# Cf format characters (BOM, ZWSP, bidi marks; not ZWNJ/ZWJ, which Persian names may hold)
+# and control characters other than whitespace.
+_INVISIBLE_IN_NAMES = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 
 
 def unique_names(names: Iterable[object]) -> list[str]:
@@ -738,7 +750,7 @@ def _json_lines(
     batch: _Batcher, lines: Iterable[tuple[int, str]], name: str
 ) -> Iterator[RawPartition]:
     for number, line in lines:
-        text = line.strip()
+        text = line.strip().lstrip("\ufeff")  # a BOM inside: JSON-lines files concatenated
         if not text:
             continue
         try:
@@ -767,12 +779,44 @@ def _json_error(err: Exception) -> str:
 def _read_jsonl(name: str, size: int) -> Iterator[RawPartition]:
     detection = _text_file_encoding(name)
     batch = _Batcher(name, detection.encoding, size)
+    lines = enumerate(text_lines(Path(name), detection), 1)
+    first = next((item for item in lines if item[1].strip()), None)
+    if first is None:
+        return
+    if first[1].strip().lstrip("\ufeff").startswith("["):  # an array saved as .jsonl?
+        items = _whole_json_array(name)
+        if items is not None:
+            log.warning(
+                "%s: a JSON array, not JSON lines: read as an array", redact_file_name(name)
+            )
+            yield from _array_partitions(batch, items, name)
+            return
     try:
-        yield from _json_lines(batch, enumerate(text_lines(Path(name), detection), 1), name)
+        yield from _json_lines(batch, _chain(first, lines), name)
     except CUT_SHORT:  # a .gz cut short: the rows read so far stand, then the file is reported
         if batch.rows or batch.broken:
             yield batch.flush()
         raise
+
+
+def _whole_json_array(name: str) -> list | None:
+    """The file parsed as one JSON array, or None when it is not one (JSON lines after all)."""
+    with open_bytes(name) as f:
+        text = decode_report(f.read()).text.lstrip("\ufeff")
+    try:
+        items = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return items if isinstance(items, list) else None
+
+
+def _array_partitions(batch: _Batcher, items: list, name: str) -> Iterator[RawPartition]:
+    for i, obj in enumerate(items, 1):
+        _add_object(batch, obj, i, f"{name} element {i}")
+        if batch.full():
+            yield batch.flush()
+    if batch.rows or batch.broken:
+        yield batch.flush()
 
 
 def _read_json(name: str, size: int) -> Iterator[RawPartition]:
@@ -800,12 +844,7 @@ def _read_json(name: str, size: int) -> Iterator[RawPartition]:
             raise UnreadableFileError(
                 f"JSON array {_json_error(err)} (export JSON lines, one object per line)"
             ) from err
-        for i, obj in enumerate(items, 1):
-            _add_object(batch, obj, i, f"{name} element {i}")
-            if batch.full():
-                yield batch.flush()
-        if batch.rows or batch.broken:
-            yield batch.flush()
+        yield from _array_partitions(batch, items, name)
         return
     try:
         single = json.loads(stripped)

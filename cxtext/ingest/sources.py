@@ -148,7 +148,7 @@ def check_timezone(name: str, where: str) -> None:
 
 def _loose(name: str) -> str:
     """A column name compared loosely: case, spaces and hyphens do not matter ("Ticket ID")."""
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+    return re.sub(r"[\s\-.]+", "_", name.strip().lower())
 
 
 def column_renames(names: Iterable[str], columns: Mapping[str, str]) -> dict[str, str]:
@@ -162,6 +162,8 @@ def column_renames(names: Iterable[str], columns: Mapping[str, str]) -> dict[str
     --------
     >>> column_renames(["ticket_id", "comment", "text"], {"id": "ticket_id", "text": "comment"})
     {'ticket_id': 'id', 'text': 'text_original', 'comment': 'text'}
+    >>> column_renames(["id", "text", "created at", "customer-id"], {})
+    {'created at': 'created_at', 'customer-id': 'customer_id'}
     """
     present = list(names)
     found = {_loose(c): c for c in present}
@@ -173,6 +175,13 @@ def column_renames(names: Iterable[str], columns: Mapping[str, str]) -> dict[str
         if canonical in present:
             renames[canonical] = f"{canonical}_original"
         renames[actual] = canonical
+    # "Created At", "created-at", "Customer.ID": a canonical name written with spaces,
+    # hyphens or dots is that column (unless it is mapped or present already)
+    taken = set(present) | set(renames.values()) | set(columns)
+    for loose, actual in found.items():
+        if loose in CANONICAL and loose not in taken and actual not in renames:
+            renames[actual] = loose
+            taken.add(loose)
     return renames
 
 
