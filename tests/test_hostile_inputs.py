@@ -846,6 +846,31 @@ SIDE_CASES = [
         ["bad_amount"],
     ),
     ("transactions", f"customer_id,date,amount,memo\nC1,1403/02/11,10,ref {CARD}\n", {"C1"}, []),
+    (  # absurd values: 1e308 squared overflowed in the ranking (a traceback at the end of a night)
+        "customers",
+        'customer_id,clv\nC1,"1,234.50"\nC2,۱٬۲۳۴٫۵\nC3,1e308\nC4,-50\nC5,2e15\nC6,123456789\n',
+        {"C1", "C2", "C6"},
+        ["bad_clv", "bad_clv", "bad_clv"],
+    ),
+    (
+        "transactions",
+        "customer_id,date,amount\nC1,2024-05-01,(12.00)\nC2,2024-05-01,-1e308\n"
+        "C3,2024-05-01,1e16\nC4,2024-05-01,۱۲٬۰۰۰ ریال\n",
+        {"C1", "C4"},
+        ["bad_amount", "bad_amount"],
+    ),
+    (  # ids that are one id once marks and digit scripts are normalized
+        "customers",
+        "customer_id,clv\nC00001,5\n\u200fC00001\u200f,6\nC۰۰۰۰۱,7\n C00002 ,8\n",
+        {"C00001", "C00002"},
+        ["duplicate_customer_id", "duplicate_customer_id"],
+    ),
+    (  # a CRM export's "Customer ID" header is the customer_id column
+        "customers",
+        "Customer ID,CLV,Churned\nC1,5,no\n",
+        {"C1"},
+        [],
+    ),
     (
         "transactions",
         "customer_id,date,amount\nC1,not a date,10\n".encode("cp1256"),

@@ -151,8 +151,13 @@ def _loose(name: str) -> str:
     return re.sub(r"[\s\-.]+", "_", name.strip().lower())
 
 
-def column_renames(names: Iterable[str], columns: Mapping[str, str]) -> dict[str, str]:
+def column_renames(
+    names: Iterable[str], columns: Mapping[str, str], canonical: Iterable[str] = CANONICAL
+) -> dict[str, str]:
     """Renames that give mapped input columns their canonical names (case-insensitive).
+
+    ``canonical``: the names a column written loosely is matched to (feedback's by default;
+    the side tables pass theirs).
 
     A canonical column already present under its own name and also mapped from another
     column yields to the mapped one and is kept as ``<name>_original`` (metadata,
@@ -178,8 +183,9 @@ def column_renames(names: Iterable[str], columns: Mapping[str, str]) -> dict[str
     # "Created At", "created-at", "Customer.ID": a canonical name written with spaces,
     # hyphens or dots is that column (unless it is mapped or present already)
     taken = set(present) | set(renames.values()) | set(columns)
+    wanted = set(canonical)
     for loose, actual in found.items():
-        if loose in CANONICAL and loose not in taken and actual not in renames:
+        if loose in wanted and loose not in taken and actual not in renames:
             renames[actual] = loose
             taken.add(loose)
     return renames

@@ -17,6 +17,7 @@ import pandas as pd
 
 from cxtext.errors import InputRejected
 from cxtext.ingest.readers import ROW_NUMBER, discover_files, read_partitions, skipped_partition
+from cxtext.ingest.sources import column_renames
 from cxtext.ingest.validate import (
     RowReasons,
     key_values,
@@ -47,10 +48,12 @@ def _read_raw(path: str | Path, source: str) -> tuple[pd.DataFrame, list[dict[st
     broken: list[dict[str, Any]] = []
     files, skipped = discover_files([path])
     read = (part for file in files for part in read_partitions(file, _PARTITION))
+    canonical = CUSTOMERS.names if source == "customers" else TRANSACTIONS.names
     for part in chain(map(skipped_partition, skipped), read):
         broken += part.quarantine_entries(source)
-        if len(part.rows):
-            frames.append(part.rows.assign(**{_FILE: part.source_file}))
+        if len(part.rows):  # "Customer ID" is customer_id
+            rows = part.rows.rename(columns=column_renames(part.rows.columns, {}, canonical))
+            frames.append(rows.assign(**{_FILE: part.source_file}))
     if not frames:
         return pd.DataFrame(
             {ROW_NUMBER: pd.array([], dtype="Int64"), _FILE: pd.array([], dtype="string")}
@@ -87,6 +90,11 @@ def _ts_shown(values: pd.Series) -> pd.Series:
 
 
 _NOT_MONEY = "looks like a phone or card number, not money"
+# No customer's lifetime value and no single purchase is larger than this in any currency
+# (1e15 rials is about a billion dollars): a larger value is a typo or a placeholder such
+# as 1e308, whose square overflowed in the ranking and ended the night with a traceback.
+MAX_AMOUNT = 1e15
+_TOO_LARGE = f" is larger than {MAX_AMOUNT:g}: not a plausible amount"
 _DIGIT_RUNS = ("national_id", "long_number")
 
 
@@ -164,6 +172,7 @@ def read_customers(path: str | Path, *, pseudonym_key: bytes) -> tuple[pd.DataFr
     reasons.add(given_clv.notna() & clv.isna(), "bad_clv: " + clv_problem.fillna(""))
     reasons.add(clv.notna() & _personal(given_clv), "bad_clv: " + _NOT_MONEY)
     reasons.add(clv < 0, "bad_clv: " + clv.astype("string") + " is negative")
+    reasons.add(clv > MAX_AMOUNT, "bad_clv: " + _shown(given_clv) + _TOO_LARGE)
 
     given_churned = _text(raw, "churned")
     churned, bad_churned = parse_bools(given_churned)
@@ -231,6 +240,7 @@ def read_transactions(
     amount, amount_problem = parse_amounts(given_amount)  # text amounts: cxtext/value/amounts.py
     reasons.add(given_amount.notna() & amount.isna(), "bad_amount: " + amount_problem.fillna(""))
     reasons.add(amount.notna() & _personal(given_amount), "bad_amount: " + _NOT_MONEY)
+    reasons.add(amount.abs() > MAX_AMOUNT, "bad_amount: " + _shown(given_amount) + _TOO_LARGE)
 
     bad = reasons.values.notna().to_numpy(dtype=bool)
     others = [c for c in raw.columns if c not in (*TRANSACTIONS.names, ROW_NUMBER, _FILE)]
