@@ -32,6 +32,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cxtext.errors import InputRejected
 from cxtext.ingest.feedback import FileTally, check_accepted, iter_feedback
 from cxtext.ingest.tables import read_customers, read_transactions
 from cxtext.normalize.documents import normalize_feedback
@@ -1007,6 +1008,15 @@ def plant_run_folder(root: Path) -> tuple[Path, Path, Path]:
         "encoded_script",
         "windows_1256",
         "xlsx_jalali_and_pii",
+        # session 9: the known gaps closed and the fresh battery's findings, through the CLI
+        "csv_gz",
+        "txt_excel_unicode_text",
+        "json_array_named_jsonl",
+        "jsonl_bom_inside",
+        "csv_title_with_a_comma",
+        "dup_in_file_other_text",
+        "header_invisible_characters",
+        "header_spaced_canonical_names",
     ]
     cases = [c for c in CASES if c.name in chosen or c.name.startswith("pii_")]
     for case in cases:
@@ -1020,10 +1030,12 @@ def plant_run_folder(root: Path) -> tuple[Path, Path, Path]:
     customers = root / "customers.csv"
     customers.write_text(
         f'customer_id,clv,plan,notes\nC1,100,gold,call {PHONE}\nC2,"{PHONE}",basic,x\n{EMAIL},50,basic,\n'
+        "C3,1e308,gold,\n"  # its square overflowed in the ranking: a traceback, exit 1
     )
     transactions = root / "transactions.csv"
     transactions.write_text(
         f"customer_id,date,amount,memo\nC1,2024-05-01,10,card {CARD}\n{EMAIL},2024-05-02,20,\n"
+        "C1,2024-05-03,1e308,\n"
     )
     return folder, customers, transactions
 
@@ -1112,6 +1124,12 @@ def test_full_run_accounts_for_every_file(duckdb_run) -> None:
         tables["quarantine"]["reason"]
     )
     assert "calls [PHONE].csv" in " ".join(tables["quarantine"]["source_file"])
+    codes = tables["quarantine"]["reason"].str.split(":").str[0]
+    for code in ("conflicting_duplicate", "bad_clv", "bad_amount"):
+        assert code in set(codes), code
+    assert files["csv_gz__tickets.csv.gz"]["kept"] == 1
+    assert files["txt_excel_unicode_text__a.txt"]["kept"] == 1
+    assert files["json_array_named_jsonl__a.jsonl"]["kept"] == 2
     future = tables["quarantine"][tables["quarantine"]["reason"].str.startswith("future_date")]
     assert len(future) == 1 and tables["feedback"]["created_at"].max() < pd.Timestamp(
         "2030-01-01", tz="UTC"
@@ -1267,3 +1285,12 @@ def test_a_20000_column_header_is_read_in_seconds(tmp_path: Path) -> None:
     assert records["id"].tolist() == ["1", "2"]
     meta = [json.loads(m) for m in records["metadata"]]
     assert len(meta[0]) == 20_000 and set(meta[1].values()) == {"[PHONE]"}
+
+
+def test_a_run_of_only_empty_files_names_them() -> None:
+    empty = {f"/in/{n}.csv": FileTally() for n in "abcdefg"}
+    with pytest.raises(InputRejected) as err:
+        check_accepted(empty, pd.Series([], dtype="string"))
+    message = str(err.value)
+    assert "7 file(s) empty or header-only: a.csv, b.csv" in message and "2 more" in message
+    assert "reasons: none" not in message

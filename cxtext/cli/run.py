@@ -56,7 +56,7 @@ def run(
         typer.Option(
             "--feedback",
             "-f",
-            help="Feedback file or folder (CSV, JSONL, JSON, Parquet, XLSX); repeatable. "
+            help="Feedback file or folder (CSV, TSV, JSONL, JSON, Parquet, XLSX, a tabular .txt; .gz of the text formats); repeatable. "
             "Needs columns id, text, created_at (see --columns).",
             exists=True,
         ),

@@ -292,11 +292,16 @@ def check_accepted(tallies: Mapping[str, FileTally], quarantine_reasons: pd.Seri
     top = ", ".join(f"{code} {n}" for code, n in list(codes.items())[:4]) or "none"
     first = _first_missing_column(quarantine_reasons)
     what = f"every row quarantined in {', '.join(lost)}" if lost else "no feedback row kept"
+    empty = [redact_file_name(Path(file).name) for file, t in tallies.items() if not t.read]
+    if empty and not lost:  # say which files held nothing, not just "reasons: none"
+        shown = ", ".join(empty[:5]) + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
+        what += f" ({len(empty)} file(s) empty or header-only: {shown})"
     if first is None:  # nothing is stored, so `cxtext quarantine` could not show it: say it
         shown = quarantine_reasons.dropna()
         first = f"first: {redact_pii(str(shown.iloc[0]))[:300]}" if len(shown) else None
     hint = f"; {first}" if first else ""
-    raise InputRejected(f"input rejected: {what} (reasons: {top}){hint}; nothing was stored")
+    reasons = f" (reasons: {top})" if codes else ""
+    raise InputRejected(f"input rejected: {what}{reasons}{hint}; nothing was stored")
 
 
 def _only_unsupported(tally: FileTally) -> bool:

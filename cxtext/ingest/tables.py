@@ -76,7 +76,7 @@ def _require(raw: pd.DataFrame, name: str, reasons: RowReasons, key: bool = Fals
         listed = ", ".join(c for c in raw.columns if c not in (ROW_NUMBER, _FILE)) or "none"
         reasons.add(
             pd.Series(True, index=raw.index),
-            f"missing_{name}: no {name!r} column (columns: {listed})",
+            f"missing_{name}: no {name!r} column (columns: {listed}); rename yours to {name!r}",
         )
     else:
         reasons.add(values.isna(), f"missing_{name}")
