@@ -94,7 +94,7 @@ def test_missing_amount_column_and_missing_file(tmp_path):
     transactions, quarantine = read_transactions(path, pseudonym_key=KEY)
     assert transactions.empty
     assert quarantine["reason"].tolist() == [
-        "missing_amount: no 'amount' column (columns: customer_id, date)"
+        "missing_amount: no 'amount' column (columns: customer_id, date); rename yours to 'amount'"
     ]
     with pytest.raises(FileNotFoundError):
         read_customers(tmp_path / "nope.csv", pseudonym_key=KEY)
