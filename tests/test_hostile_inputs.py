@@ -13,6 +13,7 @@ the Parquet export and the console, on DuckDB and on a real Postgres.
 from __future__ import annotations
 
 import codecs
+import datetime
 import gzip
 import io
 import json
@@ -569,6 +570,31 @@ CASES: list[Case] = [
     Case("date_persian_digits_iso", {"a.csv": rows("1,ok,۲۰۲۴-۰۵-۰۱")}, {"1"}),
     Case(
         "date_ambiguous_slash", {"a.csv": rows(GOOD, "2,ok,05/01/2024")}, {"1"}, ["bad_created_at"]
+    ),
+    Case(  # a month written as a word is unambiguous; a two-digit year is not
+        "date_month_words",
+        {
+            "a.csv": rows(
+                "1,a,01-May-2024",
+                '2,b,"May 1, 2024 14:30"',
+                "3,c,1 March 2024",
+                "4,d,01-May-24",
+                "5,e,31-Feb-2024",
+            )
+        },
+        {"1", "2", "3"},
+        ["bad_created_at", "bad_created_at"],
+        check=lambda out: (
+            sorted(out.records["created_at"].dt.strftime("%Y-%m-%d %H:%M"))
+            == ["2024-03-01 00:00", "2024-05-01 00:00", "2024-05-01 14:30"]
+        ),
+    ),
+    Case(  # an Excel serial number: the reason says how to export the column
+        "date_excel_serial",
+        {"a.csv": rows(GOOD, "2,x,45413.5")},
+        {"1"},
+        ["bad_created_at"],
+        check=lambda out: "Excel serial date" in out.quarantine["reason"].iloc[0],
     ),
     Case("date_empty", {"a.csv": rows(GOOD, "2,ok,")}, {"1"}, ["missing_created_at"]),
     Case("date_year_1800", {"a.csv": rows(GOOD, "2,ok,1800-01-01")}, {"1"}, ["bad_created_at"]),
@@ -1294,3 +1320,26 @@ def test_a_run_of_only_empty_files_names_them() -> None:
     message = str(err.value)
     assert "7 file(s) empty or header-only: a.csv, b.csv" in message and "2 more" in message
     assert "reasons: none" not in message
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    day=st.datetimes(
+        min_value=datetime.datetime(1950, 1, 1), max_value=datetime.datetime(2150, 12, 31)
+    ),
+    layout=st.sampled_from(
+        ["%d-%b-%Y", "%d %B %Y", "%B %d, %Y", "%b %d %Y %H:%M", "%d/%b/%Y %H:%M:%S", "%B %d %Y"]
+    ),
+    upper=st.booleans(),
+)
+def test_any_month_word_date_reads_as_itself(
+    day: datetime.datetime, layout: str, upper: bool
+) -> None:
+    from cxtext.ingest.validate import parse_timestamps
+
+    day = day.replace(microsecond=0, second=day.second if "%S" in layout else 0)
+    if "%H" not in layout:
+        day = day.replace(hour=0, minute=0)
+    written = day.strftime(layout)
+    parsed = parse_timestamps(pd.Series([written.upper() if upper else written]))
+    assert parsed.iloc[0] == pd.Timestamp(day, tz="UTC"), written

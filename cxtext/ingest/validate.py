@@ -79,6 +79,19 @@ _RFC2822 = re.compile(
 _YEAR_FIRST_SLASHED = re.compile(
     r"(\d{4})/(\d{1,2})/(\d{1,2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 )
+# A month written as a word cannot be confused with a day: 01-May-2024, 1 May 2024,
+# May 1, 2024 (spreadsheets' and CRMs' display formats); four-digit years only (the
+# century of "01-May-24" is a guess).
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august",
+    "september", "october", "november", "december",
+)  # fmt: skip
+_MONTH_WORD = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_CLOCK = r"(?:(?:[T ]+|,\s*)(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+_DAY_MONTH_WORD = re.compile(rf"(?i)(\d{{1,2}})[ /-]{_MONTH_WORD}[ /-](\d{{4}}){_CLOCK}")
+_MONTH_WORD_DAY = re.compile(
+    rf"(?i){_MONTH_WORD}[ /-](\d{{1,2}})(?:st|nd|rd|th)?,?[ /-]+(\d{{4}}){_CLOCK}"
+)
 YEAR_RANGE = (1900, 2200)
 _ANY_SCALE = (
     min(low for low, _ in SCORE_RANGES.values()),
@@ -134,6 +147,7 @@ def parse_timestamps(
     if not date_format:
         layouts += [(_EPOCH, _epoch_to_iso), (_RFC2822, _rfc2822_to_iso)]
         layouts += [(_YEAR_FIRST_SLASHED, _year_first_to_iso)]
+        layouts += [(_DAY_MONTH_WORD, _month_word_to_iso), (_MONTH_WORD_DAY, _month_word_to_iso)]
     for layout, to_iso in layouts:
         hit = ~rewritten & _flag(text.str.fullmatch(layout))
         if hit.any():
@@ -204,6 +218,26 @@ def _year_first_to_iso(value: str) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
 
 
+def _month_word_to_iso(value: str) -> str | None:
+    """``01-May-2024 14:30`` or ``May 1, 2024`` as ``2024-05-01T14:30:00`` (naive).
+
+    >>> _month_word_to_iso("May 1st, 2024"), _month_word_to_iso("01-Sept-2024 9:05")
+    ('2024-05-01T00:00:00', '2024-09-01T09:05:00')
+    """
+    if m := _DAY_MONTH_WORD.fullmatch(value):
+        day, word, year, hour, minute, second = m.groups()
+    elif m := _MONTH_WORD_DAY.fullmatch(value):
+        word, day, year, hour, minute, second = m.groups()
+    else:
+        return None
+    month = next(i for i, name in enumerate(_MONTHS, 1) if name.startswith(word.lower()[:3]))
+    hour, minute, second = (int(g) if g else 0 for g in (hour, minute, second))
+    return f"{int(year):04d}-{month:02d}-{int(day):02d}T{hour:02d}:{minute:02d}:{second:02d}"
+
+
+_EXCEL_SERIAL = re.compile(r"[2-7]\d{4}(?:\.\d+)?")  # days since 1899-12-30: 1954-2119
+
+
 def timestamp_problem(value: str, date_format: str | None = None) -> str:
     """Why ``value`` is not accepted as a timestamp, in words a user can act on."""
     text = value.translate(_DIGITS).strip()
@@ -218,6 +252,11 @@ def timestamp_problem(value: str, date_format: str | None = None) -> str:
         return "is not a calendar date (month 1-12, a day the month has)"
     if hint := _date_format_hint(text):
         return f"is not ISO 8601 or Jalali; {hint}"
+    if _EXCEL_SERIAL.fullmatch(text):
+        return (
+            "looks like an Excel serial date (days since 1899-12-30): format the column "
+            "as a date (yyyy-mm-dd hh:mm) in the spreadsheet before exporting"
+        )
     return "is not an ISO 8601 or Jalali timestamp (e.g. 2024-05-01T14:30:00+03:30 or 1403/05/12)"
 
 
