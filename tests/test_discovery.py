@@ -309,3 +309,34 @@ def test_a_linked_theme_keeps_the_id_of_either_language_candidate():
     assert theme_id == "new_en_abc123" and first_seen == END and not is_new
     [(other, _, new)] = match_previous([("fa", kw)], previous.assign(language="mixed"), NEXT, 0.3)
     assert new and other.startswith("new_fa_")
+
+
+def test_hdbscan_labels_are_scikit_learns_with_brute_force_core_distances():
+    from sklearn.cluster import HDBSCAN
+
+    from cxtext.themes.discovery import _hdbscan
+
+    # Unit vectors as the SVD gives them: blobs of several sizes in background noise.
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(6, 30))
+    sizes = [9, 15, 30, 60, 90, 8]
+    blobs = [c + 0.35 * rng.normal(size=(n, 30)) for c, n in zip(centres, sizes, strict=True)]
+    vectors = np.vstack([*blobs, rng.normal(size=(400, 30))])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    options = SETTINGS.discovery
+    cap = max(10 * options.min_cluster_size, int(options.max_cluster_share * len(vectors)))
+    expected = HDBSCAN(min_cluster_size=options.min_cluster_size, max_cluster_size=cap, copy=True)
+    labels = _hdbscan(vectors, options)
+    assert (labels == expected.fit_predict(vectors)).all()
+    assert len(set(labels.tolist()) - {-1}) >= 4  # clusters found, not all noise
+
+
+def test_hazm_stop_words_are_already_normalized():
+    # discovery uses hazm's list as is (building hazm's Normalizer costs ~1.3 CPU-s)
+    from hazm import stopwords_list
+
+    from cxtext.normalize.persian import normalize_persian
+    from cxtext.themes.discovery import _stop_words
+
+    assert all(normalize_persian(w) == w for w in stopwords_list())
+    assert set(stopwords_list()) <= set(_stop_words("fa"))
