@@ -122,6 +122,12 @@ def main() -> None:
     ap.add_argument("--only", choices=("en", "fa"))
     ap.add_argument("--e5-cache", type=Path, help="the encoder benchmark's e5 vectors (reused)")
     ap.add_argument(
+        "--challenger",
+        action="append",
+        default=[],
+        help="a registered model scored beside its role's champion (repeatable)",
+    )
+    ap.add_argument(
         "--write-cards", action="store_true", help="record the comparison in each champion's card"
     )
     ap.add_argument(
@@ -135,35 +141,49 @@ def main() -> None:
             continue
         (xtr, ytr, _), (xte, yte, gte) = split(args.datasets)
         name = champion_name(f"sentiment-{lang}", args.models_dir)
-        champion, card = load_model(name, args.models_dir)
         c, cv = plain_by_cv(xtr, ytr, args.cache)
         notes.append(f"{lang}: plain C {c} by 3-fold CV accuracy {cv}; {len(xtr):,} training rows")
         plain = plain_fit(xtr, ytr, c)(xte)
-        with encoder_cache(args.e5_cache):
-            champ = champion.predict(xte)
         groups = [("all held-out rows", np.ones(len(yte), dtype=bool))]
         if len(set(gte)) > 1:
             groups += [(g, np.array(gte) == g) for g in sorted(set(gte))]
-        for label, mask in groups:
-            gold = [y for y, m in zip(yte, mask, strict=True) if m]
-            p = scores(gold, [v for v, m in zip(plain, mask, strict=True) if m])
-            q = scores(gold, [v for v, m in zip(champ, mask, strict=True) if m])
-            rows.append(
-                f"| sentiment-{lang}: {label} | {len(gold):,} | {p[0]:.3f} / {p[1]:.3f} | "
-                f"**{name}** {q[0]:.3f} / {q[1]:.3f} | {100 * (q[0] - p[0]):+.1f} / "
-                f"{100 * (q[1] - p[1]):+.1f} |"
+        others = [m for m in args.challenger if m.startswith(f"sentiment-{lang}")]
+        for model_name in [name, *others]:
+            model, card = load_model(model_name, args.models_dir)
+            role = "champion" if model_name == name else "challenger"
+            with encoder_cache(args.e5_cache):
+                wall, cpu = time.perf_counter(), time.process_time()
+                champ = model.predict(xte)
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            notes.append(
+                f"{lang}: {model_name} ({role}) scored {len(xte):,} held-out texts in "
+                f"{cpu:.1f} CPU-s ({len(xte) / cpu:,.0f} docs per CPU-second, raw text: "
+                f"redaction and hazm included), {wall:.1f} s wall"
             )
-        print(rows[-len(groups)], flush=True)
-        if args.write_cards:
-            p, q = scores(yte, plain), scores(yte, champ)
-            card["against_plain_tfidf"] = (
-                f"On its {len(yte):,} held-out rows (benchmarks/sentiment_champions.py, "
-                f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC): accuracy {q[0]:.3f} against "
-                f"{p[0]:.3f} for plain TF-IDF (C {c} by 3-fold CV) trained on the same "
-                f"{len(xtr):,} rows, {100 * (q[0] - p[0]):+.1f} points; macro-F1 {q[1]:.3f} "
-                f"against {p[1]:.3f} ({100 * (q[1] - p[1]):+.1f})."
-            )
-            write_card(name, card, args.models_dir)
+            for label, mask in groups:
+                gold = [y for y, m in zip(yte, mask, strict=True) if m]
+                p = scores(gold, [v for v, m in zip(plain, mask, strict=True) if m])
+                q = scores(gold, [v for v, m in zip(champ, mask, strict=True) if m])
+                # a difference of accuracies on the same n rows: its standard error is at
+                # most sqrt(disagreements) / n (McNemar); said so for the small sets
+                differ = sum(a != b for a, b, m in zip(plain, champ, mask, strict=True) if m)
+                rows.append(
+                    f"| sentiment-{lang}: {label} | {len(gold):,} | {p[0]:.3f} / {p[1]:.3f} | "
+                    f"**{model_name}** ({role}) {q[0]:.3f} / {q[1]:.3f} | "
+                    f"{100 * (q[0] - p[0]):+.1f} / {100 * (q[1] - p[1]):+.1f} | "
+                    f"{100 * differ**0.5 / len(gold):.1f} |"
+                )
+            print(rows[-len(groups)], flush=True)
+            if args.write_cards:
+                p, q = scores(yte, plain), scores(yte, champ)
+                card["against_plain_tfidf"] = (
+                    f"On its {len(yte):,} held-out rows (benchmarks/sentiment_champions.py, "
+                    f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC): accuracy {q[0]:.3f} against "
+                    f"{p[0]:.3f} for plain TF-IDF (C {c} by 3-fold CV) trained on the same "
+                    f"{len(xtr):,} rows, {100 * (q[0] - p[0]):+.1f} points; macro-F1 "
+                    f"{q[1]:.3f} against {p[1]:.3f} ({100 * (q[1] - p[1]):+.1f})."
+                )
+                write_card(model_name, card, args.models_dir)
     text = "\n".join(
         [
             "# Shipped sentiment champions against plain TF-IDF (issue 14)",
@@ -172,11 +192,13 @@ def main() -> None:
             f"load average before {'/'.join(f'{x:.1f}' for x in load_before)}, after "
             f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())}; "
             f"{time.perf_counter() - started:.0f} s (CV from the cache where present). Each "
-            "champion's own held-out rows; plain TF-IDF trained on the same training rows.",
+            "champion's own held-out rows; plain TF-IDF trained on the same training rows. "
+            "s.e.: the standard error of the accuracy difference on those rows, at most "
+            "sqrt(rows where the two disagree) / n points (paired).",
             "",
-            "| held-out rows | n | plain TF-IDF acc / macro-F1 | champion acc / macro-F1 | "
-            "points (acc / F1) |",
-            "|---|---:|---:|---:|---:|",
+            "| held-out rows | n | plain TF-IDF acc / macro-F1 | model acc / macro-F1 | "
+            "points (acc / F1) | s.e. of the accuracy points |",
+            "|---|---:|---:|---:|---:|---:|",
             *rows,
             "",
             *[f"- {n}" for n in notes],
