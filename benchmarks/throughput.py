@@ -536,7 +536,9 @@ def table(result: dict[str, Any]) -> str:
         f"Prefect start-up (excluded above): {result['prefect_startup_seconds']} s. "
         f"Pipeline / floor speed: {r['pipeline_vs_floor']} (per CPU-second: "
         f"{r['pipeline_vs_floor_cpu']}); pipeline / naive speed: {r['pipeline_vs_naive']}; "
-        f"incremental / full seconds: {r['incremental_vs_full']}.",
+        f"incremental / full seconds: {r['incremental_vs_full']} (CPU: "
+        f"{r.get('incremental_vs_full_cpu')}); pipeline without discovery / floor per "
+        f"CPU-second: {r.get('pipeline_without_discovery_vs_floor_cpu')}.",
     ]
     for phase in ("full", "incremental"):
         if acc := result.get(phase, {}).get("cpu_accounting"):
@@ -688,7 +690,16 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
         "pipeline_vs_floor_cpu": round(result["floor"]["cpu_seconds"] / full["cpu_seconds"], 3),
         "pipeline_vs_naive": round(result["naive"]["seconds_scaled"] / full["seconds"], 2),
         "incremental_vs_full": round(result["incremental"]["seconds"] / full["seconds"], 3),
+        "incremental_vs_full_cpu": round(
+            result["incremental"]["cpu_seconds"] / full["cpu_seconds"], 3
+        ),
     }
+    # theme discovery is value work the floor has none of: the ratio without it beside
+    discovery = (full.get("stages", {}).get("discover") or {}).get("cpu_seconds")
+    if discovery:
+        result["ratios"]["pipeline_without_discovery_vs_floor_cpu"] = round(
+            result["floor"]["cpu_seconds"] / (full["cpu_seconds"] - discovery), 3
+        )
     if not args.skip_accuracy:
         result["accuracy"] = accuracy(args.datasets, classifiers)
     return _finish(args, result, work, log, table(result))

@@ -46,12 +46,16 @@ def test_harness_completes_and_writes_its_results(tmp_path: Path) -> None:
     acc = result["full"]["cpu_accounting"]  # every CPU-second of the run placed somewhere
     assert acc["memory_sampler_excluded"] > 0 and acc["flow_process"] > 0
     assert acc["flow_process_in_stage_timers"] <= acc["flow_process"] + 0.5
-    assert set(result["ratios"]) == {
+    ratios = result["ratios"]
+    assert set(ratios) - {"pipeline_without_discovery_vs_floor_cpu"} == {
         "pipeline_vs_floor",
         "pipeline_vs_floor_cpu",
         "pipeline_vs_naive",
         "incremental_vs_full",
+        "incremental_vs_full_cpu",
     }
+    if "pipeline_without_discovery_vs_floor_cpu" in ratios:  # discovery ran and took CPU
+        assert ratios["pipeline_without_discovery_vs_floor_cpu"] >= ratios["pipeline_vs_floor_cpu"]
     assert not (tmp_path / "work").exists()  # the generated corpus is removed
 
 
