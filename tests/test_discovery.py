@@ -340,3 +340,41 @@ def test_hazm_stop_words_are_already_normalized():
 
     assert all(normalize_persian(w) == w for w in stopwords_list())
     assert set(stopwords_list()) <= set(_stop_words("fa"))
+
+
+def test_a_noise_document_joins_only_if_nearer_the_cluster_than_its_noise():
+    from cxtext.themes.discovery import _join_by_neighbours
+
+    def unit(*v: float) -> np.ndarray:
+        return np.array(v) / np.linalg.norm(v)
+
+    # A tight cluster around e0 (three members); a background of noise around e1
+    # (three documents); one noise document beside the cluster (cosine 0.95 to e0) and
+    # one halfway (as near its fellow noise as the cluster's members).
+    cluster = [unit(1, 0.05, 0), unit(1, -0.05, 0), unit(1, 0, 0.05)]
+    background = [unit(0.1, 1, 0), unit(0, 1, 0.1), unit(0.05, 1, -0.1)]
+    beside, halfway = unit(0.95, 0.3, 0), unit(1, 1, 0)
+    vectors = np.vstack([*cluster, *background, beside, halfway])
+    labels = np.array([0, 0, 0, -1, -1, -1, -1, -1])
+    out = _join_by_neighbours(vectors, labels, k=2, margin=0.05)
+    assert out[6] == 0  # beside the cluster: joins
+    assert (out[[3, 4, 5, 7]] == -1).all()  # the background and the halfway one stay noise
+    assert (out[:3] == 0).all()
+    # With a margin above its lead, the one beside the cluster stays noise too.
+    assert _join_by_neighbours(vectors, labels, k=2, margin=0.9)[6] == -1
+    assert (_join_by_neighbours(vectors, np.full(8, -1), k=2, margin=0.0) == -1).all()
+
+
+def test_the_neighbour_join_leaves_the_clusters_cores_as_hdbscan_found_them():
+    from cxtext.themes.discovery import _cluster_group
+
+    feedback = planted_feedback(seed=0)
+    texts = feedback.loc[feedback["language"] == "en", "text_redacted"].tolist()
+    off = replace(SETTINGS.discovery, join_margin=None)
+    on = replace(SETTINGS.discovery, join_margin=0.0)
+    cores_off, joined_off, _ = _cluster_group(texts, "en", off)
+    cores_on, joined_on, _ = _cluster_group(texts, "en", on)
+    # The link is decided on the cores, so joining must not change them.
+    assert (cores_on == cores_off).all()
+    assert (joined_on != -1).sum() > (joined_off != -1).sum()  # noise did join
+    assert (joined_on[joined_off != -1] == joined_off[joined_off != -1]).all()

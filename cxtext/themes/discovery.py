@@ -206,7 +206,52 @@ def _cluster_group(
         joined = _join(vectors, labels, 0.0, len(fit) / n, among=rest)
     else:
         joined = _join(vectors, labels, options.join_quantile, len(fit) / n)
+    if options.join_margin is not None:
+        near = _join_by_neighbours(
+            vectors[fit], labels[fit], options.min_cluster_size, options.join_margin
+        )
+        joined = joined.copy()  # _join may hand back ``labels`` itself: the cores stay
+        joined[fit] = np.where(joined[fit] == -1, near, joined[fit])
     return labels, joined, _keywords(texts, joined, group, options.keywords)
+
+
+def _join_by_neighbours(
+    vectors: np.ndarray, labels: np.ndarray, k: int, margin: float, chunk: int = 256
+) -> np.ndarray:
+    """Each noise document joins the cluster whose ``k`` nearest members it is closer to
+    (mean cosine) than to its ``k`` nearest fellow noise documents, by ``margin``.
+
+    A centroid rule (:func:`_join`) let a diffuse cluster take in background that sat
+    as close to its centroid as its members; here a document of the background has
+    background about it and stays noise, while a theme's document that HDBSCAN left
+    out has the theme's members nearer than any noise (benchmarks/README.md, session 9).
+    """
+    noise = np.flatnonzero(labels == -1)
+    found = sorted(set(labels.tolist()) - {-1})
+    if not found or len(noise) <= k:
+        return labels
+    members = [np.flatnonzero(labels == c) for c in found]
+    out = labels.copy()
+    for start in range(0, len(noise), chunk):
+        rows = noise[start : start + chunk]
+        sims = vectors[rows] @ vectors.T
+        sims[np.arange(len(rows)), rows] = -np.inf  # not its own neighbour
+        own = _top_mean(sims[:, noise], k)
+        best = np.full(len(rows), -np.inf)
+        owner = np.full(len(rows), -1)
+        for c, cols in zip(found, members, strict=True):
+            near = _top_mean(sims[:, cols], k)
+            better = near > best
+            best[better], owner[better] = near[better], c
+        take = best > own + margin
+        out[rows[take]] = owner[take]
+    return out
+
+
+def _top_mean(sims: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the mean of its ``k`` largest values (all of them if fewer)."""
+    k = min(k, sims.shape[1])
+    return np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:].mean(axis=1)
 
 
 def _join(
