@@ -1343,3 +1343,68 @@ def test_any_month_word_date_reads_as_itself(
     written = day.strftime(layout)
     parsed = parse_timestamps(pd.Series([written.upper() if upper else written]))
     assert parsed.iloc[0] == pd.Timestamp(day, tz="UTC"), written
+
+
+def _tiny_folder(root: Path) -> Path:
+    """One-ticket files, as a ticketing system's per-ticket export writes them, some ugly."""
+    folder = root / "tickets"
+    folder.mkdir()
+    for i in range(120):
+        body = f"T{i % 110},ticket {i % 110} app slow,2024-05-0{1 + i % 9}"
+        if i % 47 == 5:
+            body = f"T{i},call {PHONE},someday"  # bad date, PII
+        if i % 37 == 7:
+            body = f"T{i % 110},an edited text {i},2024-05-01"  # a conflict when a repeat
+        (folder / f"t{i:04d}.csv").write_text(f"id,text,created_at,source\n{body},tickets\n")
+    (folder / "t0050.jsonl").write_text(jsonl(row("J1", "from json", customer_id=PHONE)))
+    (folder / "t0051.csv").write_bytes(bytes(range(256)) * 8)  # unreadable, among the tiny ones
+    (folder / "t0052.csv").write_text("id,text\nX,no date column\n")  # other columns
+    return folder
+
+
+def test_a_folder_of_tiny_files_is_validated_in_groups_with_the_same_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validation has a fixed cost per call: 3,000 one-ticket files took 225 CPU-s one by
+    one (29 grouped). Grouped, every file keeps its own accounting and rows."""
+    import time
+
+    import cxtext.ingest.feedback as feedback
+
+    folder = _tiny_folder(tmp_path)
+
+    def outcome() -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+        batches = list(
+            iter_feedback(
+                [folder],
+                partition_rows=1000,
+                max_text_chars=20000,
+                min_text_chars=1,
+                default_channel="survey",
+                pseudonym_key=KEY,
+            )
+        )
+        tallies: dict[str, FileTally] = {}
+        for b in batches:
+            tallies.setdefault(b.source_file, FileTally()).add(b)
+        records = pd.concat([b.records for b in batches], ignore_index=True)
+        quarantine = pd.concat([b.quarantine for b in batches], ignore_index=True)
+        return tallies, records, quarantine
+
+    cpu = time.process_time()
+    grouped = outcome()
+    grouped_cpu = time.process_time() - cpu
+    monkeypatch.setattr(feedback, "SMALL_FILE_ROWS", 0)  # every file validated on its own
+    cpu = time.process_time()
+    alone = outcome()
+    alone_cpu = time.process_time() - cpu
+    assert grouped[0] == alone[0]  # per file: read, kept, quarantined, duplicates, reasons
+    pd.testing.assert_frame_equal(grouped[1], alone[1])
+    pd.testing.assert_frame_equal(grouped[2], alone[2])
+    reasons = Counter(r.split(":")[0] for r in grouped[2]["reason"])
+    for code in ("conflicting_duplicate", "bad_created_at", "missing_created_at"):
+        assert reasons[code], (code, reasons)
+    assert reasons["unreadable_file"] == 1
+    assert all(t.balanced for t in grouped[0].values())
+    assert leaks(grouped[1], grouped[2]) == []
+    assert grouped_cpu < alone_cpu / 2, (grouped_cpu, alone_cpu)

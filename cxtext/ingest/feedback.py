@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cxtext.errors import InputRejected
@@ -131,29 +132,82 @@ def ingest_partition(
     ``spec`` renames the file's columns to canonical ones and gives the source's channel,
     date format and time zone.
     """
-    spec = spec or SourceSpec(part.source_file)
-    renames = column_renames(part.rows.columns, spec.columns)
+    settings = {
+        "max_text_chars": max_text_chars,
+        "min_text_chars": min_text_chars,
+        "default_channel": default_channel,
+        "not_after": not_after,
+        "pseudonym_key": pseudonym_key,
+    }
+    return ingest_together([part], seen, spec=spec or SourceSpec(part.source_file), **settings)[0]
+
+
+def ingest_together(
+    parts: Sequence[RawPartition],
+    seen: SeenKeys,
+    *,
+    spec: SourceSpec,
+    max_text_chars: int,
+    min_text_chars: int,
+    default_channel: str,
+    not_after: pd.Timestamp | None,
+    pseudonym_key: bytes,
+) -> list[IngestBatch]:
+    """One batch per part, the parts (of one source, with the same columns) validated in
+    one call: validation costs ~25 ms a call whatever its size, so a folder of 3,000
+    one-ticket files took 225 CPU-s one by one. Deduplication stays in file order.
+    """
+    renames = column_renames(parts[0].rows.columns, spec.columns)
+    sizes = [len(part.rows) for part in parts]
+    bounds = np.cumsum([0, *sizes])
+    one = len(parts) == 1
+    rows = parts[0].rows if one else pd.concat([p.rows for p in parts], ignore_index=True)
+    kinds: dict[str, pd.Series] = {}
+    for col in dict.fromkeys(c for p in parts for c in p.kinds):
+        kinds[renames.get(col, col)] = pd.concat(
+            [p.kinds.get(col, pd.Series(pd.NA, index=p.rows.index, dtype="string")) for p in parts],
+            ignore_index=True,
+        )
+
+    def per_row(values: list[str]) -> pd.Series:  # object: a name may hold lone surrogates
+        return pd.Series(np.repeat(np.array(values, dtype=object), sizes), dtype=object)
+
     records, rejected = validate_rows(
-        part.rows.rename(columns=renames),
-        source_file=part.source_file,
-        default_source=source_name(part.source_file),
+        rows.rename(columns=renames),
+        source_file=parts[0].source_file if one else per_row([p.source_file for p in parts]),
+        default_source=(
+            source_name(parts[0].source_file)
+            if one
+            else per_row([source_name(p.source_file) for p in parts])
+        ),
         max_text_chars=max_text_chars,
         min_text_chars=min_text_chars,
         default_channel=spec.channel or default_channel,
-        kinds={renames.get(c, c): kind for c, kind in part.kinds.items()},
+        kinds=kinds,
         not_after=not_after,
         date_format=spec.date_format,
         timezone=spec.timezone,
         pseudonym_key=pseudonym_key,
     )
-    records, duplicates, conflicts = seen.keep_first(records)
-    broken = _broken_quarantine(part, pseudonym_key)
-    conflicting = _conflict_quarantine(conflicts, part.source_file, pseudonym_key)
-    parts = [q for q in (broken, rejected, conflicting) if len(q)]
-    quarantine = (
-        conform(pd.concat(parts, ignore_index=True), QUARANTINE) if parts else QUARANTINE.empty()
-    )
-    return IngestBatch(records, quarantine, part.read, duplicates, part.source_file)
+    batches = []
+    for k, part in enumerate(parts):
+        if one:
+            mine, theirs = records, rejected
+        else:
+            lo, hi = bounds[k], bounds[k + 1]
+            mine = records[(records.index >= lo) & (records.index < hi)].reset_index(drop=True)
+            theirs = rejected[(rejected.index >= lo) & (rejected.index < hi)]
+        kept, duplicates, conflicts = seen.keep_first(mine)
+        broken = _broken_quarantine(part, pseudonym_key)
+        conflicting = _conflict_quarantine(conflicts, part.source_file, pseudonym_key)
+        found = [q for q in (broken, theirs, conflicting) if len(q)]
+        quarantine = (
+            conform(pd.concat(found, ignore_index=True), QUARANTINE)
+            if found
+            else QUARANTINE.empty()
+        )
+        batches.append(IngestBatch(kept, quarantine, part.read, duplicates, part.source_file))
+    return batches
 
 
 def iter_feedback(
@@ -234,6 +288,10 @@ def input_files(
     return list({f: (f, spec, skip) for f, spec, skip in entries}.values())
 
 
+# Files of at most this many rows are validated together (see ingest_together).
+SMALL_FILE_ROWS = 200
+
+
 def _batches(
     files: list[tuple[str, SourceSpec, bool]],
     partition_rows: int,
@@ -244,6 +302,22 @@ def _batches(
     pseudonym_key: bytes,
 ) -> Iterator[IngestBatch]:
     seen = SeenKeys()
+    settings = {
+        "max_text_chars": max_text_chars,
+        "min_text_chars": min_text_chars,
+        "default_channel": default_channel,
+        "not_after": not_after,
+        "pseudonym_key": pseudonym_key,
+    }
+    held: list[RawPartition] = []  # small files waiting to be validated together
+    held_spec: SourceSpec | None = None
+
+    def release() -> list[IngestBatch]:
+        nonlocal held
+        out = ingest_together(held, seen, spec=held_spec, **settings) if held else []
+        held = []
+        return out
+
     for file, spec, skip in files:
         empty = True
         parts = (
@@ -253,18 +327,24 @@ def _batches(
         )
         for part in parts:
             empty = False
-            yield ingest_partition(
-                part,
-                seen,
-                max_text_chars=max_text_chars,
-                min_text_chars=min_text_chars,
-                default_channel=default_channel,
-                not_after=not_after,
-                spec=spec,
-                pseudonym_key=pseudonym_key,
+            small = part.read <= SMALL_FILE_ROWS and not skip
+            fits = (
+                held
+                and spec is held_spec
+                and list(part.rows.columns) == list(held[0].rows.columns)
+                and sum(p.read for p in held) + part.read <= partition_rows
             )
+            if held and not (small and fits):
+                yield from release()
+            if small:
+                held.append(part)
+                held_spec = spec
+                continue
+            yield from ingest_together([part], seen, spec=spec, **settings)
         if empty:
+            yield from release()  # in file order
             yield IngestBatch(RECORD.empty(), QUARANTINE.empty(), 0, 0, file)
+    yield from release()
 
 
 def check_accepted(tallies: Mapping[str, FileTally], quarantine_reasons: pd.Series) -> None:

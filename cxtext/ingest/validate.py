@@ -460,6 +460,12 @@ def _fmt(number: float) -> str:
     return f"{number:g}"
 
 
+def _redacted_names(files: list[str], index: pd.Index) -> pd.Series:
+    """Each row's file name redacted, each distinct name once (names may hold surrogates)."""
+    names = {f: redact_file_name(f) for f in set(files)}
+    return pd.Series([names[f] for f in files], index=index, dtype="string")
+
+
 def _no_nul(value: object) -> object:
     return value.replace("\x00", "") if isinstance(value, str) else value
 
@@ -636,8 +642,8 @@ def _channels(
 def validate_rows(
     rows: pd.DataFrame,
     *,
-    source_file: str,
-    default_source: str,
+    source_file: str | pd.Series,
+    default_source: str | pd.Series,
     max_text_chars: int,
     min_text_chars: int,
     default_channel: str,
@@ -655,7 +661,14 @@ def validate_rows(
     as ``future_date``: a clock or typo error must not steer the pain-point window.
     ``date_format`` and ``timezone`` are the source's (see :func:`parse_timestamps`);
     ids that are personal data are pseudonymized under ``pseudonym_key``.
+
+    ``source_file`` and ``default_source`` are one file's, or a value per row when rows of
+    several small files are validated at once (a folder of one-ticket files: validation
+    has a fixed cost per call); then both returned frames are indexed by the row's
+    position in ``rows``, so the caller can tell the files' rows apart.
     """
+    per_row = isinstance(source_file, pd.Series)
+    files = source_file.reset_index(drop=True) if per_row else None
     rows = rows.rename(columns=lambda c: c if c == ROW_NUMBER else str(c).strip().lower())
     rows = rows.reset_index(drop=True)
     idx = rows.index
@@ -723,6 +736,8 @@ def validate_rows(
             )
 
     sources = get("source").str.strip()
+    if isinstance(default_source, pd.Series):  # made printable by readers.source_name
+        default_source = default_source.reset_index(drop=True).astype("string")
     sources = sources.where(sources.notna() & (sources != ""), default_source).astype("string")
     channels = _channels(sources, get("channel"), default_channel, warnings)
     customer = key_values(get("customer_id"))
@@ -732,7 +747,7 @@ def validate_rows(
     if repeated:
         log.warning(
             "%s: column(s) %s repeat a known column; kept as metadata, redacted like the rest",
-            redact_file_name(source_file),
+            redact_file_name(source_file if files is None else files.iloc[0]),
             ", ".join(repeated),
         )
     # Every stored free-text value is redacted: extra columns become metadata, so they
@@ -759,7 +774,11 @@ def validate_rows(
             "score": pd.array(scores, dtype="Float64"),
             "score_type": pd.array(score_types, dtype="string"),
             "metadata": metadata,
-            "source_file": redact_file_name(source_file),
+            "source_file": (
+                redact_file_name(source_file)
+                if files is None
+                else _redacted_names(files.tolist(), idx)
+            ),
             "source_row": _column(rows, ROW_NUMBER).astype("Int64"),
         },
         index=idx,
@@ -770,7 +789,7 @@ def validate_rows(
         (
             {
                 "source": sources.iloc[pos],
-                "source_file": source_file,
+                "source_file": source_file if files is None else files.iloc[pos],
                 "source_row": rows[ROW_NUMBER].iloc[pos] if ROW_NUMBER in rows else None,
                 "id": ids.iloc[pos],
                 "reason": reasons.values.iloc[pos],
@@ -783,4 +802,7 @@ def validate_rows(
         ),
         pseudonym_key,
     )
+    if per_row:  # positions in ``rows``: the caller splits the files apart
+        kept.index = np.flatnonzero(~bad)
+        quarantined.index = np.flatnonzero(bad)
     return kept, quarantined
