@@ -82,3 +82,15 @@ def test_file_accounts_show_file_names_redacted_and_printable():
     print_file_accounts(Console(file=out, width=80, force_terminal=True), files)
     shown = out.getvalue()
     assert "[PHONE].csv" in shown and "0912" not in shown and "\x07" not in shown
+
+
+def test_file_accounts_of_thousands_of_files_fit_one_screen():
+    """A per-ticket export folder: the files with problems, then one line for the rest."""
+    out = io.StringIO()
+    files = {f"in/t{i:04d}.csv": FileTally(1, 1) for i in range(3000)}
+    files["in/t2999.csv"] = FileTally(2, 1, 1, reasons={"bad_created_at": 1})
+    print_file_accounts(Console(file=out, width=80, force_terminal=False), files)
+    shown = out.getvalue()
+    assert "t2999.csv" in shown and "t0000.csv" in shown and "t2000.csv" not in shown
+    assert "2,960 more files" in shown
+    assert len(shown.splitlines()) < 50

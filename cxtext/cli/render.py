@@ -98,21 +98,43 @@ def print_pain_points(console: Console, pain: pd.DataFrame, top: int, segment: s
     console.print(f"[dim]method: {first['method']}[/]")
 
 
+FILES_SHOWN = 40  # a folder of thousands of one-ticket files: the rest in one summary line
+
+
 def print_file_accounts(console: Console, files: dict) -> None:
-    """One line per input file: read = kept + quarantined + duplicates, so no row goes unseen."""
+    """One line per input file: read = kept + quarantined + duplicates, so no row goes unseen.
+
+    Beyond :data:`FILES_SHOWN` files, those with quarantined rows or duplicates are shown
+    first and the clean rest is summed in one line (every file stays in the ``runs`` row).
+    """
     if not files:
         return
     table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("file")
     for name in ("read", "kept", "quarantined", "duplicates"):
         table.add_column(name, justify="right")
-    for path, t in files.items():
+    shown = dict(files)
+    if len(files) > FILES_SHOWN:
+        flagged = [p for p, t in files.items() if t.quarantined or t.duplicates]
+        clean = [p for p in files if p not in set(flagged)]
+        picked = (flagged + clean)[:FILES_SHOWN]
+        shown = {p: files[p] for p in files if p in set(picked)}
+    for path, t in shown.items():
         name = redact_file_name(PurePath(path).name)  # the platform's separators only: a
         # printable name writes a control character as "\x1b", not a folder
         quarantined = f"[yellow]{t.quarantined:,}[/]" if t.quarantined else "0"
         if t.unsupported:
             quarantined = "not read " + quarantined  # unsupported_file or skipped_file
         table.add_row(Text(name), f"{t.read:,}", f"{t.kept:,}", quarantined, f"{t.duplicates:,}")
+    rest = [t for p, t in files.items() if p not in shown]
+    if rest:
+        table.add_row(
+            Text(f"… {len(rest):,} more files"),
+            f"{sum(t.read for t in rest):,}",
+            f"{sum(t.kept for t in rest):,}",
+            f"{sum(t.quarantined for t in rest):,}",
+            f"{sum(t.duplicates for t in rest):,}",
+        )
     console.print(table)
     reasons: dict[str, int] = {}
     for t in files.values():
