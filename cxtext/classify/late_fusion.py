@@ -13,6 +13,13 @@ English-only encoder topic model adds no embedding to the classify stage (the pa
 shared embeddings), while embedding the Persian documents too doubled the stage. A
 document the gate skips gets the TF-IDF model's probabilities alone.
 
+A third, optional member (``fine``) is a :class:`FineLabelThemes`: a classifier over the
+finest labels a labelled source has (Banking77's 77 intents, an airline complaint's
+reason), its probabilities summed per theme. A theme is often a union of finer labels,
+which one linear boundary per theme fits badly; a multinomial model over the parts fits
+each part. It is fitted on those fine labels (``fit(X, y, fine_labels=...)``) and
+weighted ``fine_share``.
+
 :func:`late_share_by_cv` picks ``share`` the way ``benchmarks/encoder.py`` does for
 single-label models: on the two models' out-of-fold probabilities over the training
 part (``scripts/train_topic_model.py``'s ``fusion_by_cv`` computes them).
@@ -21,11 +28,13 @@ part (``scripts/train_topic_model.py``'s ``fusion_by_cv`` computes them).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from cxtext.classify.embedding_cache import active_cache, shared_embeddings
 from cxtext.classify.features import TextPreparer
 from cxtext.normalize.documents import normalize_text
 from cxtext.normalize.language import letter_counts
@@ -34,7 +43,7 @@ SHARES = tuple(round(0.1 * k, 1) for k in range(11))
 
 
 class ThemeLateFusion(ClassifierMixin, BaseEstimator):
-    """Two multi-label topic models, per-theme probabilities averaged (``encoder``: ``share``).
+    """Multi-label topic models, per-theme probabilities averaged (``encoder``: ``share``).
 
     Parameters
     ----------
@@ -42,46 +51,133 @@ class ThemeLateFusion(ClassifierMixin, BaseEstimator):
         ``classes_`` the theme ids); both see the same input texts and must score the
         same themes in the same order.
     share : the encoder model's weight in the average, between 0 and 1.
+    fine : optional unfitted :class:`FineLabelThemes` (or a :class:`LanguageGate` over
+        one), fitted on ``fine_labels``; None: two members.
+    fine_share : its weight; the TF-IDF model gets ``1 - share - fine_share``.
     """
 
-    def __init__(self, tfidf=None, encoder=None, share: float = 0.5) -> None:
+    # Models saved before the fine member existed have neither attribute.
+    fine = None
+    fine_share = 0.0
+
+    def __init__(
+        self, tfidf=None, encoder=None, share: float = 0.5, fine=None, fine_share: float = 0.0
+    ) -> None:
         self.tfidf = tfidf
         self.encoder = encoder
         self.share = share
+        self.fine = fine
+        self.fine_share = fine_share
 
-    def fit(self, X, y) -> ThemeLateFusion:
-        if not 0.0 <= self.share <= 1.0:
-            raise ValueError(f"share must be between 0 and 1, got {self.share}")
+    def fit(self, X, y, fine_labels=None) -> ThemeLateFusion:
+        """Fit every member on ``X``; the fine member on ``fine_labels`` (one per text or None)."""
+        shares = (self.share, self.fine_share)
+        if min(shares) < 0.0 or sum(shares) > 1.0 + 1e-9:
+            raise ValueError(f"share and fine_share must be >= 0 and sum to <= 1, got {shares}")
+        if (self.fine is None) != (fine_labels is None):
+            raise ValueError("a fine member needs fine_labels, and fine_labels need a fine member")
         texts = list(X)
         self.tfidf_ = clone(self.tfidf).fit(texts, y)
-        self.encoder_ = clone(self.encoder).fit(texts, y)
-        a, b = list(self.tfidf_.classes_), list(self.encoder_.classes_)
-        if a != b:
-            raise ValueError(f"the two topic models score different themes: {a} vs {b}")
+        with _one_embedding_pass():
+            members = [clone(self.encoder).fit(texts, y)]
+            if self.fine is not None:
+                fine = np.asarray(fine_labels, dtype=object)
+                members.append(clone(self.fine).fit(texts, fine))
+        self.encoder_ = members[0]
+        self.fine_ = members[1] if len(members) > 1 else None
+        a = list(self.tfidf_.classes_)
+        for member in members:
+            if list(member.classes_) != a:
+                raise ValueError(f"the topic models score different themes: {a} vs "
+                                 f"{list(member.classes_)}")  # fmt: skip
         self.classes_ = self.tfidf_.classes_
         return self
 
-    def blend(self, tfidf_proba: np.ndarray, encoder_proba: np.ndarray) -> np.ndarray:
+    def member_probas(self, X) -> tuple[np.ndarray, ...]:
+        """The gated members' (documents x themes) output, what :meth:`blend` takes after TF-IDF's."""
+        texts = list(X)
+        fine = getattr(self, "fine_", None)
+        if fine is None:
+            return (self.encoder_.predict_proba(texts),)
+        with _one_embedding_pass():  # both members' encoders: each text embedded once
+            return self.encoder_.predict_proba(texts), fine.predict_proba(texts)
+
+    def blend(
+        self, tfidf_proba: np.ndarray, encoder_proba: np.ndarray, fine_proba=None
+    ) -> np.ndarray:
         """The fused probabilities from each member's own (documents x themes) output.
 
-        A row the encoder member did not score (NaN: a :class:`LanguageGate` skipped its
-        language) keeps the TF-IDF model's probabilities.
+        A row a member did not score (NaN: a :class:`LanguageGate` skipped its
+        language) gives that member's weight to the TF-IDF model.
         """
         tfidf = np.asarray(tfidf_proba, dtype=float)
-        encoder = np.asarray(encoder_proba, dtype=float)
-        fused = (1.0 - self.share) * tfidf + self.share * encoder
-        skipped = np.isnan(encoder).any(axis=1)
-        fused[skipped] = tfidf[skipped]
+        fused = np.array(tfidf)
+        members = [(encoder_proba, self.share)]
+        if fine_proba is not None:
+            members.append((fine_proba, self.fine_share))
+        for proba, weight in members:
+            proba = np.asarray(proba, dtype=float)
+            scored = ~np.isnan(proba).any(axis=1)
+            fused[scored] += weight * (proba[scored] - tfidf[scored])
         return fused
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "classes_")
         texts = list(X)
-        return self.blend(self.tfidf_.predict_proba(texts), self.encoder_.predict_proba(texts))
+        return self.blend(self.tfidf_.predict_proba(texts), *self.member_probas(texts))
 
     def predict(self, X, threshold: float = 0.5) -> np.ndarray:
         """0/1 indicator matrix at ``threshold``."""
         return (self.predict_proba(X) >= threshold).astype(np.int8)
+
+
+def _one_embedding_pass() -> AbstractContextManager:
+    """The enclosing shared embeddings (the classify stage's partition), else a new block."""
+    return nullcontext() if active_cache() is not None else shared_embeddings()
+
+
+class FineLabelThemes(ClassifierMixin, BaseEstimator):
+    """A classifier over fine labels (intents, reasons) whose probabilities are summed per theme.
+
+    ``fit(X, y)`` takes one fine label per text (None or "": no fine label, the text is
+    left out); ``predict_proba`` gives documents x ``themes``: each theme's probability is
+    the sum of its fine labels' (a label under two themes counts for both; one under
+    none, e.g. an intent the taxonomy has no theme for, for neither).
+
+    Parameters
+    ----------
+    estimator : unfitted single-label classifier on texts with ``predict_proba``.
+    themes : the theme ids, the output's columns.
+    fine_themes : fine label -> the themes it belongs to (labels not listed: none).
+    """
+
+    def __init__(self, estimator=None, themes: Sequence[str] = (), fine_themes=None) -> None:
+        self.estimator = estimator
+        self.themes = themes
+        self.fine_themes = fine_themes
+
+    def fit(self, X, y) -> FineLabelThemes:
+        texts, labels = list(X), np.asarray(y, dtype=object)
+        rows = np.flatnonzero([isinstance(v, str) and v != "" for v in labels])
+        if not len(rows):
+            raise ValueError("no training document has a fine label")
+        self.estimator_ = clone(self.estimator).fit(
+            [texts[i] for i in rows], labels[rows].astype(str)
+        )
+        themes, mapping = list(self.themes), dict(self.fine_themes or {})
+        unknown = sorted({t for v in mapping.values() for t in v} - set(themes))
+        if unknown:
+            raise ValueError(f"fine_themes names themes that are not in themes: {unknown}")
+        self.sum_ = np.zeros((len(self.estimator_.classes_), len(themes)), dtype=np.float32)
+        for k, label in enumerate(self.estimator_.classes_):
+            for theme in mapping.get(str(label), ()):
+                self.sum_[k, themes.index(theme)] = 1.0
+        self.classes_ = np.array(themes, dtype=object)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "classes_")
+        return np.asarray(self.estimator_.predict_proba(list(X)), dtype=float) @ self.sum_
 
 
 class LanguageGate(ClassifierMixin, BaseEstimator):

@@ -36,6 +36,8 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         "cxtext.classify.late_fusion.ThemeLateFusion",
         # `--param encoder_languages=en`: the encoder member sees English documents only.
         "cxtext.classify.late_fusion.LanguageGate",
+        # A fine-label member (intents, complaint reasons) summed per theme.
+        "cxtext.classify.late_fusion.FineLabelThemes",
     }
 )
 

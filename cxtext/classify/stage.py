@@ -184,8 +184,7 @@ def _topic_proba(
     """
     if isinstance(model, ThemeLateFusion):
         return model.blend(
-            _topic_proba(model.tfidf_, texts, prepared, ngrams),
-            model.encoder_.predict_proba(texts),
+            _topic_proba(model.tfidf_, texts, prepared, ngrams), *model.member_probas(texts)
         )
     prep, rest = _split_preparation(model)
     if prep is None:
