@@ -73,7 +73,9 @@ def _set_threads(model: object, threads: int) -> None:
         stack += [t for _, t in getattr(item, "transformer_list", [])]
         stack += list(getattr(item, "estimators_", []))
         stack += [
-            getattr(item, a) for a in ("tfidf_", "encoder_", "estimator_") if hasattr(item, a)
+            getattr(item, a)
+            for a in ("tfidf_", "encoder_", "fine_", "estimator_")
+            if getattr(item, a, None) is not None
         ]
 
 

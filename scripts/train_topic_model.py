@@ -365,6 +365,7 @@ def fusion_by_cv(
     cache: Path | None = None,
     encoder_rows: np.ndarray | None = None,
     embed_cs: tuple[float, ...] = EMBED_CS,
+    oof_out: dict | None = None,
 ) -> tuple[dict, dict]:
     """(the tfidf+encoder settings with the best out-of-fold top-1, every choice and score).
 
@@ -382,6 +383,7 @@ def fusion_by_cv(
     :class:`~cxtext.classify.late_fusion.LanguageGate`): it is fitted on those of each
     fold, and the others keep the TF-IDF model's out-of-fold probabilities, as the
     fused model scores them (late fusion only). ``embed_cs``: the e5 model's C grid.
+    ``oof_out``: a dict that receives every option's out-of-fold probabilities.
     """
     if encoder_rows is not None and weights:
         raise ValueError("encoder_rows is for late fusion only (no concatenated weights)")
@@ -418,6 +420,8 @@ def fusion_by_cv(
             print(f"  fusion CV: fold {fold + 1}/{len(folds)} {k} done", flush=True)
         for k in oof:
             oof[k][val] = have[k]
+    if oof_out is not None:
+        oof_out.update(oof)
     cv = {k: top1_hits(p, y) for k, p in oof.items()}
     embed_c = max(embed_cs, key=lambda c: (cv[f"e5 C={c}"], -c))
     share, _ = late_share_by_cv(oof["tfidf"], oof[f"e5 C={embed_c}"], y)

@@ -89,8 +89,8 @@ def test_every_saved_type_is_on_the_allow_list(workspace):
         "topic-static-v1",
         "topic-mapped-v1",
         "topic-mapped-v2",
+        "topic-mapped-v3",
         "sentiment-fa-v1",
-        "sentiment-fa-v2",
         "sentiment-en-v1",
     ]
     encoders = ["sentiment-en-encoder-v1", "sentiment-en-encoder-late-v1", "topic-encoder-v1"]
@@ -164,4 +164,4 @@ def test_predict_and_evaluate_in_a_fresh_process(workspace, tmp_path, kind):
             assert '"macro_f1"' in path.read_text()
     assert len(list(tmp_path.iterdir())) == 2
     if kind == "topic":
-        assert "topic-mapped-v2" in output  # the role "topic" is the shipped champion
+        assert "topic-mapped-v3" in output  # the role "topic" is the shipped champion

@@ -139,7 +139,7 @@ def test_wheel_carries_models_and_taxonomy_and_init_works(installed, tmp_path):
         "--input", "data/sample/feedback/tickets_en.csv", "--output", "out/scored.csv",
     )  # fmt: skip
     assert scored.returncode == 0, scored.stdout + scored.stderr
-    assert "topic-mapped-v2" in scored.stdout and (ws / "out" / "scored.csv").exists()
+    assert "topic-mapped-v3" in scored.stdout and (ws / "out" / "scored.csv").exists()
     site = Path(sysconfig.get_paths()["purelib"])
     assert not any(site.glob("cxtext/shipped/models/ws*"))
 
