@@ -82,3 +82,12 @@ def test_three_member_fusion_blends_and_round_trips(tmp_path):
         ThemeLateFusion(model.tfidf, model.encoder, 0.3, model.fine, 0.5).fit(texts, y)
     with pytest.raises(ValueError, match="sum to"):
         ThemeLateFusion(model.tfidf, model.encoder, 0.6, model.fine, 0.5).fit(texts, y, fine)
+
+
+def test_card_names_the_fine_member():
+    from cxtext.classify.model_card import render_card_markdown
+
+    params = {"features": "tfidf+encoder", "fusion": "late", "feature_weight": 0.0,
+              "embed_C": 2.0, "fine_share": 0.6, "fine_C": 32.0, "encoder_languages": "en"}  # fmt: skip
+    text = render_card_markdown("m", {"params": params})
+    assert "fine-label member's share 0.6, its C 32.0; encoder on en documents only" in text

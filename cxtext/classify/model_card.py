@@ -154,9 +154,14 @@ def _features(params: dict[str, Any]) -> str:
     features = params.get("features", "tfidf")
     if params.get("fusion") == "late":
         only = params.get("encoder_languages")
+        fine = (
+            f"; fine-label member's share {params['fine_share']}, its C {params.get('fine_C')}"
+            if "fine_share" in params
+            else ""
+        )
         return (
             f"{features}, late fusion (encoder's share {params.get('feature_weight')}, "
-            f"its C {params.get('embed_C')}"
+            f"its C {params.get('embed_C')}{fine}"
             + (f"; encoder on {only} documents only, the others TF-IDF alone)" if only else ")")
         )
     return features
