@@ -1,4 +1,4 @@
-"""Train and register the shipped sentiment champions: ``sentiment-fa-v1`` and ``sentiment-en-v1``.
+"""Train and register the shipped sentiment champions: ``sentiment-fa-v2`` and ``sentiment-en-v1``.
 
 ``sentiment-fa``: 3-class (negative / neutral / positive) over a multi-domain Persian
 union, so one model reads food-delivery, banking, shop and book feedback:

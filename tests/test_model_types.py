@@ -91,6 +91,7 @@ def test_every_saved_type_is_on_the_allow_list(workspace):
         "topic-mapped-v2",
         "topic-mapped-v3",
         "sentiment-fa-v1",
+        "sentiment-fa-v2",
         "sentiment-en-v1",
     ]
     encoders = ["sentiment-en-encoder-v1", "sentiment-en-encoder-late-v1", "topic-encoder-v1"]
