@@ -27,6 +27,7 @@ from cxtext.painpoints.order import ranks
 from cxtext.painpoints.spikes import is_spike
 from cxtext.schema import PAIN_POINTS, conform, utc_timestamp
 from cxtext.themes.taxonomy import Taxonomy
+from cxtext.value.methods import method_shares
 from cxtext.value.misclassification import Confusion, customer_probability, mention_truth
 
 # Said in a pain point's method (and warned by the flow) when the correction cannot
@@ -614,8 +615,7 @@ def _method(uplift_method: str, clv_methods: pd.Series, unlinked: int, unlinked_
     """e.g. "uplift=joint_logit(...); clv=crm 31%/bgnbd_gammagamma 60%; unlinked 2 at segment mean clv"."""
     parts = [f"uplift={uplift_method}"]
     if len(clv_methods):
-        shares = clv_methods.fillna("unknown").value_counts(normalize=True)
-        parts.append("clv=" + "/".join(f"{name} {share:.0%}" for name, share in shares.items()))
+        parts.append("clv=" + method_shares(clv_methods))
     if unlinked:
         parts.append(f"unlinked {unlinked} at {unlinked_at}")
     return "; ".join(parts)

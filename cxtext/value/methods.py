@@ -29,12 +29,25 @@ def method_summary(values: pd.DataFrame | None, uplift: pd.DataFrame | None) -> 
     """
     out: dict[str, str] = {}
     if values is not None and len(values) and "method" in values.columns:
-        shares = values["method"].fillna("unknown").value_counts(normalize=True)
-        out["clv"] = "/".join(f"{m} {s:.0%}" for m, s in shares.items())
+        out["clv"] = method_shares(values["method"])
     if uplift is not None and len(uplift) and "method" in uplift.columns:
         families = [uplift_family(m) for m in uplift["method"].dropna()]
         out["uplift"] = "/".join(dict.fromkeys(families))
     return out
+
+
+def method_shares(methods: pd.Series) -> str:
+    """``bgnbd_gammagamma 75%/crm 25%``: largest share first, ties by name.
+
+    The tie order must not depend on row order, or two runs over the same data (one of
+    them split across concurrent runs) would write different method texts.
+
+    >>> method_shares(pd.Series(["simple_rate", "crm", None, "crm", "simple_rate", None]))
+    'crm 33%/simple_rate 33%/unknown 33%'
+    """
+    counts = methods.fillna("unknown").value_counts()
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return "/".join(f"{name} {n / len(methods):.0%}" for name, n in ordered)
 
 
 def uplift_family(method: str) -> str:
