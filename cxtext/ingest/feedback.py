@@ -116,32 +116,6 @@ def _conflict_quarantine(conflicts: pd.DataFrame, source_file: str, key: bytes) 
     )
 
 
-def ingest_partition(
-    part: RawPartition,
-    seen: SeenKeys,
-    *,
-    max_text_chars: int,
-    min_text_chars: int,
-    default_channel: str,
-    not_after: pd.Timestamp | None = None,
-    spec: SourceSpec | None = None,
-    pseudonym_key: bytes,
-) -> IngestBatch:
-    """Validate one raw partition and drop keys already kept in this run (``seen`` is updated).
-
-    ``spec`` renames the file's columns to canonical ones and gives the source's channel,
-    date format and time zone.
-    """
-    settings = {
-        "max_text_chars": max_text_chars,
-        "min_text_chars": min_text_chars,
-        "default_channel": default_channel,
-        "not_after": not_after,
-        "pseudonym_key": pseudonym_key,
-    }
-    return ingest_together([part], seen, spec=spec or SourceSpec(part.source_file), **settings)[0]
-
-
 def ingest_together(
     parts: Sequence[RawPartition],
     seen: SeenKeys,
