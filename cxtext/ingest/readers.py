@@ -304,7 +304,7 @@ def read_partitions(
     source's own column names (a ``--columns`` map's), which tell a header from a title
     row above it (:func:`past_titles`) besides :data:`HEADER_NAMES`.
     """
-    known = HEADER_NAMES | {column_name(n) for n in header_names}
+    headers = HEADER_NAMES | {column_name(n) for n in header_names}
     if partition_rows < 1:
         raise ValueError(f"partition_rows must be at least 1, got {partition_rows}")
     name = str(source_file)
@@ -319,13 +319,13 @@ def read_partitions(
         yield _whole_file_broken(name, f"unsupported_file: {name}: expected one of {known}")
         return
     readers: dict[str, Callable[[str, int], Iterator[RawPartition]]] = {
-        "csv": lambda n, size: _read_csv(n, size, known),
-        "tsv": lambda n, size: _read_csv(n, size, known),
-        "txt": lambda n, size: _read_csv(n, size, known, plain_text_is_not_a_table=True),
+        "csv": lambda n, size: _read_csv(n, size, headers),
+        "tsv": lambda n, size: _read_csv(n, size, headers),
+        "txt": lambda n, size: _read_csv(n, size, headers, plain_text_is_not_a_table=True),
         "jsonl": _read_jsonl,
         "json": _read_json,
         "parquet": _read_parquet,
-        "xlsx": lambda n, size: _read_xlsx(n, size, sheet, known),
+        "xlsx": lambda n, size: _read_xlsx(n, size, sheet, headers),
     }
     reader = readers[fmt]
     done = 0
@@ -551,9 +551,17 @@ def _read_csv(
         lambda: None if batch.names is None else len(batch.names),
         name,
     )
+    yield from _until_cut(
+        batch, _csv_partitions(records, batch, header_names, plain_text_is_not_a_table)
+    )
+
+
+def _until_cut(batch: _Batcher, partitions: Iterator[RawPartition]) -> Iterator[RawPartition]:
+    """``partitions``; where a .gz is cut short, the rows read so far stand, then the
+    error goes on to :func:`read_partitions`, which reports the file."""
     try:
-        yield from _csv_partitions(records, batch, header_names, plain_text_is_not_a_table)
-    except CUT_SHORT:  # a .gz cut short: the rows read so far stand, then the file is reported
+        yield from partitions
+    except CUT_SHORT:
         if batch.rows or batch.broken:
             yield batch.flush(batch.names)
         raise
@@ -619,20 +627,21 @@ def past_titles(
     the next row names one (a title with a comma, ``Export, May 2024``, is two fields).
     At most :data:`MAX_TITLE_ROWS` are skipped.
     """
+    known = set(header_names)
     titles: list[Any] = []
-    while len(titles) < MAX_TITLE_ROWS and (filled := _filled(fields_of(first))) >= 1:
+    fields = fields_of(first)
+    while len(titles) < MAX_TITLE_ROWS and (filled := _filled(fields)) >= 1:
         nxt = next(rest, None)
         if nxt is None:
             break
         after = fields_of(nxt)
-        names = lambda fields: _names(fields) & set(header_names)  # noqa: E731
         title = _filled(after) > filled and (
-            filled == 1 or (not names(fields_of(first)) and bool(names(after)))
+            filled == 1 or (not _names(fields) & known and bool(_names(after) & known))
         )
         if not title:
             return first, _chain(nxt, rest), titles
         titles.append(first)
-        first = nxt
+        first, fields = nxt, after
     return first, rest, titles
 
 
@@ -791,12 +800,7 @@ def _read_jsonl(name: str, size: int) -> Iterator[RawPartition]:
             )
             yield from _array_partitions(batch, items, name)
             return
-    try:
-        yield from _json_lines(batch, _chain(first, lines), name)
-    except CUT_SHORT:  # a .gz cut short: the rows read so far stand, then the file is reported
-        if batch.rows or batch.broken:
-            yield batch.flush()
-        raise
+    yield from _until_cut(batch, _json_lines(batch, _chain(first, lines), name))
 
 
 def _whole_json_array(name: str) -> list | None:
