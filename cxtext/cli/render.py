@@ -114,11 +114,10 @@ def print_file_accounts(console: Console, files: dict) -> None:
     for name in ("read", "kept", "quarantined", "duplicates"):
         table.add_column(name, justify="right")
     shown = dict(files)
-    if len(files) > FILES_SHOWN:
-        flagged = [p for p, t in files.items() if t.quarantined or t.duplicates]
-        clean = [p for p in files if p not in set(flagged)]
-        picked = (flagged + clean)[:FILES_SHOWN]
-        shown = {p: files[p] for p in files if p in set(picked)}
+    if len(files) > FILES_SHOWN:  # files with problems first, then the clean ones, in file order
+        ordered = sorted(files, key=lambda p: not (files[p].quarantined or files[p].duplicates))
+        picked = set(ordered[:FILES_SHOWN])
+        shown = {p: t for p, t in files.items() if p in picked}
     for path, t in shown.items():
         name = redact_file_name(PurePath(path).name)  # the platform's separators only: a
         # printable name writes a control character as "\x1b", not a folder
