@@ -314,23 +314,13 @@ def fine_by_cv(vectors, fine, y, folds, english, themes, cache: Path) -> dict[fl
             if not stored.exists():
                 lr = LogisticRegression(C=c, max_iter=2000).fit(vectors[fit], labels[fit])
                 head = FineLabelThemes(themes=tuple(themes), fine_themes=FINE_THEMES)
-                head.estimator_, head.sum_ = lr, _sum_matrix(lr.classes_, themes)
-                head.classes_ = np.array(themes, dtype=object)
+                head.with_fitted(lr)
                 cache.mkdir(parents=True, exist_ok=True)
                 np.save(stored, head.predict_proba(vectors[val]))
             oof[val] = np.load(stored)
             print(f"  fine member C={c}: a fold done", flush=True)
         out[c] = oof
     return out
-
-
-def _sum_matrix(classes, themes: list[str]) -> np.ndarray:
-    """Fine labels x themes, 1 where the label belongs to the theme (FineLabelThemes.sum_)."""
-    m = np.zeros((len(classes), len(themes)), dtype=np.float32)
-    for k, label in enumerate(classes):
-        for theme in FINE_THEMES.get(str(label), ()):
-            m[k, themes.index(theme)] = 1.0
-    return m
 
 
 def shares_by_cv(tfidf, e5, fine, y) -> tuple[float, float, float]:
@@ -443,7 +433,7 @@ def main() -> None:
         ids = [str(c) for c in model.classes_]
         hits: dict[str, dict[str, np.ndarray]] = {k: {} for k in (
             "plain", "plain_fine", "ours", "e5", "fine", "challenger", "champion")}  # fmt: skip
-        fine_sum = _sum_matrix(plain_f.classes_, ids)
+        summed = FineLabelThemes(themes=tuple(ids), fine_themes=FINE_THEMES).with_fitted(plain_f)
         langs: dict[str, np.ndarray] = {}
         for name, frame in held.items():
             x, gold = _normalized(frame["text"].tolist())[0], frame["gold"].tolist()
@@ -456,7 +446,7 @@ def main() -> None:
             hits["challenger"][name] = top1(model.blend(tfidf_p, enc_p, fine_p), ids, gold)
             plain_p = plain.predict_proba(x)  # taxonomy order
             hits["plain"][name] = top1(plain_p, ids, gold)
-            fine_plain = plain_f.predict_proba(x) @ fine_sum
+            fine_plain = summed.predict_proba(x)
             hits["plain_fine"][name] = top1(np.where(langs[name][:, None], fine_plain, plain_p),
                                             ids, gold)  # fmt: skip
             champ_ids = [str(c) for c in champ_model.classes_]

@@ -161,15 +161,20 @@ class FineLabelThemes(ClassifierMixin, BaseEstimator):
         rows = np.flatnonzero([isinstance(v, str) and v != "" for v in labels])
         if not len(rows):
             raise ValueError("no training document has a fine label")
-        self.estimator_ = clone(self.estimator).fit(
-            [texts[i] for i in rows], labels[rows].astype(str)
-        )
+        estimator = clone(self.estimator).fit([texts[i] for i in rows], labels[rows].astype(str))
+        return self.with_fitted(estimator)
+
+    def with_fitted(self, estimator) -> FineLabelThemes:
+        """This member around an ``estimator`` already fitted on fine labels (its
+        ``classes_``): what :meth:`fit` ends with, and what a caller holding a fit of its
+        own (cross-validation on cached vectors) uses instead of refitting."""
         themes, mapping = list(self.themes), dict(self.fine_themes or {})
         unknown = sorted({t for v in mapping.values() for t in v} - set(themes))
         if unknown:
             raise ValueError(f"fine_themes names themes that are not in themes: {unknown}")
-        self.sum_ = np.zeros((len(self.estimator_.classes_), len(themes)), dtype=np.float32)
-        for k, label in enumerate(self.estimator_.classes_):
+        self.estimator_ = estimator
+        self.sum_ = np.zeros((len(estimator.classes_), len(themes)), dtype=np.float32)
+        for k, label in enumerate(estimator.classes_):
             for theme in mapping.get(str(label), ()):
                 self.sum_[k, themes.index(theme)] = 1.0
         self.classes_ = np.array(themes, dtype=object)
