@@ -23,7 +23,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 import time
@@ -42,7 +41,13 @@ from benchmarks.encoder import C_GRID, plain_tfidf  # noqa: E402
 from cxtext.classify.evaluation import split_indices  # noqa: E402
 from cxtext.classify.registry import champion_name, load_model, write_card  # noqa: E402
 from cxtext.classify.training import clean_labelled  # noqa: E402
-from scripts.train_models import SEED, _read, encoder_cache, persian_union  # noqa: E402
+from scripts.train_models import (  # noqa: E402
+    SEED,
+    _key,
+    _read,
+    encoder_cache,
+    persian_union,
+)
 
 FOLDS = 3
 
@@ -70,13 +75,6 @@ def persian_split(datasets: Path):
                               groups=frame["dataset"])  # fmt: skip
         out.append((data.texts, data.labels, data.groups))
     return out[0], out[1]
-
-
-def _key(*parts) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(hashlib.sha256(repr(part).encode("utf-8")).digest())
-    return digest.hexdigest()[:20]
 
 
 def plain_by_cv(texts: list[str], labels: list[str], cache: Path) -> tuple[float, dict]:
