@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cxtext.errors import InputRejected
-from cxtext.ingest.feedback import FileTally, check_accepted, iter_feedback
+from cxtext.ingest.feedback import FileTally, IngestBatch, check_accepted, iter_feedback
 from cxtext.ingest.tables import read_customers, read_transactions
 from cxtext.normalize.documents import normalize_feedback
 from cxtext.normalize.pii import redact_pii
@@ -108,23 +108,32 @@ class Outcome:
     logs: str
 
 
+def read_batches(folder: Path, partition_rows: int = 10, **options) -> list[IngestBatch]:
+    """Every batch of ``folder`` as a run reads it, with this battery's settings (``options``
+    override them)."""
+    settings = {
+        "max_text_chars": 20000,
+        "min_text_chars": 1,
+        "default_channel": "survey",
+        "pseudonym_key": KEY,
+        **options,
+    }
+    return list(iter_feedback([folder], partition_rows=partition_rows, **settings))
+
+
+def tallies_of(batches: list[IngestBatch]) -> dict[str, FileTally]:
+    """Each file's account of its batches, as the run's summary keeps them."""
+    tallies: dict[str, FileTally] = {}
+    for b in batches:
+        tallies.setdefault(b.source_file, FileTally()).add(b)
+    return tallies
+
+
 def run_stages(folder: Path, caplog: pytest.LogCaptureFixture) -> Outcome:
     caplog.clear()
     with caplog.at_level(logging.DEBUG):
-        batches = list(
-            iter_feedback(
-                [folder],
-                partition_rows=4,
-                max_text_chars=20000,
-                min_text_chars=1,
-                default_channel="survey",
-                not_after=NOW + pd.Timedelta(days=1),
-                pseudonym_key=KEY,
-            )
-        )
-        tallies: dict[str, FileTally] = {}
-        for b in batches:
-            tallies.setdefault(b.source_file, FileTally()).add(b)
+        batches = read_batches(folder, 4, not_after=NOW + pd.Timedelta(days=1))
+        tallies = tallies_of(batches)
         kept = [b.records for b in batches if len(b.records)]
         records = normalize_feedback(pd.concat(kept, ignore_index=True)) if kept else pd.DataFrame()
     quarantine = pd.concat([b.quarantine for b in batches], ignore_index=True)
@@ -1002,17 +1011,7 @@ def test_every_row_of_any_damaged_file_is_accounted_for(tmp_path_factory, lines,
     folder = tmp_path_factory.mktemp("damaged")
     body = (HEAD + "\n".join(lines)).encode("utf-8", "surrogatepass") + junk
     (folder / f"f{suffix}").write_bytes(body)
-    batches = list(
-        iter_feedback(
-            [folder],
-            partition_rows=3,
-            max_text_chars=100,
-            min_text_chars=1,
-            default_channel="survey",
-            not_after=NOW,
-            pseudonym_key=KEY,
-        )
-    )
+    batches = read_batches(folder, 3, max_text_chars=100, not_after=NOW)
     tally = FileTally()
     for b in batches:
         tally.add(b)
@@ -1241,19 +1240,8 @@ def test_a_file_of_only_conflicting_duplicates_does_not_reject_the_run(tmp_path:
     (tmp_path / "b.csv").write_text(
         "id,text,created_at,source\n1,the app is fast now,2024-05-01,a\n"
     )
-    batches = list(
-        iter_feedback(
-            [tmp_path],
-            partition_rows=10,
-            max_text_chars=20000,
-            min_text_chars=1,
-            default_channel="survey",
-            pseudonym_key=KEY,
-        )
-    )
-    tallies: dict[str, FileTally] = {}
-    for b in batches:
-        tallies.setdefault(b.source_file, FileTally()).add(b)
+    batches = read_batches(tmp_path)
+    tallies = tallies_of(batches)
     reasons = pd.concat([b.quarantine for b in batches])["reason"]
     assert tallies[str(tmp_path / "b.csv")].reasons == {"conflicting_duplicate": 1}
     check_accepted(tallies, reasons)  # no raise
@@ -1267,16 +1255,8 @@ def test_a_title_with_a_comma_above_a_mapped_header(tmp_path: Path) -> None:
     (tmp_path / "crm.csv").write_text(
         "Ticket export, May 2024\nticket_id,comment,opened\nT1,slow app,2024-05-01\n"
     )
-    batches = list(
-        iter_feedback(
-            [tmp_path],
-            columns={"id": "ticket_id", "text": "comment", "created_at": "opened"},
-            partition_rows=10,
-            max_text_chars=20000,
-            min_text_chars=1,
-            default_channel="survey",
-            pseudonym_key=KEY,
-        )
+    batches = read_batches(
+        tmp_path, columns={"id": "ticket_id", "text": "comment", "created_at": "opened"}
     )
     assert [r for b in batches for r in b.records["id"]] == ["T1"]
     assert all(b.quarantine.empty for b in batches)
@@ -1296,16 +1276,7 @@ def test_a_20000_column_header_is_read_in_seconds(tmp_path: Path) -> None:
         + "\n"
     )
     cpu = time.process_time()
-    out = list(
-        iter_feedback(
-            [tmp_path],
-            partition_rows=10,
-            max_text_chars=20000,
-            min_text_chars=1,
-            default_channel="survey",
-            pseudonym_key=KEY,
-        )
-    )
+    out = read_batches(tmp_path)
     assert time.process_time() - cpu < 8
     records = pd.concat([b.records for b in out])
     assert records["id"].tolist() == ["1", "2"]
@@ -1374,19 +1345,8 @@ def test_a_folder_of_tiny_files_is_validated_in_groups_with_the_same_outcome(
     folder = _tiny_folder(tmp_path)
 
     def outcome() -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-        batches = list(
-            iter_feedback(
-                [folder],
-                partition_rows=1000,
-                max_text_chars=20000,
-                min_text_chars=1,
-                default_channel="survey",
-                pseudonym_key=KEY,
-            )
-        )
-        tallies: dict[str, FileTally] = {}
-        for b in batches:
-            tallies.setdefault(b.source_file, FileTally()).add(b)
+        batches = read_batches(folder, 1000)
+        tallies = tallies_of(batches)
         records = pd.concat([b.records for b in batches], ignore_index=True)
         quarantine = pd.concat([b.quarantine for b in batches], ignore_index=True)
         return tallies, records, quarantine
