@@ -164,7 +164,6 @@ class DiscoverySettings:
     svd_components: Annotated[int, AtLeast(2)]  # truncated SVD dimensions
     max_cluster_share: Fraction  # HDBSCAN keeps no cluster larger than this share
     merge_similarity: Fraction  # clusters with centroids this alike become one candidate
-    join_quantile: Fraction | None  # a noise document this close to a centroid joins it
     join_margin: Fraction | None  # a noise document nearer a cluster than its noise by this joins
     link_margin: Fraction  # fa and en candidates this alike (CSLS on e5) are one theme
     keywords: Annotated[int, AtLeast(1)]  # distinctive keywords kept per candidate

@@ -203,7 +203,7 @@ def test_fragments_of_one_theme_merge_and_distinct_themes_do_not():
     assert (_merge(vectors, labels, similarity=0.8) == labels).all()  # not alike enough
 
 
-def test_a_noise_document_joins_a_cluster_only_if_as_close_as_its_members():
+def test_a_document_outside_the_sample_joins_a_cluster_only_if_as_close_as_its_members():
     from cxtext.themes.discovery import _join
 
     def at(cos: float, axis: int, sign: float = 1.0) -> np.ndarray:
@@ -212,18 +212,18 @@ def test_a_noise_document_joins_a_cluster_only_if_as_close_as_its_members():
         return v
 
     # Cluster 0 (centroid e0 by symmetry): members at cosine 1.0, 0.9, 0.9, 0.6, 0.6.
-    # Cluster 1: e4 alone. Noise: cosine 0.8 and 0.5 to e0, and e4 itself.
+    # Cluster 1: e4 alone. Outside the sample: cosine 0.8 and 0.5 to e0, and e4 itself.
     members = [np.eye(5)[0], at(0.9, 1), at(0.9, 1, -1), at(0.6, 2), at(0.6, 2, -1)]
     vectors = np.vstack([*members, np.eye(5)[4], at(0.8, 3), at(0.5, 3), np.eye(5)[4]])
     labels = np.array([0] * 5 + [1, -1, -1, -1])
+    outside = np.array([6, 7, 8])
     # The least typical member (0.6) as the floor: 0.8 joins, 0.5 does not; e4 joins 1.
-    assert _join(vectors, labels, 0.0).tolist()[6:] == [0, -1, 1]
-    # The median member (0.9): the 0.8 document is less typical than half the members.
-    assert _join(vectors, labels, 0.5).tolist()[6:] == [-1, -1, 1]
-    assert (_join(vectors, labels, 0.0)[:6] == labels[:6]).all()  # members stay put
-    # Only the documents outside HDBSCAN's sample may join (join_quantile null).
-    assert _join(vectors, labels, 0.0, among=np.array([8])).tolist()[6:] == [-1, -1, 1]
-    assert (_join(vectors, np.full(9, -1), 0.0) == -1).all()  # no cluster: all stay noise
+    joined = _join(vectors, labels, outside, 1.0)
+    assert joined.tolist()[6:] == [0, -1, 1]
+    assert (joined[:6] == labels[:6]).all()  # members stay put
+    # Only the documents named may join (HDBSCAN's noise is not among them).
+    assert _join(vectors, labels, np.array([8]), 1.0).tolist()[6:] == [-1, -1, 1]
+    assert (_join(vectors, np.full(9, -1), outside, 1.0) == -1).all()  # no cluster: none join
 
 
 def test_a_cluster_at_most_doubles_by_joining_its_closest_documents_first():
@@ -235,9 +235,10 @@ def test_a_cluster_at_most_doubles_by_joining_its_closest_documents_first():
     vectors = np.column_stack([np.cos(angles), np.sin(angles)])
     labels = np.array([0, 0, -1, -1, -1, -1, -1])
     # All five are as close as the core's least typical member: the two closest join.
-    assert _join(vectors, labels, 0.0).tolist() == [0, 0, -1, 0, -1, 0, -1]
+    outside = np.arange(2, 7)
+    assert _join(vectors, labels, outside, 1.0).tolist() == [0, 0, -1, 0, -1, 0, -1]
     # Clustered on a half sample, the core stands for four documents: all five join.
-    assert (_join(vectors, labels, 0.0, sampled=0.5) == 0).all()
+    assert (_join(vectors, labels, outside, sampled=0.5) == 0).all()
 
 
 def test_documents_that_joined_two_linked_parts_follow_them():

@@ -186,8 +186,8 @@ def _cluster_group(
     documents of a 1M-document corpus's window, clustering peaked 659 MiB above its
     input when fitted on all of them and 371 MiB on the sample (89 -> 63 CPU-s, the same
     110 clusters; benchmarks/README.md). Then the documents outside the sample join by
-    :func:`_join` (as close as a cluster's least typical member), and, with
-    ``join_quantile`` set, HDBSCAN's noise too; the keywords describe the joined cluster.
+    :func:`_join` (as close as a cluster's least typical member), and HDBSCAN's noise by
+    :func:`_join_by_neighbours`; the keywords describe the joined cluster.
     """
     n = len(texts)
     fit = np.arange(n)
@@ -202,10 +202,7 @@ def _cluster_group(
         vectors[chunk] = transform([texts[i] for i in chunk])
     labels = np.full(n, -1)
     labels[fit] = _merge(vectors[fit], _hdbscan(vectors[fit], options), options.merge_similarity)
-    if options.join_quantile is None:  # HDBSCAN's noise stays noise; the rest joins
-        joined = _join(vectors, labels, 0.0, len(fit) / n, among=rest)
-    else:
-        joined = _join(vectors, labels, options.join_quantile, len(fit) / n)
+    joined = _join(vectors, labels, rest, len(fit) / n)
     if options.join_margin is not None:
         near = _join_by_neighbours(
             vectors[fit], labels[fit], options.min_cluster_size, options.join_margin
@@ -254,31 +251,23 @@ def _top_mean(sims: np.ndarray, k: int) -> np.ndarray:
     return np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:].mean(axis=1)
 
 
-def _join(
-    vectors: np.ndarray,
-    labels: np.ndarray,
-    quantile: float,
-    sampled: float = 1.0,
-    among: np.ndarray | None = None,
-) -> np.ndarray:
-    """Each unclustered document (or those of ``among``) joins the cluster whose centroid
-    it is closest to, if at least as close as the ``quantile`` of that cluster's members
-    (0: its least typical); ``sampled``: the share of the documents HDBSCAN clustered.
+def _join(vectors: np.ndarray, labels: np.ndarray, among: np.ndarray, sampled: float) -> np.ndarray:
+    """Each document of ``among`` (those outside HDBSCAN's sample) joins the cluster whose
+    centroid it is closest to, if at least as close as that cluster's least typical
+    member; ``sampled``: the share of the documents HDBSCAN clustered.
 
-    HDBSCAN leaves most of a short-comment group as noise (78-86% of the benchmark's
-    Persian windows), the planted themes' documents among it: a found Persian theme had
-    a third to a half of its documents in its candidate.
+    Session 8 let HDBSCAN's noise join this way too (at a quantile of the members): it
+    raised the recall of found themes but a diffuse cluster took in background and
+    themes were lost on held-out seeds, so the noise joins by
+    :func:`_join_by_neighbours` instead (benchmarks/README.md).
     """
     found, centroids = _centroids(vectors, labels)
-    out = np.flatnonzero(labels == -1) if among is None else among
-    if not found or not len(out):
+    if not found or not len(among):
         return labels
-    floor = np.array(
-        [np.quantile(vectors[labels == c] @ centroids[k], quantile) for k, c in enumerate(found)]
-    )
-    sims = vectors[out] @ centroids.T
+    floor = np.array([(vectors[labels == c] @ centroids[k]).min() for k, c in enumerate(found)])
+    sims = vectors[among] @ centroids.T
     best = sims.argmax(axis=1)
-    nearest = sims[np.arange(len(out)), best]
+    nearest = sims[np.arange(len(among)), best]
     close = nearest >= floor[best]
     # A cluster at most doubles (its core scaled up by the share HDBSCAN saw), its
     # closest joiners first: a diffuse cluster's floor is low, and its theme's documents
@@ -290,7 +279,7 @@ def _join(
         if len(mine) > room:
             close[mine[np.argsort(-nearest[mine], kind="stable")[room:]]] = False
     joined = labels.copy()
-    joined[out[close]] = np.array(found)[best[close]]
+    joined[among[close]] = np.array(found)[best[close]]
     return joined
 
 
