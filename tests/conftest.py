@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
+
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="cxtext-prefect-"))
 os.environ.setdefault("PREFECT_HOME", str(_PREFECT_HOME))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -15,7 +17,31 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+
+
+def _shared_datasets() -> Path:
+    """$CXTEXT_DATASETS, else the nearest ``shared/datasets`` above the checkout.
+
+    A checkout at /work/main finds /work/shared/datasets as its sibling; a git worktree
+    one level deeper (/work/wt/NAME) finds the same folder two levels up.
+    """
+    if os.environ.get("CXTEXT_DATASETS"):
+        return Path(os.environ["CXTEXT_DATASETS"])
+    for folder in REPO.parents:
+        if (folder / "shared" / "datasets").is_dir():
+            return folder / "shared" / "datasets"
+    return REPO.parent / "shared" / "datasets"
+
+
+SHARED_DATASETS = _shared_datasets()
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """The labelled real datasets (/work/shared/datasets here); skips the test without them."""
+    if not (SHARED_DATASETS / "README.md").is_file():
+        pytest.skip(f"shared datasets not found in {SHARED_DATASETS} (set CXTEXT_DATASETS)")
+    return SHARED_DATASETS
 
 
 def pytest_unconfigure(config) -> None:
