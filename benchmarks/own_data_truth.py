@@ -135,6 +135,7 @@ def build_export(folder: Path, seed: int, n: int = 2000) -> pd.DataFrame:
         aff = raised[:, j]
         up = (expit(eta - aff * beta[j] + beta[j]) - expit(eta - aff * beta[j]))[aff]
         truth.append({"theme_id": slug(label), "affected": int(aff.sum()), "true_uplift": up.mean(),
+                      "true_mean_clv": float(clv[aff].mean()) if aff.any() else 0.0,
                       "true_clv_at_risk": float((clv[aff] * up).sum())})  # fmt: skip
     customers = pd.DataFrame(raised, index=ids, columns=[slug(t) for t in themes])
     customers = customers.assign(churned=churned, premium=premium, tenure_z=z)

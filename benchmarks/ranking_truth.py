@@ -34,6 +34,11 @@ top 3, over the seeds given; interval coverage (which no basis changes) once.
     nice -n 10 python benchmarks/ranking_truth.py --own /work/cache/ranking/own --seeds 0-7
     nice -n 10 python benchmarks/ranking_truth.py --own /work/cache/decoy/own --seeds 0-13 \
         --recompute --cache /tmp/rt_variant
+    nice -n 10 python benchmarks/ranking_truth.py --own /work/cache/decoy/own --seeds 0-7 \
+        --cache /work/cache/decoy/rt_base --bases point,shipped --decompose
+
+``--decompose`` (own data) says which factor of the figure misranks: the figure with its
+people, mean CLV or uplift replaced by the truth, one at a time.
 """
 
 from __future__ import annotations
@@ -213,6 +218,58 @@ def decoy_labels(folder: Path, seed: int, decoy: str = "customer_service_issue")
     )
 
 
+def decompose(cases: dict[str, pd.DataFrame]) -> str:
+    """Which factor of the figure misranks the own-data themes: each draw's figure
+    (people × mean CLV × max(0, uplift)) with one factor replaced by its truth (people:
+    who truly raised it; CLV: their mean true CLV; uplift: true CLV at risk / (people ×
+    mean CLV), so all three give the truth), and with the zero-effect themes' uplift at 0;
+    the figure's order (``point``) scored as in the main table, and per theme the mean
+    ratio of each estimated factor to its truth."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from own_data_truth import build_export
+
+    rows = []
+    for key, case in cases.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            truth = build_export(Path(tmp), int(key.rsplit("_s", 1)[1])).set_index("theme_id")
+        r = case.set_index("theme_id").join(truth[["affected", "true_mean_clv"]], how="inner")
+        r["people"] = r["corrected_people"].fillna(r["customers"] + r["unlinked_mentions"])
+        r["true_u"] = (r["true"] / (r["affected"] * r["true_mean_clv"])).fillna(0.0)
+        rows.append(r.reset_index().assign(case=key))
+    df = pd.concat(rows, ignore_index=True)
+    pos = lambda u: np.maximum(u, 0.0)  # noqa: E731
+    variants = {
+        "as estimated": lambda r: r["clv_at_risk"],
+        "true people": lambda r: r["affected"] * r["mean_clv"] * pos(r["churn_uplift"]),
+        "raw people (customers)": lambda r: (
+            (r["customers"] + r["unlinked_mentions"]) * r["mean_clv"] * pos(r["churn_uplift"])
+        ),
+        "true mean CLV": lambda r: r["people"] * r["true_mean_clv"] * pos(r["churn_uplift"]),
+        "true uplift": lambda r: r["people"] * r["mean_clv"] * r["true_u"],
+        "zero-effect uplift 0": lambda r: r["clv_at_risk"].where(~r["zero_effect"], 0.0),
+        "true people and uplift": lambda r: r["affected"] * r["mean_clv"] * r["true_u"],
+    }
+    out = [f"{'figure with':<24} spearman  ndcg  top3  zero-effect in top 3"]
+    for name, f in variants.items():
+        m = pd.DataFrame(
+            [
+                metrics(c.assign(clv_at_risk=f(c)), ranks(c.assign(clv_at_risk=f(c)), "point"))
+                for _, c in df.groupby("case", sort=False)
+            ]
+        )
+        out.append(
+            f"{name:<24} {m['spearman'].mean():8.3f} {m['ndcg'].mean():5.3f} "
+            f"{m['top3'].mean():5.2f} {int(m['decoy_top3'].sum()):5d}/{len(m)}"
+        )
+    ratios = df.assign(
+        people_ratio=df["people"] / df["affected"],
+        clv_ratio=df["mean_clv"] / df["true_mean_clv"],
+        uplift_minus_true=df["churn_uplift"] - df["true_u"],
+    ).groupby("theme_id")[["people_ratio", "clv_ratio", "uplift_minus_true"]]
+    table = ratios.mean().join(ratios.std().add_suffix("_sd")).round(3)
+    return "\n".join(out) + "\n\nper theme, mean (sd) over the draws:\n" + table.to_string()
+
+
 # --- rank bases: a score per row, higher first (ties: more negative mentions first) ---
 
 
@@ -345,6 +402,11 @@ def main() -> None:
     ap.add_argument(
         "--decoy-check", action="store_true", help="with --own: why the decoy's uplift leans"
     )
+    ap.add_argument(
+        "--decompose",
+        action="store_true",
+        help="with --own: which factor of the figure (people, CLV, uplift) misranks",
+    )
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     cases: dict[str, pd.DataFrame] = {}
@@ -375,6 +437,8 @@ def main() -> None:
             cases[key] = pd.read_csv(path)
             if args.own and args.decoy_check:
                 print(decoy_labels(args.own, seed))
+    if args.own and args.decompose:
+        print(decompose(cases))
     groups: dict[str, list[str]] = {}
     for key in cases:
         groups.setdefault(key.rsplit("_s", 1)[0], []).append(key)
