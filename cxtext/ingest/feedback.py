@@ -262,8 +262,10 @@ def input_files(
     return list({f: (f, spec, skip) for f, spec, skip in entries}.values())
 
 
-# Files of at most this many rows are validated together (see ingest_together).
-SMALL_FILE_ROWS = 200
+# Files (or a file's last part) of at most this many rows are validated together, up to
+# partition_rows (see ingest_together): a daily export of ~1,100 rows paid validation's
+# fixed cost once a file (100k documents over 90 days: reading 8.2 -> 5.0 CPU-s grouped).
+SMALL_FILE_ROWS = 10_000
 
 
 def _batches(
