@@ -16,17 +16,36 @@ Usage (after ``throughput.py --docs 100000 --only-full --keep --work DIR``)::
 The first use saves ``DIR/snapshot`` (the warehouse as the full run left it); later
 uses restore it, so runs of different code start from the same warehouse. A first
 night after a code change reads the side files again (the frame cache's key holds the
-code's digest); the harness's full run fills that cache, so compare the later nights.
+code's digest); the harness's full run fills that cache, so compare the later nights
+(each night's line says whether they were reused).
+
+Watermarks name each file by its path (:func:`cxtext.ingest.watermark.file_key`), so a
+kept folder copied or moved elsewhere would read every daily file again (session 9's
+repeat on a copy of session 8's warehouse did: 9-10 CPU-s of reading, no 1% night). The
+snapshot's watermarks are re-keyed once to this folder's paths, file by file where the
+bytes are the same, and the script says how many it re-keyed.
+
+``--profile FILE`` writes a cProfile of the last night's flow process, timed in CPU
+seconds (a wall-time profile on a loaded machine counts the other users' work), and
+prints its heaviest functions. Python 3.12's cProfile sees every thread, so the memory
+sampler's (``throughput.py``'s ``_tree``, ``_memory``) and Prefect's own appear too. Deterministic profiling inflates code of many small calls (YAML
+parsing, regex compiling) against numpy's: read it for where, and the stages' CPU
+seconds of an unprofiled night for how much.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import shutil
 import sys
+import time
 from pathlib import Path
+
+import duckdb
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -39,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, required=True, help="a kept throughput.py folder")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--unchanged", action="store_true", help="also the unchanged night")
+    parser.add_argument("--profile", type=Path, help="cProfile (CPU time) of the last night")
     args = parser.parse_args(argv)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -55,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         snapshot.mkdir()
         for f in (warehouse, warehouse.with_suffix(".duckdb.key")):
             shutil.copy(f, snapshot / f.name)
+    rekeyed = rekey_watermarks(snapshot / warehouse.name, [*(work / "input").rglob("*.csv")])
+    if rekeyed:
+        print(f"re-keyed {rekeyed} watermarks of the snapshot to this folder's paths (same bytes)")
     new_file = next((work / "input" / "new").glob("*.csv"))
     added = work / "input" / "feedback" / new_file.name
     config = work / "settings.yaml"
@@ -81,8 +104,18 @@ def main(argv: list[str] | None = None) -> int:
             persian._tokenizer.cache_clear()
             english._nlp.cache_clear()
             shutil.copy(new_file, added)
+            profiler = (
+                cProfile.Profile(time.process_time)
+                if args.profile and i == args.repeat - 1
+                else None
+            )
             try:
+                if profiler:
+                    profiler.enable()
                 results.append(("incremental", run_flow(f"incremental{i}", sampler, **flow_args)))
+                if profiler:
+                    profiler.disable()
+                    profiler.dump_stats(args.profile)
                 if args.unchanged:
                     results.append(("unchanged", run_flow(f"unchanged{i}", sampler, **flow_args)))
             finally:
@@ -91,11 +124,41 @@ def main(argv: list[str] | None = None) -> int:
         stages = {k: v["cpu_seconds"] for k, v in r["stages"].items() if v["cpu_seconds"]}
         print(
             f"{phase}: {r['seconds']} s, {r['cpu_seconds']} CPU-s, {r['counts'].get('new')} new,"
-            f" load {r['load_average_after']}"
+            f" load {r['load_average_after']}, side files reused:"
+            f" {bool(r['counts'].get('side_files_reused'))}"
         )
         print(f"  accounting {json.dumps(r['cpu_accounting'])}")
         print(f"  stages' CPU-s {json.dumps(stages)}")
+    if args.profile:
+        pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(60)
     return 0
+
+
+def rekey_watermarks(warehouse: Path, files: list[Path]) -> int:
+    """Point the watermarks of files with the same bytes at ``files``' paths; how many moved.
+
+    Only for this benchmark's copy of a warehouse: a run keys a file by its path, and a
+    moved folder is new input to it (its documents, already stored, are read and skipped).
+    """
+    from cxtext.ingest.watermark import file_key, fingerprint
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        moved = 0
+        for f in files:
+            fp, key = fingerprint(f), file_key(str(f))
+            rows = con.execute(
+                "SELECT source_file FROM watermarks WHERE size = ? AND sha256 = ?",
+                [fp.size, fp.sha256],
+            ).fetchall()
+            if len(rows) == 1 and rows[0][0] != key:
+                con.execute(
+                    "UPDATE watermarks SET source_file = ? WHERE source_file = ?", [key, rows[0][0]]
+                )
+                moved += 1
+        return moved
+    finally:
+        con.close()
 
 
 if __name__ == "__main__":

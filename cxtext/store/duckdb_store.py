@@ -68,10 +68,7 @@ class DuckDBWarehouse(Warehouse):
             ) from exc
         self._con.execute("SET TimeZone = 'UTC'")
         try:
-            ensure_tables(
-                self._con.execute,
-                lambda name: set(self.read_sql(COLUMNS_SQL, {"name": name})["column_name"]),
-            )
+            ensure_tables(self._con.execute, self._con.execute(COLUMNS_SQL).fetchall())
         except duckdb.Error as exc:
             self._con.close()
             raise WarehouseError(

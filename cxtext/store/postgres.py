@@ -58,7 +58,7 @@ class PostgresWarehouse(Warehouse):
             with self.engine.begin() as conn:
                 ensure_tables(
                     lambda sql: conn.execute(sa.text(sql)),
-                    lambda name: {r[0] for r in conn.execute(sa.text(COLUMNS_SQL), {"name": name})},
+                    [(r[0], r[1]) for r in conn.execute(sa.text(COLUMNS_SQL))],
                 )
         except sa.exc.OperationalError as exc:
             self.engine.dispose()

@@ -10,7 +10,7 @@ rerunning the same input replaces rows by key instead of duplicating them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -57,10 +57,12 @@ class RunTables:
 # Tables whose rows for a window_end are replaced whole by a run (candidates come and go).
 WINDOWED = ("discovered_themes", "follow_ups")
 
-# Columns of one table in the connection's current schema (DuckDB: main, Postgres: public).
+# Every table's columns in the connection's current schema (DuckDB: main, Postgres:
+# public), in one query: one per table cost ~40 ms a warehouse opening in DuckDB, and a
+# nightly run opens it about ten times (~0.5 CPU-s of a 1%-new night, benchmarks/README.md).
 COLUMNS_SQL = (
-    "SELECT column_name FROM information_schema.columns "
-    "WHERE table_name = :name AND table_schema = current_schema()"
+    "SELECT table_name, column_name FROM information_schema.columns "
+    "WHERE table_schema = current_schema()"
 )
 
 
@@ -69,15 +71,18 @@ def create_table_sql(table: Table) -> str:
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({cols})'
 
 
-def ensure_tables(execute: Callable[[str], object], columns_of: Callable[[str], set[str]]) -> None:
+def ensure_tables(execute: Callable[[str], object], columns: Iterable[tuple[str, str]]) -> None:
     """Create missing output tables and add the schema's columns an older warehouse lacks.
 
     Columns are only ever added (NULL in old rows), never dropped or retyped, so a
     warehouse written by an older cxtext keeps its rows and takes new runs without a
-    manual migration. ``columns_of(name)`` runs :data:`COLUMNS_SQL`.
+    manual migration. ``columns`` are the (table, column) rows of :data:`COLUMNS_SQL`.
     """
+    by_table: dict[str, set[str]] = {}
+    for table_name, column in columns:
+        by_table.setdefault(table_name, set()).add(column)
     for table in TABLES.values():
-        existing = columns_of(table.name)
+        existing = by_table.get(table.name, set())
         if not existing:  # only then: CREATE needs a privilege a writer may lack
             execute(create_table_sql(table))
             continue
