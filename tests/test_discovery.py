@@ -198,9 +198,25 @@ def test_fragments_of_one_theme_merge_and_distinct_themes_do_not():
     ab = (a + b) / np.sqrt(2)
     vectors = np.vstack([np.tile(a, (5, 1)), np.tile(ab, (5, 1)), np.tile(c, (5, 1))])
     labels = np.repeat([0, 1, 2], 5)
-    merged = _merge(vectors, labels, similarity=0.5)
+    merged = _merge(vectors, labels, similarity=0.1)
     assert len(set(merged[:10])) == 1 and merged[10] != merged[0]
     assert (_merge(vectors, labels, similarity=0.8) == labels).all()  # not alike enough
+
+
+def test_two_themes_alike_only_in_what_every_document_shares_stay_apart():
+    from cxtext.themes.discovery import _merge
+
+    # Every document leans on a common direction g (the words every comment uses), as
+    # the noise does. Theme A and its fragment A2 share e1; theme B shares only g with A.
+    g, e1, e2, e3 = np.eye(4)
+    a, a2, b = (v / np.linalg.norm(v) for v in (g + e1, g + e1 + e3, g + e2))
+    vectors = np.vstack([np.tile(a, (5, 1)), np.tile(a2, (5, 1)), np.tile(b, (5, 1))])
+    vectors = np.vstack([vectors, np.tile(g, (15, 1))])
+    labels = np.array([0] * 5 + [1] * 5 + [2] * 5 + [-1] * 15)
+    assert float(a @ b) == pytest.approx(0.5)  # alike by their centroids alone
+    merged = _merge(vectors, labels, similarity=0.4)
+    assert (merged[:10] == 0).all()  # the fragments: cosine 0.82, 0.51 less the mean
+    assert (merged[10:15] == 2).all() and (merged[15:] == -1).all()  # B: -0.44 less it
 
 
 def test_a_document_outside_the_sample_joins_a_cluster_only_if_as_close_as_its_members():
