@@ -14,10 +14,11 @@ Usage (after ``throughput.py --docs 100000 --only-full --keep --work DIR``)::
     PYTHONPATH=$PWD nice -n 10 python benchmarks/incremental_night.py --work DIR --repeat 3
 
 The first use saves ``DIR/snapshot`` (the warehouse as the full run left it); later
-uses restore it, so runs of different code start from the same warehouse. A first
-night after a code change reads the side files again (the frame cache's key holds the
-code's digest); the harness's full run fills that cache, so compare the later nights
-(each night's line says whether they were reused).
+uses restore it, so runs of different code start from the same warehouse. Before each
+night, outside its measurement, the frame cache is filled as the harness's full run
+leaves it for the code being measured (its key holds the code's digest): the side
+files read and the lifetime values estimated as of the full run's window end. Each
+night's line says whether the side files were reused.
 
 Watermarks name each file by its path (:func:`cxtext.ingest.watermark.file_key`), so a
 kept folder copied or moved elsewhere would read every daily file again (session 9's
@@ -98,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             for f in snapshot.iterdir():
                 shutil.copy(f, work / f.name)
             warehouse.with_suffix(".duckdb.wal").unlink(missing_ok=True)
-            for entry in work.glob(".cache/*/clv-*"):  # the night's window end moves a day
-                shutil.rmtree(entry)
+            prime_caches(flow_args)
             nightly._classifiers_once.cache_clear()  # as in the harness's flow process
             persian._tokenizer.cache_clear()
             english._nlp.cache_clear()
@@ -132,6 +132,42 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(60)
     return 0
+
+
+def prime_caches(flow_args: dict) -> None:
+    """Fill the frame cache as a full run with this code leaves it (see the docstring)."""
+    import pandas as pd
+
+    import pipelines.nightly as nightly
+    from cxtext.config import load_settings
+    from cxtext.ingest.watermark import fingerprint
+    from pipelines.bookkeeping import RunBook
+    from pipelines.preflight import plan_run
+
+    config = str(flow_args["config"]) if flow_args["config"] else None
+    settings = load_settings(config)
+    sides = [str(flow_args["customers"]), str(flow_args["transactions"])]
+    plan = plan_run(
+        settings,
+        feedback=[str(flow_args["feedback"])],
+        customers=sides[0],
+        transactions=sides[1],
+        warehouse=str(flow_args["warehouse"]),
+        parquet_dir=None,
+        as_of=None,
+        config=config,
+        columns=None,
+    )
+    sides = [plan.customers, plan.transactions]  # as the flow names them (the cache key)
+    cache = RunBook(plan, "prime", pd.Timestamp.now(tz="UTC"), Path()).cache
+    shutil.rmtree(cache, ignore_errors=True)
+    read = nightly.load_customers.fn(
+        *sides, plan.pseudonym_key, {f: fingerprint(f) for f in sides}, cache
+    )
+    _, window_end = nightly.stored_pain_points.fn(plan.warehouse)
+    nightly.value.fn(
+        read.customers, read.transactions, None, window_end, settings.value, None, (cache, read.key)
+    )
 
 
 def rekey_watermarks(warehouse: Path, files: list[Path]) -> int:

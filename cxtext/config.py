@@ -130,6 +130,7 @@ class ValueSettings:
     misclassification_correction: bool
     misclassification_sweeps: Annotated[int, AtLeast(1)]
     confusion_prior_texts: Annotated[float, AtLeast(0)]
+    refit_time_share: Fraction  # keep values while the as-of moved under this share of mean T
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ from cxtext.themes.taxonomy import Taxonomy, load_taxonomy
 from cxtext.value.customer_value import customers_from_feedback, estimate_customer_value
 from cxtext.value.methods import fitted_run, method_changes, method_summary, reused_uplift
 from cxtext.value.misclassification import Confusion
-from cxtext.value.refit import keep_stored_uplift
+from cxtext.value.refit import keep_stored_uplift, keep_stored_values
 from cxtext.value.uplift import estimate_churn_uplift
 from pipelines import progress
 from pipelines.bookkeeping import RunBook, RunSummary, open_run
@@ -363,6 +363,7 @@ def value(
     cfg: ValueSettings,
     stored: pd.DataFrame | None = None,
     cache: tuple[Path, str] | None = None,
+    reestimate: bool = False,
 ) -> pd.DataFrame:
     """Lifetime value per customer: CRM, else BG/NBD x Gamma-Gamma, else defaults.
 
@@ -372,30 +373,51 @@ def value(
     With neither a customers nor a transactions file the customer ids found in feedback
     are the customers, each valued at its segment's default.
 
-    ``cache`` (folder, the side files' key): an estimate from the same files, as-of date,
-    settings and code is reused from there rather than refitted. Values from feedback
-    alone are never cached: the key names the side files, not the history they come from.
+    ``cache`` (folder, the side files' key): an estimate from the same files, settings
+    and code is reused from there rather than refitted, at the same as-of date, or
+    (unless ``reestimate``) at a later one while
+    :func:`~cxtext.value.refit.keep_stored_values` says it still holds. Values from
+    feedback alone are never cached: the key names the side files, not the history they
+    come from.
     """
     if customers is None and transactions is None:
         customers = customers_from_feedback(history, cfg.segment_column)
         if stored is not None and len(stored):
             return _reuse_values(stored, customers, as_of, cfg)
         return estimate_customer_value(customers, None, as_of=as_of, **_clv_kwargs(cfg))
-    key = cache_key("clv", cache[1] if cache else None, as_of.isoformat(), asdict(cfg))
+    key = cache_key("clv", cache[1] if cache else None, asdict(cfg))
     if cache is not None and (hit := load_frames(cache[0], "clv", key)):
         frames, meta = hit
-        values = frames["values"]
-        values.attrs["notes"] = [
-            *meta["notes"],
-            f"reused the lifetime values estimated on {meta['estimated_at']} from the same "
-            f"customers and transactions files, as-of date {as_of.date()} and settings",
-        ]
-        return values
+        estimated = pd.Timestamp(meta["as_of"])
+        if estimated == as_of:
+            why = (
+                f"reused the lifetime values estimated on {meta['estimated_at']} from the same "
+                f"customers and transactions files, as-of date {as_of.date()} and settings"
+            )
+        else:
+            why = (
+                None
+                if reestimate
+                else keep_stored_values(
+                    estimated,
+                    as_of,
+                    after_as_of=meta["after_as_of"],
+                    observed_days=meta["observed_days"],
+                    refit_time_share=cfg.refit_time_share,
+                )
+            )
+        if why is not None:
+            values = frames["values"]
+            values.attrs["notes"] = [*meta["notes"], why]
+            return values
     values = estimate_customer_value(customers, transactions, as_of=as_of, **_clv_kwargs(cfg))
     if cache is not None:
         meta = {
             "notes": values.attrs.get("notes", []),
             "estimated_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+            "as_of": as_of.isoformat(),
+            "after_as_of": values.attrs.get("after_as_of", 0),
+            "observed_days": values.attrs.get("observed_days"),
         }
         save_frames(cache[0], "clv", key, {"values": values}, meta)
     return values
@@ -826,6 +848,7 @@ def nightly(
             settings.value,
             reuse_values,
             (book.cache, sides.key),
+            reestimate or backfill is not None,
         )
         for note in values.attrs.get("notes", []):
             book.warn(f"value: {note}")

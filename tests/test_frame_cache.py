@@ -123,3 +123,44 @@ def test_lifetime_values_from_feedback_alone_are_never_reused(tmp_path: Path) ->
     again = value(["a", "b"])
     assert set(again["customer_id"]) == {"a", "b"}
     assert not any("reused" in n for n in again.attrs.get("notes", []))
+
+
+def test_lifetime_values_kept_while_the_as_of_date_moved_a_small_share(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("customers.csv", "transactions.csv"):
+        shutil.copy(SAMPLE / name, folder / name)
+    sides = _load(folder, tmp_path / "cache")
+    cfg = load_settings(None).value
+    after_last = pd.Timestamp("2026-12-01", tz="UTC")  # the sample's transactions end 2026-11-19
+
+    def value(when: pd.Timestamp, **kwargs) -> pd.DataFrame:
+        return nightly.value.fn(
+            sides.customers,
+            sides.transactions,
+            pd.DataFrame(),
+            when,
+            cfg,
+            cache=(tmp_path / "cache", sides.key),
+            **kwargs,
+        )
+
+    def kept(values: pd.DataFrame) -> bool:
+        return any("kept the lifetime values" in n for n in values.attrs["notes"])
+
+    fresh = value(after_last)
+    observed = fresh.attrs["observed_days"]
+    assert fresh.attrs["after_as_of"] == 0 and not kept(fresh)
+    next_day = value(after_last + pd.Timedelta(days=1))  # 1 day of ~observed: under 1%
+    assert 1 / observed < cfg.refit_time_share and kept(next_day)
+    pd.testing.assert_frame_equal(next_day, fresh)
+    assert not kept(value(after_last + pd.Timedelta(days=1), reestimate=True))
+    # the re-estimate replaced the entry; from it, a move past the share re-estimates
+    far = after_last + pd.Timedelta(days=1 + int(observed * cfg.refit_time_share) + 1)
+    moved = value(far)
+    assert not kept(moved) and moved["clv"].sum() < fresh["clv"].sum()
+    # an estimate that left later transactions out does not stand at a later date
+    early = pd.Timestamp("2026-11-10", tz="UTC")
+    before = value(early)
+    assert before.attrs["after_as_of"] > 0
+    assert not kept(value(early + pd.Timedelta(days=1)))

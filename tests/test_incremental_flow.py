@@ -81,7 +81,9 @@ def test_second_run_finds_nothing_new_and_new_files_give_only_their_documents(
     assert (after["run_id"] == third.run_id).sum() == 4 and len(after) == 94
     assert (after["run_id"] == first.run_id).sum() == 90
     # The night's pain points (stored rows + its new ones, stored churn model kept) are
-    # what a fresh warehouse computes from all the files: counts, people and values.
+    # what a fresh warehouse computes from all the files: counts and people exactly; the
+    # values too, but for the day the as-of date moved: the night keeps the lifetime
+    # values estimated a day earlier (value.refit_time_share), which drift by ~1 day / T.
     fresh = run(made, tmp_path / "fresh.duckdb", config)
     cols = [
         "theme_id", "mentions", "negative_mentions", "customers", "unlinked_mentions",
@@ -90,7 +92,10 @@ def test_second_run_finds_nothing_new_and_new_files_give_only_their_documents(
     night, full = (
         r.pain_points[cols].sort_values("theme_id").reset_index(drop=True) for r in (third, fresh)
     )  # ranks differ: the night keeps the churn model fitted on the first 90 documents
-    pd.testing.assert_frame_equal(night, full, rtol=1e-9)
+    pd.testing.assert_frame_equal(night.drop(columns="mean_clv"), full.drop(columns="mean_clv"))
+    assert any("kept the lifetime values" in w for w in third.warnings)
+    pd.testing.assert_series_equal(night["mean_clv"], full["mean_clv"], rtol=0.01)
+    assert not night["mean_clv"].equals(full["mean_clv"])  # kept, not re-estimated
     assert third.pain_points["corrected_people"].notna().any()
 
     day = pd.Timestamp(after["created_at"].min()).floor("D")

@@ -52,7 +52,11 @@ def estimate_customer_value(
     whose model value is not finite gets ``simple_rate_fallback`` alone. Refunds are
     netted against purchases (a customer with only refunds has no purchase-based CLV);
     ``time_resolution`` is passed to :func:`summarize_transactions`. ``attrs["notes"]``
-    lists fallbacks and refund matching in words, for the run's output.
+    lists fallbacks and refund matching in words, for the run's output;
+    ``attrs["observed_days"]`` is the customers' mean observed time T in days (None
+    without transactions) and ``attrs["after_as_of"]`` the transactions left out as
+    later than ``as_of``: what :func:`cxtext.value.refit.keep_stored_values` needs to
+    tell whether the values still hold at a later as-of date.
 
     Examples
     --------
@@ -87,8 +91,14 @@ def estimate_customer_value(
             dtype="string",
         )
         ids = ids.append(tx_ids.difference(ids))
+    observed = {
+        "observed_days": float(summary["T"].mean())
+        if summary is not None and len(summary)
+        else None,
+        "after_as_of": int(summary.attrs.get("after_as_of", 0)) if summary is not None else 0,
+    }
     if len(ids) == 0:
-        return _with_notes(CUSTOMER_VALUE.empty(), notes)
+        return _with_notes(CUSTOMER_VALUE.empty(), notes, observed)
 
     out = pd.DataFrame(index=pd.Index(ids, name="customer_id"))
     out["segment"] = cust["segment"].reindex(out.index)
@@ -129,7 +139,7 @@ def estimate_customer_value(
             f"{int(rest.sum()):,} of {len(out):,} customers valued at their segment's "
             "default CLV (no CRM clv and no transactions for them)"
         )
-    return _with_notes(conform(out.reset_index(), CUSTOMER_VALUE), notes)
+    return _with_notes(conform(out.reset_index(), CUSTOMER_VALUE), notes, observed)
 
 
 def _given(values: np.ndarray) -> np.ndarray:
@@ -138,9 +148,13 @@ def _given(values: np.ndarray) -> np.ndarray:
     return np.hstack([np.repeat(v, 5, axis=1), np.zeros_like(v)])
 
 
-def _with_notes(values: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """``values`` with ``attrs["notes"]``: what a user should read about how they were made."""
+def _with_notes(
+    values: pd.DataFrame, notes: list[str], observed: dict | None = None
+) -> pd.DataFrame:
+    """``values`` with ``attrs["notes"]``: what a user should read about how they were made
+    (and ``observed``: what the transactions' summary says of their time, see above)."""
     values.attrs["notes"] = list(notes)
+    values.attrs.update(observed or {})
     return values
 
 
