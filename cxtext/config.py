@@ -94,6 +94,9 @@ class IngestSettings:
     min_text_chars: Annotated[int, AtLeast(0)]
     default_channel: str
     future_tolerance_days: Annotated[float, AtLeast(0)]
+    earliest_year: Annotated[int, Between(1900, 2200)]
+    small_file_rows: Annotated[int, AtLeast(1)]
+    max_amount: Annotated[float, Positive()]
 
     def __post_init__(self) -> None:
         if self.min_text_chars > self.max_text_chars:

@@ -62,6 +62,7 @@ RECORD = Table(
         "source": "str",
         "id": "str",
         "text": "str",
+        "text_hash": "str",  # keyed hash of the raw text (ingest.dedupe.raw_text_hashes)
         "created_at": "ts",
         "channel": "str",
         "customer_id": "str",
@@ -117,6 +118,9 @@ FEEDBACK = Table(
         "metadata": "json",
         "run_id": "str",
         "candidate_theme": "str",  # discovered theme of a document no taxonomy theme claims
+        # keyed hash of the raw text as read: a later run that reads the same key with
+        # another text stores the new one (NULL in rows stored before it was kept)
+        "text_hash": "str",
     },
     key=("source", "id"),
 )

@@ -236,7 +236,7 @@ def ingest_and_classify(
             files.read,
             tally,
             columns=columns,
-            stored_keys=None if backfill else wh.stored_keys,
+            stored_keys=None if backfill else wh.stored_text_hashes,
             start=backfill[0] if backfill else None,
             end=backfill[1] if backfill else None,
             partition_rows=cfg.partition_rows,
@@ -244,6 +244,8 @@ def ingest_and_classify(
             min_text_chars=cfg.min_text_chars,
             default_channel=cfg.default_channel,
             not_after=pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=cfg.future_tolerance_days),
+            not_before=pd.Timestamp(year=cfg.earliest_year, month=1, day=1, tz="UTC"),
+            small_file_rows=cfg.small_file_rows,
             pseudonym_key=load_or_create_key(key_file),
         )
         t0, c0 = time.perf_counter(), time.process_time()
@@ -315,6 +317,7 @@ def load_customers(
     key_file: Path,
     fingerprints: dict[str, Fingerprint],
     cache_dir: Path,
+    max_amount: float,
 ) -> SideFiles:
     """Customers and transactions files (both optional), with their own quarantine.
 
@@ -328,6 +331,7 @@ def load_customers(
         "side",
         {role: (str(f), fingerprints[f]) if f else None for role, f in files.items()},
         hashlib.sha256(key).hexdigest(),
+        max_amount,
     )
     if (customers or transactions) and (hit := load_frames(cache_dir, "side", cache)):
         frames, _ = hit
@@ -337,10 +341,10 @@ def load_customers(
     quarantined = [QUARANTINE.empty()]
     cust = trans = None
     if customers:
-        cust, q = read_customers(Path(customers), pseudonym_key=key)
+        cust, q = read_customers(Path(customers), pseudonym_key=key, max_amount=max_amount)
         quarantined.append(q)
     if transactions:
-        trans, q = read_transactions(Path(transactions), pseudonym_key=key)
+        trans, q = read_transactions(Path(transactions), pseudonym_key=key, max_amount=max_amount)
         quarantined.append(q)
     quarantine = conform(pd.concat(quarantined, ignore_index=True), QUARANTINE)
     # Saved only if the files still hold the bytes the key names (not rewritten meanwhile).
@@ -759,6 +763,8 @@ def nightly(
         )
         book.timings.update(classified.seconds)
         tally = classified.tally
+        for note in tally.warnings():  # ingest's: said with the run's other warnings
+            book.warn(note)
         quarantined = tally.quarantined()
         book.account_files(tally.files)  # before the check: a rejected run's row shows them
         if files.read:  # a run that read nothing (all unchanged) has nothing to reject
@@ -769,6 +775,8 @@ def nightly(
             quarantined=len(quarantined),
             duplicates=tally.duplicates,
             new=tally.new,
+            edited=tally.edited,
+            unhashed=tally.unhashed,
             skipped=files.skipped_documents + tally.stored + tally.out_of_range,
             partitions=len(classified.partitions),
             files_read=len(files.read),
@@ -805,6 +813,7 @@ def nightly(
             plan.pseudonym_key,
             side.fingerprints,
             book.cache,
+            settings.ingest.max_amount,
         )
         cust, trans, side_quarantine = sides.customers, sides.transactions, sides.quarantine
         check_side_accepted({"customers": cust, "transactions": trans}, side_quarantine)

@@ -45,7 +45,11 @@ def test_a_damaged_entry_is_a_miss(tmp_path: Path) -> None:
 def _load(folder: Path, cache: Path) -> nightly.SideFiles:
     files = [str(folder / "customers.csv"), str(folder / "transactions.csv")]
     return nightly.load_customers.fn(
-        *files, folder / "key", {f: fingerprint(f) for f in files}, cache
+        *files,
+        folder / "key",
+        {f: fingerprint(f) for f in files},
+        cache,
+        load_settings().ingest.max_amount,
     )
 
 

@@ -33,6 +33,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cxtext.config import load_settings
 from cxtext.errors import InputRejected
 from cxtext.ingest.feedback import FileTally, IngestBatch, check_accepted, iter_feedback
 from cxtext.ingest.tables import read_customers, read_transactions
@@ -42,6 +43,7 @@ from cxtext.normalize.pii import redact_pii
 NOW = pd.Timestamp("2024-06-01T00:00Z")  # the battery's run time: a fixed clock
 KEY = b"k" * 32  # the pseudonym key (a warehouse has its own, see normalize/pseudonym_key.py)
 HEAD = "id,text,created_at\n"
+INGEST = load_settings().ingest  # the shipped limits (earliest year, small files, amounts)
 
 # --- planted personal data ---------------------------------------------------------------
 # Each value has a signature: what must never appear in stored output once the output is
@@ -116,6 +118,8 @@ def read_batches(folder: Path, partition_rows: int = 10, **options) -> list[Inge
         "min_text_chars": 1,
         "default_channel": "survey",
         "pseudonym_key": KEY,
+        "small_file_rows": INGEST.small_file_rows,
+        "not_before": pd.Timestamp(year=INGEST.earliest_year, month=1, day=1, tz="UTC"),
         **options,
     }
     return list(iter_feedback([folder], partition_rows=partition_rows, **settings))
@@ -837,6 +841,110 @@ CASES: list[Case] = [
         set(),
         ["unreadable_file", "broken_json"],
     ),
+    # session 10: a fresh CLI battery's inputs
+    Case(  # how Iranian exports write Jalali dates: dots, ٫, a Persian PM mark, an offset
+        "jalali_spellings",
+        {
+            "a.csv": rows(
+                "1,a,1403.02.12",
+                "2,b,۱۴۰۳٫۰۲٫۱۲",
+                "3,c,1403/02/12 02:30 ب.ظ",
+                "4,d,۱۴۰۳/۰۲/۱۲ ۰۹:۰۰ ق.ظ",
+                "5,e,1403-02-12T10:00:00+03:30",
+                "6,f,1403/02/12 14:30:15.250",
+                "7,g,1403/13/01",  # no 13th month: rejected, never a Gregorian 1403
+                "8,h,1403/02/12 13:00 ب.ظ",  # 13 PM
+            )
+        },
+        {"1", "2", "3", "4", "5", "6"},
+        ["bad_created_at", "bad_created_at"],
+        check=lambda out: (
+            out.records.set_index("id")["created_at"].dt.strftime("%Y-%m-%d %H:%M").to_dict()
+            == {
+                "1": "2024-05-01 00:00",
+                "2": "2024-05-01 00:00",
+                "3": "2024-05-01 14:30",
+                "4": "2024-05-01 09:00",
+                "5": "2024-05-01 06:30",
+                "6": "2024-05-01 14:30",
+            }
+        ),
+    ),
+    Case(  # a space before the offset, a zone word (BigQuery), a 12-hour clock
+        "timestamp_spellings",
+        {
+            "a.csv": rows(
+                "1,a,2024-05-01 10:00 +03:30",
+                "2,b,2024-05-01 10:00:00 UTC",
+                "3,c,2024/05/01 02:30 PM",
+                "4,d,2024-05-01 12:05 AM",
+                "5,e,2024-05-01 10:00:00+00",
+            )
+        },
+        {"1", "2", "3", "4", "5"},
+        check=lambda out: (
+            out.records.set_index("id")["created_at"].dt.strftime("%H:%M").to_dict()
+            == {"1": "06:30", "2": "10:00", "3": "14:30", "4": "00:05", "5": "10:00"}
+        ),
+    ),
+    Case(  # placeholders for "no date" must not sit in the tables as feedback time
+        "dates_before_the_earliest_year",
+        {"a.csv": rows(GOOD, "2,b,1970-01-01T00:00:00Z", "3,c,1900-01-01", "4,d,1989-12-31 23:00")},
+        {"1"},
+        ["past_date", "past_date", "past_date"],
+    ),
+    Case(  # nothing a reader sees: bidi isolates alone, a lone BOM, joiners, a variation selector
+        "invisible_only_texts",
+        {
+            "a.csv": rows(
+                "1,😡😡😡,2024-05-01",
+                "2,\u2066\u2069,2024-05-01",
+                "3,\ufeff,2024-05-01",
+                "4,\u200c\u200d\u200c,2024-05-01",
+                "5,\ufe0f,2024-05-01",
+                "6,\u202e\u202c \u3000,2024-05-01",
+                "7,\u202egnp.exe the app crashes,2024-05-01",
+            )
+        },
+        {"1", "7"},
+        ["empty_text"] * 5,
+        check=expect_text("7", "gnp.exe the app crashes"),
+    ),
+    Case(  # an API's or JavaScript tool's export
+        "camel_case_headers",
+        {
+            "a.csv": rows(
+                "1,slow,2024-05-01,C7,9,nps", head="id,text,createdAt,customerId,score,ScoreType\n"
+            )
+        },
+        {"1"},
+        check=lambda out: (
+            out.records["customer_id"].tolist() == ["C7"]
+            and out.records["score_type"].tolist() == ["nps"]
+        ),
+    ),
+    Case(  # one source split over files whose columns come in other orders
+        "same_source_other_column_orders",
+        {
+            "tickets_1.csv": rows("1,a,2024-05-01,tickets", head="id,text,created_at,source\n"),
+            "tickets_2.csv": rows("2024-05-02,tickets,b,2", head="created_at,source,text,id\n"),
+            "tickets_3.csv": rows(
+                "2024-05-02,tickets,other text,1", head="created_at,source,text,id\n"
+            ),
+        },
+        {"1", "2"},
+        ["conflicting_duplicate"],
+    ),
+    Case(
+        "utf16_be_no_bom_cr_only",
+        {
+            "a.csv": 'id,text,created_at\r1,"two\rlines",2024-05-01\r2,خیلی بد,2024-05-01\r'.encode(
+                "utf-16-be"
+            )
+        },
+        {"1", "2"},
+        check=expect_text("2", "خیلی بد"),
+    ),
     *(pii_case(kind) for kind in PLANTED),
 ]
 
@@ -929,7 +1037,7 @@ def test_side_table(kind, content, kept, reasons, tmp_path: Path, caplog) -> Non
     path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
     with caplog.at_level(logging.DEBUG):
         table, quarantine = (read_customers if kind == "customers" else read_transactions)(
-            path, pseudonym_key=KEY
+            path, pseudonym_key=KEY, max_amount=INGEST.max_amount
         )
     got = {c for c in table["customer_id"] if not c.startswith("[")}
     assert got == kept
@@ -1316,6 +1424,49 @@ def test_any_month_word_date_reads_as_itself(
     assert parsed.iloc[0] == pd.Timestamp(day, tz="UTC"), written
 
 
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    day=st.datetimes(
+        min_value=datetime.datetime(1990, 1, 1), max_value=datetime.datetime(2080, 12, 31)
+    ),
+    sep=st.sampled_from(["/", "-", "."]),
+    padded=st.booleans(),
+    clock=st.sampled_from(["", "24h", "12h_fa", "12h_en", "offset"]),
+    persian=st.booleans(),
+)
+def test_any_jalali_date_reads_as_its_gregorian_day(
+    day: datetime.datetime, sep: str, padded: bool, clock: str, persian: bool
+) -> None:
+    """However an Iranian export writes a Solar Hijri date, it is that day (never a
+    Gregorian year 1403), checked against jdatetime's own conversion."""
+    import jdatetime
+
+    from cxtext.ingest.validate import parse_timestamps
+
+    day = day.replace(second=0, microsecond=0)
+    j = jdatetime.datetime.fromgregorian(datetime=day)
+    fmt = "{:02d}" if padded else "{}"
+    written = sep.join([str(j.year), fmt.format(j.month), fmt.format(j.day)])
+    want = pd.Timestamp(day.date(), tz="UTC")
+    if clock == "24h":
+        written += f" {day:%H:%M}"
+        want = pd.Timestamp(day, tz="UTC")
+    elif clock.startswith("12h"):
+        after = day.hour >= 12
+        mark = ("ب.ظ" if after else "ق.ظ") if clock == "12h_fa" else ("PM" if after else "AM")
+        written += f" {(day.hour % 12) or 12:02d}:{day:%M} {mark}"
+        want = pd.Timestamp(day, tz="UTC")
+    elif clock == "offset":
+        written += f"T{day:%H:%M}:00+03:30"
+        want = (pd.Timestamp(day) - pd.Timedelta(hours=3, minutes=30)).tz_localize("UTC")
+    if persian:
+        written = written.translate(_PERSIAN_DIGITS)
+    assert parse_timestamps(pd.Series([written])).iloc[0] == want, written
+
+
 def _tiny_folder(root: Path) -> Path:
     """One-ticket files, as a ticketing system's per-ticket export writes them, some ugly."""
     folder = root / "tickets"
@@ -1334,18 +1485,16 @@ def _tiny_folder(root: Path) -> Path:
 
 
 def test_a_folder_of_tiny_files_is_validated_in_groups_with_the_same_outcome(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     """Validation has a fixed cost per call: 3,000 one-ticket files took 225 CPU-s one by
     one (29 grouped). Grouped, every file keeps its own accounting and rows."""
     import time
 
-    import cxtext.ingest.feedback as feedback
-
     folder = _tiny_folder(tmp_path)
 
-    def outcome() -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-        batches = read_batches(folder, 1000)
+    def outcome(**options) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+        batches = read_batches(folder, 1000, **options)
         tallies = tallies_of(batches)
         records = pd.concat([b.records for b in batches], ignore_index=True)
         quarantine = pd.concat([b.quarantine for b in batches], ignore_index=True)
@@ -1354,9 +1503,8 @@ def test_a_folder_of_tiny_files_is_validated_in_groups_with_the_same_outcome(
     cpu = time.process_time()
     grouped = outcome()
     grouped_cpu = time.process_time() - cpu
-    monkeypatch.setattr(feedback, "SMALL_FILE_ROWS", 0)  # every file validated on its own
     cpu = time.process_time()
-    alone = outcome()
+    alone = outcome(small_file_rows=0)  # every file validated on its own
     alone_cpu = time.process_time() - cpu
     assert grouped[0] == alone[0]  # per file: read, kept, quarantined, duplicates, reasons
     pd.testing.assert_frame_equal(grouped[1], alone[1])

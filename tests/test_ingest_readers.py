@@ -268,6 +268,8 @@ def test_links_fifos_and_loops_are_listed_never_silently_missed(tmp_path):
     (tmp_path / "a_link.csv").symlink_to(tmp_path / "real.csv")  # sorts first, yet real wins
     (tmp_path / "dangling.csv").symlink_to(tmp_path / "gone.csv")
     (tmp_path / "loop").symlink_to(tmp_path)
+    (tmp_path / "ring_a.csv").symlink_to(tmp_path / "ring_b.csv")  # links leading to each other
+    (tmp_path / "ring_b.csv").symlink_to(tmp_path / "ring_a.csv")
     os.mkfifo(tmp_path / "pipe.csv")  # reading it would hang the night
     shared = tmp_path.parent / f"{tmp_path.name}_shared"
     shared.mkdir()
@@ -276,8 +278,16 @@ def test_links_fifos_and_loops_are_listed_never_silently_missed(tmp_path):
     found, skipped = discover_files([tmp_path])
     assert found == [str(tmp_path / "latest/s.csv"), str(tmp_path / "real.csv")]
     reasons = {Path(s).name: skip_reason(s) for s in skipped}
-    assert set(reasons) == {"a_link.csv", "dangling.csv", "loop", "pipe.csv"}
+    assert set(reasons) == {
+        "a_link.csv",
+        "dangling.csv",
+        "loop",
+        "pipe.csv",
+        "ring_a.csv",
+        "ring_b.csv",
+    }
     assert reasons["dangling.csv"].startswith("broken symbolic link")
+    assert reasons["ring_a.csv"].startswith("symbolic link loop")
     assert reasons["pipe.csv"].startswith("not a regular file")
     assert reasons["loop"].startswith("the same file or folder")
     assert reasons["a_link.csv"].startswith("the same file or folder")
@@ -288,3 +298,28 @@ def test_a_file_name_that_is_not_utf8_gets_a_storable_watermark_key(tmp_path):
     key = file_key(name)
     key.encode("utf-8")  # storable: no lone surrogate left
     assert key.split("#")[0].endswith("\\xffexport.csv") and key != file_key(name + "x")
+
+
+def test_a_file_the_run_may_not_read_is_one_unreadable_row_and_the_rest_is_read(
+    tmp_path, monkeypatch
+):
+    """chmod 000 cannot stop root (the test's user), so the refusal is the operating system's
+    error raised where the file is opened."""
+    import cxtext.ingest.readers as readers
+
+    (tmp_path / "locked.csv").write_text("id,text,created_at\n1,a,2024-05-01\n")
+    (tmp_path / "open.csv").write_text("id,text,created_at\n2,b,2024-05-01\n")
+    real = readers._text_file_encoding
+
+    def refuse(name, *args, **kwargs):
+        if name.endswith("locked.csv"):
+            raise PermissionError(13, "Permission denied", name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(readers, "_text_file_encoding", refuse)
+    locked = list(read_partitions(tmp_path / "locked.csv", 10))
+    assert [p.read for p in locked] == [1]
+    (reason,) = [e["reason"] for e in locked[0].quarantine_entries("locked")]
+    assert reason.startswith("unreadable_file:") and "Permission denied" in reason
+    assert "fix the file's permissions" in reason
+    assert len(list(read_partitions(tmp_path / "open.csv", 10))[0].rows) == 1

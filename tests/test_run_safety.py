@@ -89,7 +89,9 @@ def _tables(warehouse: Path) -> dict[str, pd.DataFrame]:
             ("customer_value", ["customer_id"]),
             ("quarantine", ["source_file", "source_row"]),
         ):
-            df = con.execute(f'SELECT * FROM "{name}"').df().drop(columns=["run_id"])  # noqa: S608
+            df = con.execute(f'SELECT * FROM "{name}"').df()  # noqa: S608
+            # text_hash is keyed by each warehouse's own pseudonym key: equal only within one
+            df = df.drop(columns=["run_id", "text_hash"], errors="ignore")
             out[name] = df.sort_values(key).reset_index(drop=True)
         return out
     finally:

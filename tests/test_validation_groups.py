@@ -13,7 +13,10 @@ import pandas as pd
 import pytest
 
 import cxtext.ingest.feedback as feedback
+from cxtext.config import load_settings
 from cxtext.ingest.feedback import FileTally, iter_feedback
+
+SMALL_FILE_ROWS = load_settings().ingest.small_file_rows  # the shipped setting the run passes
 
 
 def _daily_files(folder: Path, days: int = 6, rows: int = 300) -> None:
@@ -28,10 +31,13 @@ def _daily_files(folder: Path, days: int = 6, rows: int = 300) -> None:
         (folder / f"feedback-2024-05-{1 + d:02d}.csv").write_text("\n".join(lines) + "\n")
 
 
-def _read(folder: Path) -> tuple[dict[str, FileTally], pd.DataFrame, pd.DataFrame]:
+def _read(
+    folder: Path, small_file_rows: int = SMALL_FILE_ROWS
+) -> tuple[dict[str, FileTally], pd.DataFrame, pd.DataFrame]:
     batches = list(
         iter_feedback(
             [folder],
+            small_file_rows=small_file_rows,
             partition_rows=1_000,
             max_text_chars=2_000,
             min_text_chars=1,
@@ -62,9 +68,8 @@ def test_daily_files_are_validated_in_groups_with_the_same_outcome(
     monkeypatch.setattr(feedback, "validate_rows", counted)
     grouped = _read(folder)
     grouped_calls = list(calls)
-    monkeypatch.setattr(feedback, "SMALL_FILE_ROWS", 0)  # every file on its own
     calls.clear()
-    alone = _read(folder)
+    alone = _read(folder, small_file_rows=0)  # every file on its own
     assert calls == [300] * 6
     assert grouped_calls == [900, 900]  # three 300-row files fit in a 1,000-row partition
     assert grouped[0] == alone[0]

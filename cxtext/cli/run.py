@@ -56,6 +56,8 @@ def run(
         typer.Option(
             "--feedback",
             "-f",
+            "--input",
+            "-i",
             help="Feedback file or folder (CSV, TSV, JSONL, JSON, Parquet, XLSX, a tabular .txt; .gz of the text formats); repeatable. "
             "Needs columns id, text, created_at (see --columns).",
             exists=True,
@@ -175,7 +177,7 @@ def _run_flow(
     console.print(
         f"[bold green]Run {summary.run_id} completed.[/] read {c['read']:,} · kept {c['kept']:,} · "
         f"quarantined {c['quarantined']:,} · duplicates {c['duplicates']:,} · "
-        f"new {c.get('new', 0):,} · skipped {c.get('skipped', 0):,} (already stored) · "
+        f"new {c.get('new', 0):,}{_edited(c)} · skipped {c.get('skipped', 0):,} (already stored) · "
         f"customers valued {c.get('customers_valued', 0):,}"
     )
     if not c.get("new"):
@@ -205,6 +207,16 @@ def _run_flow(
         "Read them back with `cxtext pain-points`, `cxtext themes list` and "
         "`cxtext follow-ups`; rejected rows with `cxtext quarantine`."
     )
+
+
+def _edited(counts: dict[str, int]) -> str:
+    """`` (of them 3 edited since stored)``: stored documents read with another text."""
+    parts = []
+    if counts.get("edited"):
+        parts.append(f"{counts['edited']:,} edited since stored")
+    if counts.get("unhashed"):
+        parts.append(f"{counts['unhashed']:,} stored by an older cxtext, redone once")
+    return f" (of them {', '.join(parts)})" if parts else ""
 
 
 @app.command(rich_help_panel=PANEL)

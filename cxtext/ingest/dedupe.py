@@ -15,6 +15,7 @@ and stays visible instead of being dropped as a copy. Two different texts share 
 
 from __future__ import annotations
 
+import hashlib
 from typing import NamedTuple
 
 import numpy as np
@@ -30,7 +31,12 @@ _MERGE_EVERY = 1 << 16
 def key_hashes(records: pd.DataFrame) -> np.ndarray:
     """Stable 64-bit hashes of ``source`` + ``id`` (the same key hashes the same in every run)."""
     keys = records["source"].astype("string") + "\x1f" + records["id"].astype("string")
-    return pd.util.hash_array(keys.to_numpy(dtype=object, na_value=""))
+    return pd.util.hash_array(keys.to_numpy(dtype=object, na_value=""), categorize=False)
+
+
+# pandas' hash_array factorizes the values first by default (categorize=True), which costs
+# ~1 µs a distinct string and only pays off for repeated values: keys and texts are
+# nearly all distinct. The hashes are the same either way.
 
 
 def text_hashes(records: pd.DataFrame) -> np.ndarray:
@@ -38,7 +44,22 @@ def text_hashes(records: pd.DataFrame) -> np.ndarray:
     if "text" not in records.columns:
         return np.zeros(len(records), dtype=np.uint32)
     texts = records["text"].astype("string").str.strip().to_numpy(dtype=object, na_value="")
-    return (pd.util.hash_array(texts) >> np.uint64(32)).astype(np.uint32)
+    return (pd.util.hash_array(texts, categorize=False) >> np.uint64(32)).astype(np.uint32)
+
+
+def raw_text_hashes(texts: pd.Series, key: bytes) -> pd.Series:
+    """A 64-bit keyed hash (SipHash, 16 hex digits) of each raw text, surrounding spaces aside.
+
+    Stored with the document (``feedback.text_hash``) so that a later run can tell a text
+    edited since it was stored from the same text read again: the stored text is redacted
+    and normalized, so it cannot be compared with a raw one. Keyed with the warehouse's
+    pseudonym key, so a short text (a phone number alone) cannot be found in the table by
+    hashing guesses.
+    """
+    hash_key = hashlib.sha256(b"cxtext raw text\x00" + key).hexdigest()[:16]
+    values = texts.astype("string").str.strip().to_numpy(dtype=object, na_value="")
+    hashed = pd.util.hash_array(values, hash_key=hash_key, categorize=False).tolist()
+    return pd.Series([f"{h:016x}" for h in hashed], index=texts.index, dtype="string")
 
 
 class Deduplicated(NamedTuple):

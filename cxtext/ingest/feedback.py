@@ -12,6 +12,7 @@ import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -125,6 +126,7 @@ def ingest_together(
     min_text_chars: int,
     default_channel: str,
     not_after: pd.Timestamp | None,
+    not_before: pd.Timestamp | None = None,
     pseudonym_key: bytes,
 ) -> list[IngestBatch]:
     """One batch per part, the parts (of one source, with the same columns) validated in
@@ -159,6 +161,7 @@ def ingest_together(
         default_channel=spec.channel or default_channel,
         kinds=kinds,
         not_after=not_after,
+        not_before=not_before,
         date_format=spec.date_format,
         timezone=spec.timezone,
         pseudonym_key=pseudonym_key,
@@ -192,6 +195,8 @@ def iter_feedback(
     min_text_chars: int,
     default_channel: str,
     not_after: pd.Timestamp | None = None,
+    not_before: pd.Timestamp | None = None,
+    small_file_rows: int = 0,
     columns: Mapping[str, str] | None = None,
     pseudonym_key: bytes,
     only: Collection[str] | None = None,
@@ -199,7 +204,9 @@ def iter_feedback(
     """Batches of validated, deduplicated feedback from files and folders, file by file.
 
     ``only``: read just these of the files found (an incremental run's changed files;
-    marker files are still listed).
+    marker files are still listed). ``not_after`` / ``not_before``: the latest and
+    earliest plausible ``created_at`` (``future_date`` / ``past_date``); files of at most
+    ``small_file_rows`` rows are validated together (the run passes ``ingest.*``).
 
     ``paths`` are files, folders, globs or :class:`SourceSpec` s; ``columns`` (the
     ``--columns`` map) applies to the plain paths; ``pseudonym_key`` is the warehouse's
@@ -227,8 +234,8 @@ def iter_feedback(
         max_text_chars,
         min_text_chars,
         default_channel,
-        not_after,
-        pseudonym_key,
+        {"not_after": not_after, "not_before": not_before, "pseudonym_key": pseudonym_key},
+        small_file_rows,
     )
 
 
@@ -262,28 +269,22 @@ def input_files(
     return list({f: (f, spec, skip) for f, spec, skip in entries}.values())
 
 
-# Files (or a file's last part) of at most this many rows are validated together, up to
-# partition_rows (see ingest_together): a daily export of ~1,100 rows paid validation's
-# fixed cost once a file (100k documents over 90 days: reading 8.2 -> 5.0 CPU-s grouped).
-SMALL_FILE_ROWS = 10_000
-
-
 def _batches(
     files: list[tuple[str, SourceSpec, bool]],
     partition_rows: int,
     max_text_chars: int,
     min_text_chars: int,
     default_channel: str,
-    not_after: pd.Timestamp | None,
-    pseudonym_key: bytes,
+    checks: dict[str, Any],
+    small_file_rows: int,
 ) -> Iterator[IngestBatch]:
+    """Files of at most ``small_file_rows`` rows are validated together (ingest_together)."""
     seen = SeenKeys()
     settings = {
         "max_text_chars": max_text_chars,
         "min_text_chars": min_text_chars,
         "default_channel": default_channel,
-        "not_after": not_after,
-        "pseudonym_key": pseudonym_key,
+        **checks,
     }
     held: list[RawPartition] = []  # small files waiting to be validated together
     held_spec: SourceSpec | None = None
@@ -303,7 +304,7 @@ def _batches(
         )
         for part in parts:
             empty = False
-            small = part.read <= SMALL_FILE_ROWS and not skip
+            small = part.read <= small_file_rows and not skip
             fits = (
                 held
                 and spec is held_spec

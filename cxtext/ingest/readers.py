@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import errno
 import json
 import logging
 import os
@@ -161,8 +162,19 @@ def column_name(name: object) -> str:
     'created_at'
     >>> column_name("\\u200fid\\u200b\\x00")
     'id'
+    >>> column_name("createdAt"), column_name("CustomerID"), column_name("ticketId")
+    ('created_at', 'customer_id', 'ticketid')
+
+    A camelCase name (an API's JSON, a JavaScript tool's CSV) whose words make a known
+    column is that column; other names are only lower-cased, so metadata keys and segment
+    names stay as earlier runs stored them.
     """
-    return _INVISIBLE_IN_NAMES.sub("", str(name)).strip().lower()
+    cleaned = _INVISIBLE_IN_NAMES.sub("", str(name)).strip()
+    snake = _CAMEL_HUMP.sub("_", cleaned).lower()
+    return snake if snake != cleaned.lower() and snake in HEADER_NAMES else cleaned.lower()
+
+
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 # Cf format characters (BOM, ZWSP, bidi marks; not ZWNJ/ZWJ, which Persian names may hold)
@@ -260,6 +272,13 @@ def skip_reason(name: str) -> str:
     if path.name.startswith((".", "_")):
         return "hidden or marker name (starts with '.' or '_'), not read; rename it or name it directly to read it"
     if path.is_symlink() and not path.exists():
+        try:
+            os.stat(path)
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                return (
+                    "symbolic link loop (its links lead back to themselves); fix or remove the link"
+                )
         return "broken symbolic link (its target is missing); fix or remove the link"
     if not (path.is_file() or path.is_dir()):
         return "not a regular file (a FIFO, socket or device), not read"
@@ -346,6 +365,8 @@ def read_partitions(
         where = f" (after {done} rows)" if done else ""
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         message = redact_pii(message)  # a parser may quote the line it failed on
+        if isinstance(err, PermissionError):
+            message += " (fix the file's permissions for the user the run runs as)"
         log.warning("unreadable file %s%s: %s", redact_file_name(name), where, message)
         yield _whole_file_broken(name, f"unreadable_file: {name}{where}: {message}")
 

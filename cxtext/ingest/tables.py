@@ -90,11 +90,15 @@ def _ts_shown(values: pd.Series) -> pd.Series:
 
 
 _NOT_MONEY = "looks like a phone or card number, not money"
-# No customer's lifetime value and no single purchase is larger than this in any currency
-# (1e15 rials is about a billion dollars): a larger value is a typo or a placeholder such
-# as 1e308, whose square overflowed in the ranking and ended the night with a traceback.
-MAX_AMOUNT = 1e15
-_TOO_LARGE = f" is larger than {MAX_AMOUNT:g}: not a plausible amount"
+# No customer's lifetime value and no single purchase is larger than `ingest.max_amount`
+# (1e15: a billion dollars in rials): a larger value is a typo or a placeholder such as
+# 1e308, whose square overflowed in the ranking and ended the night with a traceback.
+
+
+def _too_large(limit: float) -> str:
+    return f" is larger than {limit:g} (ingest.max_amount): not a plausible amount"
+
+
 _DIGIT_RUNS = ("national_id", "long_number")
 
 
@@ -151,7 +155,9 @@ def _typed(
     return out.reset_index(drop=True)
 
 
-def read_customers(path: str | Path, *, pseudonym_key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_customers(
+    path: str | Path, *, pseudonym_key: bytes, max_amount: float = float("inf")
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(customers, quarantine) from a customers export.
 
     ``customer_id`` is required; ``clv`` must be an amount >= 0 (``$1,200.50``, ``۱۲٬۰۰۰
@@ -161,6 +167,7 @@ def read_customers(path: str | Path, *, pseudonym_key: bytes) -> tuple[pd.DataFr
     is given. Other columns are kept as string segment columns. A repeated customer_id
     keeps its first row and quarantines the rest. Ids that are personal data are
     pseudonymized under ``pseudonym_key``, the same as in feedback, so they still join.
+    A clv above ``max_amount`` (the run passes ``ingest.max_amount``) is ``bad_clv``.
     """
     raw, entries = _read_raw(path, "customers")
     reasons = RowReasons(raw.index)
@@ -172,7 +179,7 @@ def read_customers(path: str | Path, *, pseudonym_key: bytes) -> tuple[pd.DataFr
     reasons.add(given_clv.notna() & clv.isna(), "bad_clv: " + clv_problem.fillna(""))
     reasons.add(clv.notna() & _personal(given_clv), "bad_clv: " + _NOT_MONEY)
     reasons.add(clv < 0, "bad_clv: " + clv.astype("string") + " is negative")
-    reasons.add(clv > MAX_AMOUNT, "bad_clv: " + _shown(given_clv) + _TOO_LARGE)
+    reasons.add(clv > max_amount, "bad_clv: " + _shown(given_clv) + _too_large(max_amount))
 
     given_churned = _text(raw, "churned")
     churned, bad_churned = parse_bools(given_churned)
@@ -215,7 +222,7 @@ def read_customers(path: str | Path, *, pseudonym_key: bytes) -> tuple[pd.DataFr
 
 
 def read_transactions(
-    path: str | Path, *, pseudonym_key: bytes
+    path: str | Path, *, pseudonym_key: bytes, max_amount: float = float("inf")
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(transactions, quarantine) from a transactions export.
 
@@ -240,7 +247,9 @@ def read_transactions(
     amount, amount_problem = parse_amounts(given_amount)  # text amounts: cxtext/value/amounts.py
     reasons.add(given_amount.notna() & amount.isna(), "bad_amount: " + amount_problem.fillna(""))
     reasons.add(amount.notna() & _personal(given_amount), "bad_amount: " + _NOT_MONEY)
-    reasons.add(amount.abs() > MAX_AMOUNT, "bad_amount: " + _shown(given_amount) + _TOO_LARGE)
+    reasons.add(
+        amount.abs() > max_amount, "bad_amount: " + _shown(given_amount) + _too_large(max_amount)
+    )
 
     bad = reasons.values.notna().to_numpy(dtype=bool)
     others = [c for c in raw.columns if c not in (*TRANSACTIONS.names, ROW_NUMBER, _FILE)]

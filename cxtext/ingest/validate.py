@@ -22,8 +22,9 @@ import jdatetime
 import numpy as np
 import pandas as pd
 
+from cxtext.ingest.dedupe import raw_text_hashes
 from cxtext.ingest.sources import missing_column_hint
-from cxtext.normalize.markup import clean_text
+from cxtext.normalize.markup import BLANK, clean_text
 from cxtext.normalize.pii import (
     pseudonymize,
     pseudonymize_column,
@@ -54,7 +55,6 @@ _KIND_WORDS = {
     "binary": "binary data",
     "timestamp": "a timestamp",
 }
-_BLANK = re.compile(r"^[\s\u200b-\u200f\u2060\ufeff]*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NATIVE_DIGIT = "[۰-۹٠-٩]"
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
@@ -65,8 +65,22 @@ _ISO = re.compile(
 )
 _OFFSET = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 # Jalali (Solar Hijri) as Iranian exports write it: 1403/05/12, 1403-5-12, optional time.
+# Dots as well (1403.05.12), an offset after the time as an ISO timestamp writes it.
 _JALALI = re.compile(
-    r"(1[34]\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+    r"(1[34]\d\d)([/.-])(\d{1,2})\2(\d{1,2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?)?"
+    r"((?:[Zz]|[+-]\d{2}(?::?\d{2})?))?"
+)
+# Spellings rewritten before any layout is tried: a 12-hour clock (AM/PM, or the Persian
+# ق.ظ / ب.ظ that Windows' Persian locale writes), and a space or a zone word between a
+# year-first timestamp and its offset (`2024-05-01 10:00 +03:30`, BigQuery's `… UTC`).
+_MERIDIEM = re.compile(
+    r"(?<![\d:])(\d{1,2}):(\d{2})(:\d{2}(?:[.,]\d{1,9})?)?\s*"
+    r"(ق\.?\s?ظ|ب\.?\s?ظ|[AaPp]\.?[Mm]\.?)$"
+)
+_RESPELL_HINT = re.compile(r"(?:[AaPp]\.?[Mm]\.?|ظ|UTC|GMT|\s[+-]\d{2}:?\d{2}|\s[+-]\d{2}|\s[Zz])$")
+_SPACED_OFFSET = re.compile(
+    r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)\s+"
+    r"([+-]\d{2}(?::?\d{2})?|[Zz]|UTC|GMT)$"
 )
 # Other unambiguous layouts, rewritten as ISO 8601 when the source sets no date_format:
 # Unix time in seconds or milliseconds (10 or 13 digits), RFC 2822 as mail and some APIs
@@ -141,7 +155,10 @@ def parse_timestamps(
     text = values.astype("string").str.strip()
     native = _flag(text.str.contains(_NATIVE_DIGIT))
     if native.any():
-        text = text.mask(native, text[native].str.translate(_DIGITS))
+        text = text.mask(native, text[native].str.translate(_DIGITS).str.replace("٫", "."))
+    spelled = _flag(text.str.contains(_RESPELL_HINT)) & (date_format is None)  # %p is the format's
+    if spelled.any():
+        text = text.mask(spelled, text[spelled].map(_respelled).astype("string"))
     rewritten = pd.Series(False, index=values.index)
     layouts = [(_JALALI, _jalali_to_iso)]
     if not date_format:
@@ -180,19 +197,44 @@ def _to_utc(parsed: pd.Series, timezone: str) -> pd.Series:
     return parsed.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
 
 
+def _respelled(value: str) -> str | None:
+    """A 12-hour clock as 24 hours, and a spaced offset or zone word joined ISO's way.
+
+    >>> _respelled("1403/05/12 02:30 ب.ظ"), _respelled("2024-05-01 10:00:00 UTC")
+    ('1403/05/12 14:30', '2024-05-01 10:00:00Z')
+    >>> _respelled("5/1/2024 12:05 AM"), _respelled("2024-05-01 13:00 PM") is None
+    ('5/1/2024 00:05', True)
+    """
+    if m := _MERIDIEM.search(value):
+        hour, minute, seconds, marker = m.groups()
+        if not 1 <= int(hour) <= 12:
+            return None
+        after_noon = marker.startswith(("ب", "P", "p"))
+        hour = int(hour) % 12 + (12 if after_noon else 0)
+        value = f"{value[: m.start()]}{hour:02d}:{minute}{seconds or ''}"
+    if m := _SPACED_OFFSET.fullmatch(value):
+        zone = m.group(2)
+        value = m.group(1) + ("Z" if zone.upper() in ("Z", "UTC", "GMT") else zone)
+    return value
+
+
 def _jalali_to_iso(value: str) -> str | None:
-    """``1403/05/12 14:30`` as the Gregorian ``2024-08-02T14:30:00`` (naive), None if no such day."""
+    """``1403/05/12 14:30`` as the Gregorian ``2024-08-02T14:30:00`` (naive unless it names
+    an offset), None if no such day."""
     m = _JALALI.fullmatch(value)
     if m is None:
         return None
-    year, month, day, hour, minute, second = (int(g) if g else 0 for g in m.groups())
+    year, _, month, day, hour, minute, second, offset = m.groups()
+    year, month, day, hour, minute, second = (
+        int(g) if g else 0 for g in (year, month, day, hour, minute, second)
+    )
     try:
         day_g = jdatetime.date(year, month, day).togregorian()
     except ValueError:
         return None
     if hour > 23 or minute > 59 or second > 59:
         return None
-    return f"{day_g.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}"
+    return f"{day_g.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}{offset or ''}"
 
 
 def _epoch_to_iso(value: str) -> str:
@@ -546,7 +588,7 @@ def _text_checks(
     missing = text.isna() & ~not_text
     reasons.add(missing, "missing_text")
     rest = ~(not_text | missing)
-    blank = _flag(text.str.match(_BLANK)) & rest
+    blank = _flag(text.str.match(BLANK)) & rest
     empty = _flag(text == "")
     reasons.add(blank & empty, "empty_text")
     reasons.add(blank & ~empty, "empty_text: whitespace only")
@@ -649,6 +691,7 @@ def validate_rows(
     default_channel: str,
     kinds: Mapping[str, pd.Series] | None = None,
     not_after: pd.Timestamp | None = None,
+    not_before: pd.Timestamp | None = None,
     date_format: str | None = None,
     timezone: str = "UTC",
     pseudonym_key: bytes,
@@ -658,7 +701,8 @@ def validate_rows(
     ``rows`` holds one string column per input column and ``source_row``; ``kinds``
     marks values that were not strings in the input (see ``readers.RawPartition``).
     A ``created_at`` later than ``not_after`` (run time plus a tolerance) is quarantined
-    as ``future_date``: a clock or typo error must not steer the pain-point window.
+    as ``future_date``: a clock or typo error must not steer the pain-point window; one
+    earlier than ``not_before`` as ``past_date`` (a placeholder such as 1970-01-01).
     ``date_format`` and ``timezone`` are the source's (see :func:`parse_timestamps`);
     ids that are personal data are pseudonymized under ``pseudonym_key``.
 
@@ -734,6 +778,14 @@ def validate_rows(
                 + created.dt.strftime("%Y-%m-%d %H:%M UTC").astype("string")
                 + f" is after the run time plus the tolerance ({not_after:%Y-%m-%d %H:%M} UTC)",
             )
+        if not_before is not None:
+            reasons.add(
+                _flag(created < not_before),
+                "past_date: "
+                + created.dt.strftime("%Y-%m-%d").astype("string")
+                + f" is before {not_before:%Y-%m-%d} (ingest.earliest_year): a placeholder "
+                "date (1970-01-01, 1900-01-01)? fix it in the export, or lower earliest_year",
+            )
 
     sources = get("source").str.strip()
     if isinstance(default_source, pd.Series):  # made printable by readers.source_name
@@ -768,6 +820,7 @@ def validate_rows(
             "source": pseudonymize_column(sources, pseudonym_key),
             "id": pseudonymize_column(ids, pseudonym_key),
             "text": text,
+            "text_hash": raw_text_hashes(text, pseudonym_key),
             "created_at": created,
             "channel": channels,
             "customer_id": pseudonymize_column(customer, pseudonym_key),

@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -166,13 +167,39 @@ def new_watermarks(
     return conform(pd.DataFrame(rows, columns=WATERMARKS.names), WATERMARKS)
 
 
-def keep_new(records: pd.DataFrame, stored: pd.Series) -> tuple[pd.DataFrame, int]:
-    """(records whose key is not stored yet, how many were already stored).
+class NewRecords(NamedTuple):
+    records: pd.DataFrame  # to process: new keys, edited texts, rows stored without a hash
+    stored: int  # stored already with this very text: skipped
+    edited: int  # stored with another text: processed again, the new text replaces it
+    unhashed: int  # stored by a cxtext that kept no text hash: processed again once
 
-    ``stored`` is a boolean per record, aligned with it (:meth:`Warehouse.stored_keys`).
+
+def keep_new(records: pd.DataFrame, stored: pd.Series) -> NewRecords:
+    """The records a run has to process, given each one's stored ``text_hash``.
+
+    ``stored`` is aligned with ``records`` (:meth:`Warehouse.stored_text_hashes`): ``<NA>``
+    for a key not stored, ``""`` for a row stored before hashes were kept. A key stored
+    with the same text is skipped; with another text (a ticket edited between two
+    exports) it is processed again and replaces the stored row, instead of the warehouse
+    keeping the first text for ever. A row without a hash cannot be compared: it is
+    processed again once, and from then on has one.
+
+    >>> recs = pd.DataFrame({"id": ["1", "2", "3", "4"], "text_hash": ["a", "b", "c", "d"]})
+    >>> out = keep_new(recs, pd.Series([pd.NA, "b", "x", ""], dtype="string"))
+    >>> out.records["id"].tolist(), out.stored, out.edited, out.unhashed
+    (['1', '3', '4'], 1, 1, 1)
     """
-    mask = stored.to_numpy(dtype=bool)
-    return records[~mask].reset_index(drop=True), int(mask.sum())
+    known = stored.notna().to_numpy(dtype=bool)
+    hashes = stored.fillna("").to_numpy(dtype=object)
+    unhashed = known & (hashes == "")
+    same = known & ~unhashed & (hashes == records["text_hash"].to_numpy(dtype=object))
+    edited = known & ~unhashed & ~same
+    return NewRecords(
+        records[~same].reset_index(drop=True),
+        int(same.sum()),
+        int(edited.sum()),
+        int(unhashed.sum()),
+    )
 
 
 def in_range(

@@ -19,12 +19,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 # needs: bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069) can reorder
 # what a reader sees ("gnp.exe" shown as "exe.png"), and marks, joiners, soft hyphens and
 # BOMs only hide text from search and from the PII patterns.
-_INVISIBLE = re.compile(
-    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f"
+_INVISIBLE_CHARS = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f"
     "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
     "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
-    "\U000e0020-\U000e007f]"
+    "\U000e0020-\U000e007f"
 )
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+# A text of nothing a reader sees: spaces, ZWNJ/ZWJ, variation selectors and
+# invisible format characters (bidi isolates alone, a lone BOM). Ingest quarantines it
+# as whitespace only: cleaned, it is empty.
+BLANK = re.compile(f"^[\\s\u200c\u200d\ufe00-\ufe0f{_INVISIBLE_CHARS}]*$")
 # The zero-width joiner is kept only inside an emoji sequence (👨‍👩‍👧, 🏳️‍🌈: without it the
 # family falls apart into three faces); anywhere else, between digits, it hides a phone
 # number from the PII patterns, so it goes.

@@ -21,6 +21,7 @@ from cxtext.store.warehouse import (
     RunTables,
     Warehouse,
     ensure_tables,
+    stored_hash_series,
 )
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
@@ -171,6 +172,24 @@ class DuckDBWarehouse(Warehouse):
         hit = pd.Series(False, index=keys.index)
         hit.iloc[found.to_numpy()] = True
         return hit
+
+    def stored_text_hashes(self, keys: pd.DataFrame) -> pd.Series:
+        probe = pd.DataFrame(
+            {
+                "source": keys["source"].astype(str),
+                "id": keys["id"].astype(str),
+                "_row": range(len(keys)),
+            }
+        )
+        self._con.register("_probe", probe)
+        try:
+            found = self._con.execute(
+                "SELECT p._row, f.text_hash FROM _probe AS p "
+                "JOIN feedback AS f ON f.source = p.source AND f.id = p.id"
+            ).df()
+        finally:
+            self._con.unregister("_probe")
+        return stored_hash_series(keys, found["_row"].tolist(), found["text_hash"].tolist())
 
     def record_run(self, run: pd.DataFrame) -> None:
         self._con.execute("BEGIN TRANSACTION")

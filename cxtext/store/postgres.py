@@ -22,6 +22,7 @@ from cxtext.store.warehouse import (
     RunTables,
     Warehouse,
     ensure_tables,
+    stored_hash_series,
 )
 
 
@@ -207,6 +208,19 @@ class PostgresWarehouse(Warehouse):
         hit = pd.Series(False, index=keys.index)
         hit.iloc[found] = True
         return hit
+
+    def stored_text_hashes(self, keys: pd.DataFrame) -> pd.Series:
+        sql = (
+            "SELECT p.n, f.text_hash FROM unnest(CAST(:sources AS text[]), CAST(:ids AS text[])) "
+            "WITH ORDINALITY AS p(source, id, n) JOIN feedback AS f ON f.source = p.source AND f.id = p.id"
+        )
+        params = {
+            "sources": keys["source"].astype(str).tolist(),
+            "ids": keys["id"].astype(str).tolist(),
+        }
+        found = self.read_sql(sql, params)
+        rows = (found["n"].to_numpy(dtype=int) - 1).tolist()
+        return stored_hash_series(keys, rows, found["text_hash"].tolist())
 
     def record_run(self, run: pd.DataFrame) -> None:
         with self.engine.begin() as conn:

@@ -155,6 +155,11 @@ class Warehouse(ABC):
     def stored_keys(self, keys: pd.DataFrame) -> pd.Series:
         """For each (source, id) row of ``keys``: is that document stored? (aligned booleans)"""
 
+    @abstractmethod
+    def stored_text_hashes(self, keys: pd.DataFrame) -> pd.Series:
+        """For each (source, id) row of ``keys``: the stored document's ``text_hash``;
+        ``<NA>`` when it is not stored, ``""`` when it was stored without one (an older cxtext)."""
+
     def read_watermarks(self) -> pd.DataFrame:
         """What earlier runs read, per input file (:mod:`cxtext.ingest.watermark`)."""
         return self.read_table(WATERMARKS.name)
@@ -222,6 +227,17 @@ def check_writable(location: str | Path) -> None:
         from cxtext.store.duckdb_store import probe_writable
 
         probe_writable(Path(location))
+
+
+def stored_hash_series(
+    keys: pd.DataFrame, rows: Sequence[int], hashes: Sequence[object]
+) -> pd.Series:
+    """The aligned result of :meth:`Warehouse.stored_text_hashes` from the matched rows."""
+    out = pd.Series(pd.NA, index=keys.index, dtype="string")
+    if len(rows):
+        found = pd.Series(list(hashes), dtype="string").fillna("")
+        out.iloc[list(rows)] = found.to_numpy(dtype=object)
+    return out
 
 
 def run_row(**values: object) -> pd.DataFrame:
