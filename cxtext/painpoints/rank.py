@@ -28,7 +28,12 @@ from cxtext.painpoints.spikes import is_spike
 from cxtext.schema import PAIN_POINTS, conform, utc_timestamp
 from cxtext.themes.taxonomy import Taxonomy
 from cxtext.value.methods import method_shares
-from cxtext.value.misclassification import Confusion, customer_probability, mention_truth
+from cxtext.value.misclassification import (
+    Confusion,
+    customer_probability_of_logs,
+    log_none,
+    mention_truth,
+)
 
 # Said in a pain point's method (and warned by the flow) when the correction cannot
 # separate a theme's assignments from its held-out false positives
@@ -485,8 +490,16 @@ def _segment_draws(
     }
     corrected = np.flatnonzero(truth.corrected)
     draws = np.full((len(truth.themes), len(rates)), np.nan)
+    signature_rows: dict[str, np.ndarray] = {}
     for d, r in enumerate(rates):
-        per_customer, unlinked = _people(truth.probability_under(r, rows)[:, corrected], seg)
+        distinct, back = truth.signature_probability_under(r, rows)
+        if not signature_rows:  # the same rows every draw: where each kind's rows point
+            signature_rows = {
+                "known": back[seg["codes"] >= 0],
+                "unknown": back[seg["unknown_codes"] >= 0],
+                "unlinked": back[seg["unlinked_rows"]],
+            }
+        per_customer, unlinked = _people_of_signatures(distinct[:, corrected], signature_rows, seg)
         for i, k in enumerate(corrected):
             draws[k, d] = float(seg["clv"][:, 0] @ per_customer[:, i] + unlinked[i] * seg_mean[0])
     seg["draws"] = draws
@@ -497,12 +510,33 @@ def _people(p: np.ndarray, seg: dict) -> tuple[np.ndarray, list[float]]:
     """(P(customer truly raised it) per known customer × column, expected unlinked people
     per column): a known customer counts once, unknown ids and rows without one at the
     segment mean."""
-    per_customer = customer_probability(p, seg["codes"], seg["customers"])
-    codes = seg["unknown_codes"]
-    unknown = customer_probability(p, codes, codes.max() + 1)
-    unlinked = [
-        float(p[:, i][seg["unlinked_rows"]].sum() + unknown[:, i].sum()) for i in range(p.shape[1])
-    ]
+    back = np.arange(len(p))
+    rows = {
+        "known": back[seg["codes"] >= 0],
+        "unknown": back[seg["unknown_codes"] >= 0],
+        "unlinked": back[seg["unlinked_rows"]],
+    }
+    return _people_of_signatures(p, rows, seg)
+
+
+def _people_of_signatures(
+    p: np.ndarray, rows: dict[str, np.ndarray], seg: dict
+) -> tuple[np.ndarray, list[float]]:
+    """:func:`_people` from the probabilities of distinct signatures (``p``) and, per kind
+    of row (known customer, unknown id, no id), each row's signature: log(1 − p) is taken
+    once per signature and gathered, so the per-customer sums add the same values in the
+    same order as from every row's own."""
+    logs = log_none(p)
+    codes = seg["codes"]
+    per_customer = customer_probability_of_logs(
+        logs[rows["known"]], codes[codes >= 0], seg["customers"]
+    )
+    unknown_codes = seg["unknown_codes"]
+    unknown = customer_probability_of_logs(
+        logs[rows["unknown"]], unknown_codes[unknown_codes >= 0], unknown_codes.max() + 1
+    )
+    unlinked_p = p[rows["unlinked"]]
+    unlinked = [float(unlinked_p[:, i].sum() + unknown[:, i].sum()) for i in range(p.shape[1])]
     return per_customer, unlinked
 
 

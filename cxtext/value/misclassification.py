@@ -199,12 +199,21 @@ class MentionTruth:
         self, rates: dict[str, Any], rows: np.ndarray, col: int | None = None
     ) -> np.ndarray:
         """Probabilities of documents ``rows`` under one draw: theme ``col``, or every theme."""
+        distinct, back = self.signature_probability_under(rates, rows, col)
+        p = distinct[back]
+        return p if col is None else p[:, 0]
+
+    def signature_probability_under(
+        self, rates: dict[str, Any], rows: np.ndarray, col: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`probability_under` as (its rows' distinct signatures × themes, each row's
+        signature there): what is computed per document from its probabilities alone
+        (a logarithm, say) can be computed per signature and gathered, with the same values."""
         if self._rows is None or self._rows[0] is not rows:  # the same rows for every draw
             self._rows = (rows, *np.unique(self._signature[rows], return_inverse=True))
         _, used, back = self._rows
         cols = None if col is None else np.array([col])
-        p = apply_rates(self._distinct, rates, used, cols)[back.ravel()]
-        return p if col is None else p[:, 0]
+        return apply_rates(self._distinct, rates, used, cols), back.ravel()
 
 
 def mention_truth(feedback: pd.DataFrame, themes: list[str], confusion: Confusion) -> MentionTruth:
@@ -503,16 +512,28 @@ def customer_probability(
     prob: np.ndarray, customer_codes: np.ndarray, n_customers: int
 ) -> np.ndarray:
     """P(customer raised t negatively at least once) = 1 − Π over their documents (1 − p)."""
+    return customer_probability_of_logs(log_none(prob), customer_codes, n_customers)
+
+
+def log_none(prob: np.ndarray) -> np.ndarray:
+    """log(1 − p), elementwise, p clipped below 1: a document's share of 'not raised'."""
+    return np.log1p(-np.clip(prob, 0.0, 1.0 - 1e-12))
+
+
+def customer_probability_of_logs(
+    logs: np.ndarray, customer_codes: np.ndarray, n_customers: int
+) -> np.ndarray:
+    """:func:`customer_probability` from each document's :func:`log_none` (rows × columns)."""
     keep = customer_codes >= 0
-    logs = np.log1p(-np.clip(prob[keep], 0.0, 1.0 - 1e-12))
+    kept, codes = logs[keep], customer_codes[keep]
     # bincount adds in document order like np.add.at, without its per-element overhead
-    log_none = np.column_stack(
+    total = np.column_stack(
         [
-            np.bincount(customer_codes[keep], weights=logs[:, j], minlength=n_customers)
-            for j in range(prob.shape[1])
+            np.bincount(codes, weights=kept[:, j], minlength=n_customers)
+            for j in range(logs.shape[1])
         ]
-    ).reshape(n_customers, prob.shape[1])
-    return -np.expm1(log_none)
+    ).reshape(n_customers, logs.shape[1])
+    return -np.expm1(total)
 
 
 def signature_counts(
@@ -532,5 +553,4 @@ def customer_probability_of_signatures(prob: np.ndarray, counts: sparse.csr_matr
     × columns) and :func:`signature_counts`: a customer's documents that share a
     signature share their probability, so the product runs over the few distinct
     signatures (same figures up to the order of the floating-point sum)."""
-    logs = np.log1p(-np.clip(prob, 0.0, 1.0 - 1e-12))
-    return -np.expm1(counts @ logs)
+    return -np.expm1(counts @ log_none(prob))
