@@ -2,7 +2,8 @@
 
 The fork server (:mod:`pipelines.runners`) imports this module once per run: the
 partition task's module with its libraries, the run's models and the tokenizers (named in
-:data:`pipelines.runners.PRELOAD_ENV`), then freezes the garbage collector so the workers
+:data:`pipelines.runners.PRELOAD_ENV`; an e5 encoder the models use is warmed, so its
+weights and onnxruntime session are built here once), then freezes the garbage collector so the workers
 it forks share those pages instead of each importing and loading its own copy
 (benchmarks/README.md: ~5-6 CPU-s and ~120 MiB of PSS per worker).
 """
@@ -28,7 +29,10 @@ def _preload() -> None:
         # a failure here: the first partition task loads them again and fails there,
         # where the run reports it
         with suppress(Exception):
-            _classifiers(Path(models_dir), Path(taxonomy))
+            for embedder in _classifiers(Path(models_dir), Path(taxonomy)).embedders():
+                # the e5 weights and onnxruntime session, built at first use: here once,
+                # not once per worker (~100 MiB each of the workers' own memory)
+                embedder.transform(["warm"])
     # the tokenizers too (spaCy's blank English pipeline: ~0.3 CPU-s), else each worker
     # builds its own on its first partition
     tokenize_persian("")

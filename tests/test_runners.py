@@ -49,6 +49,14 @@ def _models_loaded() -> tuple[int, int]:
     return info.currsize, info.misses
 
 
+def _encoder_runtime_built() -> tuple[int, int]:
+    """(onnxruntime sessions held, sessions built) in the process that runs it."""
+    from cxtext.classify.encoder import onnx_session
+
+    info = onnx_session.cache_info()
+    return info.currsize, info.misses
+
+
 def test_workers_fork_from_a_server_that_loaded_the_models_once(monkeypatch):
     """Workers are forked from one server that imported the task's modules and loaded the
     run's models before the first partition: no worker imports or loads them again."""
@@ -64,6 +72,9 @@ def test_workers_fork_from_a_server_that_loaded_the_models_once(monkeypatch):
         # loaded in the server before the fork: the worker's cache holds them, and no call
         # of its own loaded them (one miss, the server's)
         assert pool.submit(_models_loaded).result(timeout=120) == (1, 1)
+        # the shipped models embed with e5: its runtime was built in the server too, once
+        # (each worker built its own, ~100 MiB of private memory per worker)
+        assert pool.submit(_encoder_runtime_built).result(timeout=120) == (1, 1)
 
         runner.release_workers()  # the server ends with the workers: it holds the models too
 

@@ -65,6 +65,20 @@ class Classifiers:
     def topic_model(self) -> str:
         return self.topic_name
 
+    def embedders(self) -> list[Any]:
+        """The models' e5 embedders: the workers' fork server warms them, so the encoder's
+        weights and runtime are built once and shared instead of once per worker."""
+        from cxtext.classify.encoder import E5Embedder  # noqa: PLC0415 (only when asked)
+
+        models = [*self.sentiment.values(), *([self.topic] if self.topic is not None else [])]
+        return [
+            v
+            for m in models
+            if hasattr(m, "get_params")
+            for v in m.get_params(deep=True).values()
+            if isinstance(v, E5Embedder)
+        ]
+
     @property
     def versions(self) -> dict[str, str]:
         """Model versions for the ``runs`` table."""
