@@ -854,10 +854,13 @@ CASES: list[Case] = [
                 "6,f,1403/02/12 14:30:15.250",
                 "7,g,1403/13/01",  # no 13th month: rejected, never a Gregorian 1403
                 "8,h,1403/02/12 13:00 ب.ظ",  # 13 PM
+                "9,i,۱۲ اردیبهشت ۱۴۰۳",  # as Persian prose writes a date
+                "10,j,چهارشنبه ۱۲ ارديبهشت ۱۴۰۳ ساعت ۱۴:۳۰",  # weekday, Arabic yeh, a time
+                "11,k,۳۱ اسفند ۱۴۰۲",  # 1402 is not a leap year
             )
         },
-        {"1", "2", "3", "4", "5", "6"},
-        ["bad_created_at", "bad_created_at"],
+        {"1", "2", "3", "4", "5", "6", "9", "10"},
+        ["bad_created_at"] * 3,
         check=lambda out: (
             out.records.set_index("id")["created_at"].dt.strftime("%Y-%m-%d %H:%M").to_dict()
             == {
@@ -867,6 +870,8 @@ CASES: list[Case] = [
                 "4": "2024-05-01 09:00",
                 "5": "2024-05-01 06:30",
                 "6": "2024-05-01 14:30",
+                "9": "2024-05-01 00:00",
+                "10": "2024-05-01 14:30",
             }
         ),
     ),
@@ -1434,7 +1439,7 @@ _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
     ),
     sep=st.sampled_from(["/", "-", "."]),
     padded=st.booleans(),
-    clock=st.sampled_from(["", "24h", "12h_fa", "12h_en", "offset"]),
+    clock=st.sampled_from(["", "24h", "12h_fa", "12h_en", "offset", "words"]),
     persian=st.booleans(),
 )
 def test_any_jalali_date_reads_as_its_gregorian_day(
@@ -1458,6 +1463,23 @@ def test_any_jalali_date_reads_as_its_gregorian_day(
         after = day.hour >= 12
         mark = ("ب.ظ" if after else "ق.ظ") if clock == "12h_fa" else ("PM" if after else "AM")
         written += f" {(day.hour % 12) or 12:02d}:{day:%M} {mark}"
+        want = pd.Timestamp(day, tz="UTC")
+    elif clock == "words":  # ۱۲ مرداد ۱۴۰۳ ساعت ۱۴:۳۰
+        months = [
+            "فروردین",
+            "اردیبهشت",
+            "خرداد",
+            "تیر",
+            "مرداد",
+            "شهریور",
+            "مهر",
+            "آبان",
+            "آذر",
+            "دی",
+            "بهمن",
+            "اسفند",
+        ]
+        written = f"{j.day} {months[j.month - 1]} {j.year} ساعت {day:%H:%M}"
         want = pd.Timestamp(day, tz="UTC")
     elif clock == "offset":
         written += f"T{day:%H:%M}:00+03:30"

@@ -58,6 +58,9 @@ _KIND_WORDS = {
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NATIVE_DIGIT = "[۰-۹٠-٩]"
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+# A date's Persian/Arabic spellings made Latin: digits, the Arabic decimal mark used as a
+# separator (۱۴۰۳٫۰۵٫۱۲), Arabic yeh and kaf in month names (Windows-1256 exports)
+_NATIVE = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٫يك", "01234567890123456789.یک")
 # ISO 8601 / RFC 3339 as exports write it: date, optional time (T or space), optional zone.
 _ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d{1,9})?)?)?)?"
@@ -69,6 +72,17 @@ _OFFSET = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 _JALALI = re.compile(
     r"(1[34]\d\d)([/.-])(\d{1,2})\2(\d{1,2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?)?"
     r"((?:[Zz]|[+-]\d{2}(?::?\d{2})?))?"
+)
+# A Jalali date as Persian prose writes it: ۱۲ مرداد ۱۴۰۳, optionally after the weekday
+# (شنبه ۱۲ مرداد ۱۴۰۳) and before a time (… ۱۴:۳۰, … ساعت ۱۴:۳۰); Arabic yeh/kaf too.
+_JALALI_MONTHS = (
+    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
+    "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
+)  # fmt: skip
+_JALALI_MONTH_WORD = re.compile(
+    r"(?:(?:\S*شنبه|جمعه)[،,]?\s+)?(\d{1,2})\s+(ا?مرداد|"
+    + "|".join(_JALALI_MONTHS)
+    + r")[،,]?\s+(1[34]\d\d)(?:[،,]?\s+(?:ساعت\s+)?(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 )
 # Spellings rewritten before any layout is tried: a 12-hour clock (AM/PM, or the Persian
 # ق.ظ / ب.ظ that Windows' Persian locale writes), and a space or a zone word between a
@@ -153,14 +167,14 @@ def parse_timestamps(
     [Timestamp('2024-08-02 11:00:00+0000', tz='UTC')]
     """
     text = values.astype("string").str.strip()
-    native = _flag(text.str.contains(_NATIVE_DIGIT))
+    native = _flag(text.str.contains(_NATIVE_DIGIT) | text.str.contains("[يك]"))
     if native.any():
-        text = text.mask(native, text[native].str.translate(_DIGITS).str.replace("٫", "."))
+        text = text.mask(native, text[native].str.translate(_NATIVE))
     spelled = _flag(text.str.contains(_RESPELL_HINT)) & (date_format is None)  # %p is the format's
     if spelled.any():
         text = text.mask(spelled, text[spelled].map(_respelled).astype("string"))
     rewritten = pd.Series(False, index=values.index)
-    layouts = [(_JALALI, _jalali_to_iso)]
+    layouts = [(_JALALI, _jalali_to_iso), (_JALALI_MONTH_WORD, _jalali_words_to_iso)]
     if not date_format:
         layouts += [(_EPOCH, _epoch_to_iso), (_RFC2822, _rfc2822_to_iso)]
         layouts += [(_YEAR_FIRST_SLASHED, _year_first_to_iso)]
@@ -237,6 +251,21 @@ def _jalali_to_iso(value: str) -> str | None:
     return f"{day_g.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}{offset or ''}"
 
 
+def _jalali_words_to_iso(value: str) -> str | None:
+    """``۱۲ مرداد ۱۴۰۳`` (digits already Latin) as ``1403/5/12`` read by :func:`_jalali_to_iso`.
+
+    >>> _jalali_words_to_iso("شنبه 13 مرداد 1403 ساعت 14:30")
+    '2024-08-03T14:30:00'
+    """
+    m = _JALALI_MONTH_WORD.fullmatch(value)
+    if m is None:
+        return None
+    day, word, year, hour, minute, second = m.groups()
+    month = 5 if word.endswith("مرداد") else _JALALI_MONTHS.index(word) + 1
+    clock = f" {hour}:{minute}" + (f":{second}" if second else "") if hour else ""
+    return _jalali_to_iso(f"{year}/{month}/{day}{clock}")
+
+
 def _epoch_to_iso(value: str) -> str:
     """Unix time (seconds, or milliseconds when 13 digits) as ISO 8601 in UTC."""
     seconds = float(value) / (1000 if len(value.split(".")[0]) == 13 else 1)
@@ -286,7 +315,7 @@ def timestamp_problem(value: str, date_format: str | None = None) -> str:
     if date_format:
         return f"does not match the source's date_format {date_format!r}"
     year = re.match(r"^(\d{4})\D", text)
-    if year and 1300 <= int(year.group(1)) <= 1500:
+    if (year and 1300 <= int(year.group(1)) <= 1500) or any(m in text for m in _JALALI_MONTHS):
         return "is not a valid Jalali date (year/month/day, e.g. 1403/05/12 or 1403-05-12 14:30)"
     if year and _ISO.fullmatch(text):
         if not YEAR_RANGE[0] <= int(year.group(1)) <= YEAR_RANGE[1]:
