@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -36,8 +37,8 @@ OVERLAPPING = parse_taxonomy(
 def _matchers(key: str) -> tuple[topics.KeywordMatcher, topics.KeywordMatcher]:
     """Two fresh matchers of one taxonomy: one that always searches per theme, one that scans."""
     per_theme, scanning = _build_matcher(key), _build_matcher(key)
-    per_theme._lazy["scans"] = None  # never built: one search per theme
-    scanning._lazy["scans"] = topics._keyword_scans(scanning.keywords)
+    per_theme.texts_seen = -sys.maxsize  # never reaches SCAN_AFTER_TEXTS: one search per theme
+    scanning.scans = topics._keyword_scans(scanning.keywords)
     return per_theme, scanning
 
 
@@ -107,5 +108,5 @@ def test_scans_are_built_after_enough_texts(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(topics, "SCAN_AFTER_TEXTS", 2)
     matcher = _build_matcher(_keywords_key(OVERLAPPING))
     got = [matcher.themes_in("card arrival", "en") for _ in range(4)]
-    assert matcher._lazy["scans"] is not None
+    assert matcher.scans is not None
     assert got == [["cards", "arrival"]] * 4

@@ -174,7 +174,7 @@ def _keyword_scans(
 SCAN_AFTER_TEXTS = 5_000
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class KeywordMatcher:
     """Compiled per-theme regexes for each language mode (fa, en, both).
 
@@ -187,16 +187,19 @@ class KeywordMatcher:
     theme_ids: tuple[str, ...]
     regexes: dict[str, tuple[re.Pattern[str] | None, ...]]
     keywords: tuple[dict[str, tuple[str, ...]], ...]  # each theme's, taxonomy order
-    _lazy: dict = field(default_factory=lambda: {"texts": 0}, compare=False, repr=False)
+    # Mutable on purpose: one matcher per process counts its texts and builds its scans.
+    texts_seen: int = field(default=0, init=False, repr=False)
+    scans: dict[str, tuple[re.Pattern[str], ...]] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def _scans(self) -> dict[str, tuple[re.Pattern[str], ...]] | None:
-        lazy = self._lazy
-        if "scans" not in lazy:
-            lazy["texts"] += 1
-            if lazy["texts"] <= SCAN_AFTER_TEXTS:
+        if self.scans is None:
+            self.texts_seen += 1
+            if self.texts_seen <= SCAN_AFTER_TEXTS:
                 return None
-            lazy["scans"] = _keyword_scans(self.keywords)
-        return lazy["scans"]
+            self.scans = _keyword_scans(self.keywords)
+        return self.scans
 
     def themes_in(self, text: str, language: str = "both") -> list[str]:
         """Theme ids (taxonomy order) whose keywords occur in ``text`` as whole words."""
