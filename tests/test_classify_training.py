@@ -18,8 +18,14 @@ from cxtext.classify.evaluation import (
 )
 from cxtext.classify.prediction import predict_table
 from cxtext.classify.promotion import comparison_markdown, decide_promotion
+from cxtext.classify.registry import load_model, save_model
 from cxtext.classify.sentiment import NBLogisticRegression, build_sentiment_model
-from cxtext.classify.training import clean_labelled, train_and_evaluate, train_model
+from cxtext.classify.training import (
+    clean_labelled,
+    source_weights,
+    train_and_evaluate,
+    train_model,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -199,3 +205,49 @@ def test_comparison_markdown():
     )
     assert "**promoted**" in text and "| macro_f1 | 0.7000 | 0.7500 | +0.0500 |" in text
     assert "| fa | 0.7000 | 0.7500 |" in text
+
+
+def test_source_weights_give_each_source_the_same_total_at_exponent_one():
+    groups = ["big"] * 30 + ["small"] * 10
+    even = source_weights(groups, 1.0)
+    assert even.mean() == pytest.approx(1.0)
+    assert even[:30].sum() == pytest.approx(even[30:].sum())
+    assert source_weights(groups, 0.0).tolist() == [1.0] * 40
+    half = source_weights(groups, 0.5)
+    assert even[0] < half[0] < 1.0 < half[-1] < even[-1]
+
+
+def test_sample_weights_decide_between_contradicting_rows():
+    """The same words labelled both ways: the heavier rows win, whichever they are."""
+    texts = ["great service"] * 10 + ["awful service"] * 10
+    labels = ["positive"] * 5 + ["negative"] * 5 + ["negative"] * 10
+    params = {"min_df": 1}
+    for heavy, expected in ((0, "positive"), (5, "negative")):
+        weight = np.full(len(texts), 0.01)
+        weight[heavy : heavy + 5] = 1.0
+        weight[10:] = 1.0
+        model = train_model(texts, labels, lang="en", params=params, sample_weight=weight)
+        assert model.predict(["great service"]).tolist() == [expected]
+    with pytest.raises(ValueError, match="sample_weight"):
+        train_model(["great", "", "bad"], ["positive", "negative", "negative"], lang="en",
+                    sample_weight=[1, 1, 1])  # fmt: skip
+
+
+def test_raw_text_fusion_round_trips_and_averages_its_members(sentiment_frame, tmp_path):
+    """raw_share fits a raw-text model beside and averages the two; saved, it loads and
+    predicts the same (skops' trusted types only)."""
+    texts, labels = sentiment_frame["text"].tolist(), sentiment_frame["sentiment"].tolist()
+    params = {"min_df": 1, "C": 2.0}
+    alone = train_model(texts, labels, lang="auto", params=params)
+    fused = train_model(texts, labels, lang="auto", params={**params, "raw_share": 0.3})
+    prepared, raw = (fused.named_estimators_[n].estimator for n in ("prepared", "raw"))
+    probe = ["the app crashes every time", "عالی بود ممنون", "ok"]
+    expected = 0.7 * prepared.predict_proba(probe) + 0.3 * raw.predict_proba(probe)
+    assert fused.predict_proba(probe) == pytest.approx(expected)
+    assert prepared.predict_proba(probe) == pytest.approx(alone.predict_proba(probe))
+    save_model(fused, "fused", {"task": "sentiment"}, tmp_path)
+    loaded, _ = load_model("fused", tmp_path)
+    assert loaded.predict_proba(probe) == pytest.approx(fused.predict_proba(probe))
+    with pytest.raises(ValueError, match="raw_share"):
+        train_model(texts, labels, task="sentiment", params={**params, "raw_share": 0.3,
+                                                             "features": "tfidf+static"})  # fmt: skip

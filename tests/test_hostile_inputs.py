@@ -875,17 +875,6 @@ CASES: list[Case] = [
             }
         ),
     ),
-    Case(  # a lookup formula that found nothing exports its error value as the text
-        "spreadsheet_error_values",
-        {
-            "a.csv": rows(
-                GOOD, "2,#N/A,2024-05-01", "3, #value! ,2024-05-01", "4,#N/A is shown,2024-05-01"
-            ),
-            "b.xlsx": xlsx(("S", [["id", "text", "created_at"], ["5", "#REF!", "2024-05-01"]])),
-        },
-        {"1", "4"},
-        ["not_text"] * 3,
-    ),
     Case(  # a space before the offset, a zone word (BigQuery), a 12-hour clock
         "timestamp_spellings",
         {

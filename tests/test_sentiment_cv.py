@@ -1,5 +1,6 @@
 """scripts/train_models.py chooses the Persian sentiment model's settings by CV on training rows."""
 
+import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -63,3 +64,41 @@ def test_out_of_fold_predictions_are_kept_on_disk(tmp_path, monkeypatch):
     flipped = ["negative" if y == "positive" else "positive" for y in labels]
     with pytest.raises(AssertionError, match="refitted"):
         choose_by_cv(texts, flipped, "fa", {"min_df": 1}, grid, cache=tmp_path)
+
+
+def test_source_weights_reach_the_fit_and_each_source_is_scored(monkeypatch):
+    """The source_weight stage fits with weights that even the sources' totals; the record
+    holds every source's out-of-fold accuracy, and the metric asked for decides."""
+    texts, labels = _rows()
+    groups = ["big"] * 45 + ["small"] * 15
+    seen = []
+    real_fit = LogisticRegression.fit
+
+    def fit(self, X, y, sample_weight=None):
+        seen.append(sample_weight)
+        return real_fit(self, X, y, sample_weight)
+
+    monkeypatch.setattr(LogisticRegression, "fit", fit)
+    stages = [{"C": (10.0,)}, {"source_weight": (0.0, 1.0)}]
+    chosen, record = choose_by_cv(
+        texts, labels, "fa", {"min_df": 1}, stages, None, groups, "source_mean_accuracy"
+    )
+    assert seen[:3] == [None] * 3  # exponent 0: no weights
+    for weight in seen[3:]:  # exponent 1: the two sources' totals are equal in every fold
+        values, counts = np.unique(weight, return_counts=True)
+        assert len(values) == 2 and values @ [counts[0], -counts[1]] == pytest.approx(0)
+    assert [sorted(s["per_source"]) for s in record["scores"]] == [["big", "small"]] * 2
+    assert "source mean accuracy" in record["metric"]
+    by_setting = {s.get("source_weight", 0.0): s["source_mean_accuracy"] for s in record["scores"]}
+    assert by_setting[chosen.get("source_weight", 0.0)] == max(by_setting.values())
+
+
+def test_a_raw_text_share_is_scored_from_both_members_probabilities(tmp_path):
+    """raw_share 1 is the raw-text model alone, raw_share 0 the prepared one; both
+    members' out-of-fold probabilities are kept, so a finer grid refits nothing."""
+    texts, labels = _rows()
+    stages = [{"C": (10.0,)}, {"raw_share": (0.0, 0.5, 1.0)}]
+    _, record = choose_by_cv(texts, labels, "fa", {"min_df": 1}, stages, tmp_path)
+    assert [s.get("raw_share", 0.0) for s in record["scores"]] == [0.0, 0.5, 1.0]
+    assert len(list(tmp_path.glob("cvp-*.npy"))) == 6  # 2 members x 3 folds
+    assert all(s["accuracy"] > 0.9 for s in record["scores"])  # separable either way

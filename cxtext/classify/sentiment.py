@@ -16,8 +16,11 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.ensemble import VotingClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from cxtext.classify.features import TextPreparer, make_text_features
@@ -173,6 +176,63 @@ def build_sentiment_model(
             ("classify", _classifier(classifier, C=C, alpha=alpha, class_weight=class_weight)),
         ]
     )
+
+
+def build_raw_text_model(*, C: float = 0.5, max_features: int = 150_000) -> Pipeline:
+    """TF-IDF of the text as written (word 1-2 + char_wb 2-5, sublinear, min_df 2) -> LR.
+
+    The plain baseline's features, capped: no hazm normalization, no negation marks, no
+    placeholders. Late-fused with the prepared-text model it gives back what preparation
+    takes away (emoji runs, spellings hazm rewrites), which is where the plain baseline
+    beat ``sentiment-fa-v2`` on bank-app reviews (docs/classifiers.md).
+    """
+    return Pipeline(
+        [
+            (
+                "features",
+                FeatureUnion(
+                    [
+                        (
+                            "word",
+                            TfidfVectorizer(
+                                ngram_range=(1, 2),
+                                sublinear_tf=True,
+                                min_df=2,
+                                max_features=max_features,
+                            ),
+                        ),
+                        (
+                            "char",
+                            TfidfVectorizer(
+                                analyzer="char_wb",
+                                ngram_range=(2, 5),
+                                sublinear_tf=True,
+                                min_df=2,
+                                max_features=max_features,
+                            ),
+                        ),
+                    ]  # fmt: skip
+                ),
+            ),
+            ("classify", LogisticRegression(C=C, max_iter=1000)),
+        ]
+    )
+
+
+def fuse_fitted(
+    prepared: Pipeline, raw: Pipeline, raw_share: float, texts: Sequence[str], labels: Sequence[str]
+) -> VotingClassifier:
+    """The two fitted models' probabilities averaged, ``raw_share`` the raw-text model's.
+
+    Each member is fitted on its own first (the prepared-text one may carry per-row
+    weights, which a ``VotingClassifier`` cannot route into a Pipeline), then frozen.
+    """
+    fused = VotingClassifier(
+        [("prepared", FrozenEstimator(prepared)), ("raw", FrozenEstimator(raw))],
+        voting="soft",
+        weights=[1.0 - raw_share, raw_share],
+    )
+    return fused.fit(list(texts), list(labels))  # the frozen members are not refitted
 
 
 def _classifier(kind: str, *, C: float, alpha: float, class_weight: dict | str | None):

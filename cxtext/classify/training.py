@@ -27,7 +27,7 @@ from cxtext.classify.evaluation import (
 )
 from cxtext.classify.feature_options import tfidf_param_prefix, with_feature_option
 from cxtext.classify.model_card import build_card, measure_throughput
-from cxtext.classify.sentiment import build_sentiment_model
+from cxtext.classify.sentiment import build_raw_text_model, build_sentiment_model, fuse_fitted
 from cxtext.classify.text_input import as_text
 from cxtext.normalize.language import detect_language
 from cxtext.themes.taxonomy import Taxonomy
@@ -81,6 +81,26 @@ def clean_labelled(
     return LabelledData(out_t, out_l, langs, out_g, dropped)
 
 
+def source_weights(groups: Sequence[str], exponent: float) -> np.ndarray:
+    """Per-row training weights ``(n / (k * n_group)) ** exponent``, scaled to mean 1.
+
+    A union of sources of very different sizes lets the largest one set the words'
+    weights; a small source whose words mean something else there (bank-app reviews:
+    "update", "install", "error" are complaints) loses out. ``exponent`` 0 is no
+    weighting, 1 gives every source the same total weight. The mean of 1 keeps C's scale.
+
+    Examples
+    --------
+    >>> source_weights(["a", "a", "a", "b"], 1.0).round(3).tolist()
+    [0.667, 0.667, 0.667, 2.0]
+    """
+    names, index, counts = np.unique(np.asarray(groups, dtype=str), return_inverse=True,
+                                     return_counts=True)  # fmt: skip
+    per_group = (len(index) / (len(names) * counts)) ** float(exponent)
+    weights = per_group[index]
+    return weights / weights.mean()
+
+
 def train_model(
     texts: Sequence[object],
     labels: Sequence[object],
@@ -88,13 +108,17 @@ def train_model(
     task: str = "sentiment",
     lang: str = "auto",
     params: dict[str, Any] | None = None,
+    sample_weight: Sequence[float] | None = None,
 ) -> Pipeline:
     """A fitted Pipeline (text preparation -> features -> classifier) for ``task``.
 
     Sentiment labels are one string per row; topic labels a list per row (or ``a|b`` /
     JSON-list strings). ``params`` go to the model builder (e.g. ``{"C": 1.0}``), except
     ``features``, ``feature_weight``, ``fusion``, ``embed_C`` and ``encoder_languages`` (see
-    :mod:`cxtext.classify.feature_options`).
+    :mod:`cxtext.classify.feature_options`) and ``raw_share``: above 0, a raw-text TF-IDF
+    model (:func:`~cxtext.classify.sentiment.build_raw_text_model`, the same C) is fitted
+    beside and the two late-fused with that share. ``sample_weight`` (one per row;
+    sentiment with one classifier only) goes to the prepared-text classifier's fit.
 
     Examples
     --------
@@ -114,9 +138,12 @@ def train_model(
         "embed_C": params.pop("embed_C", 8.0),
         "encoder_languages": params.pop("encoder_languages", None),
     }
+    raw_share = float(params.pop("raw_share", 0.0))
     data = clean_labelled(texts, labels, task=task)
     if not data.texts:
         raise ValueError("no trainable rows: every text or label is empty")
+    if raw_share and (task != "sentiment" or features != "tfidf" or fusion["fusion"] != "concat"):
+        raise ValueError("raw_share is for a TF-IDF sentiment model (one classifier) only")
     if task == "sentiment":
         classes = sorted(set(data.labels))
         if len(classes) < 2:
@@ -126,7 +153,19 @@ def train_model(
         )
         if len(data.texts) < 200:  # tiny sets: keep every n-gram
             _keep_every_ngram(model)
-        return model.fit(data.texts, data.labels)
+        if sample_weight is None:
+            model.fit(data.texts, data.labels)
+        elif data.dropped or not isinstance(model, Pipeline):
+            raise ValueError(
+                "sample_weight needs one classifier (not late fusion) and rows that all train "
+                f"({data.dropped} had an empty text or label)"
+            )
+        else:
+            model.fit(data.texts, data.labels, classify__sample_weight=np.asarray(sample_weight))
+        if not raw_share:
+            return model
+        raw = build_raw_text_model(C=float(params.get("C", 2.0))).fit(data.texts, data.labels)
+        return fuse_fitted(model, raw, raw_share, data.texts, data.labels)
     from cxtext.classify.topics import build_topic_model, labels_to_indicator  # noqa: PLC0415
 
     themes = params.pop("themes", None) or sorted({t for doc in data.labels for t in doc})
@@ -195,6 +234,7 @@ def train_and_evaluate(
     description: str = "",
     taxonomy: Taxonomy | None = None,
     topic_threshold: float | None = None,
+    source_weight: float = 0.0,
     **card_extra: Any,
 ) -> TrainingResult:
     """Train on a fixed-seed stratified split (or all rows when an eval set is given) and judge.
@@ -204,7 +244,8 @@ def train_and_evaluate(
     prediction throughput. A topic model given its ``taxonomy`` and ``topic_threshold``
     also gets ``assignment_confusion`` on the held-out rows (the classify stage's
     assignment against the labels), which the value stage needs to correct CLV at risk
-    for misclassification (docs/value.md §4).
+    for misclassification (docs/value.md §4). ``source_weight`` > 0 weights the training
+    rows by their group (:func:`source_weights`).
     """
     data = clean_labelled(texts, labels, task=task, groups=groups)
     if eval_texts is not None:
@@ -219,7 +260,10 @@ def train_and_evaluate(
         tr, te = split_indices(strata, test_size=test_size, seed=seed)
         train, test = _subset(data, tr), _subset(data, te)
     start = time.perf_counter()
-    model = train_model(train.texts, train.labels, task=task, lang=lang, params=params)
+    weights = source_weights(train.groups, source_weight) if source_weight else None
+    model = train_model(
+        train.texts, train.labels, task=task, lang=lang, params=params, sample_weight=weights
+    )
     seconds = time.perf_counter() - start
     metrics = evaluate_model(model, test.texts, test.labels, languages=test.languages)
     throughput = measure_throughput(model, test.texts)

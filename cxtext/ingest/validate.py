@@ -599,12 +599,6 @@ def _markup_only(text: pd.Series) -> pd.Series:
     return out
 
 
-# What a spreadsheet shows for a formula that failed (a lookup that found no text)
-_EXCEL_ERRORS = frozenset(
-    ["#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!"]
-)
-
-
 def _text_checks(
     text: pd.Series,
     kind: pd.Series,
@@ -628,13 +622,6 @@ def _text_checks(
     reasons.add(blank & empty, "empty_text")
     reasons.add(blank & ~empty, "empty_text: whitespace only")
     rest &= ~blank
-    excel_error = rest & _flag(text.str.strip().str.upper().isin(_EXCEL_ERRORS))
-    reasons.add(
-        excel_error,
-        "not_text: " + text.str.strip() + " is a spreadsheet error value (a formula that "
-        "failed before the export), not feedback",
-    )
-    rest &= ~excel_error
     markup_only = rest & _markup_only(text.where(rest))
     reasons.add(markup_only, "empty_text: markup only (nothing left once tags are removed)")
     rest &= ~markup_only
