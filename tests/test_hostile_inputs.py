@@ -875,6 +875,27 @@ CASES: list[Case] = [
             }
         ),
     ),
+    Case(  # a right-to-left override reverses what a terminal or a report shows after it
+        "bidi_override_in_ids_and_file_names",
+        {"\u202egnp.exe.csv": rows("TK\u202e-0042,\u202eevil the app crashes,2024-05-01")},
+        {"TK-0042"},
+        check=lambda out: (
+            out.records["source"].tolist() == ["\\u202egnp.exe"]
+            and "\u202e" not in "".join(out.records["source_file"])
+            and out.records["text_redacted"].tolist() == ["evil the app crashes"]
+        ),
+    ),
+    Case(  # a lookup formula that found nothing exports its error value as the text
+        "spreadsheet_error_values",
+        {
+            "a.csv": rows(
+                GOOD, "2,#N/A,2024-05-01", "3, #value! ,2024-05-01", "4,#N/A is shown,2024-05-01"
+            ),
+            "b.xlsx": xlsx(("S", [["id", "text", "created_at"], ["5", "#REF!", "2024-05-01"]])),
+        },
+        {"1", "4"},
+        ["not_text"] * 3,
+    ),
     Case(  # a space before the offset, a zone word (BigQuery), a 12-hour clock
         "timestamp_spellings",
         {

@@ -370,6 +370,9 @@ def _date_format_hint(text: str) -> str | None:
 _KEY_EDGE = re.compile(
     r"^[\s\u200b-\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff]+|[\s\u200b-\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff]+$"
 )
+# Direction controls inside a key: an override (U+202E) makes `cxtext quarantine` and the
+# follow-up list show the id reversed (a spoofed id), and no system means one in a key.
+_KEY_BIDI = re.compile(r"[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 
 
 def key_values(values: pd.Series) -> pd.Series:
@@ -379,10 +382,11 @@ def key_values(values: pd.Series) -> pd.Series:
     leaves a mark before ``C42``; either way the row would not match its customer nor be
     told a duplicate. Blanks become null.
 
-    >>> key_values(pd.Series(["\u200f C۰۰۴۲ ", "٧", "  "])).tolist()
-    ['C0042', '7', <NA>]
+    >>> key_values(pd.Series(["\u200f C۰۰۴۲ ", "٧", "  ", "TK\u202e-0042"])).tolist()
+    ['C0042', '7', <NA>, 'TK-0042']
     """
-    keys = values.astype("string").str.replace(_KEY_EDGE, "", regex=True).str.translate(_DIGITS)
+    keys = values.astype("string").str.replace(_KEY_EDGE, "", regex=True)
+    keys = keys.str.replace(_KEY_BIDI, "", regex=True).str.translate(_DIGITS)
     return keys.where(keys != "", pd.NA)
 
 
@@ -599,6 +603,12 @@ def _markup_only(text: pd.Series) -> pd.Series:
     return out
 
 
+# What a spreadsheet shows for a formula that failed (a lookup that found no text)
+_EXCEL_ERRORS = frozenset(
+    ["#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!"]
+)
+
+
 def _text_checks(
     text: pd.Series,
     kind: pd.Series,
@@ -622,6 +632,13 @@ def _text_checks(
     reasons.add(blank & empty, "empty_text")
     reasons.add(blank & ~empty, "empty_text: whitespace only")
     rest &= ~blank
+    excel_error = rest & _flag(text.str.strip().str.upper().isin(_EXCEL_ERRORS))
+    reasons.add(
+        excel_error,
+        "not_text: " + text.str.strip() + " is a spreadsheet error value (a formula that "
+        "failed before the export), not feedback",
+    )
+    rest &= ~excel_error
     markup_only = rest & _markup_only(text.where(rest))
     reasons.add(markup_only, "empty_text: markup only (nothing left once tags are removed)")
     rest &= ~markup_only

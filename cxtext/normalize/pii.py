@@ -100,7 +100,8 @@ def _may_hold_pii(text: str) -> bool:
     return digits >= 10 or (digits >= 5 and "+" in text)
 
 
-_NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Control characters and direction controls (an override shows "gnp.exe" as "exe.png")
+_NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 
 
 def printable_name(path: str) -> str:
@@ -108,17 +109,23 @@ def printable_name(path: str) -> str:
 
     A name that is not UTF-8 (Python holds its bytes as lone surrogates, which no
     database or JSON encoder accepts) and control characters (an escape sequence in a
-    name would drive the terminal it is printed on) are written as ``\xNN``.
+    name would drive the terminal it is printed on) are written as ``\xNN``; direction
+    controls (a right-to-left override shows ``gnp.exe`` as ``exe.png``) as ``\uNNNN``.
 
-    >>> printable_name("tickets\udcff\x1b[31m.csv")
-    'tickets\\xff\\x1b[31m.csv'
+    >>> printable_name("tickets\udcff\x1b[31m.csv"), printable_name("\u202egnp.exe.csv")
+    ('tickets\\xff\\x1b[31m.csv', '\\u202egnp.exe.csv')
     """
     try:
         raw = os.fsencode(path)  # the name's own bytes, non-UTF-8 ones included
     except UnicodeEncodeError:  # a surrogate that no file system produced
         raw = path.encode("utf-8", "backslashreplace")
     text = raw.decode("utf-8", "backslashreplace")
-    return _NAME_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _NAME_CONTROL.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def redact_file_name(path: str) -> str:
