@@ -17,13 +17,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import VotingClassifier
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from cxtext.classify.features import TextPreparer, make_text_features
+from cxtext.classify.features import CompactTfidfVectorizer, TextPreparer, make_text_features
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
@@ -194,7 +193,7 @@ def build_raw_text_model(*, C: float = 0.5, max_features: int = 150_000) -> Pipe
                     [
                         (
                             "word",
-                            TfidfVectorizer(
+                            CompactTfidfVectorizer(
                                 ngram_range=(1, 2),
                                 sublinear_tf=True,
                                 min_df=2,
@@ -203,7 +202,7 @@ def build_raw_text_model(*, C: float = 0.5, max_features: int = 150_000) -> Pipe
                         ),
                         (
                             "char",
-                            TfidfVectorizer(
+                            CompactTfidfVectorizer(
                                 analyzer="char_wb",
                                 ngram_range=(2, 5),
                                 sublinear_tf=True,
