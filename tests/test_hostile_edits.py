@@ -230,3 +230,11 @@ def test_two_runs_store_the_edited_text(backend: str, tmp_path: Path, request) -
     assert (stored.drop(index="T3")["run_id"] == first.run_id).all()
     assert stored["text_hash"].notna().all()
     assert json.loads(runs["counts"].iloc[-1])["edited"] == 1
+
+
+def test_the_run_line_says_how_many_new_documents_were_edits() -> None:
+    from cxtext.cli.run import _edited
+
+    assert _edited({"new": 5}) == ""
+    assert _edited({"new": 5, "edited": 2}) == " (of them 2 edited since stored)"
+    assert "1 stored by an older cxtext" in _edited({"new": 5, "edited": 0, "unhashed": 1})
