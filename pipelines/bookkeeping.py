@@ -66,6 +66,7 @@ class RunBook:
     model_versions: dict[str, list[str]] = field(default_factory=dict)
     files: dict[str, dict[str, int | bool]] = field(default_factory=dict)
     committed: bool = False
+    warnings_committed: int = 0  # warnings the committed ``runs`` row already holds
 
     @property
     def cache(self) -> Path:
@@ -101,6 +102,7 @@ class RunBook:
         """The one write of the run's data; from here on a failure is only a warning."""
         self.stage("store", fn, *args)
         self.committed = True
+        self.warnings_committed = len(self.warnings)
 
     def summary(
         self,
@@ -253,5 +255,6 @@ def open_run(plan: RunPlan, settings: Settings) -> Iterator[RunBook]:
             raise
         finally:
             staging.remove_staging(book.staging)
-        if book.committed and book.warnings:
+        if book.committed and len(book.warnings) > book.warnings_committed:
+            # a warning after the commit (a failed export or report): the row says it too
             _record(plan.warehouse, book.row("completed"), "run's warnings")
