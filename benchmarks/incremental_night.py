@@ -26,27 +26,25 @@ repeat on a copy of session 8's warehouse did: 9-10 CPU-s of reading, no 1% nigh
 snapshot's watermarks are re-keyed once to this folder's paths, file by file where the
 bytes are the same, and the script says how many it re-keyed.
 
-``--profile FILE`` writes a cProfile of the last night's flow process, timed in CPU
-seconds (a wall-time profile on a loaded machine counts the other users' work), and
-prints its heaviest functions. Python 3.12's cProfile sees every thread, so the memory
-sampler's (``throughput.py``'s ``_tree``, ``_memory``) and Prefect's own appear too. Deterministic profiling inflates code of many small calls (YAML
-parsing, regex compiling) against numpy's: read it for where, and the stages' CPU
-seconds of an unprofiled night for how much.
+``--profile FILE`` writes a pyinstrument profile (text) of the last night's flow thread,
+as the other ``profile_*.py`` scripts do: sampled in wall time, so on a loaded machine
+read it for where the time goes and the stages' CPU seconds for how much (a cProfile
+with a CPU timer is no help here: Python 3.12's profiler sees every thread, the memory
+sampler's and Prefect's included, and inflates code of many small calls).
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
+import inspect
 import json
 import os
-import pstats
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import duckdb
+from pyinstrument import Profiler
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -59,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, required=True, help="a kept throughput.py folder")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--unchanged", action="store_true", help="also the unchanged night")
-    parser.add_argument("--profile", type=Path, help="cProfile (CPU time) of the last night")
+    parser.add_argument(
+        "--profile", type=Path, help="pyinstrument profile (text) of the last night"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     import cxtext.normalize.english as english
     import cxtext.normalize.persian as persian
     import pipelines.nightly as nightly
-    from cxtext.config import resolve
+    from cxtext.config import load_settings, resolve
     from cxtext.themes.taxonomy import load_taxonomy
 
     work, snapshot = args.work, args.work / "snapshot"
@@ -76,12 +76,16 @@ def main(argv: list[str] | None = None) -> int:
         snapshot.mkdir()
         for f in (warehouse, warehouse.with_suffix(".duckdb.key")):
             shutil.copy(f, snapshot / f.name)
-    rekeyed = rekey_watermarks(snapshot / warehouse.name, [*(work / "input").rglob("*.csv")])
+    # the taxonomy as this code's settings resolve it: a checkout elsewhere names it by
+    # another path, which would refit the churn model as if the taxonomy had changed
+    config = work / "settings.yaml"
+    taxonomy = resolve(load_settings(str(config) if config.exists() else None).paths.taxonomy)
+    inputs = [*(work / "input").rglob("*.csv"), taxonomy]
+    rekeyed = rekey_watermarks(snapshot / warehouse.name, inputs)
     if rekeyed:
         print(f"re-keyed {rekeyed} watermarks of the snapshot to this folder's paths (same bytes)")
     new_file = next((work / "input" / "new").glob("*.csv"))
     added = work / "input" / "feedback" / new_file.name
-    config = work / "settings.yaml"
     flow_args = {
         "feedback": work / "input" / "feedback",
         "customers": work / "input" / "customers.csv",
@@ -104,18 +108,16 @@ def main(argv: list[str] | None = None) -> int:
             persian._tokenizer.cache_clear()
             english._nlp.cache_clear()
             shutil.copy(new_file, added)
-            profiler = (
-                cProfile.Profile(time.process_time)
-                if args.profile and i == args.repeat - 1
-                else None
-            )
+            profiler = Profiler(interval=0.001) if args.profile and i == args.repeat - 1 else None
             try:
                 if profiler:
-                    profiler.enable()
+                    profiler.start()
                 results.append(("incremental", run_flow(f"incremental{i}", sampler, **flow_args)))
                 if profiler:
-                    profiler.disable()
-                    profiler.dump_stats(args.profile)
+                    profiler.stop()
+                    args.profile.write_text(
+                        profiler.output_text(show_all=False, color=False), encoding="utf-8"
+                    )
                 if args.unchanged:
                     results.append(("unchanged", run_flow(f"unchanged{i}", sampler, **flow_args)))
             finally:
@@ -130,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  accounting {json.dumps(r['cpu_accounting'])}")
         print(f"  stages' CPU-s {json.dumps(stages)}")
     if args.profile:
-        pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(60)
+        print(f"profile: {args.profile}")
     return 0
 
 
@@ -161,8 +163,10 @@ def prime_caches(flow_args: dict) -> None:
     sides = [plan.customers, plan.transactions]  # as the flow names them (the cache key)
     cache = RunBook(plan, "prime", pd.Timestamp.now(tz="UTC"), Path()).cache
     shutil.rmtree(cache, ignore_errors=True)
+    bound = inspect.signature(nightly.load_customers.fn).parameters  # older code: fewer
+    extra = {"max_amount": settings.ingest.max_amount} if "max_amount" in bound else {}
     read = nightly.load_customers.fn(
-        *sides, plan.pseudonym_key, {f: fingerprint(f) for f in sides}, cache
+        *sides, plan.pseudonym_key, {f: fingerprint(f) for f in sides}, cache, **extra
     )
     _, window_end = nightly.stored_pain_points.fn(plan.warehouse)
     nightly.value.fn(
