@@ -93,9 +93,11 @@ def test_new_watermarks_cover_every_read_file_even_without_documents() -> None:
 
 
 def test_keep_new_and_in_range() -> None:
-    recs = records(["1", "2", "3"], [0, 1, 2])
-    new, stored = keep_new(recs, pd.Series([True, False, True]))
-    assert new["id"].tolist() == ["2"] and stored == 2
+    recs = records(["1", "2", "3"], [0, 1, 2]).assign(text_hash=["h1", "h2", "h3"])
+    # keys 1 and 3 stored with these very texts (their hashes), 2 not stored
+    kept = keep_new(recs, pd.Series(["h1", pd.NA, "h3"], dtype="string"))
+    assert kept.records["id"].tolist() == ["2"] and kept.stored == 2
+    assert kept.edited == kept.unhashed == 0
     ranged = in_range(
         recs, pd.Timestamp("2026-11-02", tz="UTC"), pd.Timestamp("2026-11-03", tz="UTC")
     )
