@@ -1,4 +1,4 @@
-"""Train and register the shipped sentiment champions: ``sentiment-fa-v3`` and ``sentiment-en-v1``.
+"""Train and register the sentiment models ``sentiment-fa-v3`` and ``sentiment-en-v1``.
 
 ``sentiment-fa``: 3-class (negative / neutral / positive) over a multi-domain Persian
 union, so one model reads food-delivery, banking, shop and book feedback:
@@ -23,7 +23,8 @@ beside; the best mean of the per-source out-of-fold accuracies, ties to the earl
 simpler setting), and the card records every setting's CV score (``chosen_by_cv``).
 ``sentiment-fa-v1`` had a fixed C of 2 that no CV chose; ``sentiment-fa-v2`` was chosen
 by overall accuracy, which SnappFood's 20k rows dominate, and stayed below plain TF-IDF
-on bank-app reviews; this script now trains ``sentiment-fa-v3``.
+on bank-app reviews; this script now trains ``sentiment-fa-v3`` (not promoted: the
+margin rule said no and it costs the classify stage 3.7x, docs/classifiers.md).
 
 ``sentiment-en``: airline tweets (3-class), fixed-seed stratified 80/20 split — the
 same split ``benchmarks/sentiment.py`` uses. Its data is CC BY-NC-SA 4.0, which the
