@@ -239,11 +239,18 @@ CHUNK_DOCUMENTS = 100_000
 
 
 def classified_rows(
-    docs: pd.DataFrame, langs: np.ndarray, theme_ids: list[str], rng: np.random.Generator
+    docs: pd.DataFrame,
+    langs: np.ndarray,
+    theme_ids: list[str],
+    rng: np.random.Generator,
+    pseudonym_key: bytes,
 ) -> pd.DataFrame:
     """``docs`` as the feedback table stores them, with planted labels in place of the
     classifiers' output: themes drawn by a Zipf-like popularity, a sentiment per document
-    that each of its themes shares, and a score for every theme (the stored width)."""
+    that each of its themes shares, and a score for every theme (the stored width). The
+    raw texts' hashes are the warehouse's (``pseudonym_key``), as ingest writes them, so
+    a run reading the same documents again finds them stored and unchanged."""
+    from cxtext.ingest.dedupe import raw_text_hashes
     from cxtext.normalize.pii import redact_column
     from cxtext.schema import FEEDBACK, conform, utc_timestamp
 
@@ -272,6 +279,7 @@ def classified_rows(
         score_type=docs["score_type"].replace("", None),
         language=langs,
         text_redacted=redact_column(docs["text"]),
+        text_hash=raw_text_hashes(docs["text"], pseudonym_key),
         topics=topics,
         topic_scores=score_json,
         sentiment=sentiment,
@@ -300,9 +308,11 @@ def generate_classified(
     file whose documents are all stored: a run over it reads nothing new but fits the
     churn model, ranks pain points and discovers themes over the whole stored history.
     Built in chunks of ``CHUNK_DOCUMENTS`` so this process never holds the corpus."""
+    from cxtext.normalize.pseudonym_key import key_file_for, load_or_create_key
     from cxtext.store import staging
     from cxtext.store.warehouse import RunTables, open_warehouse, run_row
 
+    key = load_or_create_key(key_file_for(str(warehouse), folder, postgres=False))
     rng = np.random.default_rng(seed)
     pools = load_texts(datasets)
     n_customers = max(50, documents // 10)
@@ -313,7 +323,7 @@ def generate_classified(
         langs = rng.choice(list(LANGUAGE_MIX), size=n, p=list(LANGUAGE_MIX.values()))
         docs = _documents(pools, n, start, days, n_customers, rng, offset, langs)
         last = docs.tail(100)
-        rows = classified_rows(docs, langs, theme_ids, rng)
+        rows = classified_rows(docs, langs, theme_ids, rng, key)
         parts.append(staging.write_partition(rows, folder / "staged", "feedback", index))
     with open_warehouse(warehouse) as wh:
         wh.commit_run(
