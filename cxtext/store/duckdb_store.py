@@ -154,25 +154,6 @@ class DuckDBWarehouse(Warehouse):
             con.execute("ROLLBACK")
             raise
 
-    def stored_keys(self, keys: pd.DataFrame) -> pd.Series:
-        probe = pd.DataFrame(
-            {
-                "source": keys["source"].astype(str),
-                "id": keys["id"].astype(str),
-                "_row": range(len(keys)),
-            }
-        )
-        self._con.register("_probe", probe)
-        try:
-            found = self._con.execute(
-                "SELECT p._row FROM _probe AS p JOIN feedback AS f ON f.source = p.source AND f.id = p.id"
-            ).df()["_row"]
-        finally:
-            self._con.unregister("_probe")
-        hit = pd.Series(False, index=keys.index)
-        hit.iloc[found.to_numpy()] = True
-        return hit
-
     def stored_text_hashes(self, keys: pd.DataFrame) -> pd.Series:
         probe = pd.DataFrame(
             {

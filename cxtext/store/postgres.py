@@ -195,20 +195,6 @@ class PostgresWarehouse(Warehouse):
                 )
             self._upsert(conn, TABLES["runs"], [tables.run])
 
-    def stored_keys(self, keys: pd.DataFrame) -> pd.Series:
-        sql = (
-            "SELECT p.n FROM unnest(CAST(:sources AS text[]), CAST(:ids AS text[])) "
-            "WITH ORDINALITY AS p(source, id, n) JOIN feedback AS f ON f.source = p.source AND f.id = p.id"
-        )
-        params = {
-            "sources": keys["source"].astype(str).tolist(),
-            "ids": keys["id"].astype(str).tolist(),
-        }
-        found = self.read_sql(sql, params)["n"].to_numpy(dtype=int) - 1
-        hit = pd.Series(False, index=keys.index)
-        hit.iloc[found] = True
-        return hit
-
     def stored_text_hashes(self, keys: pd.DataFrame) -> pd.Series:
         sql = (
             "SELECT p.n, f.text_hash FROM unnest(CAST(:sources AS text[]), CAST(:ids AS text[])) "

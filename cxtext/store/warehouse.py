@@ -151,9 +151,9 @@ class Warehouse(ABC):
         # typed as FEEDBACK's columns, only the ones asked for (not all, then a subset)
         return conform(df, replace(FEEDBACK, columns={c: FEEDBACK.columns[c] for c in wanted}))
 
-    @abstractmethod
     def stored_keys(self, keys: pd.DataFrame) -> pd.Series:
         """For each (source, id) row of ``keys``: is that document stored? (aligned booleans)"""
+        return self.stored_text_hashes(keys).notna()
 
     @abstractmethod
     def stored_text_hashes(self, keys: pd.DataFrame) -> pd.Series:
