@@ -44,6 +44,37 @@ def shared_datasets() -> Path:
     return SHARED_DATASETS
 
 
+# A real PostgreSQL server, started once per test module that asks for it
+@pytest.fixture(scope="module")
+def pg_url() -> str:
+    from postgres_server import find_bindir, postgres_server  # noqa: PLC0415
+
+    if find_bindir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install PostgreSQL (see .ci/run)")
+        pytest.skip("PostgreSQL binaries not installed")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A warehouse location on each backend: a DuckDB file, or the server with a clean schema."""
+    if request.param == "duckdb":
+        return str(tmp_path / "wh.duckdb")
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from cxtext.schema import TABLES  # noqa: PLC0415
+
+    url = request.getfixturevalue("pg_url")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # a clean schema per test
+        for name in TABLES:
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+    engine.dispose()
+    return url
+
+
 def pytest_unconfigure(config) -> None:
     """Quiet Prefect's exit-time "Stopping temporary server" message.
 

@@ -10,14 +10,12 @@ which have no hash, are processed once more when their file is read again.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from postgres_server import find_bindir, postgres_server
 
 from cxtext.ingest.dedupe import raw_text_hashes
 from cxtext.ingest.incremental import IngestTally, iter_new_records
@@ -26,29 +24,6 @@ from cxtext.store import staging
 from cxtext.store.warehouse import RunTables, open_warehouse, run_row
 
 KEY = b"k" * 32
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> str:
-    if find_bindir() is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install PostgreSQL (see .ci/run)")
-        pytest.skip("PostgreSQL binaries not installed")
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "duckdb":
-        return str(tmp_path / "wh.duckdb")
-    url = request.getfixturevalue("pg_url")
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:  # a clean schema per test
-        for name in TABLES:
-            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
-    engine.dispose()
-    return url
 
 
 def _old_feedback_table(location: str) -> None:

@@ -8,7 +8,7 @@ import time
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from test_store import feedback_rows, pg_url, stage  # noqa: F401 (pg_url is a fixture)
+from test_store import feedback_rows, stage
 
 from cxtext.errors import WarehouseError
 from cxtext.schema import TABLES
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def url(pg_url: str) -> str:  # noqa: F811
+def url(pg_url: str) -> str:
     engine = sa.create_engine(pg_url)
     with engine.begin() as conn:  # a clean schema per test
         for name in TABLES:

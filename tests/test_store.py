@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from postgres_server import find_bindir, postgres_server
 
 from cxtext.schema import FEEDBACK, PAIN_POINTS, TABLES, TYPES, conform
 from cxtext.store import staging
 from cxtext.store.warehouse import RunTables, open_warehouse, run_row
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> str:
-    if find_bindir() is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install PostgreSQL (see .ci/run)")
-        pytest.skip("PostgreSQL binaries not installed")
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "duckdb":
-        return str(tmp_path / "wh.duckdb")
-    url = request.getfixturevalue("pg_url")
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:  # a clean schema per test
-        for name in TABLES:
-            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
-    engine.dispose()
-    return url
 
 
 def feedback_rows(ids: list[str], text: str = "late delivery", run_id: str = "r1") -> pd.DataFrame:

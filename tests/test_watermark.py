@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from test_store import feedback_rows, location, pg_url, stage  # noqa: F401 (fixtures)
+from test_store import feedback_rows, stage
 
 from cxtext.ingest.watermark import (
     FilePlan,
@@ -104,7 +104,7 @@ def test_keep_new_and_in_range() -> None:
     assert ranged["id"].tolist() == ["2"]
 
 
-def test_store_answers_stored_keys_and_keeps_watermarks(location: str, tmp_path: Path) -> None:  # noqa: F811
+def test_store_answers_stored_keys_and_keeps_watermarks(location: str, tmp_path: Path) -> None:
     plan = FilePlan(read=["a.csv"], fingerprints={"a.csv": fingerprint(__file__)})
     marks = new_watermarks(
         file_marks(records(["1", "2"], [0, 1])), plan, "r1", pd.Timestamp.now(tz="UTC")
