@@ -90,6 +90,23 @@ def test_the_raw_text_hash_is_keyed_and_ignores_surrounding_spaces() -> None:
     assert all(len(h) == 16 and h.isalpha() for h in one)  # no digits a PII scan could read
 
 
+def _read(folder: Path, tally: IngestTally, stored_keys) -> list[pd.DataFrame]:
+    """``folder/t.csv`` through ingest's incremental reader, as a night reads it."""
+    return list(
+        iter_new_records(
+            [str(folder)],
+            [str(folder / "t.csv")],
+            tally,
+            stored_keys=stored_keys,
+            partition_rows=100,
+            max_text_chars=1000,
+            min_text_chars=1,
+            default_channel="ticket",
+            pseudonym_key=KEY,
+        )
+    )
+
+
 def test_a_later_run_reprocesses_an_edited_document_and_says_so(tmp_path: Path) -> None:
     """Stage level: the edited key is handed on, the unchanged one skipped, the unhashed
     one redone once; each is counted and noted; within the run an edit is still a conflict."""
@@ -110,20 +127,7 @@ def test_a_later_run_reprocesses_an_edited_document_and_says_so(tmp_path: Path) 
         return pd.Series([stored.get(i, pd.NA) for i in keys["id"]], dtype="string")
 
     tally = IngestTally()
-    batches = list(
-        iter_new_records(
-            [str(folder)],
-            [str(folder / "t.csv")],
-            tally,
-            stored_keys=lookup,
-            partition_rows=100,
-            max_text_chars=1000,
-            min_text_chars=1,
-            default_channel="ticket",
-            pseudonym_key=KEY,
-        )
-    )
-    handed = pd.concat(batches)
+    handed = pd.concat(_read(folder, tally, lookup))
     assert sorted(handed["id"]) == ["b", "c", "old"]
     assert (tally.new, tally.stored, tally.edited, tally.unhashed) == (3, 1, 1, 1)
     assert tally.kept == tally.new + tally.stored
@@ -143,19 +147,7 @@ def test_ingest_warnings_are_collected_not_printed(tmp_path: Path, capsys) -> No
         "id,text,created_at,text\nx,one,2026-11-01,two\nx,other,2026-11-01,three\n"
     )
     tally = IngestTally()
-    list(
-        iter_new_records(
-            [str(folder)],
-            [str(folder / "t.csv")],
-            tally,
-            stored_keys=None,
-            partition_rows=100,
-            max_text_chars=1000,
-            min_text_chars=1,
-            default_channel="ticket",
-            pseudonym_key=KEY,
-        )
-    )
+    _read(folder, tally, None)
     out = capsys.readouterr()
     assert "repeat" not in out.out + out.err
     assert len(tally.warnings()) == 2  # the repeated column, the conflicting duplicate
