@@ -42,6 +42,15 @@ def test_a_damaged_entry_is_a_miss(tmp_path: Path) -> None:
     assert load_frames(tmp_path, "x", key) is None
 
 
+def _sample_side_files(tmp_path: Path) -> Path:
+    """A folder holding copies of the sample's customers and transactions files."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("customers.csv", "transactions.csv"):
+        shutil.copy(SAMPLE / name, folder / name)
+    return folder
+
+
 def _load(folder: Path, cache: Path) -> nightly.SideFiles:
     files = [str(folder / "customers.csv"), str(folder / "transactions.csv")]
     return nightly.load_customers.fn(
@@ -54,10 +63,7 @@ def _load(folder: Path, cache: Path) -> nightly.SideFiles:
 
 
 def test_side_files_reused_only_while_their_bytes_are_the_same(tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for name in ("customers.csv", "transactions.csv"):
-        shutil.copy(SAMPLE / name, folder / name)
+    folder = _sample_side_files(tmp_path)
     cache = tmp_path / "cache"
     first = _load(folder, cache)
     again = _load(folder, cache)
@@ -78,10 +84,7 @@ def test_side_files_reused_only_while_their_bytes_are_the_same(tmp_path: Path) -
 
 
 def test_lifetime_values_reused_only_for_the_same_inputs(tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for name in ("customers.csv", "transactions.csv"):
-        shutil.copy(SAMPLE / name, folder / name)
+    folder = _sample_side_files(tmp_path)
     sides = _load(folder, tmp_path / "cache")
     cfg = load_settings(None).value
     as_of = pd.Timestamp("2025-06-01", tz="UTC")
@@ -130,10 +133,7 @@ def test_lifetime_values_from_feedback_alone_are_never_reused(tmp_path: Path) ->
 
 
 def test_lifetime_values_kept_while_the_as_of_date_moved_a_small_share(tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for name in ("customers.csv", "transactions.csv"):
-        shutil.copy(SAMPLE / name, folder / name)
+    folder = _sample_side_files(tmp_path)
     sides = _load(folder, tmp_path / "cache")
     cfg = load_settings(None).value
     after_last = pd.Timestamp("2026-12-01", tz="UTC")  # the sample's transactions end 2026-11-19
