@@ -26,6 +26,7 @@ from cxtext.ingest.dedupe import raw_text_hashes
 from cxtext.ingest.sources import missing_column_hint
 from cxtext.normalize.markup import BLANK, clean_text
 from cxtext.normalize.pii import (
+    DIRECTION_CONTROLS,
     pseudonymize,
     pseudonymize_column,
     redact_file_name,
@@ -60,7 +61,7 @@ _NATIVE_DIGIT = "[۰-۹٠-٩]"
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 # A date's Persian/Arabic spellings made Latin: digits, the Arabic decimal mark used as a
 # separator (۱۴۰۳٫۰۵٫۱۲), Arabic yeh and kaf in month names (Windows-1256 exports)
-_NATIVE = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٫يك", "01234567890123456789.یک")
+_NATIVE = _DIGITS | str.maketrans("٫يك", ".یک")
 # ISO 8601 / RFC 3339 as exports write it: date, optional time (T or space), optional zone.
 _ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d{1,9})?)?)?)?"
@@ -372,7 +373,7 @@ _KEY_EDGE = re.compile(
 )
 # Direction controls inside a key: an override (U+202E) makes `cxtext quarantine` and the
 # follow-up list show the id reversed (a spoofed id), and no system means one in a key.
-_KEY_BIDI = re.compile(r"[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+_KEY_BIDI = re.compile(f"[{DIRECTION_CONTROLS}]")
 
 
 def key_values(values: pd.Series) -> pd.Series:

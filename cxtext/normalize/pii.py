@@ -100,8 +100,11 @@ def _may_hold_pii(text: str) -> bool:
     return digits >= 10 or (digits >= 5 and "+" in text)
 
 
-# Control characters and direction controls (an override shows "gnp.exe" as "exe.png")
-_NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+# Unicode's direction controls: the LRM/RLM/ALM marks, embeddings and overrides, isolates.
+# An override shows "gnp.exe" as "exe.png" and a key "TK-0042" reversed.
+DIRECTION_CONTROLS = "\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069"
+# Control characters and direction controls, escaped in a shown file name
+_NAME_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{DIRECTION_CONTROLS}]")
 
 
 def printable_name(path: str) -> str:
