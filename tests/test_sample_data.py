@@ -16,7 +16,6 @@ from cxtext.themes.taxonomy import load_taxonomy
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
 SAMPLE = DATA / "sample"
-SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 FEEDBACK = {  # file -> encoding it is written in
     "feedback/tickets_en.csv": "utf-8",
     "feedback/tickets_fa.csv": "utf-8-sig",
@@ -188,9 +187,8 @@ def test_planted_churn_effects_are_visible(truth, customers):
         assert churned[mask].mean() - churned[~mask].mean() > 0.08, theme
 
 
-@pytest.mark.skipif(not SHARED_DATASETS.is_dir(), reason="shared datasets not available")
-def test_rebuild_is_byte_identical(tmp_path):
+def test_rebuild_is_byte_identical(tmp_path, shared_datasets):
     make_sample = _make_sample()
-    make_sample.build(SHARED_DATASETS, tmp_path)
+    make_sample.build(shared_datasets, tmp_path)
     for name in [*FEEDBACK, *OTHER]:
         assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), name
