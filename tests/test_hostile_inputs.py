@@ -1295,16 +1295,10 @@ def test_full_run_accounts_for_every_file(duckdb_run) -> None:
     )
 
 
-@pytest.mark.skipif(
-    __import__("postgres_server").find_bindir() is None, reason="PostgreSQL binaries not installed"
-)
-def test_postgres_gives_the_same_counts(duckdb_run, tmp_path: Path) -> None:
-    from postgres_server import postgres_server
-
+def test_postgres_gives_the_same_counts(duckdb_run, pg_url: str, tmp_path: Path) -> None:
     _, duck, _ = duckdb_run
-    with postgres_server() as url:
-        output = _run(tmp_path, url, [])
-        pg = _tables(url)
+    output = _run(tmp_path, pg_url, [])
+    pg = _tables(pg_url)
     for name in ("feedback", "quarantine", "customer_value"):
         assert len(pg[name]) == len(duck[name]), name
     columns = ["read", "kept", "quarantined", "duplicates"]
