@@ -22,6 +22,15 @@ def invoke(*args: str):
     return result
 
 
+def _table_rows(output: str) -> list[list[str]]:
+    """The cells of each body row of the rich tables in ``output``."""
+    return [
+        [cell.strip() for cell in line.strip().strip("│").split("│")]
+        for line in output.splitlines()
+        if line.startswith("│")
+    ]
+
+
 @pytest.fixture(scope="module")
 def models_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("models")
@@ -204,7 +213,7 @@ def test_topic_train_and_predict(tmp_path, models_dir, monkeypatch):
     init_workspace(tmp_path / "ws", sample=False)
     monkeypatch.setenv("CXTEXT_HOME", str(tmp_path / "ws"))
     invoke("taxonomy", "init", "--from-labels", FIXTURES / "topics_small.csv", "--force")
-    invoke(
+    trained = invoke(
         "train",
         "--task",
         "topic",
@@ -215,7 +224,15 @@ def test_topic_train_and_predict(tmp_path, models_dir, monkeypatch):
         "--models-dir",
         models_dir,
     )
-    assert read_card("cli-topic", models_dir)["metrics"]["multilabel"] is True
+    card = read_card("cli-topic", models_dir)
+    assert card["metrics"]["multilabel"] is True
+    # the model alone, then what `cxtext run` assigns (model or keyword), each labelled
+    assert "Held-out metrics, the model alone" in trained.output
+    assert "Held-out, as `cxtext run` assigns" in trained.output
+    after = trained.output.split("Held-out, as `cxtext run` assigns")[1]
+    rows = {cells[0]: cells[1:] for cells in _table_rows(after)}
+    for theme, m in card["assignment_confusion"]["per_theme"].items():
+        assert rows[theme][2:] == [str(m["tp"]), str(m["fp"]), str(m["fn"])], theme
     pd.DataFrame({"id": [1, 2], "text": ["app crashes on login", None]}).to_csv(
         tmp_path / "t.csv", index=False
     )

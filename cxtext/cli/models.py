@@ -184,6 +184,35 @@ def print_metrics(metrics: dict[str, Any], title: str = "Held-out metrics") -> N
         console.print(table)
 
 
+def print_assignment(confusion: dict[str, Any]) -> None:
+    """Per theme, the held-out precision and recall of what `cxtext run` assigns.
+
+    The classify stage assigns a theme when the model's probability reaches the threshold
+    or a taxonomy keyword matches, so its precision can be well below the model's own: it
+    is what the ranking rests on, and what the value stage corrects CLV at risk with.
+    """
+    table = Table(
+        title="Held-out, as `cxtext run` assigns",
+        caption=f"assigned: model >= {confusion['threshold']:g} or a taxonomy keyword",
+        title_justify="left",
+        caption_justify="left",
+        header_style="bold",
+    )
+    for name in ("theme", "precision", "recall", "tp", "fp", "fn"):
+        table.add_column(name, justify="left" if name == "theme" else "right")
+    for theme, m in confusion["per_theme"].items():
+        table.add_row(
+            theme,
+            *(_f(m[k]) if m[k] is not None else "-" for k in ("precision", "recall")),
+            *(str(m[k]) for k in ("tp", "fp", "fn")),
+        )
+    console.print(table)
+    console.print(
+        f"Stored in the card ({confusion['n']:,} texts): `cxtext run` corrects CLV at risk "
+        "for misclassification with it."
+    )
+
+
 def _per_dataset(per_dataset: dict[str, dict[str, Any]]) -> None:
     table = Table(title="Per dataset", title_justify="left", header_style="bold")
     for name in ("dataset", "n", "accuracy", "macro_f1"):
@@ -360,16 +389,14 @@ def train(
         f"{result.card['training_seconds']:.1f} s; held out {len(result.test.texts):,}; "
         f"{result.card['throughput_docs_per_s']:,.0f} docs/s."
     )
-    print_metrics(result.metrics)
+    print_metrics(
+        result.metrics,
+        title="Held-out metrics, the model alone" if task == "topic" else "Held-out metrics",
+    )
     if result.card.get("per_dataset"):
         _per_dataset(result.card["per_dataset"])
     if task == "topic":
-        confusion = result.card["assignment_confusion"]
-        console.print(
-            f"Held-out confusion per theme stored in the card ({confusion['n']:,} texts, "
-            f"threshold {confusion['threshold']:g}): `cxtext run` corrects CLV at risk for "
-            "misclassification with it."
-        )
+        print_assignment(result.card["assignment_confusion"])
     console.print(f"Saved to {folder}")
     if promote_as:
         _promote(name, promote_as, target, eval_file=None, text_column=text_column,
