@@ -5,6 +5,7 @@ Missing, NaN and infinite values all read as a dash, so no table ever shows "nan
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
@@ -36,6 +37,32 @@ def percent(x: object, signed: bool = False) -> str:
 
 def points(x: object) -> str:
     return number(x, "+.1f")
+
+
+def stored_quotes(raw: object) -> list[str]:
+    """A stored JSON list of example quotes (pain points' ``examples``); [] when unreadable.
+
+    >>> stored_quotes('["slow app", "no refund"]'), stored_quotes(None), stored_quotes("{")
+    (['slow app', 'no refund'], [], [])
+    """
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return []
+    return [str(q) for q in parsed] if isinstance(parsed, list) else []
+
+
+def stored_keywords(raw: object) -> dict[str, list[str]]:
+    """A discovered theme's stored keywords per language (JSON); {} when unreadable.
+
+    >>> stored_keywords('{"en": ["staking"]}'), stored_keywords(None), stored_keywords("[1]")
+    ({'en': ['staking']}, {}, {})
+    """
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def flag(x: object) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +13,7 @@ from rich.table import Table
 
 from cxtext.cli.app import PANEL, app
 from cxtext.config import ValueSettings, load_settings, resolve
-from cxtext.display import flag, number
+from cxtext.display import flag, number, stored_quotes
 from cxtext.errors import WarehouseError
 from cxtext.painpoints.order import no_effect
 
@@ -106,12 +105,8 @@ def explanation(row: pd.Series, confusion_line: str | None = None) -> Group:
         ("rank in segment", str(row["rank"])),
     ]:
         inputs.add_row(name, value)
-    try:
-        quotes = json.loads(row["examples"]) if isinstance(row["examples"], str) else []
-    except ValueError:
-        quotes = []
     parts = [formula, inputs, f"[bold]method:[/] {row['method']}"]
-    parts += [f"[dim]“{q}”[/]" for q in quotes]
+    parts += [f"[dim]“{q}”[/]" for q in stored_quotes(row["examples"])]
     return Group(*parts)
 
 

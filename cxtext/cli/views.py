@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +15,7 @@ from cxtext.cli.app import PANEL, app
 from cxtext.cli.render import currency_of
 from cxtext.cli.run import ConfigOption, WarehouseOption, _open_existing, _warehouse_location
 from cxtext.config import load_settings, resolve
-from cxtext.display import money, percent
+from cxtext.display import money, percent, stored_keywords, stored_quotes
 
 console = Console()
 
@@ -36,22 +35,6 @@ def _bad_option(message: str) -> typer.Exit:
 
 def _latest(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["window_end"] == df["window_end"].max()] if len(df) else df
-
-
-def _keywords(raw: object) -> dict[str, list[str]]:
-    try:
-        parsed = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
-def _quotes(raw: object) -> list[str]:
-    try:
-        parsed = json.loads(raw) if isinstance(raw, str) else []
-    except ValueError:
-        return []
-    return [str(q) for q in parsed] if isinstance(parsed, list) else []
 
 
 def _read_themes(location: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -127,7 +110,7 @@ def themes_list(
         wraps="keywords",
     )
     for r in found.itertuples():
-        kw = _keywords(r.keywords)
+        kw = stored_keywords(r.keywords)
         words = "\n".join(", ".join(kw[lang][:4]) for lang in ("en", "fa") if kw.get(lang))
         cand.add_row(
             f"{r.theme_id}" + ("\n[bold green]new[/]" if r.is_new is True else ""),
@@ -163,7 +146,7 @@ def themes_show(
         figures = rows.iloc[0] if len(rows) else None
     elif len(found) and theme in set(found["theme_id"]):
         figures = found[found["theme_id"] == theme].iloc[0]
-        keywords = _keywords(figures["keywords"])
+        keywords = stored_keywords(figures["keywords"])
         lines += [
             f"[bold]{theme}[/] — discovered among documents no taxonomy theme claims"
             + (" ([bold green]new[/])" if figures["is_new"] is True else ""),
@@ -189,7 +172,7 @@ def themes_show(
         f"{unit}[/] ({money(figures['clv_at_risk_low'])}–{money(figures['clv_at_risk_high'])})"
     )
     console.print(f"[dim]method: {figures['method']}[/]")
-    for quote in _quotes(figures["examples"]):
+    for quote in stored_quotes(figures["examples"]):
         console.print(f"  “{quote}”", markup=False, highlight=False)
 
 
@@ -227,7 +210,7 @@ def themes_promote(
             theme_id=theme_id,
             label_en=label_en,
             label_fa=label_fa,
-            keywords=_keywords(row["keywords"]),
+            keywords=stored_keywords(row["keywords"]),
             origin=f"discovered theme {candidate}, window ending {row['window_end']:%Y-%m-%d}",
             owner=owner,
         )

@@ -7,27 +7,26 @@ never sees raw text.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
 
 from cxtext.config import ReportSettings
-from cxtext.display import NO_EFFECT_MARK, RANKED_BY, finite, flag, money, percent, points
+from cxtext.display import (
+    NO_EFFECT_MARK,
+    RANKED_BY,
+    finite,
+    flag,
+    money,
+    percent,
+    points,
+    stored_keywords,
+    stored_quotes,
+)
 from cxtext.painpoints.mentions import theme_mentions
 from cxtext.painpoints.order import competition_ranks, no_effect
 from cxtext.report.charts import interval_bars, rank_shift, weekly_lines
 from cxtext.schema import utc_timestamp
-
-
-def _examples(raw: object) -> list[str]:
-    if isinstance(raw, list):
-        return [str(x) for x in raw]
-    try:
-        parsed = json.loads(raw) if isinstance(raw, str) else []
-    except ValueError:
-        return []
-    return [str(x) for x in parsed] if isinstance(parsed, list) else []
 
 
 def theme_rows(pain: pd.DataFrame, top: int) -> list[dict[str, Any]]:
@@ -64,7 +63,7 @@ def theme_rows(pain: pd.DataFrame, top: int) -> list[dict[str, Any]]:
                 "trend": percent(r.trend, signed=True),
                 "spike": flag(r.spike),
                 "formula": formula,
-                "examples": _examples(r.examples),
+                "examples": stored_quotes(r.examples),
             }
         )
     return rows
@@ -93,14 +92,6 @@ def weekly_negative_mentions(
     return out
 
 
-def _keywords(raw: object) -> dict[str, list[str]]:
-    try:
-        parsed = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
 def discovered_rows(discovered: pd.DataFrame | None, top: int) -> list[dict[str, Any]]:
     """The candidates with most at risk (then most documents), for the "new themes" section."""
     if discovered is None or discovered.empty:
@@ -111,7 +102,7 @@ def discovered_rows(discovered: pd.DataFrame | None, top: int) -> list[dict[str,
     return [
         {
             "theme_id": r.theme_id,
-            "keywords": _keywords(r.keywords),
+            "keywords": stored_keywords(r.keywords),
             "size": int(r.size),
             "negative_rate": percent(r.negative_rate),
             "clv_at_risk": money(r.clv_at_risk),
@@ -120,7 +111,7 @@ def discovered_rows(discovered: pd.DataFrame | None, top: int) -> list[dict[str,
             "first_seen": f"{pd.Timestamp(r.first_seen):%Y-%m-%d}"
             if pd.notna(r.first_seen)
             else "",
-            "examples": _examples(r.examples),
+            "examples": stored_quotes(r.examples),
         }
         for r in ordered.itertuples()
     ]
