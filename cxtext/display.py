@@ -1,4 +1,4 @@
-"""How pain-point figures read, in the terminal and in the HTML report alike.
+"""How figures read (pain points, quarantine reasons), in the terminal and in the HTML report alike.
 
 Missing, NaN and infinite values all read as a dash, so no table ever shows "nan".
 """
@@ -63,6 +63,19 @@ def stored_keywords(raw: object) -> dict[str, list[str]]:
     except ValueError:
         return {}
     return parsed if isinstance(parsed, dict) else {}
+
+
+def reason_summary(counts: dict[str, int], most: int | None = None) -> str:
+    """Quarantine reason codes by count, most first (ties in the given order), e.g. for
+    :func:`cxtext.ingest.validate.reason_counts`; the first ``most`` of them when given.
+
+    >>> reason_summary({"empty_text": 2, "bad_created_at": 1200}), reason_summary({})
+    ('bad_created_at 1,200, empty_text 2', '')
+    >>> reason_summary({"a": 3, "b": 2, "c": 1}, most=2)
+    'a 3, b 2'
+    """
+    ranked = sorted(counts.items(), key=lambda item: -item[1])[:most]
+    return ", ".join(f"{code} {n:,}" for code, n in ranked)
 
 
 def flag(x: object) -> bool:

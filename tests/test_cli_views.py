@@ -18,7 +18,14 @@ from cxtext.config import load_settings, resolve
 from cxtext.painpoints.follow_ups import follow_ups
 from cxtext.painpoints.rank import rank_pain_points
 from cxtext.painpoints.segments import customer_attributes
-from cxtext.schema import CUSTOMER_VALUE, CUSTOMERS, DISCOVERED_THEMES, FEEDBACK, conform
+from cxtext.schema import (
+    CUSTOMER_VALUE,
+    CUSTOMERS,
+    DISCOVERED_THEMES,
+    FEEDBACK,
+    QUARANTINE,
+    conform,
+)
 from cxtext.store import staging
 from cxtext.store.warehouse import RunTables, open_warehouse, run_row
 from cxtext.themes.taxonomy import load_taxonomy
@@ -202,3 +209,27 @@ def test_export_csv_every_table(warehouse, tmp_path):
     contacts = pd.read_csv(tmp_path / "follow_ups.csv", encoding="utf-8-sig")
     assert set(contacts["team"]) >= {"support", "logistics", "product"}
     assert Path(tmp_path / "discovered_themes.csv").exists()
+
+
+def test_quarantine_counts_reasons_most_first_then_lists_rows(tmp_path):
+    reasons = ["empty_text"] * 2 + ["bad_created_at: 'yesterday'"] * 1001
+    rows = conform(
+        pd.DataFrame(
+            {
+                "run_id": "r1",
+                "source": "feedback",
+                "source_file": "/in/tickets.csv",
+                "source_row": range(2, 2 + len(reasons)),
+                "id": [f"T{i}" for i in range(len(reasons))],
+                "reason": reasons,
+                "raw_redacted": "{}",
+            }
+        ),
+        QUARANTINE,
+    )
+    location = str(tmp_path / "cx.duckdb")
+    with open_warehouse(location) as wh:
+        wh.commit_run(RunTables(run=run_row(run_id="r1", status="completed"), quarantine=rows))
+    out = _run("quarantine", "--warehouse", location, "--limit", "3")
+    assert "1,003 quarantined rows: bad_created_at 1,001, empty_text 2" in out
+    assert out.count("tickets.csv") == 3 and "/in/" not in out  # file names, not paths

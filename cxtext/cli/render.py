@@ -10,7 +10,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cxtext.display import NO_EFFECT_MARK, RANKED_BY, flag, money, percent, points
+from cxtext.display import (
+    NO_EFFECT_MARK,
+    RANKED_BY,
+    flag,
+    money,
+    percent,
+    points,
+    reason_summary,
+)
 from cxtext.normalize.pii import redact_file_name
 from cxtext.painpoints.order import no_effect
 
@@ -140,9 +148,6 @@ def print_file_accounts(console: Console, files: dict) -> None:
         for code, n in t.reasons.items():
             reasons[code] = reasons.get(code, 0) + n
     if reasons:
-        ranked = sorted(reasons.items(), key=lambda item: -item[1])
         console.print(
-            "quarantined by reason: "
-            + ", ".join(f"{code} {n:,}" for code, n in ranked)
-            + " (`cxtext quarantine` lists each row)"
+            f"quarantined by reason: {reason_summary(reasons)} (`cxtext quarantine` lists each row)"
         )

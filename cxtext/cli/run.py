@@ -418,6 +418,7 @@ def quarantine(
     from rich import box
     from rich.table import Table
 
+    from cxtext.display import reason_summary
     from cxtext.ingest.validate import reason_counts
 
     with _open_existing(_warehouse_location(warehouse, config)) as wh:
@@ -425,9 +426,8 @@ def quarantine(
     if rows.empty:
         console.print("[green]Quarantine is empty.[/]")
         return
-    codes = reason_counts(rows["reason"])
     console.print(
-        f"{len(rows):,} quarantined rows: " + ", ".join(f"{code} {n}" for code, n in codes.items())
+        f"{len(rows):,} quarantined rows: {reason_summary(reason_counts(rows['reason']))}"
     )
     # File names, not paths (the folder is the one given to `cxtext run`); row 0 = whole file.
     table = Table("file", "row", "id", "reason", header_style="bold", box=box.SIMPLE_HEAD)
