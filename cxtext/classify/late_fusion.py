@@ -36,6 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from cxtext.classify.embedding_cache import active_cache, shared_embeddings
 from cxtext.classify.features import TextPreparer
+from cxtext.classify.text_input import texts_are_stored
 from cxtext.normalize.documents import normalize_text
 from cxtext.normalize.language import letter_counts
 
@@ -212,10 +213,11 @@ class LanguageGate(ClassifierMixin, BaseEstimator):
         """Boolean mask: which documents are of a gated language."""
         preparer = TextPreparer(lang="auto", mixed_min_share=self.mixed_min_share)
         keep = set(self.languages)
+        stored = texts_are_stored()  # the classify stage's texts: decided on as they are
         out = np.zeros(len(texts), dtype=bool)
         for i, value in enumerate(texts):
             text = value if isinstance(value, str) else ""
-            fa, en = letter_counts(text)
+            fa, en = (0, 0) if stored else letter_counts(text)
             if fa and en:  # cleaning and redaction can change the balance: decide on stored text
                 text = normalize_text(text, self.mixed_min_share)[1]
             out[i] = preparer.language_of(text) in keep

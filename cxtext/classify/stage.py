@@ -24,6 +24,7 @@ from cxtext.classify.features import TextPreparer
 from cxtext.classify.late_fusion import ThemeLateFusion
 from cxtext.classify.registry import champion_name, load_champion
 from cxtext.classify.shared_ngrams import SharedNgrams
+from cxtext.classify.text_input import stored_texts
 from cxtext.classify.topics import KeywordMatcher, keyword_matcher, taxonomy_hash
 from cxtext.errors import ModelError
 from cxtext.themes.taxonomy import Taxonomy
@@ -251,12 +252,14 @@ def classify_feedback(
 
     Takes normalized, redacted documents (``language``, ``text_redacted``); returns the
     same rows in the same order with the FEEDBACK classification columns added (JSON
-    columns as JSON text). Empty texts are neutral with no topics. Every model that
+    columns as JSON text). Empty texts are neutral with no topics. The models read the
+    texts as they are (:func:`~cxtext.classify.text_input.stored_texts`: the normalize
+    stage already normalized them), never normalized a second time. Every model that
     uses the e5 encoder shares one embedding per distinct text
     (:func:`~cxtext.classify.embedding_cache.shared_embeddings`; ``share_embeddings=False``
     embeds per model, for benchmarks: same output, more encoder calls).
     """
-    with shared_embeddings() if share_embeddings else nullcontext():
+    with shared_embeddings() if share_embeddings else nullcontext(), stored_texts():
         return _classify(docs, classifiers, topic_threshold, neutral_band)
 
 
