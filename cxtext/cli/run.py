@@ -127,17 +127,31 @@ def run(
         raise typer.Exit(2)
 
     arguments = {
-        "feedback": [str(p) for p in feedback] if feedback else None,
-        "customers": str(customers) if customers else None,
-        "transactions": str(transactions) if transactions else None,
-        "warehouse": warehouse,
+        **_inputs(feedback, customers, transactions, warehouse, config),
         "parquet_dir": str(out) if out else None,
-        "config": str(config) if config else None,
         "as_of": as_of,
         "columns": columns,
         "reestimate": reestimate,
     }
     _run_flow(arguments, top, workers, dask_address, verbose, fmt)
+
+
+def _inputs(
+    feedback: list[Path] | None,
+    customers: Path | None,
+    transactions: Path | None,
+    warehouse: str | None,
+    config: Path | None,
+) -> dict[str, object]:
+    """The nightly flow's inputs as `run`, `backfill` and `schedule` pass them: strings,
+    since Prefect stores a flow's parameters as JSON (None: the settings' default)."""
+    return {
+        "feedback": [str(p) for p in feedback] if feedback else None,
+        "customers": str(customers) if customers else None,
+        "transactions": str(transactions) if transactions else None,
+        "warehouse": warehouse,
+        "config": str(config) if config else None,
+    }
 
 
 def _run_flow(
@@ -261,12 +275,8 @@ def backfill(
     if start is not None and end is not None and end < start:
         raise SettingsError(f"--to {date_to} is before --from {date_from}")
     arguments = {
-        "feedback": [str(p) for p in feedback] if feedback else None,
-        "customers": str(customers) if customers else None,
-        "transactions": str(transactions) if transactions else None,
-        "warehouse": warehouse,
+        **_inputs(feedback, customers, transactions, warehouse, config),
         "parquet_dir": None,
-        "config": str(config) if config else None,
         "as_of": None,
         "columns": None,
         "backfill_from": str(start.date()) if start is not None else None,
@@ -468,13 +478,7 @@ def schedule(
     (stopped with this command) so one machine needs nothing else. The weekly retrain
     (`retrain.cron`) is served beside it for every role with files in `retrain.data`.
     """
-    parameters = {
-        "feedback": [str(p) for p in feedback] if feedback else None,
-        "customers": str(customers) if customers else None,
-        "transactions": str(transactions) if transactions else None,
-        "warehouse": warehouse,
-        "config": str(config) if config else None,
-    }
+    parameters = _inputs(feedback, customers, transactions, warehouse, config)
     _quiet_prefect(verbose=True)
     from pipelines.preflight import plan_run
 
