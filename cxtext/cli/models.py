@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cxtext.cli.app import MODELS_PANEL, app
+from cxtext.cli.run import _quiet_prefect
 from cxtext.config import load_settings, resolve
 from cxtext.errors import CxtextError
 
@@ -658,8 +659,6 @@ def retrain(
     Champion and challenger are scored on the same held-out rows; the margin, metric
     and data come from the `retrain:` settings section.
     """
-    import os  # noqa: PLC0415
-
     from cxtext.classify.registry import ROLES  # noqa: PLC0415
     from cxtext.errors import SettingsError  # noqa: PLC0415
 
@@ -670,9 +669,7 @@ def retrain(
             f"no labelled data for {role}: pass --data FILE, or list files under "
             f"retrain: data: {role}: [...] in the workspace's cxtext.yaml"
         )
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    _quiet_prefect(verbose)
     from pipelines.retrain import retrain as retrain_flow  # noqa: PLC0415
 
     try:
