@@ -12,9 +12,9 @@ from rich.panel import Panel
 from rich.table import Table
 
 from cxtext.cli.app import PANEL, app
+from cxtext.cli.run import ConfigOption, WarehouseOption, require_warehouse
 from cxtext.config import ValueSettings, load_settings, resolve
 from cxtext.display import flag, number, stored_quotes
-from cxtext.errors import WarehouseError
 from cxtext.painpoints.order import no_effect
 
 console = Console()
@@ -113,25 +113,14 @@ def explanation(row: pd.Series, confusion_line: str | None = None) -> Group:
 @app.command(rich_help_panel=PANEL)
 def explain(
     theme: Annotated[str, typer.Argument(help="Theme id or English label, e.g. delivery.")],
-    warehouse: Annotated[
-        str | None,
-        typer.Option(
-            "--warehouse",
-            help="DuckDB file or postgresql:// URL. [default: paths.warehouse in settings]",
-        ),
-    ] = None,
+    warehouse: WarehouseOption = None,
     segment: Annotated[str, typer.Option(help='"all" or e.g. "plan=premium".')] = "all",
-    config: Annotated[
-        Path | None, typer.Option(help="Settings YAML overlaying the defaults.")
-    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Show how a theme's CLV at risk was computed: the formula, its inputs and the method."""
     settings = load_settings(config)
     location = warehouse or str(resolve(settings.paths.warehouse))
-    if "://" not in location and not Path(location).exists():
-        raise WarehouseError(
-            f"no warehouse at {location}: run `cxtext run` first or pass --warehouse"
-        )
+    require_warehouse(location)
     row = latest_row(load_pain_points(location), theme, segment)
     if row is None:
         console.print(f"[yellow]No pain-point row for theme {theme!r} in segment {segment!r}.[/]")

@@ -482,7 +482,8 @@ def evaluate(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", help="Metrics JSON. [default: MODELS_DIR/NAME/eval-<data file>.json]"
+            "--output",
+            help="Metrics JSON. [default: MODELS_DIR/NAME/eval-DATA.json, DATA the --data file's name]",
         ),
     ] = None,
     models_dir: ModelsDirOption = None,
@@ -650,7 +651,7 @@ def retrain(
         typer.Option(help="Points the challenger must gain. [default: retrain.margin]"),
     ] = None,
     name: Annotated[
-        str | None, typer.Option(help="Challenger name. [default: ROLE-<UTC time>]")
+        str | None, typer.Option(help="Challenger name. [default: ROLE-YYYYMMDD-HHMMSS, in UTC]")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
 ) -> None:

@@ -25,12 +25,17 @@ console = Console()
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="YAML settings overriding cxtext/defaults.yaml.", exists=True),
+    typer.Option(
+        "--config",
+        help="YAML settings overriding cxtext/defaults.yaml. [default: the workspace's cxtext.yaml]",
+        exists=True,
+    ),
 ]
 WarehouseOption = Annotated[
     str | None,
     typer.Option(
-        "--warehouse", help="DuckDB file or postgresql:// URL. [default: out/cxtext.duckdb]"
+        "--warehouse",
+        help="DuckDB file or postgresql:// URL. [default: paths.warehouse, out/cxtext.duckdb]",
     ),
 ]
 
@@ -243,7 +248,14 @@ def backfill(
     ] = None,
     feedback: Annotated[
         list[Path] | None,
-        typer.Option("--feedback", "-f", help="Feedback file or folder; repeatable.", exists=True),
+        typer.Option(
+            "--feedback",
+            "-f",
+            "--input",
+            "-i",
+            help="Feedback file or folder; repeatable.",
+            exists=True,
+        ),
     ] = None,
     customers: Annotated[Path | None, typer.Option(help="Customers file.", exists=True)] = None,
     transactions: Annotated[
@@ -350,11 +362,16 @@ def _open_existing(location: str) -> Warehouse:
     """The warehouse at ``location``, or a clear exit if there is none yet."""
     from cxtext.store.warehouse import open_warehouse  # lazily, for a fast --help
 
+    require_warehouse(location)
+    return open_warehouse(location)
+
+
+def require_warehouse(location: str) -> None:
+    """Exit 3 with the fix when ``location`` is a file path with no warehouse yet."""
     if "://" not in location and not Path(location).exists():
         raise WarehouseError(
             f"no warehouse at {location}: run `cxtext run` first or pass --warehouse"
         )
-    return open_warehouse(location)
 
 
 @app.command("pain-points", rich_help_panel=PANEL)
@@ -454,7 +471,9 @@ def schedule(
     name: Annotated[str, typer.Option(help="Deployment name.")] = "nightly",
     feedback: Annotated[
         list[Path] | None,
-        typer.Option("--feedback", "-f", help="Feedback file or folder; repeatable."),
+        typer.Option(
+            "--feedback", "-f", "--input", "-i", help="Feedback file or folder; repeatable."
+        ),
     ] = None,
     customers: Annotated[Path | None, typer.Option(help="Customers file.")] = None,
     transactions: Annotated[Path | None, typer.Option(help="Transactions file.")] = None,
