@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -16,6 +16,9 @@ from cxtext.cli.render import currency_of
 from cxtext.cli.run import ConfigOption, WarehouseOption, _open_existing, _warehouse_location
 from cxtext.config import load_settings, resolve
 from cxtext.display import money, percent, stored_keywords, stored_quotes
+
+if TYPE_CHECKING:
+    from cxtext.themes.taxonomy import Taxonomy
 
 console = Console()
 
@@ -45,6 +48,17 @@ def _read_themes(location: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pain, found.sort_values("clv_at_risk", ascending=False, na_position="last")
 
 
+def _taxonomy_and_themes(
+    warehouse: str | None, config: Path | None
+) -> tuple[Taxonomy, pd.DataFrame, pd.DataFrame]:
+    """The settings' taxonomy and :func:`_read_themes` of the warehouse: what
+    `themes list` and `themes show` read."""
+    from cxtext.themes.taxonomy import load_taxonomy  # noqa: PLC0415
+
+    taxonomy = load_taxonomy(resolve(load_settings(config).paths.taxonomy))
+    return taxonomy, *_read_themes(_warehouse_location(warehouse, config))
+
+
 def _themes_table(title: str, columns: list[tuple[str, str]], wraps: str) -> Table:
     """The two `themes list` tables share a look; only the ``wraps`` column may wrap."""
     table = Table(
@@ -61,11 +75,7 @@ def themes_list(
     config: ConfigOption = None,
 ) -> None:
     """Every taxonomy theme (owner, figures of the latest window) and discovered candidate."""
-    from cxtext.themes.taxonomy import load_taxonomy  # noqa: PLC0415
-
-    settings = load_settings(config)
-    taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
-    pain, found = _read_themes(_warehouse_location(warehouse, config))
+    taxonomy, pain, found = _taxonomy_and_themes(warehouse, config)
     figures = pain.set_index("theme_id") if len(pain) else pd.DataFrame()
     unit = currency_of(pain if len(pain) else found).replace("\n", " ")
     table = _themes_table(
@@ -132,11 +142,7 @@ def themes_show(
     config: ConfigOption = None,
 ) -> None:
     """One theme: labels, owner, keywords, figures of the latest window and quotes."""
-    from cxtext.themes.taxonomy import load_taxonomy  # noqa: PLC0415
-
-    settings = load_settings(config)
-    taxonomy = load_taxonomy(resolve(settings.paths.taxonomy))
-    pain, found = _read_themes(_warehouse_location(warehouse, config))
+    taxonomy, pain, found = _taxonomy_and_themes(warehouse, config)
     lines: list[str] = []
     if theme in taxonomy.ids:
         t = taxonomy[theme]
