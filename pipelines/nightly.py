@@ -53,7 +53,7 @@ from cxtext.normalize.pseudonym_key import load_or_create_key
 from cxtext.painpoints.follow_ups import follow_ups
 from cxtext.painpoints.rank import UNIDENTIFIED, rank_pain_points, unidentified_themes
 from cxtext.painpoints.segments import customer_attributes
-from cxtext.report.html import report_from_warehouse, write_report
+from cxtext.report.html import METHOD_CHANGED, report_from_warehouse, write_report
 from cxtext.schema import (
     CHURN_UPLIFT,
     CUSTOMER_VALUE,
@@ -884,7 +884,7 @@ def nightly(
         for change in method_changes(
             method_summary(before_values, before_uplift), method_summary(values, uplift)
         ):
-            book.warn(f"method changed since the previous run: {change}")
+            book.warn(f"{METHOD_CHANGED}{change}")
         pain = book.stage(
             "pain_points",
             pain_points,

@@ -103,14 +103,18 @@ def report_from_warehouse(wh: Warehouse, options: ReportSettings) -> str:
     return render_report(pain, feedback, options, run, reasons, discovered, follow_ups)
 
 
+# How the flow words a change of method in the run's warnings, which the report lists
+METHOD_CHANGED = "method changed since the previous run: "
+
+
 def _method_changes(warnings: object) -> list[str]:
-    """The run's "method changed since the previous run" warnings (docs/value.md §6)."""
+    """The run's :data:`METHOD_CHANGED` warnings, less the prefix (docs/value.md §6)."""
     try:
         parsed = json.loads(warnings) if isinstance(warnings, str) else warnings or []
     except ValueError:
         return []
-    prefix = "method changed since the previous run: "
-    return [w[len(prefix) :] for w in parsed if isinstance(w, str) and w.startswith(prefix)]
+    n = len(METHOD_CHANGED)
+    return [w[n:] for w in parsed if isinstance(w, str) and w.startswith(METHOD_CHANGED)]
 
 
 def _models_line(versions: object) -> str:
