@@ -38,6 +38,13 @@ WarehouseOption = Annotated[
         help="DuckDB file or postgresql:// URL. [default: paths.warehouse, out/cxtext.duckdb]",
     ),
 ]
+ColumnsOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Your export's names for id, text, created_at (and optional channel, "
+        "customer_id, score...), e.g. id=ticket_id,text=comment,created_at=date.",
+    ),
+]
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -90,13 +97,7 @@ def run(
             help="End of the pain-point window (ISO date). [default: day of newest feedback, at most today]"
         ),
     ] = None,
-    columns: Annotated[
-        str | None,
-        typer.Option(
-            help="Your export's names for id, text, created_at (and optional channel, "
-            "customer_id, score...), e.g. id=ticket_id,text=comment,created_at=date."
-        ),
-    ] = None,
+    columns: ColumnsOption = None,
     top: Annotated[int, typer.Option(help="How many pain points to print.")] = 10,
     workers: Annotated[
         int | None,
@@ -132,10 +133,9 @@ def run(
         raise typer.Exit(2)
 
     arguments = {
-        **_inputs(feedback, customers, transactions, warehouse, config),
+        **_inputs(feedback, customers, transactions, warehouse, config, columns),
         "parquet_dir": str(out) if out else None,
         "as_of": as_of,
-        "columns": columns,
         "reestimate": reestimate,
     }
     _run_flow(arguments, top, workers, dask_address, verbose, fmt)
@@ -147,6 +147,7 @@ def _inputs(
     transactions: Path | None,
     warehouse: str | None,
     config: Path | None,
+    columns: str | None,
 ) -> dict[str, object]:
     """The nightly flow's inputs as `run`, `backfill` and `schedule` pass them: strings,
     since Prefect stores a flow's parameters as JSON (None: the settings' default)."""
@@ -156,6 +157,7 @@ def _inputs(
         "transactions": str(transactions) if transactions else None,
         "warehouse": warehouse,
         "config": str(config) if config else None,
+        "columns": columns,
     }
 
 
@@ -263,6 +265,7 @@ def backfill(
     ] = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
+    columns: ColumnsOption = None,
     top: Annotated[int, typer.Option(help="How many pain points to print.")] = 10,
     workers: Annotated[
         int | None, typer.Option(help="Worker processes (0: threads). [default: as `run`]")
@@ -287,10 +290,9 @@ def backfill(
     if start is not None and end is not None and end < start:
         raise SettingsError(f"--to {date_to} is before --from {date_from}")
     arguments = {
-        **_inputs(feedback, customers, transactions, warehouse, config),
+        **_inputs(feedback, customers, transactions, warehouse, config, columns),
         "parquet_dir": None,
         "as_of": None,
-        "columns": None,
         "backfill_from": str(start.date()) if start is not None else None,
         "backfill_to": str((end + pd.Timedelta(days=1)).date()) if end is not None else None,
     }
@@ -479,6 +481,7 @@ def schedule(
     transactions: Annotated[Path | None, typer.Option(help="Transactions file.")] = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
+    columns: ColumnsOption = None,
     timezone: Annotated[
         str | None,
         typer.Option(help="IANA time zone of the cron, e.g. Asia/Tehran. [default: UTC]"),
@@ -497,7 +500,7 @@ def schedule(
     (stopped with this command) so one machine needs nothing else. The weekly retrain
     (`retrain.cron`) is served beside it for every role with files in `retrain.data`.
     """
-    parameters = _inputs(feedback, customers, transactions, warehouse, config)
+    parameters = _inputs(feedback, customers, transactions, warehouse, config, columns)
     _quiet_prefect(verbose=True)
     from pipelines.preflight import plan_run
 
