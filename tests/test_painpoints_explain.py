@@ -97,3 +97,37 @@ def test_a_protective_theme_shows_the_clipped_uplift():
     text = out.getvalue()
     assert "(25 + 2) × 400.00 × max(0, -0.04000)" in text and "= 0   (interval 0 – 108)" in text
     assert "-4.00% (-9.00% – 1.00%)" in text  # the uplift itself is shown as estimated
+
+
+def _explain_corrected(monkeypatch, tmp_path, models: dict[str, str]):
+    """`cxtext explain` of a misclassification-corrected row, with these files as the models."""
+    folder = tmp_path / "models"
+    for name, text in models.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    settings = tmp_path / "cx.yaml"
+    settings.write_text(f"paths:\n  models: {folder}\n", encoding="utf-8")
+    pain = _pain().assign(corrected_people=20.5, corrected_negative_mentions=24.0)
+    monkeypatch.setattr(explain_module, "load_pain_points", lambda location: pain)
+    wh = tmp_path / "wh.duckdb"
+    wh.touch()
+    args = ["explain", "delivery", "--warehouse", str(wh), "--config", str(settings)]
+    return CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+
+
+def test_explain_says_why_the_confusion_line_is_absent(monkeypatch, tmp_path):
+    registry = json.dumps({"champions": {"topic": "topic-x"}})
+    result = _explain_corrected(monkeypatch, tmp_path, {"registry.json": registry})
+    assert result.exit_code == 0, result.output
+    assert "not shown: no model card" in result.output and "topic-x" in result.output
+    card = json.dumps({"name": "topic-x", "metrics": {}})
+    files = {"registry.json": registry, "topic-x/card.json": card}
+    result = _explain_corrected(monkeypatch, tmp_path, files)
+    assert result.exit_code == 0, result.output
+    assert "not shown: no topic champion in" in result.output
+    assert "assignment_confusion" in result.output and "see method" not in result.output
+
+
+def test_explain_surfaces_an_unexpected_error_reading_the_cards(monkeypatch, tmp_path):
+    result = _explain_corrected(monkeypatch, tmp_path, {"registry.json": "{broken"})
+    assert result.exit_code != 0 and isinstance(result.exception, json.JSONDecodeError)

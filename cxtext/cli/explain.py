@@ -126,19 +126,30 @@ def explain(
         console.print(f"[yellow]No pain-point row for theme {theme!r} in segment {segment!r}.[/]")
         raise typer.Exit(1)
     title = f"{row['theme_en']} / {row['theme_fa']}  [dim]({row['theme_id']})[/]"
-    line = _confusion_line(resolve(settings.paths.models), settings.value, str(row["theme_id"]))
+    line = None
+    if not pd.isna(row.get("corrected_people")):  # only a corrected figure shows the confusion
+        models = resolve(settings.paths.models)
+        line = _confusion_line(models, settings.value, str(row["theme_id"]))
     console.print(Panel(explanation(row, line), title=title, title_align="left"))
 
 
-def _confusion_line(models_dir: Path, value: ValueSettings, theme_id: str) -> str | None:
-    """The champion topic model's held-out precision/recall for the theme, if its card has them."""
+def _confusion_line(models_dir: Path, value: ValueSettings, theme_id: str) -> str:
+    """The champion topic model's held-out precision/recall for the theme, or why there is none.
+
+    The figure was corrected by the run with the cards of its day; the models here may
+    have none (another machine, a champion since replaced), which the line says.
+    """
+    from cxtext.classify.registry import ModelNotFoundError
     from cxtext.value.misclassification import describe_sentiment
     from pipelines.insight import champion_confusion
 
+    unknown = "not shown: {} (the method line names the card the run used)"
     try:
         confusion = champion_confusion(models_dir, value)
-    except Exception:  # noqa: BLE001 (no models here: the method line still names the card)
-        return None
+    except ModelNotFoundError as exc:
+        return unknown.format(exc)
     if confusion is None:
-        return None
+        return unknown.format(
+            f"no topic champion in {models_dir} whose card holds assignment_confusion"
+        )
     return f"{confusion.describe(theme_id)}; sentiment: {describe_sentiment(confusion)}"
