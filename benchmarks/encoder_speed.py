@@ -41,6 +41,9 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import int8_ceiling  # noqa: E402  (benchmarks/, beside this file)
 
 from cxtext.classify.encoder import PASSAGE_PREFIX, embed_texts, load_e5  # noqa: E402
 
@@ -244,7 +247,9 @@ def systematic_subset(count: int, size: int) -> list[int]:
     return list(range(0, count, max(count // size, 1)))[:size]
 
 
-def measure(datasets: Path, per_language: int, per_call: int, cap: float) -> dict:
+def measure(
+    datasets: Path, per_language: int, per_call: int, cap: float, with_ceiling: bool = True
+) -> dict:
     frame = sample_texts(datasets, per_language)
     texts = frame["text"].tolist()
     subset = systematic_subset(len(texts), per_call)
@@ -276,6 +281,18 @@ def measure(datasets: Path, per_language: int, per_call: int, cap: float) -> dic
         phase["docs_per_s"] = round(phase["docs"] / phase["wall_s"], 1)
         phase["docs_per_cpu_s"] = round(phase["docs"] / phase["cpu_s"], 1)
         phase["gops_per_cpu_s"] = round(float(cost[done].sum()) / phase["cpu_s"] / 1e9, 1)
+    package_best = max(
+        phases[n]["docs_per_cpu_s"]
+        for n in ("package_1", "package_2", f"package_2{PASSIVE}")
+        if n in phases
+    )
+    ceiling = int8_ceiling.measure() if with_ceiling else None
+    if ceiling is not None:
+        ceiling["ceilings"] = int8_ceiling.ceilings(
+            ceiling, round(float(flops.mean()) / 1e9, 2), package_best
+        )
+        ceiling["package_best_docs_per_cpu_s"] = package_best
+        ceiling["load_after"] = round(os.getloadavg()[0], 2)
     reference = vectors["package_1"]
     cosine = (vectors["ours_2"] * reference).sum(axis=1)
     fidelity = {"all": _summary(cosine)}
@@ -303,6 +320,7 @@ def measure(datasets: Path, per_language: int, per_call: int, cap: float) -> dic
         "speedup_cpu": {t: _ratio(phases, t, "package", "docs_per_cpu_s") for t in THREADS},
         "speedups": speedups(phases),
         "cosine_vs_package": fidelity,
+        "ceiling": ceiling,
         "ours_1_vs_2_max_abs_diff": float(np.abs(vectors["ours_1"] - vectors["ours_2"]).max()),
         "package_1_vs_2_min_cosine": float(
             (vectors["package_1"] * vectors["package_2"]).sum(axis=1).min()
@@ -464,7 +482,56 @@ def render(result: dict) -> str:
         "(a batch's vectors never depend on other batches or on the thread count).",
         "",
     ]
+    if result.get("ceiling"):
+        lines += render_ceiling(result)
     return "\n".join(lines)
+
+
+def render_ceiling(result: dict) -> list[str]:
+    """The int8 ceiling of this CPU, measured after the runtimes in the same run."""
+    c, p, t = result["ceiling"], result["phases"], result["texts"]
+    best = c["package_best_docs_per_cpu_s"]
+    ours = max(p["ours_1"]["docs_per_cpu_s"], p["ours_2"]["docs_per_cpu_s"])
+    ours_gops = max(p["ours_1"]["gops_per_cpu_s"], p["ours_2"]["gops_per_cpu_s"])
+    need = TARGET * best * t["gflop_per_text_mean"]
+    fastest = max(r["gops_per_cpu_s"] for r in c["ceilings"])
+    lines = [
+        "## The ceiling: what this CPU can do at all",
+        "",
+        "Measured after the runtimes, in the same run, on one thread, by "
+        f"`benchmarks/int8_ceiling.py` (load {c['load_after']} when it ended; CPU time, so "
+        "load lowers these figures only through shared caches).",
+        "",
+        *int8_ceiling.render(c),
+        "",
+        f"Documents per CPU-second if all of the network's {t['gflop_per_text_mean']} GFLOP "
+        "per text ran at each rate (nothing else costing anything), against the package's "
+        f"best in this run ({best} docs per CPU-second; on idle cores, per CPU-second is per "
+        "second per core, so the ratios hold for 2 cores too):",
+        "",
+        "| every operation at | GOP per CPU-s | docs per CPU-s | × the package |",
+        "|---|---:|---:|---:|",
+    ]
+    for row in c["ceilings"]:
+        lines.append(
+            f"| {row['rate']} | {row['gops_per_cpu_s']:.0f} | {row['docs_per_cpu_s']:.0f} | "
+            f"{row['over_package']}× |"
+        )
+    lines += [
+        f"| **ours, the whole runtime (tokenizer, embeddings, attention, GELU, …)** | "
+        f"{ours_gops:.0f} | {ours:.0f} | {ours / best:.1f}× |",
+        "",
+        f"{TARGET:.0f}× the package would need {need:.0f} GOP per CPU-second for the "
+        f"network alone, {need / fastest:.1f}× the fastest rate above: "
+        + (
+            "no runtime of this network reaches the bar on this CPU; only less arithmetic "
+            "per text (a smaller or pruned network) could."
+            if need > fastest
+            else "within this CPU's reach."
+        ),
+        "",
+    ]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -474,8 +541,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--per-call", type=int, default=PER_CALL_TEXTS)
     parser.add_argument("--cap", type=float, default=PHASE_CAP_S, help="seconds per pattern")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument(
+        "--no-ceiling", action="store_true", help="skip the int8 ceiling (int8_ceiling.py)"
+    )
     args = parser.parse_args(argv)
-    result = measure(args.datasets, args.per_language, args.per_call, args.cap)
+    result = measure(args.datasets, args.per_language, args.per_call, args.cap, not args.no_ceiling)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "encoder_speed.json").write_text(
         json.dumps(result, indent=2) + "\n", encoding="utf-8"

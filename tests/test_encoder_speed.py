@@ -15,9 +15,15 @@ if "avx2" not in Path("/proc/cpuinfo").read_text(errors="ignore"):
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_speed_script_measures_both_runtimes_in_one_run(tmp_path, shared_datasets):
+def test_speed_script_measures_both_runtimes_in_one_run(tmp_path, shared_datasets, monkeypatch):
     sys.path.insert(0, str(REPO / "benchmarks"))
+    import int8_ceiling
     from encoder_speed import main
+
+    # the ceiling's timings, shortened: the figures are not checked here, only the plumbing
+    for name, value in (("MIN_CPU_S", 0.002), ("REPEATS", 1), ("PEAK_ITERS", 100_000)):
+        monkeypatch.setattr(int8_ceiling, name, value)
+    monkeypatch.setattr(int8_ceiling, "TOKENS", (int8_ceiling.BATCH,))
 
     argv = ["--datasets", str(shared_datasets), "--per-language", "3", "--per-call", "2"]
     result = main([*argv, "--out", str(tmp_path)])
@@ -50,6 +56,12 @@ def test_speed_script_measures_both_runtimes_in_one_run(tmp_path, shared_dataset
         assert reference in table
     assert table.count("| yes (") + table.count("| no (") == 4
     assert np.isfinite(result["speedup_cpu"][2])
+    # the ceiling ran in the same run, against the package's best figure of this run
+    ceiling = result["ceiling"]
+    best = max(result["phases"][n]["docs_per_cpu_s"] for n in ("package_1", "package_2"))
+    assert ceiling["package_best_docs_per_cpu_s"] >= best
+    assert "The ceiling: what this CPU can do at all" in table
+    assert any("int8 kernel" in row["rate"] for row in ceiling["ceilings"])
 
 
 def test_measured_speed_is_the_committed_benchmark_run():
