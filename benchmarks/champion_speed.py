@@ -2,9 +2,10 @@
 
 The shipped champions (``models/registry.json``) and any other registered model named
 with ``--model`` are timed the way the classify stage calls them on stored text
-(:func:`cxtext.classify.stage._split_preparation`: a model that starts with a
+(:func:`cxtext.classify.stage._sentiment_proba`: a model that starts with a
 TextPreparer skips its normalization, one whose preparation cannot be split off runs
-whole; TF-IDF blocks through the partition's shared n-gram pass, a fresh one per model), on the same 1,000 normalized held-out texts per language: airline tweets for
+whole, a late-fused one member by member; TF-IDF blocks through the partition's shared
+n-gram pass, a fresh one per model), on the same 1,000 normalized held-out texts per language: airline tweets for
 English, SnappFood dev comments for Persian, half of each for the topic role. One
 thread (BLAS, OpenMP and the e5 runtime), CPU seconds of this process, so the figure
 holds on a shared machine; the load average is printed beside it.
@@ -40,7 +41,7 @@ from cxtext.classify.encoder import E5Embedder  # noqa: E402
 from cxtext.classify.registry import load_model, update_card  # noqa: E402
 from cxtext.classify.shared_ngrams import SharedNgrams  # noqa: E402
 from cxtext.classify.stage import (  # noqa: E402
-    _split_preparation,
+    _sentiment_proba,
     _topic_proba,
     classify_feedback,
     load_classifiers,
@@ -81,13 +82,12 @@ def _set_threads(model: object, threads: int) -> None:
 
 def stage_rate(model: object, texts: list[str], topic: bool = False) -> tuple[float, float]:
     """(docs per CPU-second, docs per wall second) of the stage's call on stored text."""
-    prep, rest = _split_preparation(model)
 
     def call(batch: list[str], ngrams: SharedNgrams) -> None:
         if topic:  # the stage's own path (a late-fusion model's members called apart)
             _topic_proba(model, batch, {}, ngrams)
-            return
-        ngrams.predict_proba(rest, prep.transform_normalized(batch) if prep else batch)
+        else:  # a late-fused sentiment model's members too
+            _sentiment_proba(model, batch, ngrams)
 
     call(texts[:8], SharedNgrams())  # loads runtimes and builds sessions outside the timing
     ngrams = SharedNgrams()  # a fresh partition's cache: every word of the batch is new

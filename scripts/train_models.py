@@ -23,8 +23,10 @@ beside; the best mean of the per-source out-of-fold accuracies, ties to the earl
 simpler setting), and the card records every setting's CV score (``chosen_by_cv``).
 ``sentiment-fa-v1`` had a fixed C of 2 that no CV chose; ``sentiment-fa-v2`` was chosen
 by overall accuracy, which SnappFood's 20k rows dominate, and stayed below plain TF-IDF
-on bank-app reviews; this script now trains ``sentiment-fa-v3`` (not promoted: the
-margin rule said no and it costs the classify stage 3.7x, docs/classifiers.md).
+on bank-app reviews; this script now trains ``sentiment-fa-v3`` (per-source weights; CV
+chose no raw-text member once that member read the text the stage stores). Its margin
+rule would promote v3, which was not shipped (docs/classifiers.md, session 11): pass
+``--no-promote``.
 
 ``sentiment-en``: airline tweets (3-class), fixed-seed stratified 80/20 split — the
 same split ``benchmarks/sentiment.py`` uses. Its data is CC BY-NC-SA 4.0, which the
@@ -71,7 +73,7 @@ sys.path.insert(0, str(REPO))
 from cxtext.classify import encoder  # noqa: E402
 from cxtext.classify.evaluation import split_indices  # noqa: E402
 from cxtext.classify.feature_options import FEATURE_OPTIONS, with_feature_option  # noqa: E402
-from cxtext.classify.features import TextPreparer  # noqa: E402
+from cxtext.classify.features import StageNormalizer, TextPreparer  # noqa: E402
 from cxtext.classify.labelled import read_labelled  # noqa: E402
 from cxtext.classify.model_card import measure_throughput  # noqa: E402
 from cxtext.classify.promotion import decide_promotion  # noqa: E402
@@ -106,6 +108,12 @@ FA_CV_METRIC = "source_mean_accuracy"
 # Candidate keys that are not the prepared-text model's parameters: how it is fitted
 # (source weights) and what it is fused with (the raw-text model's share).
 FIT_KEYS = ("source_weight", "raw_share")
+# The raw-text member's vocabulary caps (word and char n-grams each). Its vocabulary
+# dicts are most of a fused model's loaded size (~0.2 MiB per 1,000 n-grams in every
+# process that holds it: 150k + 150k made session 10's fused v3 +104 MiB PSS loaded
+# against v2's +42), and the 1M partition phase had 85 MiB to spare: a member CV chooses
+# at this cap must be measured against that bar before it ships (docs/classifiers.md).
+RAW_MAX_FEATURES = 150_000
 EN_PARAMS = {"C": 2.0, "min_df": 2, "word_max_features": 100_000, "char_max_features": 100_000}
 
 FA_SOURCES = {
@@ -204,6 +212,21 @@ def _prepared(texts: list[str], lang: str, cache: Path | None) -> list[str]:
     return out
 
 
+def _stored(texts: list[str], cache: Path | None) -> list[str]:
+    """The text as the normalize stage stores it (``StageNormalizer``), cached like :func:`_prepared`.
+
+    What the raw-text member's features read: its folds fit on this, not on raw text.
+    """
+    normalizer = StageNormalizer()
+    stored = cache / f"stored-{_key(texts, normalizer.get_params())}.json" if cache else None
+    if stored is not None and stored.exists():
+        return json.loads(stored.read_text(encoding="utf-8"))
+    out = normalizer.fit_transform(texts)
+    if stored is not None:
+        stored.write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
 def _candidate_model(lang: str, base: dict, cand: dict):
     """The Pipeline ``train_model`` would build for ``base`` + ``cand`` (unfitted)."""
     params = {**base, **cand}
@@ -221,6 +244,7 @@ def choose_by_cv(
     cache: Path | None = None,
     groups: list[str] | None = None,
     metric: str = "accuracy",
+    raw_max_features: int = RAW_MAX_FEATURES,
 ) -> tuple[dict, dict]:
     """(settings, record): the settings with the best out-of-fold accuracy, stage by stage.
 
@@ -238,7 +262,7 @@ def choose_by_cv(
     y = np.asarray(labels)
     folds = list(StratifiedKFold(CV_FOLDS, shuffle=True, random_state=SEED).split(prepared, y))
     data_key = _key(prepared, labels)
-    raw_key = _key(texts, labels)  # the raw-text member reads the text as given
+    stored: list[str] = []  # the raw-text member's input, made when a share first needs it
     blocks: dict[tuple, tuple] = {}  # (fold, block settings) -> (fit rows, held-out rows)
     scored: dict[str, dict] = {}  # repr(setting) -> out-of-fold accuracy (overall, per source)
     tried: list[dict] = []
@@ -282,8 +306,11 @@ def choose_by_cv(
         setting = (_settings_of(model.named_steps["features"]), _settings_of(classify))
         if exponent:  # keys without it stay as they were: earlier runs' folds still hit
             setting = (*setting, {"source_weight": exponent})
-        raw = build_raw_text_model(C=classify.C)
+        raw = build_raw_text_model(C=classify.C, max_features=raw_max_features)
         raw_setting = (_settings_of(raw.named_steps["features"]), _settings_of(raw[-1]))
+        if share and not stored:
+            stored.extend(_stored(texts, cache))
+        raw_key = _key(stored, labels)  # the raw-text member reads stored text
         hits = np.zeros(len(y), dtype=bool)
         for k, (fit, val) in enumerate(folds):
             weight = source_weights(groups_arr[fit], exponent) if exponent else None
@@ -293,9 +320,9 @@ def choose_by_cv(
                 x_fit, x_val = features_of(model, k, fit, val)
                 return getattr(clone(classify).fit(x_fit, y[fit], weight), method)(x_val)
 
-            def raw_model(fit=fit, val=val):
-                fitted = clone(raw).fit([texts[j] for j in fit], y[fit])
-                return fitted.predict_proba([texts[j] for j in val])
+            def raw_model(fit=fit, val=val):  # past its normalizer: the text is stored text
+                fitted = clone(raw[1:]).fit([stored[j] for j in fit], y[fit])
+                return fitted.predict_proba([stored[j] for j in val])
 
             key = _key(data_key, k, setting)
             if not share:  # the prepared-text model alone: its predictions
@@ -342,6 +369,7 @@ def choose_by_cv(
         "stages": [{k: list(v) for k, v in stage.items()} for stage in stages],
         "scores": tried,
         "chosen": chosen,
+        "raw_max_features": raw_max_features,
         "cpu_seconds": round(time.process_time() - started, 1),
     }
     return chosen, record
@@ -377,6 +405,8 @@ def train_persian(
         )
         print(f"sentiment-fa: chosen by {CV_FOLDS}-fold CV: {chosen}", flush=True)
         params = {**base, **chosen}
+        if params.get("raw_share"):
+            params["raw_max_features"] = RAW_MAX_FEATURES
         exponent = params.pop("source_weight", 0.0)
         weights = source_weights(rows.groups, exponent)
         result = train_and_evaluate(
@@ -407,8 +437,9 @@ def train_persian(
                 "weights, features, per-source weights and the raw-text model's share chosen "
                 "by 3-fold CV on the training rows."
                 + (
-                    f" Late fusion: {params['raw_share']:.0%} of the probabilities from a raw-"
-                    "text TF-IDF model (word 1-2 + char_wb 2-5, no hazm, no negation marks)."
+                    f" Late fusion: {params['raw_share']:.0%} of the probabilities from a "
+                    "TF-IDF model of the text as the normalize stage stores it (word 1-2 + "
+                    f"char_wb 2-5, {RAW_MAX_FEATURES:,} each; no tokenizer, no negation marks)."
                     if params.get("raw_share")
                     else ""
                 )

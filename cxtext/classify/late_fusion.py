@@ -32,6 +32,8 @@ from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.ensemble import VotingClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from cxtext.classify.embedding_cache import active_cache, shared_embeddings
@@ -240,6 +242,36 @@ class LanguageGate(ClassifierMixin, BaseEstimator):
         if len(rows):
             out[rows] = self.estimator_.predict_proba([texts[i] for i in rows])
         return out
+
+
+def soft_vote_members(model: object) -> list[object] | None:
+    """The fitted members of a fitted soft ``VotingClassifier``; None for any other model.
+
+    Its ``predict_proba`` is :func:`soft_vote` of these members' ``predict_proba``, so a
+    caller may score each member its own cheaper way (the classify stage: preparation
+    split off, the shared n-gram pass) and average alike. A frozen member
+    (:func:`~cxtext.classify.sentiment.fuse_fitted`) is the estimator it wraps.
+    """
+    if not isinstance(model, VotingClassifier) or model.voting != "soft":
+        return None
+    if not hasattr(model, "estimators_"):
+        return None
+    members = [m.estimator if isinstance(m, FrozenEstimator) else m for m in model.estimators_]
+    # A member the vote fitted has the encoded labels 0..k-1; a frozen one, the labels.
+    lined_up = ([str(c) for c in model.classes_], [str(k) for k in range(len(model.classes_))])
+    if any([str(c) for c in getattr(m, "classes_", ())] not in lined_up for m in members):
+        return None  # columns that do not line up: only the model's own call is right
+    return members
+
+
+def soft_vote(model: VotingClassifier, member_probas: Sequence[np.ndarray]) -> np.ndarray:
+    """``model.predict_proba`` from its members' probabilities: the same weighted average."""
+    weights = model.weights
+    if weights is not None:  # a dropped member has a weight but no fitted estimator
+        weights = [
+            w for (_, est), w in zip(model.estimators, weights, strict=True) if est != "drop"
+        ]
+    return np.average(np.asarray(member_probas), axis=0, weights=weights)
 
 
 def top1_hits(proba: np.ndarray, y: np.ndarray) -> float:

@@ -22,7 +22,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from cxtext.classify.features import CompactTfidfVectorizer, TextPreparer, make_text_features
+from cxtext.classify.features import (
+    CompactTfidfVectorizer,
+    StageNormalizer,
+    TextPreparer,
+    make_text_features,
+)
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
@@ -178,15 +183,22 @@ def build_sentiment_model(
 
 
 def build_raw_text_model(*, C: float = 0.5, max_features: int = 150_000) -> Pipeline:
-    """TF-IDF of the text as written (word 1-2 + char_wb 2-5, sublinear, min_df 2) -> LR.
+    """TF-IDF of the text as the normalize stage stores it (word 1-2 + char_wb 2-5) -> LR.
 
-    The plain baseline's features, capped: no hazm normalization, no negation marks, no
-    placeholders. Late-fused with the prepared-text model it gives back what preparation
+    The plain baseline's features, capped, on stored text (:class:`StageNormalizer`:
+    markup, PII redaction, hazm's character normalization): no tokenizer, no negation
+    marks, no placeholders. Trained on raw text and served on stored text, it sees the
+    same string either way, and the classify stage skips the normalizer. The char
+    block keeps letter case (Persian has none; a Latin word keeps its own), so the
+    stage counts it per word in its shared n-gram pass
+    (:class:`~cxtext.classify.shared_ngrams.SharedNgrams`), which a lowercasing
+    ``char_wb`` vectorizer cannot take. Late-fused with the prepared-text model it gives back what preparation
     takes away (emoji runs, spellings hazm rewrites), which is where the plain baseline
     beat ``sentiment-fa-v2`` on bank-app reviews (docs/classifiers.md).
     """
     return Pipeline(
         [
+            ("normalize", StageNormalizer()),
             (
                 "features",
                 FeatureUnion(
@@ -204,6 +216,7 @@ def build_raw_text_model(*, C: float = 0.5, max_features: int = 150_000) -> Pipe
                             "char",
                             CompactTfidfVectorizer(
                                 analyzer="char_wb",
+                                lowercase=False,  # the stage's shared n-gram pass, per word
                                 ngram_range=(2, 5),
                                 sublinear_tf=True,
                                 min_df=2,

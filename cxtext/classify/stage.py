@@ -20,8 +20,8 @@ from sklearn.pipeline import Pipeline
 
 from cxtext.classify.aspects import aspect_sentiments, label_from_proba, sentiment_score
 from cxtext.classify.embedding_cache import shared_embeddings
-from cxtext.classify.features import TextPreparer
-from cxtext.classify.late_fusion import ThemeLateFusion
+from cxtext.classify.features import StageNormalizer, TextPreparer
+from cxtext.classify.late_fusion import ThemeLateFusion, soft_vote, soft_vote_members
 from cxtext.classify.registry import champion_name, load_champion
 from cxtext.classify.shared_ngrams import SharedNgrams
 from cxtext.classify.text_input import stored_texts
@@ -133,15 +133,51 @@ def load_classifiers(models_dir: Path, taxonomy: Taxonomy) -> Classifiers:
     return Classifiers(taxonomy, sentiment, names, topic, topic_name)
 
 
-def _split_preparation(model: Any) -> tuple[TextPreparer | None, Any]:
-    """(its TextPreparer, the rest of the pipeline) of a model, or (None, model)."""
+def _split_preparation(model: Any) -> tuple[TextPreparer | StageNormalizer | None, Any]:
+    """(its first step, the rest of the pipeline) of a model that starts by preparing raw
+    text the way the normalize stage's output makes cheaper, or (None, model)."""
     if (
         isinstance(model, Pipeline)
         and len(model.steps) > 1
-        and isinstance(model.steps[0][1], TextPreparer)
+        and isinstance(model.steps[0][1], TextPreparer | StageNormalizer)
     ):
         return model.steps[0][1], model[1:]
     return None, model
+
+
+def _from_stored(prep: TextPreparer | StageNormalizer, texts: list[str]) -> list[str]:
+    """What ``prep.transform`` makes of the raw texts, from the normalize stage's output.
+
+    A StageNormalizer makes exactly that output, so stored text passes as it is.
+    """
+    return prep.transform_normalized(texts) if isinstance(prep, TextPreparer) else list(texts)
+
+
+def _sentiment_proba(
+    model: Any, texts: list[str], ngrams: SharedNgrams
+) -> tuple[np.ndarray, tuple[list[str], TextPreparer] | None]:
+    """``model``'s probabilities for stored ``texts`` on the stage's fast path, and the
+    prepared text with its TextPreparer (None if it has none) for the topic model.
+
+    A late-fused model (a soft ``VotingClassifier``, ``sentiment-fa-v3``) is scored
+    member by member, each with its preparation split off and through the shared n-gram
+    pass, and averaged as the model averages; that equals its own ``predict_proba`` on
+    the raw texts (``tests/test_fused_sentiment_stage.py``).
+    """
+    members = soft_vote_members(model)
+    if members is not None:
+        probas, kept = [], None
+        for member in members:
+            proba, prepared = _sentiment_proba(member, texts, ngrams)
+            probas.append(proba)
+            kept = kept or prepared
+        return soft_vote(model, probas), kept
+    prep, rest = _split_preparation(model)
+    if prep is None:
+        return ngrams.predict_proba(model, texts), None
+    batch = _from_stored(prep, texts)
+    kept = (batch, prep) if isinstance(prep, TextPreparer) else None
+    return ngrams.predict_proba(rest, batch), kept
 
 
 def _same_preparation(a: TextPreparer, b: TextPreparer) -> bool:
@@ -167,12 +203,10 @@ def _score_by_language(
         idx = np.flatnonzero(groups_arr == lang)
         if len(idx) == 0:
             continue
-        prep, rest = _split_preparation(model)
-        batch = [texts[i] for i in idx]
-        if prep is not None:
-            batch = prep.transform_normalized(batch)  # the normalize stage did the rest
+        proba, kept = _sentiment_proba(model, [texts[i] for i in idx], ngrams)
+        if kept is not None:
+            batch, prep = kept
             prepared.update({int(i): (p, prep) for i, p in zip(idx, batch, strict=True)})
-        proba = ngrams.predict_proba(rest, batch)
         model_classes = [str(c) for c in model.classes_]
         for j, cls in enumerate(model_classes):
             if cls in classes:
@@ -204,6 +238,8 @@ def _topic_proba(
     prep, rest = _split_preparation(model)
     if prep is None:
         return np.asarray(model.predict_proba(texts), dtype=float)
+    if not isinstance(prep, TextPreparer):
+        return ngrams.predict_proba(rest, _from_stored(prep, texts))
     rows: list[str | None] = [None] * len(texts)
     same: dict[int, bool] = {}
     for i, (p, other) in prepared.items():

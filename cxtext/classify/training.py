@@ -116,8 +116,9 @@ def train_model(
     JSON-list strings). ``params`` go to the model builder (e.g. ``{"C": 1.0}``), except
     ``features``, ``feature_weight``, ``fusion``, ``embed_C`` and ``encoder_languages`` (see
     :mod:`cxtext.classify.feature_options`) and ``raw_share``: above 0, a raw-text TF-IDF
-    model (:func:`~cxtext.classify.sentiment.build_raw_text_model`, the same C) is fitted
-    beside and the two late-fused with that share. ``sample_weight`` (one per row;
+    model (:func:`~cxtext.classify.sentiment.build_raw_text_model`, the same C, at most
+    ``raw_max_features`` word and as many char n-grams) is fitted beside and the two
+    late-fused with that share. ``sample_weight`` (one per row;
     sentiment with one classifier only) goes to the prepared-text classifier's fit.
 
     Examples
@@ -139,6 +140,7 @@ def train_model(
         "encoder_languages": params.pop("encoder_languages", None),
     }
     raw_share = float(params.pop("raw_share", 0.0))
+    raw_max_features = int(params.pop("raw_max_features", 150_000))
     data = clean_labelled(texts, labels, task=task)
     if not data.texts:
         raise ValueError("no trainable rows: every text or label is empty")
@@ -164,7 +166,8 @@ def train_model(
             model.fit(data.texts, data.labels, classify__sample_weight=np.asarray(sample_weight))
         if not raw_share:
             return model
-        raw = build_raw_text_model(C=float(params.get("C", 2.0))).fit(data.texts, data.labels)
+        raw = build_raw_text_model(C=float(params.get("C", 2.0)), max_features=raw_max_features)
+        raw.fit(data.texts, data.labels)
         return fuse_fitted(model, raw, raw_share, data.texts, data.labels)
     from cxtext.classify.topics import build_topic_model, labels_to_indicator  # noqa: PLC0415
 
