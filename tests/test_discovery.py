@@ -219,6 +219,37 @@ def test_two_themes_alike_only_in_what_every_document_shares_stay_apart():
     assert (merged[10:15] == 2).all() and (merged[15:] == -1).all()  # B: -0.44 less it
 
 
+def test_the_merge_is_the_two_pass_centred_centroids_form():
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+    from sklearn.preprocessing import normalize
+
+    from cxtext.themes.discovery import _merge
+
+    # 40 clusters around random directions that all lean on a common one, plus noise:
+    # the merge taken in one pass must group them exactly as unit centroids of the
+    # vectors and of a centred copy of them do (the form it replaced).
+    rng = np.random.default_rng(0)
+    common = rng.normal(size=30)
+    heads = normalize(rng.normal(size=(40, 30)) + 2 * common)
+    labels = np.repeat(np.arange(40), 12)
+    vectors = normalize(heads[labels] + 0.6 * rng.normal(size=(480, 30)))
+    vectors = np.vstack([vectors, normalize(common + rng.normal(size=(120, 30)))])
+    labels = np.concatenate([labels, np.full(120, -1)])
+    for similarity in (0.1, 0.2, 0.3):
+        plain = normalize(np.vstack([vectors[labels == c].mean(axis=0) for c in range(40)]))
+        centred = vectors - vectors.mean(axis=0)
+        less = normalize(np.vstack([centred[labels == c].mean(axis=0) for c in range(40)]))
+        distance = np.maximum(pdist(plain, "cosine"), pdist(less, "cosine"))
+        groups = fcluster(linkage(distance, "average"), t=1 - similarity, criterion="distance")
+        merged = _merge(vectors, labels, similarity)
+        assert (merged == -1).sum() == 120
+        # the same partition (each group is named by its first cluster)
+        for c in range(40):
+            assert set(merged[labels == c]) == {int(np.flatnonzero(groups == groups[c])[0])}
+    assert 1 < len(set(_merge(vectors, labels, 0.2).tolist()) - {-1}) < 40  # some merge, not all
+
+
 def test_a_document_outside_the_sample_joins_a_cluster_only_if_as_close_as_its_members():
     from cxtext.themes.discovery import _join
 
