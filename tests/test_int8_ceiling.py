@@ -51,3 +51,12 @@ def test_gemm_timings_run_each_kernel_at_each_shape(monkeypatch):
     assert {r["kernel"] for r in rows} == kernels
     assert len(rows) == len(kernels) * len(int8_ceiling.SHAPES)
     assert all(r["gops_per_cpu_s"] > 0 for r in rows)
+
+
+def test_no_compiler_is_said_not_hidden(monkeypatch):
+    monkeypatch.setattr(int8_ceiling.shutil, "which", lambda name: None)
+    peak = int8_ceiling.instruction_peak()
+    assert peak == {"skipped": "no C compiler (cc/gcc) on the PATH"}
+    result = {"instruction_peak_gops": peak, "gemm": [], "network_gops_per_cpu_s": {}}
+    assert int8_ceiling.render(result)[0] == f"Instruction peak not measured: {peak['skipped']}."
+    assert int8_ceiling.ceilings(result, 1.29, 30.0) == []
