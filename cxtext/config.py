@@ -13,6 +13,7 @@ here and one field on :class:`Settings`.
 from __future__ import annotations
 
 import difflib
+import functools
 import types
 import typing
 from dataclasses import dataclass, fields
@@ -289,6 +290,13 @@ def _section(cls: type, name: str, values: dict[str, Any], path: Path) -> Any:
     except ValueError as exc:
         msg = str(exc) if str(exc).startswith(f"{name}.") else f"{name}: {exc}"
         raise SettingsError(f"{path}: {msg}") from exc
+
+
+@functools.cache
+def shipped_settings() -> Settings:
+    """``defaults.yaml`` alone, no workspace file: a library call's default where a run passes
+    the user's setting (``read_customers``' ``max_amount``)."""
+    return load_settings(DEFAULTS_FILE)
 
 
 def load_settings(path: Path | str | None = None) -> Settings:

@@ -40,7 +40,12 @@ from cxtext.config import (
 from cxtext.ingest.feedback import check_accepted, input_files
 from cxtext.ingest.incremental import IngestTally, iter_new_records
 from cxtext.ingest.sources import SourceSpec
-from cxtext.ingest.tables import check_side_accepted, read_customers, read_transactions
+from cxtext.ingest.tables import (
+    check_side_accepted,
+    read_customers,
+    read_transactions,
+    side_quarantine_notes,
+)
 from cxtext.ingest.watermark import (
     FilePlan,
     Fingerprint,
@@ -817,6 +822,10 @@ def nightly(
         )
         cust, trans, side_quarantine = sides.customers, sides.transactions, sides.quarantine
         check_side_accepted({"customers": cust, "transactions": trans}, side_quarantine)
+        for note in side_quarantine_notes(
+            {"customers": cust, "transactions": trans}, side_quarantine
+        ):
+            book.warn(note)
         if sides.reused:
             book.warn(
                 "customers: the customers and transactions files hold the same bytes as when "

@@ -1325,7 +1325,7 @@ def test_a_run_whose_only_file_loses_every_row_exits_1_and_stores_nothing(tmp_pa
         app, ["run", "-f", str(export), "--warehouse", warehouse], env={"COLUMNS": "200"}
     )
     assert result.exit_code == 1, result.output
-    assert "did you mean --columns id=ticket id,text=comment,created_at=date?" in result.output
+    assert "did you mean --columns 'id=ticket id,text=comment,created_at=date'?" in result.output
     tables = _tables(warehouse)
     assert tables["feedback"].empty and tables["quarantine"].empty
     assert tables["runs"]["status"].tolist() == ["failed"]

@@ -57,7 +57,7 @@ class Detection:
     """The codec to decode with and how it was chosen (for logs and quarantine reasons)."""
 
     encoding: str  # a Python codec name; opening a file with it does the right thing with a BOM
-    method: str  # bom | utf16-nul-pattern | utf8 | utf8-damaged | cp1256-arabic-letters | cp1252-western-letters | charset-normalizer | fallback
+    method: str  # bom | utf16-nul-pattern | utf8 | utf8-damaged | cp1256-arabic-letters | mac-farsi-arabic-letters | cp1252-western-letters | charset-normalizer | fallback
 
 
 @dataclass(frozen=True)
@@ -114,14 +114,37 @@ def _utf8_damage(sample: bytes) -> float:
     return text.count(REPLACEMENT) / non_ascii if non_ascii else 1.0
 
 
-def _arabic_letter_share(sample: bytes) -> float:
-    """Share of non-ASCII characters that are Arabic-script letters when read as cp1256."""
-    text = sample.decode("cp1256", errors="replace")
+def _arabic_letter_share(sample: bytes, codec: str = "cp1256") -> float:
+    """Share of non-ASCII characters that are Arabic-script letters when read as ``codec``."""
+    text = sample.decode(codec, errors="replace")
     non_ascii = [c for c in text if ord(c) > 127]
     if not non_ascii:
         return 0.0
     arabic = sum(1 for c in non_ascii if "\u0600" <= c <= "\u06ff" or "\u200c" <= c <= "\u200f")
     return arabic / len(non_ascii)
+
+
+_LATIN_BESIDE_HIGH = re.compile(rb"[A-Za-z][\x80-\xff]|[\x80-\xff][A-Za-z]")
+
+
+def _inside_latin_words(sample: bytes) -> float:
+    """Share of high bytes with a Latin letter beside them: accented letters (``café``,
+    ``Gebühr``) sit inside Latin words, Persian words stand apart from Latin ones."""
+    high = sum(1 for b in sample if b > 127)
+    return len(_LATIN_BESIDE_HIGH.findall(sample)) / high if high else 0.0
+
+
+def _mac_farsi(sample: bytes, cp1256_share: float) -> bool:
+    """Whether ``sample`` is Mac OS Farsi (old Mac exports; spaces and punctuation are
+    written as high bytes, and letters from 0xE0 on differ from cp1256's).
+
+    A Western file (``café`` in cp1252) also reads as Arabic letters in this code, but its
+    high bytes sit inside Latin words (:func:`_inside_latin_words`).
+    """
+    if _inside_latin_words(sample) > 0.1:
+        return False
+    share = _arabic_letter_share(sample, "mac_farsi")
+    return share >= 0.6 and share > cp1256_share
 
 
 def _western_share(sample: bytes) -> float:
@@ -165,8 +188,11 @@ def _legacy(sample: bytes) -> Detection:
     """Encoding of a sample that is not valid UTF-8: damaged UTF-8, cp1256 or a guess."""
     if _utf8_damage(sample) <= 0.05:
         return Detection("utf-8", "utf8-damaged")
-    if _arabic_letter_share(sample) >= 0.6:
-        return Detection("cp1256", "cp1256-arabic-letters")
+    legacy = b"\n".join(line for line in sample.split(b"\n") if not _is_utf8(line, False))
+    if _mac_farsi(legacy, _arabic_letter_share(legacy)):  # UTF-8 lines beside say nothing
+        return Detection("mac-farsi", "mac-farsi-arabic-letters")
+    if _arabic_letter_share(sample) >= 0.6 and _inside_latin_words(sample) <= 0.5:
+        return Detection("cp1256", "cp1256-arabic-letters")  # not German: Ü, ö read Arabic
     if _western_share(sample) >= 0.9:
         return Detection("cp1252", "cp1252-western-letters")
     best = charset_normalizer.from_bytes(sample).best()
@@ -294,6 +320,7 @@ _GUESSED = frozenset(
     {
         "utf8-damaged",
         "cp1256-arabic-letters",
+        "mac-farsi-arabic-letters",
         "cp1252-western-letters",
         "charset-normalizer",
         "fallback",
@@ -303,7 +330,7 @@ _LONE_CR = re.compile(r"(?<=\r)(?!\n|$)")
 
 
 def decode_line(raw: bytes, legacy: str) -> tuple[str, str]:
-    """(text, codec) of one line of a file that is not all UTF-8.
+    r"""(text, codec) of one line of a file that is not all UTF-8.
 
     A line that is valid UTF-8 is UTF-8 (a cp1256 or cp1252 line with letters in it
     practically never validates). Otherwise ``legacy`` when the file was judged cp1256 or
@@ -322,7 +349,7 @@ def decode_line(raw: bytes, legacy: str) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     legacy = codecs.lookup(legacy).name
-    if legacy not in ("cp1256", "cp1252"):
+    if legacy not in ("cp1256", "cp1252", "mac-farsi"):
         if _arabic_letter_share(raw) >= 0.6:
             legacy = "cp1256"
         elif _western_share(raw) >= 0.9:

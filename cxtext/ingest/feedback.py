@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -380,6 +381,6 @@ def _first_missing_column(reasons: pd.Series) -> str | None:
         name, found, advice = hints[0]
         return f"no {name!r} column; found: {found}" + (f" — {advice}" if advice else "")
     names = ", ".join(repr(h[0]) for h in hints)
-    pairs = [m.group(1) for h in hints if (m := re.search(r"--columns (\w+=[^?]+)\?", h[2]))]
-    advice = f" — did you mean --columns {','.join(pairs)}?" if pairs else ""
+    pairs = [m.group(1) for h in hints if (m := re.search(r"--columns '?(\w+=[^?']+)'?\?", h[2]))]
+    advice = f" — did you mean --columns {shlex.quote(','.join(pairs))}?" if pairs else ""
     return f"no {names} columns; found: {hints[0][1]}{advice}"

@@ -13,11 +13,13 @@ from __future__ import annotations
 import csv
 import datetime
 import errno
+import itertools
 import json
 import logging
 import os
 import re
 import sys
+import zipfile
 import zlib
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -330,19 +332,16 @@ def read_partitions(
     fmt = file_format(name)
     if fmt is None:
         known = ", ".join(sorted(FORMATS)) + "; " + ", ".join(f"{f}.gz" for f in GZIPPED)
-        log.warning(
-            "unsupported file %s (expected one of %s): listed in quarantine",
-            redact_file_name(name),
-            known,
-        )
-        yield _whole_file_broken(name, f"unsupported_file: {name}: expected one of {known}")
+        why = _archive_hint(name) or f"expected one of {known}"
+        log.warning("unsupported file %s (%s): listed in quarantine", redact_file_name(name), why)
+        yield _whole_file_broken(name, f"unsupported_file: {name}: {why}")
         return
     readers: dict[str, Callable[[str, int], Iterator[RawPartition]]] = {
         "csv": lambda n, size: _read_csv(n, size, headers),
         "tsv": lambda n, size: _read_csv(n, size, headers),
         "txt": lambda n, size: _read_csv(n, size, headers, plain_text_is_not_a_table=True),
         "jsonl": _read_jsonl,
-        "json": _read_json,
+        "json": lambda n, size: _read_json(n, size, headers),
         "parquet": _read_parquet,
         "xlsx": lambda n, size: _read_xlsx(n, size, sheet, headers),
     }
@@ -369,6 +368,24 @@ def read_partitions(
             message += " (fix the file's permissions for the user the run runs as)"
         log.warning("unreadable file %s%s: %s", redact_file_name(name), where, message)
         yield _whole_file_broken(name, f"unreadable_file: {name}{where}: {message}")
+
+
+def _archive_hint(name: str) -> str | None:
+    """What a ``.zip`` holds and how to have it read (a CRM's download is often one), else None.
+
+    Its members are not read in place: the run's per-file accounting, watermarks and
+    ``source_file`` name files on disk.
+    """
+    if not name.lower().endswith(".zip"):
+        return None
+    try:
+        with zipfile.ZipFile(name) as archive:
+            members = [m for m in archive.namelist() if not m.endswith("/")]
+    except (OSError, zipfile.BadZipFile):
+        return "a .zip that cannot be opened; .zip archives are not read"
+    shown = ", ".join(redact_pii(printable_name(m)) for m in members[:3])
+    more = f" and {len(members) - 3} more" if len(members) > 3 else ""
+    return f"a zip archive ({len(members)} file(s): {shown}{more}): unzip it to have them read"
 
 
 def _whole_file_broken(name: str, reason: str) -> RawPartition:
@@ -595,6 +612,9 @@ def _csv_partitions(
     plain_text_is_not_a_table: bool,
 ) -> Iterator[RawPartition]:
     names: list[str] | None = None
+    header: list[str] = []
+    last = ""
+    repeated: list[int] = []  # lines repeating the header: two exports concatenated
     for start, text, fields, reason in records:
         if names is None:
             if plain_text_is_not_a_table and not _names(fields) & set(header_names):
@@ -606,15 +626,31 @@ def _csv_partitions(
             if fields is None:
                 raise UnreadableFileError(f"header line {start} cannot be parsed: {reason}")
             names = batch.names = unique_names(fields)
+            header, last = fields, fields[-1].strip() if fields else ""
             continue
         if fields is not None and not "".join(fields).strip():
             continue  # a row of empty cells is a blank line, not a document
+        if (
+            fields is not None
+            and len(fields) == len(header)
+            and fields[-1].strip() == last  # cheap first: most rows stop here
+            and [column_name(f) for f in fields] == [column_name(f) for f in header]
+        ):
+            repeated.append(start)  # not a row: `cat a.csv b.csv` repeats the header
+            continue
         if fields is None:
             batch.broken.append(BrokenRow(start, reason or "broken_csv", {"line": text}))
         else:
             batch.rows.append([*fields, start])
         if batch.full():
             yield batch.flush(names)
+    if repeated:
+        log.warning(
+            "%s: the header is repeated at line(s) %s (exports concatenated?): not read as rows",
+            redact_file_name(batch.source_file),
+            ", ".join(map(str, repeated[:5]))
+            + (f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""),
+        )
     if batch.rows or batch.broken:
         yield batch.flush(names)
 
@@ -646,24 +682,30 @@ def past_titles(
     title when the next row has more filled fields and either it has one filled field
     (so a one-column file keeps its header) or it names none of ``header_names`` while
     the next row names one (a title with a comma, ``Export, May 2024``, is two fields).
-    At most :data:`MAX_TITLE_ROWS` are skipped.
+    At most :data:`MAX_TITLE_ROWS` are skipped. One-field rows naming no column stacked
+    above a wider row (a report's name, then its date, each in merged cells) are titles
+    together: each alone is followed by a row as narrow as itself.
     """
     known = set(header_names)
-    titles: list[Any] = []
-    fields = fields_of(first)
-    while len(titles) < MAX_TITLE_ROWS and (filled := _filled(fields)) >= 1:
-        nxt = next(rest, None)
-        if nxt is None:
-            break
-        after = fields_of(nxt)
+    head = [first, *itertools.islice(rest, MAX_TITLE_ROWS)]
+    fields = [fields_of(row) for row in head]
+
+    def lone_title(j: int) -> bool:
+        return _filled(fields[j]) == 1 and not _names(fields[j]) & known
+
+    i = 0
+    while i < len(head) - 1 and (filled := _filled(fields[i])) >= 1:
+        j = i + 1
+        while lone_title(i) and j < len(head) - 1 and lone_title(j):
+            j += 1
+        after = fields[j]
         title = _filled(after) > filled and (
-            filled == 1 or (not _names(fields) & known and bool(_names(after) & known))
+            filled == 1 or (not _names(fields[i]) & known and bool(_names(after) & known))
         )
         if not title:
-            return first, _chain(nxt, rest), titles
-        titles.append(first)
-        first, fields = nxt, after
-    return first, rest, titles
+            break
+        i = j
+    return head[i], _chain_all(head[i + 1 :], rest), head[:i]
 
 
 def _log_titles(name: str, titles: list[Any]) -> None:
@@ -672,6 +714,11 @@ def _log_titles(name: str, titles: list[Any]) -> None:
         log.warning(
             "%s: row(s) %s above the header skipped as a title", redact_file_name(name), rows
         )
+
+
+def _chain_all(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
+    yield from first
+    yield from rest
 
 
 def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
@@ -716,6 +763,33 @@ def _lone_surrogate(obj: dict) -> str | None:
         except UnicodeEncodeError:
             return str(key).encode("utf-8", errors="replace").decode("utf-8")
     return None
+
+
+class _RepeatedKeys(dict):
+    """A JSON object that named a key twice with different values (JSON leaves it undefined)."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    """A JSON object as a dict (last value wins, as ``json`` does), marked when that lost data.
+
+    A key written twice with the same value loses nothing and stays a plain dict.
+    """
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    first: dict[str, Any] = {}
+    repeated = [k for k, v in pairs if first.setdefault(k, v) != v]
+    if not repeated:
+        return obj
+    marked = _RepeatedKeys(obj)
+    marked.repeated = tuple(dict.fromkeys(repeated))
+    return marked
+
+
+# One decoder for every JSON value read (building one per json.loads call costs 50% more).
+_JSON = json.JSONDecoder(object_pairs_hook=_object)
 
 
 def _nested_deeper_than(value: object, limit: int) -> bool:
@@ -765,6 +839,17 @@ def _add_object(batch: _Batcher, obj: object, row: int, where: str, raw: str | N
             )
         )
         return
+    if isinstance(obj, _RepeatedKeys):  # which of the two values is meant cannot be told
+        keys = ", ".join(repr(k[:60]) for k in obj.repeated[:3])
+        batch.broken.append(
+            BrokenRow(
+                row,
+                f"duplicate_key: {where}: key {keys} given twice with different values;"
+                " fix the export so each key appears once",
+                {"line": shown()},
+            )
+        )
+        return
     names = unique_names(obj)
     record: dict[str, str | None] = {}
     for key, (value) in zip(names, obj.values(), strict=True):
@@ -784,7 +869,7 @@ def _json_lines(
         if not text:
             continue
         try:
-            obj = json.loads(text)
+            obj = _JSON.decode(text)
         except (ValueError, RecursionError) as err:
             msg = err.msg if isinstance(err, json.JSONDecodeError) else _json_error(err)
             col = f" (column {err.colno})" if isinstance(err, json.JSONDecodeError) else ""
@@ -829,7 +914,7 @@ def _whole_json_array(name: str) -> list | None:
     with open_bytes(name) as f:
         text = decode_report(f.read()).text.lstrip("\ufeff")
     try:
-        items = json.loads(text)
+        items = _JSON.decode(text)
     except (ValueError, RecursionError):
         return None
     return items if isinstance(items, list) else None
@@ -844,8 +929,33 @@ def _array_partitions(batch: _Batcher, items: list, name: str) -> Iterator[RawPa
         yield batch.flush()
 
 
-def _read_json(name: str, size: int) -> Iterator[RawPartition]:
-    """A ``.json`` file: an array of objects, one object, or JSON lines under a .json name."""
+def _records_inside(obj: dict, headers: Collection[str], depth: int = 3) -> tuple[str, list] | None:
+    """The one list of objects an API wraps its records in (``{"results": [...], "next": …}``).
+
+    None when ``obj`` names an input column itself (``headers``: it is one record) or when
+    there is not exactly one such list within ``depth`` levels (which one is meant cannot
+    be told).
+    """
+    if any(column_name(k) in headers for k in obj):
+        return None
+    found: list[tuple[str, list]] = []
+    level = [("", obj)]
+    for _ in range(depth):
+        below = []
+        for path, node in level:
+            for key, value in node.items():
+                where = f"{path}.{key}" if path else str(key)
+                if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                    found.append((where, value))
+                elif isinstance(value, dict):
+                    below.append((where, value))
+        level = below
+    return found[0] if len(found) == 1 else None
+
+
+def _read_json(name: str, size: int, headers: Collection[str]) -> Iterator[RawPartition]:
+    """A ``.json`` file: an array of objects, one object (or one wrapping a list of them), or
+    JSON lines under a .json name."""
     with open_bytes(name) as f:
         data = f.read()
     decoded = decode_report(data)
@@ -859,7 +969,7 @@ def _read_json(name: str, size: int) -> Iterator[RawPartition]:
         return
     if stripped.startswith("["):
         try:
-            items = json.loads(stripped)
+            items = _JSON.decode(stripped)
         except json.JSONDecodeError as err:
             raise UnreadableFileError(
                 f"broken JSON array at line {err.lineno} column {err.colno}: {err.msg}"
@@ -872,12 +982,23 @@ def _read_json(name: str, size: int) -> Iterator[RawPartition]:
         yield from _array_partitions(batch, items, name)
         return
     try:
-        single = json.loads(stripped)
+        single = _JSON.decode(stripped)
     except (json.JSONDecodeError, RecursionError):
         single = None
     if isinstance(single, dict):
-        _add_object(batch, single, 1, name, stripped)
-        yield batch.flush()
+        inside = _records_inside(single, headers)
+        if inside is None:
+            _add_object(batch, single, 1, name, stripped)
+            yield batch.flush()
+            return
+        path, items = inside
+        log.warning(
+            "%s: one JSON object holding %d objects under %r (an API's page): read them as rows",
+            redact_file_name(name),
+            len(items),
+            path,
+        )
+        yield from _array_partitions(batch, items, name)
         return
     yield from _json_lines(batch, enumerate(text.split("\n"), 1), name)
 
@@ -988,14 +1109,44 @@ def _read_xlsx(
             sheets = [sheet]
         for title in sheets:
             label = name if len(book.sheetnames) == 1 or sheet else f"{name}[{title}]"
-            yield from _sheet_partitions(book[title], label, size, header_names)
+            yield from _sheet_partitions(book[title], label, size, header_names, name)
     finally:
         book.close()
 
 
+# A formula cell without a saved result: `<f>…</f>` then no value or an empty one. Excel and
+# LibreOffice save the result beside the formula; a workbook written by a script (openpyxl,
+# a report generator) that never calculated it has none, and its cells read as empty.
+_UNCALCULATED = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+
+
+def _uncalculated_formulas(book_file: str, ws: Any) -> int:
+    """Formula cells of a sheet with no saved value (its XML part scanned, 1 MB at a time)."""
+    part = getattr(ws, "_worksheet_path", None)  # openpyxl's read-only sheet: its zip member
+    if not part:
+        return 0
+    count, tail = 0, b""
+    with zipfile.ZipFile(book_file) as book, book.open(part) as xml:
+        while chunk := xml.read(1 << 20):
+            text = tail + chunk
+            cut = text.rfind(b"</c>") + 4 if b"</c>" in text else 0
+            count += len(_UNCALCULATED.findall(text, 0, cut))
+            tail = text[cut:]
+    return count
+
+
 def _sheet_partitions(
-    ws: Any, label: str, size: int, header_names: Collection[str]
+    ws: Any, label: str, size: int, header_names: Collection[str], book_file: str = ""
 ) -> Iterator[RawPartition]:
+    empty_formulas = _uncalculated_formulas(book_file, ws) if book_file else 0
+    if empty_formulas:
+        log.warning(
+            "%s: %d formula cell(s) have no saved value (written by a program that does not"
+            " calculate them): read as empty; open and save the workbook in Excel or"
+            " LibreOffice, then export again",
+            redact_file_name(label),
+            empty_formulas,
+        )
     batch = _Batcher(label, None, size)
     cells_of = (
         (n, [_cell_text(v) for v in values])
@@ -1003,13 +1154,15 @@ def _sheet_partitions(
     )
     rows = ((n, cells) for n, cells in cells_of if _filled([text for text, _ in cells]))
     first = next(rows, None)
-    if first is None:
+    if first is None:  # an empty sheet is listed (read 0), as an empty file is
+        yield batch.flush()
         return
     header, rows, titles = past_titles(
         first, rows, lambda row: [t for t, _ in row[1]], header_names
     )
     _log_titles(label, titles)
     names = unique_names(text or "" for text, _ in header[1])
+    flushed = False
     for number, cells in rows:
         texts = [text for text, _ in cells][: len(names)]
         if len(cells) > len(names) and any(t and t.strip() for t, _ in cells[len(names) :]):
@@ -1025,5 +1178,6 @@ def _sheet_partitions(
             batch.rows.append([*texts, number])
         if batch.full():
             yield batch.flush(names)
-    if batch.rows or batch.broken:
+            flushed = True
+    if batch.rows or batch.broken or not flushed:  # a sheet of a header only: read 0
         yield batch.flush(names)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import glob
 import re
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,17 +170,19 @@ def column_renames(
     {'ticket_id': 'id', 'text': 'text_original', 'comment': 'text'}
     >>> column_renames(["id", "text", "created at", "customer-id"], {})
     {'created at': 'created_at', 'customer-id': 'customer_id'}
+    >>> column_renames(["ticket id", "comment", "Created At"], {"id": "Ticket ID", "text": "comment"})
+    {'ticket id': 'id', 'comment': 'text', 'Created At': 'created_at'}
     """
     present = list(names)
     found = {_loose(c): c for c in present}
     renames: dict[str, str] = {}
-    for canonical, given in columns.items():
+    for name, given in columns.items():
         actual = found.get(_loose(given))
-        if actual is None or actual == canonical:
+        if actual is None or actual == name:
             continue
-        if canonical in present:
-            renames[canonical] = f"{canonical}_original"
-        renames[actual] = canonical
+        if name in present:
+            renames[name] = f"{name}_original"
+        renames[actual] = name
     # "Created At", "created-at", "Customer.ID": a canonical name written with spaces,
     # hyphens or dots is that column (unless it is mapped or present already)
     taken = set(present) | set(renames.values()) | set(columns)
@@ -206,7 +209,7 @@ def missing_column_hint(name: str, found: Iterable[str], flag: str = "--columns"
         close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
         guess = close[0] if close else None
     hint = (
-        f" — did you mean {flag} {name}={guess}?"
+        f" — did you mean {flag} {shlex.quote(f'{name}={guess}')}?"
         if guess
         else f" — map one with {flag} {name}=COLUMN"
     )

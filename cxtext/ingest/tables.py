@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxtext.config import shipped_settings
 from cxtext.errors import InputRejected
 from cxtext.ingest.readers import ROW_NUMBER, discover_files, read_partitions, skipped_partition
 from cxtext.ingest.sources import column_renames
@@ -95,6 +96,11 @@ _NOT_MONEY = "looks like a phone or card number, not money"
 # 1e308, whose square overflowed in the ranking and ended the night with a traceback.
 
 
+def _limit(max_amount: float | None) -> float:
+    """A caller that passes no bound (a benchmark, a notebook) still gets the shipped one."""
+    return shipped_settings().ingest.max_amount if max_amount is None else max_amount
+
+
 def _too_large(limit: float) -> str:
     return f" is larger than {limit:g} (ingest.max_amount): not a plausible amount"
 
@@ -156,7 +162,7 @@ def _typed(
 
 
 def read_customers(
-    path: str | Path, *, pseudonym_key: bytes, max_amount: float = float("inf")
+    path: str | Path, *, pseudonym_key: bytes, max_amount: float | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(customers, quarantine) from a customers export.
 
@@ -167,15 +173,18 @@ def read_customers(
     is given. Other columns are kept as string segment columns. A repeated customer_id
     keeps its first row and quarantines the rest. Ids that are personal data are
     pseudonymized under ``pseudonym_key``, the same as in feedback, so they still join.
-    A clv above ``max_amount`` (the run passes ``ingest.max_amount``) is ``bad_clv``.
+    A clv above ``max_amount`` (the run passes ``ingest.max_amount``; default: its shipped
+    value) is ``bad_clv``.
     """
+    max_amount = _limit(max_amount)
     raw, entries = _read_raw(path, "customers")
     reasons = RowReasons(raw.index)
     ids = _require(raw, "customer_id", reasons, key=True)
 
     given_clv = _text(raw, "clv")
     amounts, clv_problem = parse_amounts(given_clv)  # money, as transactions' amounts are
-    clv = parse_numbers(given_clv).fillna(amounts)  # a plain number first: 1.2e3 is 1200
+    scientific = given_clv.str.contains(r"\d[eE][+-]?\d", regex=True).fillna(False)
+    clv = amounts.fillna(parse_numbers(given_clv).where(scientific))  # 1.2e3 is 1200
     reasons.add(given_clv.notna() & clv.isna(), "bad_clv: " + clv_problem.fillna(""))
     reasons.add(clv.notna() & _personal(given_clv), "bad_clv: " + _NOT_MONEY)
     reasons.add(clv < 0, "bad_clv: " + clv.astype("string") + " is negative")
@@ -222,7 +231,7 @@ def read_customers(
 
 
 def read_transactions(
-    path: str | Path, *, pseudonym_key: bytes, max_amount: float = float("inf")
+    path: str | Path, *, pseudonym_key: bytes, max_amount: float | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(transactions, quarantine) from a transactions export.
 
@@ -232,8 +241,10 @@ def read_transactions(
     required. Negative amounts are kept: they are refunds, and whether to net them or
     drop them is the value stage's decision, not a data error. Rows are not deduplicated
     (the same amount twice on one day is a normal second purchase). Other columns are
-    kept as strings. Ids are pseudonymized under ``pseudonym_key`` as in feedback.
+    kept as strings. Ids are pseudonymized under ``pseudonym_key`` as in feedback. An
+    amount beyond ±``max_amount`` (default: the shipped ``ingest.max_amount``) is ``bad_amount``.
     """
+    max_amount = _limit(max_amount)
     raw, entries = _read_raw(path, "transactions")
     reasons = RowReasons(raw.index)
     ids = _require(raw, "customer_id", reasons, key=True)
@@ -286,3 +297,30 @@ def check_side_accepted(
             f"input rejected: every row of the {kind} file {name} quarantined ({top});"
             f" first: {first}; nothing was stored"
         )
+
+
+def side_quarantine_notes(
+    tables: Mapping[str, pd.DataFrame | None], quarantine: pd.DataFrame
+) -> list[str]:
+    """One line per customers/transactions file that lost rows, for the run's warnings.
+
+    The per-file table counts feedback files only; without this a customers file losing
+    rows (an ambiguous ``1.234``, a negative clv) was said nowhere but the quarantine table.
+
+    >>> q = pd.DataFrame({"source": ["customers"] * 2, "source_file": ["x/crm.csv"] * 2,
+    ...                   "reason": ["bad_clv: '-5' is negative", "bad_clv: 'x'"]})
+    >>> side_quarantine_notes({"customers": pd.DataFrame({"customer_id": ["C1"]})}, q)
+    ['customers file crm.csv: 2 of 3 rows quarantined (bad_clv 2): `cxtext quarantine` lists them']
+    """
+    notes = []
+    for kind, table in tables.items():
+        mine = quarantine[quarantine["source"] == kind]
+        if table is None or not len(mine):
+            continue
+        name = redact_file_name(Path(str(mine["source_file"].iloc[0])).name)
+        codes = ", ".join(f"{code} {n}" for code, n in reason_counts(mine["reason"]).items())
+        notes.append(
+            f"{kind} file {name}: {len(mine):,} of {len(mine) + len(table):,} rows quarantined"
+            f" ({codes}): `cxtext quarantine` lists them"
+        )
+    return notes

@@ -368,9 +368,8 @@ def _date_format_hint(text: str) -> str | None:
 
 # Invisible characters a copy from a spreadsheet or an RTL editor leaves around a key:
 # zero-width space/joiner/non-joiner, LRM/RLM/ALM, bidi embeddings and isolates, BOM.
-_KEY_EDGE = re.compile(
-    r"^[\s\u200b-\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff]+|[\s\u200b-\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff]+$"
-)
+_EDGE = f"[\\s\u200b-\u200d\ufeff{DIRECTION_CONTROLS}]+"
+_KEY_EDGE = re.compile(f"^{_EDGE}|{_EDGE}$")
 # Direction controls inside a key: an override (U+202E) makes `cxtext quarantine` and the
 # follow-up list show the id reversed (a spoofed id), and no system means one in a key.
 _KEY_BIDI = re.compile(f"[{DIRECTION_CONTROLS}]")
