@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxtext.display import reason_summary
 from cxtext.errors import InputRejected
 from cxtext.ingest.dedupe import SeenKeys
 from cxtext.ingest.readers import (
@@ -347,7 +348,7 @@ def check_accepted(tallies: Mapping[str, FileTally], quarantine_reasons: pd.Seri
     if not lost and kept:
         return
     codes = reason_counts(quarantine_reasons)
-    top = ", ".join(f"{code} {n}" for code, n in list(codes.items())[:4]) or "none"
+    top = reason_summary(codes, most=4) or "none"
     first = _first_missing_column(quarantine_reasons)
     what = f"every row quarantined in {', '.join(lost)}" if lost else "no feedback row kept"
     empty = [redact_file_name(Path(file).name) for file, t in tallies.items() if not t.read]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cxtext.config import shipped_settings
+from cxtext.display import reason_summary
 from cxtext.errors import InputRejected
 from cxtext.ingest.readers import ROW_NUMBER, discover_files, read_partitions, skipped_partition
 from cxtext.ingest.sources import column_renames
@@ -290,8 +291,7 @@ def check_side_accepted(
         if table is None or len(table) or not len(mine):
             continue
         name = redact_file_name(Path(str(mine["source_file"].iloc[0])).name)
-        codes = reason_counts(mine["reason"])
-        top = ", ".join(f"{code} {n}" for code, n in list(codes.items())[:3])
+        top = reason_summary(reason_counts(mine["reason"]), most=3)
         first = redact_pii(str(mine["reason"].iloc[0]))[:300]
         raise InputRejected(
             f"input rejected: every row of the {kind} file {name} quarantined ({top});"
@@ -318,7 +318,7 @@ def side_quarantine_notes(
         if table is None or not len(mine):
             continue
         name = redact_file_name(Path(str(mine["source_file"].iloc[0])).name)
-        codes = ", ".join(f"{code} {n}" for code, n in reason_counts(mine["reason"]).items())
+        codes = reason_summary(reason_counts(mine["reason"]))
         notes.append(
             f"{kind} file {name}: {len(mine):,} of {len(mine) + len(table):,} rows quarantined"
             f" ({codes}): `cxtext quarantine` lists them"
