@@ -134,7 +134,7 @@ def test_report_is_self_contained_and_escapes_everything():
     assert parser.tags.count("svg") == 4  # the bar chart twice: desktop and phone layout
     assert "ارسال و تحویل" in html and "تحویل دیر شد" in html
     # the formula inputs of the top theme, and its spike
-    assert "(10 customers + 2 unlinked) × mean CLV 200 × churn uplift 25% = 600" in html
+    assert "(10 customers + 2 unlinked) × mean CLV 200.00 × churn uplift 25.00% = 600" in html
     assert "▲ spike" in html and "bad_created_at 1" in html
     # the top theme by value comes first even though another has more mentions
     assert html.index("Payments &amp; refunds") < html.index("Delivery &lt;fast&gt;")
@@ -178,7 +178,21 @@ def test_cli_report_reads_the_warehouse(tmp_path: Path):
 def test_a_protective_theme_shows_the_clip_in_its_formula():
     pain = _pain()
     pain.loc[pain["theme_id"] == "delivery", ["churn_uplift", "clv_at_risk"]] = [-0.04, 0.0]
-    assert "churn uplift max(0, -4%) = 0" in render_report(pain, _feedback(), OPTIONS)
+    assert "churn uplift max(0, -4.00%) = 0" in render_report(pain, _feedback(), OPTIONS)
+
+
+def test_the_formula_recomputes_the_figure_with_the_corrected_people():
+    pain = _pain()
+    pain["mean_clv"] = 179.772926
+    pain["churn_uplift"] = 0.159673
+    pain["corrected_people"] = [None, 181.107832]  # delivery: not corrected
+    pain["clv_at_risk"] = [5 * 179.772926 * 0.159673, 181.107832 * 179.772926 * 0.159673]
+    html = render_report(pain, _feedback(), OPTIONS)
+    assert (
+        "(10 customers + 2 unlinked → 181.1 corrected for misclassification) × mean CLV 179.77"
+        " × churn uplift 15.97% = 5,199" in html
+    )
+    assert "(5 customers + 0 unlinked) × mean CLV 179.77 × churn uplift 15.97% = 144" in html
 
 
 @pytest.mark.parametrize("missing", ["nps_impact", "clv_at_risk_low"])

@@ -18,6 +18,7 @@ from cxtext.display import (
     finite,
     flag,
     money,
+    number,
     percent,
     points,
     stored_keywords,
@@ -36,11 +37,17 @@ def theme_rows(pain: pd.DataFrame, top: int) -> list[dict[str, Any]]:
     for r, marked in zip(shown.itertuples(), no_effect(shown["churn_uplift_low"]), strict=True):
         linked = int(getattr(r, "customers", 0) or 0)
         unlinked = int(getattr(r, "unlinked_mentions", 0) or 0)
-        # A protective or null theme puts nothing at risk: the formula says so.
+        # Digits enough to recompute the figure, as `cxtext explain` shows it; a protective
+        # or null theme puts nothing at risk, which the max(0, …) says.
         u = finite(r.churn_uplift)
-        uplift = f"max(0, {percent(u)})" if u is not None and u < 0 else percent(u)
+        uplift = number(u, ".2%")
+        uplift = f"max(0, {uplift})" if u is not None and u < 0 else uplift
+        corrected = finite(getattr(r, "corrected_people", None))
+        people = f"{linked:,} customers + {unlinked:,} unlinked" + (
+            f" → {corrected:,.1f} corrected for misclassification" if corrected is not None else ""
+        )
         formula = (
-            f"({linked:,} customers + {unlinked:,} unlinked) × mean CLV {money(r.mean_clv)} × "
+            f"({people}) × mean CLV {number(r.mean_clv, ',.2f')} × "
             f"churn uplift {uplift} = {money(r.clv_at_risk)}"
         )
         rows.append(
