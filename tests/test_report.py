@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from cxtext.cli import app
 from cxtext.config import load_settings
 from cxtext.report.context import weekly_negative_mentions
-from cxtext.report.html import render_report, report_from_warehouse
+from cxtext.report.html import METHOD_CHANGED, render_report, report_from_warehouse
 from cxtext.schema import FEEDBACK, PAIN_POINTS, conform
 from cxtext.store import staging
 from cxtext.store.warehouse import RunTables, open_warehouse, run_row
@@ -160,6 +160,13 @@ def test_cli_report_reads_the_warehouse(tmp_path: Path):
                     duplicates=0,
                     finished_at=pd.Timestamp("2026-11-21T02:00Z"),
                     model_versions=json.dumps({"topic_model": ["topic-v1"]}),
+                    warnings=json.dumps(
+                        [
+                            f"{METHOD_CHANGED}clv: crm 100% -> bgnbd_gammagamma 76%/crm 24%",
+                            "value: 39 of 2,000 customers valued at their segment's default CLV",
+                            "<b>x.csv</b>: 1 row(s) repeat an id",
+                        ]
+                    ),
                 ),
                 feedback_files=[fb],
                 pain_points=_pain(),
@@ -173,6 +180,11 @@ def test_cli_report_reads_the_warehouse(tmp_path: Path):
     html = out.read_text(encoding="utf-8")
     assert "Run r1, finished 2026-11-21 02:00 UTC" in html
     assert "Rows read 6" in html and "topic model: topic-v1" in html
+    # every warning the terminal printed after the table, the method change once
+    assert "changed since the previous run:</strong> clv: crm 100% -&gt; bgnbd" in html
+    assert "<li>value: 39 of 2,000 customers valued at their segment&#39;s default CLV</li>" in html
+    assert "<li>&lt;b&gt;x.csv&lt;/b&gt;: 1 row(s) repeat an id</li>" in html
+    assert html.count("crm 100%") == 1
 
 
 def test_a_protective_theme_shows_the_clip_in_its_formula():

@@ -91,7 +91,7 @@ def report_from_warehouse(wh: Warehouse, options: ReportSettings) -> str:
                 else None
             )
             run["models"] = _models_line(run.get("model_versions"))
-            run["method_changes"] = _method_changes(run.get("warnings"))
+            run["method_changes"], run["other_warnings"] = _run_warnings(run.get("warnings"))
     reasons = reason_counts(wh.read_sql("SELECT reason FROM quarantine")["reason"])
     discovered = follow_ups = None
     if len(pain):
@@ -107,14 +107,17 @@ def report_from_warehouse(wh: Warehouse, options: ReportSettings) -> str:
 METHOD_CHANGED = "method changed since the previous run: "
 
 
-def _method_changes(warnings: object) -> list[str]:
-    """The run's :data:`METHOD_CHANGED` warnings, less the prefix (docs/value.md §6)."""
+def _run_warnings(warnings: object) -> tuple[list[str], list[str]]:
+    """The run's stored warnings: its :data:`METHOD_CHANGED` ones less the prefix
+    (docs/value.md §6), and the others, which the terminal printed after the table."""
     try:
         parsed = json.loads(warnings) if isinstance(warnings, str) else warnings or []
     except ValueError:
-        return []
+        return [], [str(warnings)]
+    texts = [w for w in parsed if isinstance(w, str)]
     n = len(METHOD_CHANGED)
-    return [w[n:] for w in parsed if isinstance(w, str) and w.startswith(METHOD_CHANGED)]
+    changes = [w[n:] for w in texts if w.startswith(METHOD_CHANGED)]
+    return changes, [w for w in texts if not w.startswith(METHOD_CHANGED)]
 
 
 def _models_line(versions: object) -> str:
