@@ -159,7 +159,9 @@ def test_cli_report_reads_the_warehouse(tmp_path: Path):
                     quarantined=0,
                     duplicates=0,
                     finished_at=pd.Timestamp("2026-11-21T02:00Z"),
-                    model_versions=json.dumps({"topic_model": ["topic-v1"]}),
+                    model_versions=json.dumps(
+                        {"topic_model": ["topic-v1"], "sentiment_model": ["en:sen-v1|fa:sfa-v2"]}
+                    ),
                     warnings=json.dumps(
                         [
                             f"{METHOD_CHANGED}clv: crm 100% -> bgnbd_gammagamma 76%/crm 24%",
@@ -179,7 +181,8 @@ def test_cli_report_reads_the_warehouse(tmp_path: Path):
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
     assert "Run r1, finished 2026-11-21 02:00 UTC" in html
-    assert "Rows read 6" in html and "topic model: topic-v1" in html
+    assert "Rows read 6" in html
+    assert "Models: topic model: topic-v1; sentiment model: sen-v1 (en), sfa-v2 (fa)." in html
     # every warning the terminal printed after the table, the method change once
     assert "changed since the previous run:</strong> clv: crm 100% -&gt; bgnbd" in html
     assert "<li>value: 39 of 2,000 customers valued at their segment&#39;s default CLV</li>" in html

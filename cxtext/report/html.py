@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,12 @@ def _run_warnings(warnings: object) -> tuple[list[str], list[str]]:
 
 
 def _models_line(versions: object) -> str:
-    """``{"topic_model": ["topic-v1"], ...}`` as ``topic model: topic-v1; ...``."""
+    """``{"topic_model": ["topic-v1"], "sentiment_model": ["en:s-en|fa:s-fa"]}`` as
+    ``topic model: topic-v1; sentiment model: s-en (en), s-fa (fa)``.
+
+    >>> _models_line('{"sentiment_model": ["en:s-en|fa:s-fa"], "topic_model": "keywords:ab12"}')
+    'sentiment model: s-en (en), s-fa (fa); topic model: keywords:ab12'
+    """
     try:
         parsed = json.loads(versions) if isinstance(versions, str) else versions
     except ValueError:
@@ -129,9 +135,14 @@ def _models_line(versions: object) -> str:
     if not isinstance(parsed, dict):
         return "" if parsed is None else str(parsed)
     return "; ".join(
-        f"{k.replace('_', ' ')}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
-        for k, v in parsed.items()
+        f"{k.replace('_', ' ')}: {', '.join(_by_language(v))}" for k, v in parsed.items()
     )
+
+
+def _by_language(names: object) -> list[str]:
+    """The stage's ``lang:name|lang:name`` (one model per language) as ``name (lang)``."""
+    parts = [p for n in (names if isinstance(names, list) else [names]) for p in str(n).split("|")]
+    return [re.sub(r"^([a-z]{2}):(.+)$", r"\2 (\1)", p) for p in parts]
 
 
 def _missing(value: object) -> bool:
