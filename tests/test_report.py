@@ -239,3 +239,25 @@ def test_ties_are_ranked_as_ties_and_zero_risk_themes_are_not_drawn():
     assert "Nothing at risk, not drawn: Fees." in html
     bars = re.search(r'<svg class="chart bars".*?</svg>', html, re.S).group(0)
     assert "Fees" not in bars and "Payments" in bars
+
+
+def test_follow_ups_name_their_themes_as_the_table_does():
+    from cxtext.report.context import team_rows
+
+    follow_ups = pd.DataFrame(
+        {
+            "team": ["product", "product", "product", "billing"],
+            "theme_id": ["performance", "app_bugs", "app_bugs", "fees"],
+            "theme_en": [
+                "Speed & performance",
+                "App errors & crashes",
+                "App errors & crashes",
+                None,
+            ],
+            "value_at_stake": [30.0, 20.0, 15.0, 5.0],
+        }
+    )
+    rows = {r["team"]: r for r in team_rows(follow_ups)}
+    assert rows["product"]["themes"] == "App errors & crashes, Speed & performance"
+    assert rows["product"]["at_stake"] == "65" and rows["product"]["first"] == "30"
+    assert rows["billing"]["themes"] == "fees"  # no label stored: its id

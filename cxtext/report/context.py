@@ -130,13 +130,16 @@ def team_rows(follow_ups: pd.DataFrame | None) -> list[dict[str, Any]]:
         return []
     out = []
     for team, part in follow_ups.groupby("team", sort=False):
+        # Named as in the ranked table, most at stake first.
+        names = part["theme_en"].fillna(part["theme_id"])
+        stake = part["value_at_stake"].groupby(names).sum().sort_values(ascending=False)
         out.append(
             {
                 "team": team,
                 "customers": len(part),
                 "at_stake": money(part["value_at_stake"].sum()),
                 "first": money(part["value_at_stake"].max()),
-                "themes": ", ".join(sorted(part["theme_id"].dropna().unique())),
+                "themes": ", ".join(stake.index),
             }
         )
     return sorted(out, key=lambda r: -r["customers"])
