@@ -261,3 +261,16 @@ def test_follow_ups_name_their_themes_as_the_table_does():
     assert rows["product"]["themes"] == "App errors & crashes, Speed & performance"
     assert rows["product"]["at_stake"] == "65" and rows["product"]["first"] == "30"
     assert rows["billing"]["themes"] == "fees"  # no label stored: its id
+
+
+def test_the_bar_of_a_figure_not_distinguishable_from_no_effect_carries_the_tables_mark():
+    pain = _pain()  # delivery's churn uplift interval holds 0: marked in the table
+    pain.loc[pain["theme_id"] == "delivery", "churn_uplift_low"] = -0.01
+    html = render_report(pain, _feedback(), OPTIONS)
+    charts = re.findall(r'<svg class="chart (?:bars|narrow| )+".*?</svg>', html, re.S)
+    assert len(charts) == 2  # desktop and phone
+    for chart in charts:
+        assert 'class="value">20*</text>' in chart and 'class="value">600</text>' in chart
+    assert "* after a figure: not distinguishable from no effect" in html
+    clear = render_report(_pain().assign(churn_uplift_low=0.01), _feedback(), OPTIONS)
+    assert "* after a figure" not in clear and 'class="value">20</text>' in clear

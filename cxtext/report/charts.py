@@ -40,12 +40,15 @@ def interval_bars(
     width: int = 760,
     narrow: bool = False,
     css_class: str = "",
+    marks: Sequence[str] | None = None,
 ) -> Markup:
     """Horizontal bars with interval whiskers, largest first, one row per label.
 
     ``narrow`` lays it out for a phone (360 units wide, each label on its own line
     above its bar), so that drawn at a phone's width its text stays at 11-12 px.
+    ``marks``: a suffix per bar for its value (the table's "*"), "" for none.
     """
+    marks = marks or [""] * len(labels)
     if narrow:
         width, row_h, left, right, top, label_h = 360, 40, 8, 64, 20, 14
     else:
@@ -68,7 +71,8 @@ def interval_bars(
             f'<line x1="{x(v):.1f}" y1="{top - 6}" x2="{x(v):.1f}" y2="{height - 22}" class="grid"/>'
             f'<text x="{x(v):.1f}" y="{height - 6}" class="axis" text-anchor="{"start" if narrow and k == 0 else "middle"}">{money(v)}</text>'
         )
-    for i, (label, v, lo, hi) in enumerate(zip(labels, values, lows, highs, strict=True)):
+    rows = zip(labels, values, lows, highs, marks, strict=True)
+    for i, (label, v, lo, hi, mark) in enumerate(rows):
         y = top + i * row_h + label_h
         v = 0.0 if v is None or not math.isfinite(v) else v
         if narrow:
@@ -91,7 +95,7 @@ def interval_bars(
                 f'<line x1="{x(hi):.1f}" y1="{y + 4}" x2="{x(hi):.1f}" y2="{y + 2 + bar_h}" class="whisker"/>'
             )
         parts.append(
-            f'<text x="{x(max(v, hi or v)) + 6:.1f}" y="{mid + 4}" class="value">{money(v)}</text>'
+            f'<text x="{x(max(v, hi or v)) + 6:.1f}" y="{mid + 4}" class="value">{money(v)}{escape(mark)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -199,6 +199,8 @@ def report_context(
         [finite(v) for v in drawn["clv_at_risk_low"]],
         [finite(v) for v in drawn["clv_at_risk_high"]],
     )
+    # The table's mark on a figure not distinguishable from no effect, on its bar too.
+    marks = [NO_EFFECT_MARK if m else "" for m in no_effect(drawn["churn_uplift_low"])]
     unit = f" ({currency})" if currency else ""
 
     segments = []
@@ -230,15 +232,22 @@ def report_context(
         "currency": currency,
         "unit": unit,
         "not_drawn": [r.theme_en for r in not_drawn.itertuples()],
+        "marked_bars": any(marks),
         "discovered": discovered_rows(discovered, top),
         "discovered_total": 0 if discovered is None else len(discovered),
         "teams": team_rows(follow_ups),
         "charts": {
             "clv_at_risk": interval_bars(
-                *bars, caption=f"CLV at risk per theme{unit}, with its interval", css_class="bars"
+                *bars,
+                caption=f"CLV at risk per theme{unit}, with its interval",
+                css_class="bars",
+                marks=marks,
             ),
             "clv_at_risk_narrow": interval_bars(
-                *bars, caption=f"CLV at risk per theme{unit}, with its interval", narrow=True
+                *bars,
+                caption=f"CLV at risk per theme{unit}, with its interval",
+                narrow=True,
+                marks=marks,
             ),
             "weekly": weekly_lines(
                 [d.strftime("%m-%d") for d in weekly.index],
