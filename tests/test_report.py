@@ -274,3 +274,12 @@ def test_the_bar_of_a_figure_not_distinguishable_from_no_effect_carries_the_tabl
     assert "* after a figure: not distinguishable from no effect" in html
     clear = render_report(_pain().assign(churn_uplift_low=0.01), _feedback(), OPTIONS)
     assert "* after a figure" not in clear and 'class="value">20</text>' in clear
+
+
+def test_the_weekly_chart_names_the_newest_week():
+    from cxtext.report.charts import weekly_lines
+
+    weeks = [f"w{i:02d}" for i in range(12)]
+    svg = weekly_lines(weeks, {"Delivery": [1] * 12}, caption="weekly")
+    named = re.findall(r'class="axis" text-anchor="middle">(w\d+)</text>', svg)
+    assert named == ["w11", "w09", "w07", "w05", "w03", "w01"]

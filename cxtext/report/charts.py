@@ -130,7 +130,7 @@ def weekly_lines(
             f'<text x="{left - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">{v:g}</text>'
         )
     step = max(1, len(weeks) // 6)
-    for i in range(0, len(weeks), step):
+    for i in range(len(weeks) - 1, -1, -step):  # from the newest week, which is always named
         x, _ = xy(i, 0)
         parts.append(
             f'<text x="{x:.1f}" y="{height - 18}" class="axis" text-anchor="middle">{escape(weeks[i])}</text>'
