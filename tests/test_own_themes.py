@@ -98,8 +98,8 @@ def test_own_labels_to_ranked_own_themes(export, tmp_path):
     assert "refund_delay" in made.output
     taxonomy = (ws / "taxonomy.yaml").read_text(encoding="utf-8")
     assert "keywords_mined: true" in taxonomy and "refund" in taxonomy
-    cx("train", "--task", "topic", "--data", labelled, "--label-column", "reason",
-       "--text-column", "comment", "--name", "own-topic")  # fmt: skip
+    trained = cx("train", "--task", "topic", "--data", labelled, "--label-column", "reason",
+                 "--text-column", "comment", "--name", "own-topic")  # fmt: skip
     card = json.loads((ws / "models" / "own-topic" / "card.json").read_text(encoding="utf-8"))
     confusion = card["assignment_confusion"]  # measured on the held-out 20% by `cxtext train`
     assert set(confusion["per_theme"]) == {
@@ -109,6 +109,11 @@ def test_own_labels_to_ranked_own_themes(export, tmp_path):
         "rude_staff",
     }
     assert confusion["n"] == card["rows_eval"] and confusion["threshold"] == 0.5
+    # and per language, as the normalize stage detects it (the export is English)
+    assert {lang: part["n"] for lang, part in confusion["by_language"].items()} == {
+        "en": confusion["n"]
+    }
+    assert f"{confusion['n']:,} texts, en {confusion['n']:,})" in trained.output
     promoted = cx("models", "promote", "own-topic", "--as", "topic")
     assert "new taxonomy" in promoted.output  # said, not hidden: no comparison with topic-v1
     run = cx("run", "--feedback", export / "feedback.csv", "--customers", export / "customers.csv",

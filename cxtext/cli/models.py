@@ -208,9 +208,12 @@ def print_assignment(confusion: dict[str, Any]) -> None:
             *(str(m[k]) for k in ("tp", "fp", "fn")),
         )
     console.print(table)
+    languages = "".join(
+        f", {lang} {part['n']:,}" for lang, part in confusion.get("by_language", {}).items()
+    )
     console.print(
-        f"Stored in the card ({confusion['n']:,} texts): `cxtext run` corrects CLV at risk "
-        "for misclassification with it."
+        f"Stored in the card ({confusion['n']:,} texts{languages}): `cxtext run` corrects CLV "
+        "at risk for misclassification with it."
     )
 
 
