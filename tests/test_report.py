@@ -258,6 +258,10 @@ def test_follow_ups_name_their_themes_as_the_table_does():
         }
     )
     rows = {r["team"]: r for r in team_rows(follow_ups)}
+    assert list(rows) == ["product", "billing"]  # most customers to contact first, as it says
+    html = render_report(_pain(), _feedback(), OPTIONS, follow_ups=follow_ups)
+    assert "most customers to contact first" in html
+    assert "value at stake is not its themes' CLV at risk" in html
     assert rows["product"]["themes"] == "App errors & crashes, Speed & performance"
     assert rows["product"]["at_stake"] == "65" and rows["product"]["first"] == "30"
     assert rows["billing"]["themes"] == "fees"  # no label stored: its id
