@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import FunctionTransformer
@@ -15,6 +16,7 @@ from cxtext.classify.features import CompactTfidfVectorizer
 from cxtext.classify.registry import load_model
 from cxtext.classify.shared_ngrams import SharedNgrams, _char_wb_ngrams, _split_model
 from cxtext.classify.stage import _split_preparation
+from cxtext.classify.text_input import stored_texts
 from cxtext.normalize.documents import normalize_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,6 +71,23 @@ def test_shipped_models_features_and_probabilities_are_identical(name: str, text
     np.testing.assert_array_equal(
         shared.predict_proba(rest, prepared), rest.predict_proba(prepared)
     )
+
+
+def test_the_encoder_models_nested_tfidf_branch_takes_the_shared_pass(texts) -> None:
+    """The concatenated tfidf+encoder champion: TF-IDF nested after its TextPreparer,
+    beside the e5 block; the union's features and the probabilities are sklearn's."""
+    model, _ = load_model("sentiment-en-encoder-v1", REPO / "models")
+    assert _split_model(model) is not None, "the shared pass should apply"
+    batch = texts[::2]
+    union = model.steps[0][1]
+    with stored_texts():  # as the classify stage calls it
+        expected = union.transform(batch)
+        shared = SharedNgrams()
+        got = sparse.hstack([shared._block(t, batch) for _, t in union.transformer_list])
+        assert _same(expected.tocsr(), got.tocsr())
+        np.testing.assert_array_equal(
+            shared.predict_proba(model, batch), model.predict_proba(batch)
+        )
 
 
 def test_a_word_vectorizer_with_its_own_analyzer_counts_the_same() -> None:

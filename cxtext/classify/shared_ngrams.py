@@ -9,7 +9,9 @@ distinct word once per vectorizer and counts a batch as (documents x words) @ (w
 n-grams); word n-grams are joined in C (for whitespace tokens, else made by the
 vectorizer's own analyzer) and counted in one array pass. The counts then go through the vectorizer's own TF-IDF weighting, so the
 matrix equals ``transform``'s, entry for entry (``tests/test_shared_ngrams.py``, on the
-shipped models). A model or vectorizer this does not recognise is called as it is.
+shipped models). The vectorizers may also sit one level down, after their text
+preparation, beside an embedding block (the ``tfidf+encoder`` model's union). A model
+or vectorizer this does not recognise is called as it is.
 """
 
 from __future__ import annotations
@@ -58,9 +60,26 @@ def _split_model(model: Any) -> tuple[list[Any], Any] | None:
     parts = [t for _, t in union.transformer_list]
     if not parts or not all(hasattr(t, "transform") for t in parts):
         return None  # "drop" or "passthrough": leave it to the union
-    if not any(_counted_here(t) for t in parts) or not hasattr(head, "predict_proba"):
+    counted = any(_counted_here(t) or _nested_ngrams(t) is not None for t in parts)
+    if not counted or not hasattr(head, "predict_proba"):
         return None
     return parts, head
+
+
+def _nested_ngrams(part: Any) -> tuple[Any, list[TfidfVectorizer]] | None:
+    """(the preparation, the vectorizers) of ``Pipeline([prepare, FeatureUnion(vectorizers)])``:
+    a TF-IDF branch beside an embedding (the concatenated ``tfidf+encoder`` model)."""
+    if not isinstance(part, Pipeline) or len(part.steps) != 2:
+        return None
+    union = part.steps[1][1]
+    if not isinstance(union, FeatureUnion) or union.transformer_weights is not None:
+        return None
+    if getattr(union, "_sklearn_output_config", {}).get("transform", "default") != "default":
+        return None
+    vectorizers = [t for _, t in union.transformer_list]
+    if not vectorizers or not all(_counted_here(t) for t in vectorizers):
+        return None
+    return part.steps[0][1], vectorizers
 
 
 def _plain_words(vec: TfidfVectorizer) -> bool:
@@ -170,12 +189,19 @@ class SharedNgrams:
         if parts is None or not len(texts):
             return np.asarray(model.predict_proba(list(texts)), dtype=float)
         transformers, head = parts
-        blocks = [
-            self.tfidf(t, texts) if _counted_here(t) else t.transform(list(texts))
-            for t in transformers
-        ]
-        features = sparse.hstack(blocks).tocsr()  # what FeatureUnion.transform returns
-        return np.asarray(head.predict_proba(features), dtype=float)
+        features = sparse.hstack([self._block(t, texts) for t in transformers]).tocsr()
+        return np.asarray(head.predict_proba(features), dtype=float)  # as FeatureUnion's
+
+    def _block(self, part: Any, texts: Sequence[str]) -> Any:
+        """``part.transform(texts)``: here for vectorizers, also when nested after a step."""
+        if _counted_here(part):
+            return self.tfidf(part, texts)
+        nested = _nested_ngrams(part)
+        if nested is None:
+            return part.transform(list(texts))
+        prepare, vectorizers = nested
+        prepared = prepare.transform(list(texts))
+        return sparse.hstack([self.tfidf(v, prepared) for v in vectorizers]).tocsr()
 
     def tfidf(self, vec: TfidfVectorizer, texts: Sequence[str]) -> Any:
         """``vec.transform(texts)`` for a vectorizer :func:`_counted_here` accepts."""
