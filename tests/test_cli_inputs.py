@@ -57,3 +57,13 @@ def test_schedule_serves_the_columns_it_was_given(monkeypatch, tmp_path):
 def test_every_command_that_reads_exports_documents_columns(command):
     result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
     assert "--columns" in result.output and "id=ticket_id" in result.output
+
+
+def test_a_backfill_says_its_skipped_rows_may_be_outside_its_dates():
+    counts = {"read": 9, "kept": 9, "quarantined": 0, "duplicates": 0, "new": 2, "skipped": 7}
+    night = run_module._counts_line("r1", counts, backfill=False)
+    dated = run_module._counts_line("r2", counts, backfill=True)
+    assert "skipped 7 (already stored) ·" in night
+    assert "skipped 7 (already stored or outside the dates) ·" in dated
+    assert run_module._is_backfill({"backfill_from": "2026-10-01", "backfill_to": None})
+    assert not run_module._is_backfill({"backfill_from": None, "backfill_to": None})

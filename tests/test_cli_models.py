@@ -273,3 +273,15 @@ def test_promote_and_errors(models_dir):
         ],
     )
     assert missing.exit_code == 4 and "no model 'ghost'" in missing.output
+
+
+def test_a_broken_registry_is_one_line_naming_the_fix(tmp_path, models_dir):
+    import shutil
+
+    broken = tmp_path / "models"
+    shutil.copytree(models_dir, broken)
+    (broken / "registry.json").write_text('{"champions": {"topic": ', encoding="utf-8")
+    result = runner.invoke(app, ["models", "list", "--models-dir", str(broken)])
+    assert result.exit_code == 4, result.output
+    assert "registry.json is not readable JSON" in result.output
+    assert "git checkout" in result.output and "Traceback" not in result.output

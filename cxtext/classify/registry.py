@@ -247,7 +247,13 @@ def _read_registry(models_dir: str | Path) -> dict:
     path = Path(models_dir) / REGISTRY_FILE
     if not path.exists():
         return {"champions": {}, "history": []}
-    reg = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        reg = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ModelError(
+            f"{path} is not readable JSON ({err}): restore it from git "
+            f"(`git checkout -- {path}`) or promote the champions again"
+        ) from err
     reg.setdefault("champions", {})
     reg.setdefault("history", [])
     return reg

@@ -161,6 +161,21 @@ def _inputs(
     }
 
 
+def _is_backfill(arguments: dict[str, object]) -> bool:
+    return bool(arguments.get("backfill_from") or arguments.get("backfill_to"))
+
+
+def _counts_line(run_id: str, c: dict[str, int], backfill: bool) -> str:
+    """The run's one-line account; a backfill also skips the rows outside its dates."""
+    why = "already stored or outside the dates" if backfill else "already stored"
+    return (
+        f"[bold green]Run {run_id} completed.[/] read {c['read']:,} · kept {c['kept']:,} · "
+        f"quarantined {c['quarantined']:,} · duplicates {c['duplicates']:,} · "
+        f"new {c.get('new', 0):,}{_edited(c)} · skipped {c.get('skipped', 0):,} ({why}) · "
+        f"customers valued {c.get('customers_valued', 0):,}"
+    )
+
+
 def _run_flow(
     arguments: dict[str, object],
     top: int,
@@ -195,12 +210,7 @@ def _run_flow(
         temporary_api()  # stopped with this process, even if it is killed
         summary = flow_run(**arguments, export_format=fmt)
     c = summary.counts
-    console.print(
-        f"[bold green]Run {summary.run_id} completed.[/] read {c['read']:,} · kept {c['kept']:,} · "
-        f"quarantined {c['quarantined']:,} · duplicates {c['duplicates']:,} · "
-        f"new {c.get('new', 0):,}{_edited(c)} · skipped {c.get('skipped', 0):,} (already stored) · "
-        f"customers valued {c.get('customers_valued', 0):,}"
-    )
+    console.print(_counts_line(summary.run_id, c, backfill=_is_backfill(arguments)))
     if not c.get("new"):
         console.print("[yellow]No new documents:[/] the stored pain points stand.")
     else:
