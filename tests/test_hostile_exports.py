@@ -10,6 +10,7 @@ planted personal data reaches the stored rows, quarantine or the log.
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import zipfile
@@ -20,11 +21,14 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_hostile_inputs import KEY, PLANTED, leaks, read_batches, row, run_stages
+from test_hostile_inputs import KEY, PLANTED, leaks, read_batches, row, run_stages, squash
 
+from cxtext.ingest import validate
 from cxtext.ingest.encoding import decode_report, detect_encoding
 from cxtext.ingest.feedback import iter_feedback
 from cxtext.ingest.tables import read_customers, read_transactions, side_quarantine_notes
+from cxtext.ingest.validate import parse_timestamps
+from cxtext.normalize.pii import redact_pii
 from cxtext.value.amounts import parse_amounts
 
 PHONE, EMAIL, CARD = (PLANTED[k][0] for k in ("phone_persian", "email", "card_groups"))
@@ -352,3 +356,65 @@ def test_two_csv_exports_concatenated_do_not_make_their_second_header_a_row(tmp_
     assert out.records["id"].tolist() == ["1", "2"] and out.quarantine.empty
     assert _accounts(out)["all.csv"] == (2, 2, 0, 0)
     assert "all.csv: the header is repeated at line(s) 3" in out.logs
+
+
+# --- dates other tools write; a mobile in any grouping ---------------------------------
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    day=st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(2150, 12, 31)),
+    hour=st.integers(0, 23),
+    minute=st.integers(0, 59),
+)
+def test_dates_as_other_tools_write_them_read_as_the_same_instant(day, hour, minute):
+    # each was bad_created_at before session 11: dots (as Jalali's 1403.05.12 already read),
+    # an unpadded month or day, ISO 8601's basic form, JavaScript's Date.toString(), and
+    # Java's ZonedDateTime (offset then the zone's name in brackets)
+    y, m, d = day.year, day.month, day.day
+    js = f"{day:%a} {day:%b} {d:02d} {y} {hour:02d}:{minute:02d}:00 GMT+0330 (Iran Standard Time)"
+    written = {
+        f"{y}.{m:02d}.{d:02d} {hour}:{minute:02d}": "UTC",
+        f"{y}-{m:02d}-{d:02d} {hour}:{minute:02d}": "UTC",  # Excel's yyyy-mm-dd h:mm
+        f"{y}-{m}-{d} {hour}:{minute:02d}": "UTC",
+        f"{y}{m:02d}{d:02d}T{hour:02d}{minute:02d}": "UTC",
+        js: "+03:30",
+        f"{y}-{m:02d}-{d:02d}T{hour:02d}:{minute:02d}+03:30[Asia/Tehran]": "+03:30",
+    }
+    got = parse_timestamps(pd.Series(list(written), dtype="string")).tolist()
+    for (text, zone), stamp in zip(written.items(), got, strict=True):
+        local = pd.Timestamp(f"{day.isoformat()}T{hour:02d}:{minute:02d}")
+        expected = (
+            local.tz_localize("UTC") if zone == "UTC" else local.tz_localize(zone)
+        ).tz_convert("UTC")
+        assert stamp == expected, text
+
+
+def test_padded_iso_dates_do_not_take_the_rewriting_path():
+    # 2024-05-01 stays ISO's (vectorized); only an unpadded part needs rewriting
+    for text in ("2024-05-01", "2024-05-01 10:00", "2024-12-31T23:59:59Z"):
+        assert validate._YEAR_FIRST_UNPADDED.fullmatch(text) is None
+    assert parse_timestamps(pd.Series(["20241301", "2024-13-1"])).isna().all()
+
+
+_SEPARATORS = st.sampled_from([" ", "-", ".", "\u200c", "\u200f", ""])
+_SCRIPTS = st.sampled_from(["0123456789", "۰۱۲۳۴۵۶۷۸۹", "٠١٢٣٤٥٦٧٨٩"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rest=st.lists(st.integers(0, 9), min_size=9, max_size=9),
+    cuts=st.lists(st.booleans(), min_size=11, max_size=11),
+    separator=_SEPARATORS,
+    script=_SCRIPTS,
+)
+def test_an_iranian_mobile_in_any_grouping_is_redacted(rest, cuts, separator, script):
+    # "09 12 34 56 789" survived: the patterns knew 4-3-4 and 4-3-2-2 only
+    digits = [0, 9, *rest]
+    written = "".join(
+        (separator if cut and i else "") + script[n]
+        for i, (n, cut) in enumerate(zip(digits, cuts, strict=True))
+    )
+    redacted = redact_pii(f"شماره من {written} است")
+    assert "[PHONE]" in redacted or "[NUMBER]" in redacted or "[NATIONAL_ID]" in redacted
+    assert "".join(map(str, rest)) not in squash(redacted)

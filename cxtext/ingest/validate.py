@@ -92,7 +92,12 @@ _MERIDIEM = re.compile(
     r"(?<![\d:])(\d{1,2}):(\d{2})(:\d{2}(?:[.,]\d{1,9})?)?\s*"
     r"(ق\.?\s?ظ|ب\.?\s?ظ|[AaPp]\.?[Mm]\.?)$"
 )
-_RESPELL_HINT = re.compile(r"(?:[AaPp]\.?[Mm]\.?|ظ|UTC|GMT|\s[+-]\d{2}:?\d{2}|\s[+-]\d{2}|\s[Zz])$")
+_RESPELL_HINT = re.compile(
+    r"(?:[AaPp]\.?[Mm]\.?|ظ|UTC|GMT|\s[+-]\d{2}:?\d{2}|\s[+-]\d{2}|\s[Zz]|\])$"
+)
+# An offset followed by its zone's name in brackets, as Java's ZonedDateTime and RFC 9557
+# write it (`2024-05-01T10:00+03:30[Asia/Tehran]`): the offset says the instant.
+_BRACKETED_ZONE = re.compile(r"(.*(?:[+-]\d{2}:?\d{2}|[Zz]))\[[A-Za-z0-9_/+-]+\]")
 _SPACED_OFFSET = re.compile(
     r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)\s+"
     r"([+-]\d{2}(?::?\d{2})?|[Zz]|UTC|GMT)$"
@@ -106,7 +111,21 @@ _RFC2822 = re.compile(
     r"(?:\s+(?:[+-]\d{4}|[A-Za-z]{1,5}))?"
 )
 _YEAR_FIRST_SLASHED = re.compile(
-    r"(\d{4})/(\d{1,2})/(\d{1,2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+    r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+# Year first with dashes but a month, day or hour left unpadded (2024-5-1, as Jalali
+# 1403-5-12 is read; Excel's `yyyy-mm-dd h:mm`); padded ones are ISO's and never pay for this. Then ISO 8601's basic form,
+# 20240501 or 20240501T1430 (eight digits: never Unix time, which has ten or thirteen).
+_YEAR_FIRST_UNPADDED = re.compile(
+    r"(\d{4})-(?=\d-|\d\d-\d(?!\d)|\d\d-\d\d[T ]+\d:)"
+    r"(\d{1,2})-(\d{1,2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+_BASIC = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})?)?")
+# JavaScript's Date.toString(), what a web tool's export writes:
+# `Wed May 01 2024 10:00:00 GMT+0330 (Iran Standard Time)`
+_JS_DATE = re.compile(
+    r"[A-Za-z]{3} ([A-Za-z]{3}) (\d{1,2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT([+-]\d{4})"
+    r"(?: \([^)]*\))?"
 )
 # A month written as a word cannot be confused with a day: 01-May-2024, 1 May 2024,
 # May 1, 2024 (spreadsheets' and CRMs' display formats); four-digit years only (the
@@ -179,6 +198,8 @@ def parse_timestamps(
     if not date_format:
         layouts += [(_EPOCH, _epoch_to_iso), (_RFC2822, _rfc2822_to_iso)]
         layouts += [(_YEAR_FIRST_SLASHED, _year_first_to_iso)]
+        layouts += [(_YEAR_FIRST_UNPADDED, _year_first_to_iso), (_BASIC, _year_first_to_iso)]
+        layouts += [(_JS_DATE, _js_date_to_iso)]
         layouts += [(_DAY_MONTH_WORD, _month_word_to_iso), (_MONTH_WORD_DAY, _month_word_to_iso)]
     for layout, to_iso in layouts:
         hit = ~rewritten & _flag(text.str.fullmatch(layout))
@@ -227,6 +248,8 @@ def _respelled(value: str) -> str | None:
         after_noon = marker.startswith(("ب", "P", "p"))
         hour = int(hour) % 12 + (12 if after_noon else 0)
         value = f"{value[: m.start()]}{hour:02d}:{minute}{seconds or ''}"
+    if m := _BRACKETED_ZONE.fullmatch(value):
+        value = m.group(1)
     if m := _SPACED_OFFSET.fullmatch(value):
         zone = m.group(2)
         value = m.group(1) + ("Z" if zone.upper() in ("Z", "UTC", "GMT") else zone)
@@ -282,12 +305,34 @@ def _rfc2822_to_iso(value: str) -> str | None:
 
 
 def _year_first_to_iso(value: str) -> str | None:
-    """``2024/5/1 14:30`` as ``2024-05-01T14:30:00`` (naive)."""
-    m = _YEAR_FIRST_SLASHED.fullmatch(value)
+    """``2024/5/1 14:30``, ``2024.05.01``, ``2024-5-1``, ``20240501`` as ``2024-05-01T…`` (naive).
+
+    >>> _year_first_to_iso("2024.5.1 9:05"), _year_first_to_iso("20240501T1430")
+    ('2024-05-01T09:05:00', '2024-05-01T14:30:00')
+    """
+    layouts = (_YEAR_FIRST_SLASHED, _YEAR_FIRST_UNPADDED, _BASIC)
+    m = next((m for layout in layouts if (m := layout.fullmatch(value))), None)
     if m is None:
         return None
     year, month, day, hour, minute, second = (int(g) if g else 0 for g in m.groups())
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
+
+
+def _js_date_to_iso(value: str) -> str | None:
+    """``Wed May 01 2024 10:00:00 GMT+0330 (…)`` as ``2024-05-01T10:00:00+03:30``.
+
+    >>> _js_date_to_iso("Wed May 01 2024 10:00:00 GMT+0330 (Iran Standard Time)")
+    '2024-05-01T10:00:00+03:30'
+    """
+    m = _JS_DATE.fullmatch(value)
+    if m is None:
+        return None
+    word, day, year, hour, minute, second, offset = m.groups()
+    month = next((i for i, n in enumerate(_MONTHS, 1) if n.startswith(word.lower())), None)
+    if month is None:
+        return None
+    zone = f"{offset[:3]}:{offset[3:]}"
+    return f"{year}-{month:02d}-{int(day):02d}T{hour}:{minute}:{second}{zone}"
 
 
 def _month_word_to_iso(value: str) -> str | None:
