@@ -4,21 +4,35 @@ Runs the nightly flow with worker processes over a generated corpus (``--docs``,
 :mod:`benchmarks.corpus`, generated once into ``--work`` and reused) and stops it once
 the partitions are classified, sampling RSS and PSS of the flow, the workers' fork
 server and each worker every ``--interval`` seconds (Prefect's API server left out):
-each process's peak and the tree's peak as one sum. The workers' peaks do not depend
-on the corpus size (one partition at a time); ``--read-only`` measures what does, the
-flow's side: reading, validating and deduplicating every document as the flow does,
-each partition handed off and dropped.
+each process's peak and the tree's peak as one sum, and the same for PSS of anonymous
+memory alone (``Pss_Anon`` of ``/proc/PID/smaps_rollup``: the heap, the models, the
+caches; what the code controls), beside which the file-backed share (``Pss_File``: the
+libraries' pages, divided among every process on the machine that maps them, so it
+falls when other users' Python processes run and rises when they stop) is printed.
+``--read-only`` measures the flow's side alone: reading, validating and deduplicating
+every document as the flow does, each partition handed off and dropped.
+
+``--files K`` runs the phase over the first K daily files of the ``--docs`` corpus only:
+the proxy for the 1M measurement (same files, partition size, partitions in flight and
+workers; ~56 min at 1M with the shipped models under load against a few minutes). What
+it cannot see is what grows with the documents read over the whole run (the workers'
+caches and copied pages, the flow's read-ahead): benchmarks/README.md gives the 1M run's
+growth after the proxy's partition count, which the proxy's peak is read with.
 
 Usage (from the repository root)::
 
     PYTHONPATH=$PWD nice -n 10 python benchmarks/partition_memory.py --docs 40000
     PYTHONPATH=$PWD nice -n 10 python benchmarks/partition_memory.py --docs 1000000 --read-only
+    # the 1M proxy: the first 9 daily files of the 1M corpus (~100k documents, 10 partitions)
+    PYTHONPATH=$PWD nice -n 10 python benchmarks/partition_memory.py --docs 1000000 --files 9
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -49,7 +63,20 @@ def _role(p: psutil.Process, me: psutil.Process) -> str:
     return f"helper {p.pid}"  # the resource tracker, the API server's watchdog
 
 
-def partition_phase(feedback: Path, work: Path, models: Path | None, interval: float) -> None:
+def _rollup(pid: int) -> tuple[int, int, int]:
+    """RSS, PSS and anonymous PSS of a process, in bytes (one read of smaps_rollup)."""
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if rest.strip().endswith("kB"):
+                fields[key] = int(rest.split()[0]) * 1024
+    return fields["Rss"], fields["Pss"], fields["Pss_Anon"]
+
+
+def partition_phase(
+    feedback: Path, work: Path, models: Path | None, interval: float, trace: Path | None
+) -> None:
     from pipelines.nightly import nightly
     from pipelines.progress import listening
     from pipelines.runners import task_runner
@@ -66,26 +93,40 @@ def partition_phase(feedback: Path, work: Path, models: Path | None, interval: f
     prefect_startup()
     me, peaks, stop, in_phase = psutil.Process(), {}, threading.Event(), threading.Event()
 
+    done, roles, t_start = [0], {}, time.perf_counter()
+
     def sample() -> None:
         while not stop.is_set():
             if in_phase.is_set():
-                total = [0, 0]
+                total, now = (0, 0, 0), {}
                 for p in [me, *me.children(recursive=True)]:
-                    with suppress(psutil.Error):
-                        if p.pid != me.pid and _is_prefect_server(p):
+                    with suppress(psutil.Error, OSError, KeyError):
+                        if p.pid not in roles:
+                            roles[p.pid] = (
+                                None if p.pid != me.pid and _is_prefect_server(p) else _role(p, me)
+                            )
+                        if (role := roles[p.pid]) is None:
                             continue
-                        rss, pss = p.memory_info().rss, p.memory_full_info().pss
-                        role = _role(p, me)
-                        old = peaks.get(role, (0, 0))
-                        peaks[role] = (max(old[0], rss), max(old[1], pss))
-                        total = [total[0] + rss, total[1] + pss]
-                old = peaks.get("tree", (0, 0))
-                peaks["tree"] = (max(old[0], total[0]), max(old[1], total[1]))
+                        mem = _rollup(p.pid)
+                        old = peaks.get(role, (0, 0, 0))
+                        peaks[role] = tuple(map(max, old, mem))
+                        total = tuple(map(sum, zip(total, mem, strict=True)))
+                        now[role] = mem
+                peaks["tree"] = tuple(map(max, peaks.get("tree", (0, 0, 0)), total))
+                if trace is not None:
+                    with trace.open("a", encoding="utf-8") as out:
+                        row = {"s": round(time.perf_counter() - t_start, 1), "done": done[0]}
+                        row["load"] = round(os.getloadavg()[0], 1)
+                        row |= {k: [round(v / 2**20) for v in m] for k, m in now.items()}
+                        row["tree"] = [round(v / 2**20) for v in total]
+                        out.write(json.dumps(row) + "\n")
             time.sleep(interval)
 
     def listener(stage: str, event: str, total: int | None) -> None:
         if stage == "partitions" and event == "start":
             in_phase.set()
+        elif stage == "partitions" and event == "advance":
+            done[0] += 1
         elif stage == "partitions" and event == "done":
             raise _Stop
 
@@ -99,8 +140,11 @@ def partition_phase(feedback: Path, work: Path, models: Path | None, interval: f
     stop.set()
     thread.join()
     print(f"partition phase: {time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.1f}")
-    for role, (rss, pss) in peaks.items():
-        print(f"  {role:14s} peak RSS {rss / 2**20:7,.0f} MiB   PSS {pss / 2**20:7,.0f} MiB")
+    for role, (rss, pss, anon) in peaks.items():
+        print(
+            f"  {role:14s} peak RSS {rss / 2**20:7,.0f} MiB   PSS {pss / 2**20:7,.0f} MiB"
+            f"   anonymous PSS {anon / 2**20:7,.0f} MiB"
+        )
 
 
 def read_only(feedback: Path, partition_rows: int) -> None:
@@ -147,15 +191,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-only", action="store_true", help="the flow's reading alone")
     parser.add_argument("--partition-rows", type=int, default=10_000)
     parser.add_argument("--interval", type=float, default=0.3, help="seconds between samples")
+    parser.add_argument("--files", type=int, help="only the corpus's first FILES daily files")
+    parser.add_argument("--trace", type=Path, help="JSON lines: every sample's processes")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="cxtext-partition-memory-"))
     feedback = work / "input" / "feedback"
     if not feedback.exists():
         generate_corpus(DATASETS, work / "input", args.docs)
+    if args.files:  # the proxy: a folder with the first daily files, copied once
+        first = sorted(feedback.glob("feedback-*.csv"))[: args.files]
+        feedback = work / f"first-{args.files}-files"
+        if not feedback.exists():
+            feedback.mkdir()
+            for f in first:
+                shutil.copy(f, feedback / f.name)
     if args.read_only:
         read_only(feedback, args.partition_rows)
     else:
-        partition_phase(feedback, work, args.models, args.interval)
+        partition_phase(feedback, work, args.models, args.interval, args.trace)
     return 0
 
 
