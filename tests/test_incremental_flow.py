@@ -114,9 +114,16 @@ def test_second_run_finds_nothing_new_and_new_files_give_only_their_documents(
     assert [json.loads(c)["new"] for c in runs] == [90, 0, 4, in_day]
 
 
+def _normalizers_held() -> int:
+    from cxtext.normalize import persian
+
+    return persian._normalizer.cache_info().currsize
+
+
 def test_worker_processes_store_the_same_rows_as_threads(corpus, tmp_path: Path) -> None:
     made, config = corpus
     threads = run(made, tmp_path / "threads.duckdb", config)
+    assert _normalizers_held() == 1  # threads: the flow's process normalized the documents
     processes = nightly.with_options(task_runner=LocalProcessTaskRunner(max_workers=2))(
         feedback=[str(made.feedback_dir)],
         customers=str(made.customers),
@@ -133,3 +140,6 @@ def test_worker_processes_store_the_same_rows_as_threads(corpus, tmp_path: Path)
     pd.testing.assert_frame_equal(a, b)
     cols = ["theme_id", "mentions", "clv_at_risk"]
     pd.testing.assert_frame_equal(threads.pain_points[cols], processes.pain_points[cols])
+    # with workers the flow dropped hazm's normalizer (~100 MiB) once they took the
+    # partitions, and no later stage of the run built it again
+    assert _normalizers_held() == 0

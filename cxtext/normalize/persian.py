@@ -54,6 +54,16 @@ def _normalizer() -> Normalizer:
     return _TableOnceNormalizer()
 
 
+def release_normalizer() -> None:
+    """Drop this process's hazm Normalizer (~100 MiB: its word list, verb forms and
+    tokenizer); the next call to :func:`normalize_persian` builds it again (~1-2 CPU-s).
+
+    For a process done with Persian normalization for a while: the nightly flow, whose
+    worker processes normalize the documents, only needed it for the taxonomy's keywords.
+    """
+    _normalizer.cache_clear()
+
+
 @cache
 def _tokenizer() -> WordTokenizer:
     # hazm reads its 80k-entry word list into ``self.words`` (~1.2 CPU-s per process, the
