@@ -418,3 +418,20 @@ def test_an_iranian_mobile_in_any_grouping_is_redacted(rest, cuts, separator, sc
     redacted = redact_pii(f"شماره من {written} است")
     assert "[PHONE]" in redacted or "[NUMBER]" in redacted or "[NATIONAL_ID]" in redacted
     assert "".join(map(str, rest)) not in squash(redacted)
+
+
+def test_a_second_download_of_an_export_is_said(tmp_path, caplog):
+    # "tickets (1).csv" is another source (the file's stem), so its rows were stored and
+    # counted twice without a word
+    body = "id,text,created_at\n" + "".join(f"T{i},complaint {i},2024-05-01\n" for i in range(8))
+    other = body.replace("complaint", "another system's text")
+    few = "id,text,created_at\nT0,complaint 0,2024-05-01\nT1,complaint 1,2024-05-01\n"
+    files = {"tickets.csv": body, "tickets (1).csv": body, "crm.csv": other, "few.csv": few}
+    out = run_stages(_write(tmp_path / "in", files), caplog)
+    copies = [line for line in out.logs.splitlines() if "a second copy?" in line]
+    assert copies == [
+        f"{tmp_path}/in/tickets.csv: its first 8 rows repeat tickets (1).csv's (same ids and"
+        " texts): a second copy? Its documents are stored as another source; remove the copy,"
+        " or give both files one `source`"
+    ]
+    assert _accounts(out)["tickets.csv"] == (8, 8, 0, 0)  # said, not undone

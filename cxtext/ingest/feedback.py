@@ -230,15 +230,77 @@ def iter_feedback(
     files = input_files(paths, columns)
     if only is not None:
         files = [(f, spec, skip) for f, spec, skip in files if skip or f in only]
-    return _batches(
-        files,
-        partition_rows,
-        max_text_chars,
-        min_text_chars,
-        default_channel,
-        {"not_after": not_after, "not_before": not_before, "pseudonym_key": pseudonym_key},
-        small_file_rows,
+    return _noting_copies(
+        _batches(
+            files,
+            partition_rows,
+            max_text_chars,
+            min_text_chars,
+            default_channel,
+            {"not_after": not_after, "not_before": not_before, "pseudonym_key": pseudonym_key},
+            small_file_rows,
+        )
     )
+
+
+COPY_PROBE_ROWS = 50  # a file's first kept rows, compared with earlier files' first rows
+
+
+def _noting_copies(batches: Iterator[IngestBatch]) -> Iterator[IngestBatch]:
+    """The batches, with a warning for a file whose first rows repeat another file's.
+
+    A second download of an export (``tickets (1).csv``, ``social_copy.jsonl.gz``) is
+    another source, since the source is the file's name, so its documents are stored and
+    counted twice. Only said, not undone: two systems may share ids and texts on purpose.
+    Costs one set of at most :data:`COPY_PROBE_ROWS` hashes a file.
+    """
+    probes = _CopyProbes()
+    current: str | None = None
+    for batch in batches:
+        if batch.source_file != current and current is not None:
+            probes.say_copy(current)
+        current = batch.source_file
+        probes.add(current, batch.records)
+        yield batch
+    if current is not None:
+        probes.say_copy(current)
+
+
+@dataclass
+class _CopyProbes:
+    """Each file's first rows as (id, text) hashes, indexed by the hash of its first row."""
+
+    probes: dict[str, frozenset[int]] = field(default_factory=dict)
+    by_first: dict[int, list[str]] = field(default_factory=dict)
+    first_of: dict[str, int] = field(default_factory=dict)
+
+    def add(self, name: str, records: pd.DataFrame) -> None:
+        probe = self.probes.get(name, frozenset())
+        if len(probe) >= COPY_PROBE_ROWS or not len(records):
+            return
+        head = records.head(COPY_PROBE_ROWS - len(probe))
+        pairs = list(map(hash, zip(head["id"], head["text"], strict=True)))
+        if name not in self.first_of:
+            self.first_of[name] = pairs[0]
+            self.by_first.setdefault(pairs[0], []).append(name)
+        self.probes[name] = probe | frozenset(pairs)
+
+    def say_copy(self, name: str) -> None:
+        """Warn when the first rows of ``name``, a file just read, repeat an earlier file's."""
+        probe = self.probes.get(name, frozenset())
+        if len(probe) < 5:  # a few rows alike say little
+            return
+        alike = self.by_first[self.first_of[name]]
+        copied = next((f for f in alike if f != name and probe <= self.probes[f]), None)
+        if copied is not None:
+            log.warning(
+                "%s: its first %d rows repeat %s's (same ids and texts): a second copy? Its"
+                " documents are stored as another source; remove the copy, or give both"
+                " files one `source`",
+                redact_file_name(name),
+                len(probe),
+                redact_file_name(Path(copied).name),
+            )
 
 
 def input_files(
