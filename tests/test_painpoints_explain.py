@@ -130,4 +130,6 @@ def test_explain_says_why_the_confusion_line_is_absent(monkeypatch, tmp_path):
 
 def test_explain_surfaces_an_unexpected_error_reading_the_cards(monkeypatch, tmp_path):
     result = _explain_corrected(monkeypatch, tmp_path, {"registry.json": "{broken"})
-    assert result.exit_code != 0 and isinstance(result.exception, json.JSONDecodeError)
+    assert result.exit_code == 4, result.output  # ModelError: surfaced, not swallowed
+    assert "registry.json is not readable JSON" in result.output
+    assert "Traceback" not in result.output
