@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         max_text_chars=20_000,
         min_text_chars=1,
         default_channel="survey",
+        pseudonym_key=b"profile",
     )
     docs = normalize_feedback(pd.concat([b.records for b in batches], ignore_index=True))
     classifiers = load_classifiers(REPO / "models", load_taxonomy(REPO / "data" / "taxonomy.yaml"))
