@@ -435,3 +435,20 @@ def test_a_second_download_of_an_export_is_said(tmp_path, caplog):
         " or give both files one `source`"
     ]
     assert _accounts(out)["tickets.csv"] == (8, 8, 0, 0)  # said, not undone
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("لینک گروه t.me/joinchat/AAAAAEr3xyzQWERTYUIOP12 است", "لینک گروه [URL] است"),
+        ("reset: app.example.ir/r/8f14e45fceea167a5a36 pls", "reset: [URL] pls"),
+        (
+            "see example.com/how-to-reset-your-password",
+            "see example.com/how-to-reset-your-password",
+        ),
+        ("۱۴۰۳/۰۵/۱۲ و/یا data/sample/feedback.csv", "۱۴۰۳/۰۵/۱۲ و/یا data/sample/feedback.csv"),
+    ],
+)
+def test_a_link_with_a_token_in_its_path_is_redacted_without_a_scheme(text, redacted):
+    # a chat invite is pasted without https://, and the cheap pre-check let it through
+    assert redact_pii(text) == redacted

@@ -82,17 +82,20 @@ _LOOKALIKES = str.maketrans({"\uff20": "@", "\ufe6b": "@", "\uff0e": ".", "\ufe5
 _ANY_DIGIT = re.compile(_DIGIT)
 _SPELLED_AT = re.compile(r"(?i)[\[({]\s*at\s*[\])}]")
 _SPELLED_DOT = re.compile(r"(?i)\sdot\s")
+_DOMAIN_PATH = re.compile(r"(?i)[a-z0-9-]\.[a-z]{2,}/")
 
 
 def _may_hold_pii(text: str) -> bool:
     """False when no pattern can match: cheap, so ids and segment values skip the regexes.
 
-    Every pattern needs "@" (emails, credentials), "?" or "#" (token URLs), "://" or
-    "www." (a token in a URL's path), "at" in brackets or " at " with " dot " (a
+    Every pattern needs "@" (emails, credentials), "?" or "#" (token URLs), "://",
+    "www." or a domain before a "/" (a token in a URL's path), "at" in brackets or " at " with " dot " (a
     spelled-out email), or at least ten digits (phones, cards, IBANs, ids), except
     international numbers ("+" and five).
     """
     if "@" in text or "?" in text or "#" in text or "://" in text or "www." in text:
+        return True
+    if "/" in text and _DOMAIN_PATH.search(text):  # t.me/joinchat/…: a scheme-less link
         return True
     if _SPELLED_AT.search(text) or (_SPELLED_DOT.search(text) and " at " in text.lower()):
         return True
