@@ -11,6 +11,7 @@ from functools import cache
 
 from hazm import Normalizer, WordTokenizer
 from hazm.constants import NUMBERS_DST, NUMBERS_SRC, TRANSLATION_DST, TRANSLATION_SRC
+from hazm.lemmatizer import Conjugation
 from hazm.utils import maketrans
 
 ZWNJ = "\u200c"
@@ -27,6 +28,19 @@ class _TableOnceNormalizer(Normalizer):
 
     _letters = maketrans(TRANSLATION_SRC, TRANSLATION_DST)
     _digits = maketrans(NUMBERS_SRC, NUMBERS_DST)
+
+    def __init__(self) -> None:
+        # hazm builds a whole Lemmatizer (a second tokenizer reading the 80k-entry word
+        # list) only to keep its verb table's keys: "است" and every conjugation of the
+        # verbs file's verbs. The same set from our tokenizer's verbs (the same file):
+        # ~0.6 CPU-s and ~45 MiB less per process that builds it (benchmarks/README.md;
+        # tests/test_normalize.py compares the sets).
+        super().__init__(seperate_mi=False)
+        self._seperate_mi = True
+        conjugation = Conjugation()
+        self._verbs = {"است"}
+        for verb in _tokenizer().verbs:
+            self._verbs.update(conjugation.get_all(verb))
 
     def normalize(self, text: str) -> str:
         text = text.translate(self._letters)
