@@ -200,16 +200,20 @@ def _settings_of(estimator) -> dict:
     return {"class": type(estimator).__name__, **dict(sorted(plain.items()))}
 
 
-def _prepared(texts: list[str], lang: str, cache: Path | None) -> list[str]:
-    """``TextPreparer(lang)`` output for ``texts`` (read from ``cache`` when it was kept)."""
-    preparer = TextPreparer(lang=lang)
-    stored = cache / f"prepared-{_key(texts, preparer.get_params())}.json" if cache else None
+def _cached_transform(transformer, prefix: str, texts: list[str], cache: Path | None) -> list[str]:
+    """``transformer``'s output for ``texts``, kept in ``cache`` under its params' key."""
+    stored = cache / f"{prefix}-{_key(texts, transformer.get_params())}.json" if cache else None
     if stored is not None and stored.exists():
         return json.loads(stored.read_text(encoding="utf-8"))
-    out = preparer.fit_transform(texts)
+    out = transformer.fit_transform(texts)
     if stored is not None:
         stored.write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
     return out
+
+
+def _prepared(texts: list[str], lang: str, cache: Path | None) -> list[str]:
+    """``TextPreparer(lang)`` output for ``texts`` (read from ``cache`` when it was kept)."""
+    return _cached_transform(TextPreparer(lang=lang), "prepared", texts, cache)
 
 
 def _stored(texts: list[str], cache: Path | None) -> list[str]:
@@ -217,14 +221,7 @@ def _stored(texts: list[str], cache: Path | None) -> list[str]:
 
     What the raw-text member's features read: its folds fit on this, not on raw text.
     """
-    normalizer = StageNormalizer()
-    stored = cache / f"stored-{_key(texts, normalizer.get_params())}.json" if cache else None
-    if stored is not None and stored.exists():
-        return json.loads(stored.read_text(encoding="utf-8"))
-    out = normalizer.fit_transform(texts)
-    if stored is not None:
-        stored.write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
-    return out
+    return _cached_transform(StageNormalizer(), "stored", texts, cache)
 
 
 def _candidate_model(lang: str, base: dict, cand: dict):
