@@ -11,6 +11,7 @@ planted personal data reaches the stored rows, quarantine or the log.
 from __future__ import annotations
 
 import datetime
+import gzip
 import io
 import json
 import zipfile
@@ -452,3 +453,38 @@ def test_a_second_download_of_an_export_is_said(tmp_path, caplog):
 def test_a_link_with_a_token_in_its_path_is_redacted_without_a_scheme(text, redacted):
     # a chat invite is pasted without https://, and the cheap pre-check let it through
     assert redact_pii(text) == redacted
+
+
+# --- names that are addresses ---------------------------------------------------------------
+
+
+def test_a_sheet_or_file_named_after_an_email_shows_none_of_it(tmp_path, caplog):
+    # a sheet per customer, titled with the customer's address; an export saved under one
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    sheet = book.create_sheet("ali.rezaei+vip@example.com")
+    sheet.append(["id", "text", "created_at"])
+    sheet.append(["1", "app is slow", "2024-05-01"])
+    sheet.append(["2", None, "2024-05-01"])
+    book.create_sheet("Summary").append(["x"])
+    out = io.BytesIO()
+    book.save(out)
+    folder = _write(
+        tmp_path / "in",
+        {
+            "book.xlsx": out.getvalue(),
+            "reza@gmail.com": "id,text,created_at\n1,late card,2024-05-01\n",
+            "sara@mail.ir.csv.gz": gzip.compress(b"id,text,created_at\n1,a,2024-05-01\n2,b,x\n"),
+        },
+    )
+    outcome = run_stages(folder, caplog)
+    shown = pd.concat([outcome.records, outcome.quarantine])
+    for blob in (shown["source_file"], shown["reason"], shown["source"], outcome.logs):
+        text = " ".join(map(str, blob)) if not isinstance(blob, str) else blob
+        assert ".com" not in text and "mail.ir" not in text and "@" not in text
+    files = set(shown["source_file"].map(lambda f: Path(f).name))
+    assert files == {"book.xlsx[[EMAIL]]", "[EMAIL]", "[EMAIL].csv.gz"}
+    # the sheet's documents keep the workbook's source, as every other sheet's do
+    assert set(outcome.records["source"]) >= {"book"}
+    reasons = outcome.quarantine["reason"].tolist()
+    assert any(r.startswith(f"unsupported_file: {folder}/[EMAIL]:") for r in reasons)

@@ -42,7 +42,7 @@ from cxtext.ingest.encoding import (
     sniff_binary,
     text_lines,
 )
-from cxtext.normalize.pii import printable_name, redact_file_name, redact_pii
+from cxtext.normalize.pii import SHEET_LABEL, printable_name, redact_file_name, redact_pii
 from cxtext.schema import CUSTOMERS, OPTIONAL_INPUT, REQUIRED_INPUT, TRANSACTIONS
 
 log = logging.getLogger(__name__)
@@ -298,11 +298,11 @@ def skipped_partition(name: str) -> RawPartition:
 
 def source_name(source_file: str) -> str:
     """The default source of a file: its name without suffix (``tickets`` for ``tickets.csv``
-    and ``tickets.csv.gz``).
+    and ``tickets.csv.gz``, ``book`` for every sheet of ``book.xlsx``).
 
     Made printable (:func:`~cxtext.normalize.pii.printable_name`): it is stored and shown.
     """
-    path = Path(source_file)
+    path = Path(SHEET_LABEL.sub("", source_file))  # a sheet named "v1.2" is no suffix
     if path.suffix.lower() == ".gz" and file_format(source_file):
         path = path.with_suffix("")
     return printable_name(path.stem)
@@ -383,7 +383,7 @@ def _archive_hint(name: str) -> str | None:
             members = [m for m in archive.namelist() if not m.endswith("/")]
     except (OSError, zipfile.BadZipFile):
         return "a .zip that cannot be opened; .zip archives are not read"
-    shown = ", ".join(redact_pii(printable_name(m)) for m in members[:3])
+    shown = ", ".join(redact_file_name(m) for m in members[:3])
     more = f" and {len(members) - 3} more" if len(members) > 3 else ""
     return f"a zip archive ({len(members)} file(s): {shown}{more}): unzip it to have them read"
 

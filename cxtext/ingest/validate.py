@@ -16,6 +16,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import jdatetime
@@ -531,7 +532,7 @@ def quarantine_frame(entries: Iterable[Mapping[str, Any]], key: bytes) -> pd.Dat
             "source_file": _safe_file(e.get("source_file")),
             "source_row": e.get("source_row"),
             "id": _safe_key(e.get("id"), key),
-            "reason": _safe_redacted(e["reason"]),
+            "reason": _safe_redacted(_file_shown(e["reason"], e.get("source_file"))),
             "raw_redacted": redact_raw(e.get("raw") or {}),
         }
         for e in entries
@@ -541,6 +542,17 @@ def quarantine_frame(entries: Iterable[Mapping[str, Any]], key: bytes) -> pd.Dat
 
 def _safe_redacted(value: object) -> object:
     return redact_pii(safe_text(value)) if isinstance(value, str) else value
+
+
+def _file_shown(reason: object, file: object) -> object:
+    """``reason`` with the file it names as :func:`redact_file_name` shows it: redacted as
+    free text, ``in/ali@example.com.csv line 3`` would lose its folders and extension."""
+    if not (isinstance(reason, str) and isinstance(file, str) and file):
+        return reason
+    for named in (file, Path(file).name):
+        if named and named in reason:
+            return reason.replace(named, redact_file_name(safe_text(named)))
+    return reason
 
 
 def _safe_key(value: object, key: bytes) -> object:

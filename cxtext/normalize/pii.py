@@ -134,24 +134,52 @@ def _escaped(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+# Suffixes kept readable beside a redacted name (``[EMAIL].csv``). Only these: a name's
+# last dot may also start an address's domain (a file or sheet named ``ali@example.com``
+# would otherwise be shown as ``[EMAIL].com``).
+_FILE_SUFFIXES = frozenset(
+    {"csv", "tsv", "tab", "txt", "json", "jsonl", "ndjson", "parquet", "pq", "xlsx", "xlsm"}
+    | {"xls", "ods", "gz", "bz2", "xz", "zip", "7z", "rar", "tar", "pdf", "doc", "docx"}
+    | {"xml", "html", "htm", "eml", "msg", "log", "png", "jpg", "jpeg"}
+)
+# A workbook's sheet as the readers label it (``book.xlsx[Sheet1]``); Excel forbids
+# brackets in a sheet's name, so the last ``[...]`` after .xlsx/.xlsm is the sheet.
+SHEET_LABEL = re.compile(r"(?i)(?<=\.xlsx|\.xlsm)\[[^\[\]]*\]\Z")
+
+
+def _split_suffixes(name: str) -> tuple[str, str]:
+    """``name`` as (stem, known suffixes): ``tickets.csv.gz`` -> (``tickets``, ``.csv.gz``)."""
+    stem, suffix = name, ""
+    for _ in range(2):
+        dot = stem.rfind(".")
+        if dot <= 0 or stem[dot + 1 :].lower() not in _FILE_SUFFIXES:
+            break
+        stem, suffix = stem[:dot], stem[dot:] + suffix
+    return stem, suffix
+
+
 def redact_file_name(path: str) -> str:
     """A file path made printable and redacted like text, its extension kept (``[PHONE].csv``).
 
-    Exports are often named after a customer or an agent; the name is stored
-    (``source_file``) and shown, so it is redacted too. The extension is split off
-    first: an email pattern would otherwise take ``ali@example.com.csv`` whole.
+    Exports are often named after a customer or an agent, and so are a workbook's
+    sheets; the name is stored (``source_file``) and shown, so it is redacted too. A
+    known extension is split off first (an email pattern would otherwise take
+    ``ali@example.com.csv`` whole) and a sheet's name is redacted on its own; any other
+    dot is part of the name, so nothing of an address named ``ali@example.com`` shows.
 
     >>> redact_file_name("exports/0912 345 6789.csv")
     'exports/[PHONE].csv'
-    >>> redact_file_name("in/ali@example.com.xlsx[Sheet1]")
-    'in/[EMAIL].xlsx[Sheet1]'
+    >>> redact_file_name("in/ali@example.com.xlsx[reza@gmail.com]")
+    'in/[EMAIL].xlsx[[EMAIL]]'
+    >>> redact_file_name("in/ali@example.com")
+    'in/[EMAIL]'
     """
-    parts = re.split(r"([/\\])", printable_name(path))  # each folder and the name on its own
-    name = parts[-1]
-    dot = name.rfind(".")
-    suffix = name[dot:] if dot > 0 else ""
-    parts[-1] = name[: len(name) - len(suffix)]
-    return "".join(redact_pii(p) for p in parts) + redact_pii(suffix)
+    text = printable_name(path)
+    sheet = SHEET_LABEL.search(text)
+    shown_sheet = f"[{redact_pii(sheet.group()[1:-1])}]" if sheet else ""
+    parts = re.split(r"([/\\])", text[: sheet.start()] if sheet else text)
+    parts[-1], suffix = _split_suffixes(parts[-1])  # each folder and the name on its own
+    return "".join(redact_pii(p) for p in parts) + suffix + shown_sheet
 
 
 def find_pii(text: str) -> list[tuple[str, str]]:
