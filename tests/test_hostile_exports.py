@@ -114,6 +114,28 @@ def test_a_json_line_naming_a_key_twice_with_two_values_is_quarantined(tmp_path,
     assert not leaks(out.records, out.quarantine, out.logs)
 
 
+def test_a_key_repeated_inside_a_nested_object_is_quarantined_too(tmp_path, caplog):
+    # a CRM's webhook: the customer object written by two serializers, its tier twice; the
+    # nested value is stored (metadata) with one of the two, so which is meant is unknown
+    lines = [
+        '{"id": "N1", "text": "ok", "created_at": "2024-05-01", "customer": {"tier": "gold"}}',
+        '{"id": "N2", "text": "slow", "created_at": "2024-05-01",'
+        ' "customer": {"tier": "gold", "vip": true, "tier": "bronze"}}',
+        '{"id": "N3", "text": "late", "created_at": "2024-05-01",'
+        f' "history": [{{"ch": "app", "by": "{PHONE}", "ch": "web"}}]}}',
+        '{"id": "N4", "text": "same", "created_at": "2024-05-01",'
+        ' "customer": {"tier": "gold", "tier": "gold"}}',
+    ]
+    out = run_stages(_write(tmp_path / "in", {"hook.jsonl": "\n".join(lines) + "\n"}), caplog)
+    assert sorted(out.records["id"]) == ["N1", "N4"]
+    assert _codes(out) == ["duplicate_key"] * 2
+    reasons = " ".join(out.quarantine["reason"])
+    assert "hook.jsonl line 2: key 'tier' inside 'customer' given twice" in reasons
+    assert "hook.jsonl line 3: key 'ch' inside 'history' given twice" in reasons
+    assert "bronze" in " ".join(out.quarantine["raw_redacted"])  # both values kept to decide
+    assert not leaks(out.records, out.quarantine, out.logs)
+
+
 _KEYS = st.sampled_from(["id", "text", "created_at", "channel", "note"])
 
 

@@ -792,17 +792,28 @@ def _object(pairs: list[tuple[str, Any]]) -> dict:
 _JSON = json.JSONDecoder(object_pairs_hook=_object)
 
 
-def _nested_deeper_than(value: object, limit: int) -> bool:
-    """Whether ``value`` nests more than ``limit`` containers (walked without recursion)."""
-    stack = [(value, 0)]
+def _shape(value: object, limit: int) -> tuple[bool, list[tuple[str, str]]]:
+    """Whether ``value`` nests more than ``limit`` containers, and (column, key) for each
+    object nested in it that named a key twice with different values (walked without
+    recursion: the walk already made for the depth finds them at no extra pass)."""
+    stack: list[tuple[object, int, str]] = [(value, 0, "")]
+    repeats: list[tuple[str, str]] = []
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
+        item, depth, column = stack.pop()
+        if isinstance(item, dict):
             if depth >= limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return False
+                return True, repeats
+            if depth and type(item) is _RepeatedKeys:
+                repeats += [(column, k) for k in item.repeated]
+            if depth:
+                stack.extend((child, depth + 1, column) for child in item.values())
+            else:
+                stack.extend((child, 1, str(k)) for k, child in item.items())
+        elif isinstance(item, list):
+            if depth >= limit:
+                return True, repeats
+            stack.extend((child, depth + 1, column) for child in item)
+    return False, repeats
 
 
 def _add_object(batch: _Batcher, obj: object, row: int, where: str, raw: str | None = None) -> None:
@@ -811,7 +822,8 @@ def _add_object(batch: _Batcher, obj: object, row: int, where: str, raw: str | N
     ``raw``: the value's text as read, kept with a broken row; without it (an element of
     a JSON array) the value is written out again, only for a row that is broken.
     """
-    if _nested_deeper_than(obj, MAX_JSON_DEPTH):  # json.dumps would recurse as deep
+    too_deep, nested_repeats = _shape(obj, MAX_JSON_DEPTH)
+    if too_deep:  # json.dumps would recurse as deep
         reason = f"broken_json: {where}: nested deeper than {MAX_JSON_DEPTH} levels"
         line = raw if raw is not None else "(nested too deep to show)"
         batch.broken.append(BrokenRow(row, reason, {"line": line}))
@@ -841,6 +853,17 @@ def _add_object(batch: _Batcher, obj: object, row: int, where: str, raw: str | N
         return
     if isinstance(obj, _RepeatedKeys):  # which of the two values is meant cannot be told
         keys = ", ".join(repr(k[:60]) for k in obj.repeated[:3])
+        batch.broken.append(
+            BrokenRow(
+                row,
+                f"duplicate_key: {where}: key {keys} given twice with different values;"
+                " fix the export so each key appears once",
+                {"line": shown()},
+            )
+        )
+        return
+    if nested_repeats:  # the nested value is stored (a column or metadata) with one of them
+        keys = ", ".join(f"{k[:60]!r} inside {c[:60]!r}" for c, k in nested_repeats[:3])
         batch.broken.append(
             BrokenRow(
                 row,
