@@ -98,6 +98,7 @@ class IngestSettings:
     earliest_year: Annotated[int, Between(1900, 2200)]
     small_file_rows: Annotated[int, AtLeast(1)]
     max_amount: Annotated[float, Positive()]
+    max_id_chars: Annotated[int, AtLeast(1)]
 
     def __post_init__(self) -> None:
         if self.min_text_chars > self.max_text_chars:

@@ -36,6 +36,7 @@ from cxtext.config import (
     ValueSettings,
     load_settings,
     resolve,
+    shipped_settings,
 )
 from cxtext.ingest.feedback import check_accepted, input_files
 from cxtext.ingest.incremental import IngestTally, iter_new_records
@@ -258,6 +259,7 @@ def ingest_and_classify(
             not_before=pd.Timestamp(year=cfg.earliest_year, month=1, day=1, tz="UTC"),
             small_file_rows=cfg.small_file_rows,
             pseudonym_key=load_or_create_key(key_file),
+            max_id_chars=cfg.max_id_chars,
         )
         t0, c0 = time.perf_counter(), time.process_time()
         for index, records in enumerate(records_iter):
@@ -329,6 +331,7 @@ def load_customers(
     fingerprints: dict[str, Fingerprint],
     cache_dir: Path,
     max_amount: float,
+    max_id_chars: int | None = None,
 ) -> SideFiles:
     """Customers and transactions files (both optional), with their own quarantine.
 
@@ -337,12 +340,15 @@ def load_customers(
     and code, the frames of an earlier run are reused from ``cache_dir``.
     """
     key = load_or_create_key(key_file)
+    if max_id_chars is None:  # the same cache key as a run's, which passes the setting
+        max_id_chars = shipped_settings().ingest.max_id_chars
     files = {"customers": customers, "transactions": transactions}
     cache = cache_key(
         "side",
         {role: (str(f), fingerprints[f]) if f else None for role, f in files.items()},
         hashlib.sha256(key).hexdigest(),
         max_amount,
+        max_id_chars,
     )
     if (customers or transactions) and (hit := load_frames(cache_dir, "side", cache)):
         frames, _ = hit
@@ -352,10 +358,14 @@ def load_customers(
     quarantined = [QUARANTINE.empty()]
     cust = trans = None
     if customers:
-        cust, q = read_customers(Path(customers), pseudonym_key=key, max_amount=max_amount)
+        cust, q = read_customers(
+            Path(customers), pseudonym_key=key, max_amount=max_amount, max_id_chars=max_id_chars
+        )
         quarantined.append(q)
     if transactions:
-        trans, q = read_transactions(Path(transactions), pseudonym_key=key, max_amount=max_amount)
+        trans, q = read_transactions(
+            Path(transactions), pseudonym_key=key, max_amount=max_amount, max_id_chars=max_id_chars
+        )
         quarantined.append(q)
     quarantine = conform(pd.concat(quarantined, ignore_index=True), QUARANTINE)
     # Saved only if the files still hold the bytes the key names (not rewritten meanwhile).
@@ -825,6 +835,7 @@ def nightly(
             side.fingerprints,
             book.cache,
             settings.ingest.max_amount,
+            settings.ingest.max_id_chars,
         )
         cust, trans, side_quarantine = sides.customers, sides.transactions, sides.quarantine
         check_side_accepted({"customers": cust, "transactions": trans}, side_quarantine)

@@ -510,3 +510,35 @@ def test_a_sheet_or_file_named_after_an_email_shows_none_of_it(tmp_path, caplog)
     assert set(outcome.records["source"]) >= {"book"}
     reasons = outcome.quarantine["reason"].tolist()
     assert any(r.startswith(f"unsupported_file: {folder}/[EMAIL]:") for r in reasons)
+
+
+# --- ids that are not keys ------------------------------------------------------------------
+
+
+def test_a_five_thousand_character_id_is_quarantined_naming_the_setting(tmp_path, caplog):
+    # an exporter that shifted a column: the comment (with a phone in it) landed in the id
+    pasted = ("سلام، اپلیکیشن از دیروز باز نمیشه " * 150)[:4990] + f" {PHONE}"
+    long_customer = "C" + "7" * 5000
+    feedback = (
+        "id,text,created_at,customer_id\n"
+        "L1,fine,2024-05-01,C1\n"
+        f'"{pasted}",shifted,2024-05-01,C2\n'
+        f"L3,long customer,2024-05-01,{long_customer}\n"
+        f"L4,at the limit,2024-05-01,{'C' * 256}\n"
+    )
+    customers = f"customer_id,clv\nC1,100\n{long_customer},5\n"
+    transactions = f"customer_id,date,amount\nC1,2024-05-01,10\n{long_customer},2024-05-01,3\n"
+    folder = _write(tmp_path / "in", {"shifted.csv": feedback.encode("utf-8")})
+    side = _write(tmp_path / "side", {"customers.csv": customers, "transactions.csv": transactions})
+    out = run_stages(folder, caplog)
+    assert sorted(out.records["id"]) == ["L1", "L4"]
+    assert _codes(out) == ["customer_id_too_long", "id_too_long"]
+    reasons = " ".join(out.quarantine["reason"])
+    assert "id_too_long: id is 5,004 characters, more than ingest.max_id_chars (256)" in reasons
+    assert "customer_id is 5,001 characters" in reasons
+    cust, cq = read_customers(side / "customers.csv", pseudonym_key=KEY)
+    trans, tq = read_transactions(side / "transactions.csv", pseudonym_key=KEY, max_id_chars=10)
+    assert len(cust) == len(trans) == 1
+    assert [r.split(":")[0] for r in pd.concat([cq, tq])["reason"]] == ["customer_id_too_long"] * 2
+    assert "more than ingest.max_id_chars (10)" in tq["reason"].iloc[0]
+    assert not leaks(out.records, out.quarantine, out.logs, cq, tq)

@@ -130,6 +130,7 @@ def ingest_together(
     not_after: pd.Timestamp | None,
     not_before: pd.Timestamp | None = None,
     pseudonym_key: bytes,
+    max_id_chars: int | None = None,
 ) -> list[IngestBatch]:
     """One batch per part, the parts (of one source, with the same columns) validated in
     one call: validation costs ~25 ms a call whatever its size, so a folder of 3,000
@@ -167,6 +168,7 @@ def ingest_together(
         date_format=spec.date_format,
         timezone=spec.timezone,
         pseudonym_key=pseudonym_key,
+        max_id_chars=max_id_chars,
     )
     batches = []
     for k, part in enumerate(parts):
@@ -202,13 +204,15 @@ def iter_feedback(
     columns: Mapping[str, str] | None = None,
     pseudonym_key: bytes,
     only: Collection[str] | None = None,
+    max_id_chars: int | None = None,
 ) -> Iterator[IngestBatch]:
     """Batches of validated, deduplicated feedback from files and folders, file by file.
 
     ``only``: read just these of the files found (an incremental run's changed files;
     marker files are still listed). ``not_after`` / ``not_before``: the latest and
     earliest plausible ``created_at`` (``future_date`` / ``past_date``); files of at most
-    ``small_file_rows`` rows are validated together (the run passes ``ingest.*``).
+    ``small_file_rows`` rows are validated together; ids longer than ``max_id_chars`` are
+    quarantined (the run passes ``ingest.*``; ``max_id_chars`` defaults to the shipped one).
 
     ``paths`` are files, folders, globs or :class:`SourceSpec` s; ``columns`` (the
     ``--columns`` map) applies to the plain paths; ``pseudonym_key`` is the warehouse's
@@ -237,7 +241,12 @@ def iter_feedback(
             max_text_chars,
             min_text_chars,
             default_channel,
-            {"not_after": not_after, "not_before": not_before, "pseudonym_key": pseudonym_key},
+            {
+                "not_after": not_after,
+                "not_before": not_before,
+                "pseudonym_key": pseudonym_key,
+                "max_id_chars": max_id_chars,
+            },
             small_file_rows,
         )
     )

@@ -139,6 +139,7 @@ def iter_new_records(
     not_after: pd.Timestamp | None = None,
     not_before: pd.Timestamp | None = None,
     small_file_rows: int = 0,
+    max_id_chars: int | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Validated records to classify, ``partition_rows`` at a time (the last one shorter).
 
@@ -162,6 +163,7 @@ def iter_new_records(
             not_before=not_before,
             small_file_rows=small_file_rows,
             pseudonym_key=pseudonym_key,
+            max_id_chars=max_id_chars,
         ):
             tally.files.setdefault(redact_file_name(batch.source_file), FileTally()).add(batch)
             tally.read += batch.read

@@ -29,6 +29,7 @@ from cxtext.ingest.validate import (
     quarantine_frame,
     reason_counts,
     timestamp_problem,
+    too_long_keys,
 )
 from cxtext.normalize.pii import (
     find_pii,
@@ -163,7 +164,11 @@ def _typed(
 
 
 def read_customers(
-    path: str | Path, *, pseudonym_key: bytes, max_amount: float | None = None
+    path: str | Path,
+    *,
+    pseudonym_key: bytes,
+    max_amount: float | None = None,
+    max_id_chars: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(customers, quarantine) from a customers export.
 
@@ -175,12 +180,15 @@ def read_customers(
     keeps its first row and quarantines the rest. Ids that are personal data are
     pseudonymized under ``pseudonym_key``, the same as in feedback, so they still join.
     A clv above ``max_amount`` (the run passes ``ingest.max_amount``; default: its shipped
-    value) is ``bad_clv``.
+    value) is ``bad_clv``; a customer_id longer than ``max_id_chars`` (default: the shipped
+    ``ingest.max_id_chars``) is ``customer_id_too_long``.
     """
     max_amount = _limit(max_amount)
     raw, entries = _read_raw(path, "customers")
     reasons = RowReasons(raw.index)
     ids = _require(raw, "customer_id", reasons, key=True)
+    long = too_long_keys(ids, "customer_id", max_id_chars)
+    reasons.add(long.notna(), long)
 
     given_clv = _text(raw, "clv")
     amounts, clv_problem = parse_amounts(given_clv)  # money, as transactions' amounts are
@@ -232,7 +240,11 @@ def read_customers(
 
 
 def read_transactions(
-    path: str | Path, *, pseudonym_key: bytes, max_amount: float | None = None
+    path: str | Path,
+    *,
+    pseudonym_key: bytes,
+    max_amount: float | None = None,
+    max_id_chars: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(transactions, quarantine) from a transactions export.
 
@@ -243,12 +255,15 @@ def read_transactions(
     drop them is the value stage's decision, not a data error. Rows are not deduplicated
     (the same amount twice on one day is a normal second purchase). Other columns are
     kept as strings. Ids are pseudonymized under ``pseudonym_key`` as in feedback. An
-    amount beyond ±``max_amount`` (default: the shipped ``ingest.max_amount``) is ``bad_amount``.
+    amount beyond ±``max_amount`` (default: the shipped ``ingest.max_amount``) is ``bad_amount``,
+    and a customer_id longer than ``max_id_chars`` is ``customer_id_too_long``.
     """
     max_amount = _limit(max_amount)
     raw, entries = _read_raw(path, "transactions")
     reasons = RowReasons(raw.index)
     ids = _require(raw, "customer_id", reasons, key=True)
+    long = too_long_keys(ids, "customer_id", max_id_chars)
+    reasons.add(long.notna(), long)
     given_date = _require(raw, "date", reasons)
     date = parse_timestamps(given_date)
     reasons.add(

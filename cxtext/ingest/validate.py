@@ -23,6 +23,7 @@ import jdatetime
 import numpy as np
 import pandas as pd
 
+from cxtext.config import shipped_settings
 from cxtext.ingest.dedupe import raw_text_hashes
 from cxtext.ingest.sources import missing_column_hint
 from cxtext.normalize.markup import BLANK, clean_text
@@ -436,6 +437,27 @@ def key_values(values: pd.Series) -> pd.Series:
     return keys.where(keys != "", pd.NA)
 
 
+def too_long_keys(keys: pd.Series, name: str, max_chars: int | None) -> pd.Series:
+    """The ``<name>_too_long`` reason of each key longer than ``max_chars`` (else null).
+
+    A 5,000-character id is a text or a whole row pasted into the id column, not a key:
+    kept, it became a document's identity and every later join's. ``None``: the shipped
+    ``ingest.max_id_chars`` (a library caller that passes no bound still gets one).
+    """
+    limit = shipped_settings().ingest.max_id_chars if max_chars is None else max_chars
+    lengths = keys.str.len()
+    reasons = pd.Series(pd.NA, index=keys.index, dtype="string")
+    long = _flag(lengths > limit)
+    if long.any():  # the common case pays one length per key
+        reasons[long] = [
+            f"{name}_too_long: {name} is {n:,} characters, more than ingest.max_id_chars"
+            f" ({limit:,}): a text or row pasted into the column? fix the export, or raise"
+            " ingest.max_id_chars"
+            for n in lengths[long]
+        ]
+    return reasons
+
+
 def parse_number(value: object) -> float | None:
     """A finite number from text (Persian digits, ``1,234.5`` grouping allowed), else None.
 
@@ -666,6 +688,12 @@ _EXCEL_ERRORS = frozenset(
 )
 
 
+def _long(keys: pd.Series, name: str, max_chars: int | None) -> tuple[pd.Series, pd.Series]:
+    """(mask, reasons) for :meth:`RowReasons.add` from :func:`too_long_keys`."""
+    reason = too_long_keys(keys, name, max_chars)
+    return reason.notna(), reason
+
+
 def _text_checks(
     text: pd.Series,
     kind: pd.Series,
@@ -798,6 +826,7 @@ def validate_rows(
     date_format: str | None = None,
     timezone: str = "UTC",
     pseudonym_key: bytes,
+    max_id_chars: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(records conformed to RECORD, quarantine rows) from raw string rows of one file.
 
@@ -807,7 +836,8 @@ def validate_rows(
     as ``future_date``: a clock or typo error must not steer the pain-point window; one
     earlier than ``not_before`` as ``past_date`` (a placeholder such as 1970-01-01).
     ``date_format`` and ``timezone`` are the source's (see :func:`parse_timestamps`);
-    ids that are personal data are pseudonymized under ``pseudonym_key``.
+    ids that are personal data are pseudonymized under ``pseudonym_key``; an id or
+    customer_id longer than ``max_id_chars`` is ``id_too_long`` / ``customer_id_too_long``.
 
     ``source_file`` and ``default_source`` are one file's, or a value per row when rows of
     several small files are validated at once (a folder of one-ticket files: validation
@@ -844,6 +874,7 @@ def validate_rows(
         reasons.add(pd.Series(True, index=idx), "missing_id: " + missing_column_hint("id", columns))
     else:
         reasons.add(ids.isna(), "missing_id")
+        reasons.add(*_long(ids, "id", max_id_chars))
 
     text = get("text")
     no_text = None if "text" in clean else "missing_text: " + missing_column_hint("text", columns)
@@ -896,6 +927,7 @@ def validate_rows(
     sources = sources.where(sources.notna() & (sources != ""), default_source).astype("string")
     channels = _channels(sources, get("channel"), default_channel, warnings)
     customer = key_values(get("customer_id"))
+    reasons.add(*_long(customer, "customer_id", max_id_chars))
     scores, score_types = _score_fields(get("score"), get("score_type"), warnings)
 
     repeated = [c for c in extra if re.fullmatch(r"(\w+)_\d+", c) and c.rsplit("_", 1)[0] in known]
