@@ -856,24 +856,16 @@ def _add_object(batch: _Batcher, obj: object, row: int, where: str, raw: str | N
             )
         )
         return
-    if isinstance(obj, _RepeatedKeys):  # which of the two values is meant cannot be told
-        keys = ", ".join(repr(k[:60]) for k in obj.repeated[:3])
+    # Which of a repeated key's two values is meant cannot be told, at the top or nested
+    # (a nested value is stored too, as a column or metadata).
+    repeated = [repr(k[:60]) for k in obj.repeated] if isinstance(obj, _RepeatedKeys) else []
+    repeated += [f"{k[:60]!r} inside {c[:60]!r}" for c, k in nested_repeats]
+    if repeated:
         batch.broken.append(
             BrokenRow(
                 row,
-                f"duplicate_key: {where}: key {keys} given twice with different values;"
-                " fix the export so each key appears once",
-                {"line": shown()},
-            )
-        )
-        return
-    if nested_repeats:  # the nested value is stored (a column or metadata) with one of them
-        keys = ", ".join(f"{k[:60]!r} inside {c[:60]!r}" for c, k in nested_repeats[:3])
-        batch.broken.append(
-            BrokenRow(
-                row,
-                f"duplicate_key: {where}: key {keys} given twice with different values;"
-                " fix the export so each key appears once",
+                f"duplicate_key: {where}: key {', '.join(repeated[:3])} given twice with"
+                " different values; fix the export so each key appears once",
                 {"line": shown()},
             )
         )
