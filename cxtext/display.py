@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -91,3 +92,16 @@ RANKED_BY = (
     "Ranked by CLV at risk; themes marked * rank after the others: their churn uplift's "
     "interval holds 0, so they are not distinguishable from no effect."
 )
+
+
+def method_caption(row: Mapping[str, object]) -> str:
+    """The method line under a ranked table: each theme records its own (its CLV sources,
+    its unlinked mentions), so the line names whose it is.
+
+    >>> method_caption({"theme_en": "App errors", "theme_id": "app_bugs", "method": "uplift=x"})
+    'method of the App errors row (each theme has its own: `cxtext explain THEME`): uplift=x'
+    """
+    name = row.get("theme_en") or row.get("theme_id")
+    return f"method of the {name} row (each theme has its own: `cxtext explain THEME`): " + str(
+        row.get("method")
+    )

@@ -76,6 +76,13 @@ def test_wide_terminal_adds_uplift_and_mean_clv():
     assert "churn uplift" in text and "10%–20%" in text and "mean CLV" in text
 
 
+def test_the_method_line_names_the_row_it_belongs_to():
+    # each theme records its own method (its CLV sources, its unlinked mentions)
+    text = " ".join(_render(200).split())
+    assert "method of the App errors & crashes row (each theme has its own" in text
+    assert "): joint_logit" in text
+
+
 def test_file_accounts_show_file_names_redacted_and_printable():
     out = io.StringIO()
     files = {"in/0912 731 5846.csv": FileTally(1, 1), "in/esc\x1b]0;x\x07.csv": FileTally(1, 1)}

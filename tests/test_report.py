@@ -139,6 +139,8 @@ def test_report_is_self_contained_and_escapes_everything():
     # the top theme by value comes first even though another has more mentions
     assert html.index("Payments &amp; refunds") < html.index("Delivery &lt;fast&gt;")
     assert re.search(r"rank by CLV at risk", html)
+    # the method line is one theme's (each records its own): it names the top row
+    assert "Method of the Payments &amp; refunds row (each theme has its own" in html
 
 
 def test_empty_warehouse_says_what_to_do(tmp_path: Path):

@@ -14,6 +14,7 @@ from cxtext.display import (
     NO_EFFECT_MARK,
     RANKED_BY,
     flag,
+    method_caption,
     money,
     percent,
     points,
@@ -103,7 +104,7 @@ def print_pain_points(console: Console, pain: pd.DataFrame, top: int, segment: s
     )
     console.print(pain_point_table(rows, top, title, console.width))
     console.print(f"[dim]{RANKED_BY}[/]")
-    console.print(f"[dim]method: {first['method']}[/]")
+    console.print(f"[dim]{method_caption(first)}[/]")
 
 
 FILES_SHOWN = 40  # a folder of thousands of one-ticket files: the rest in one summary line

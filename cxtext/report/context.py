@@ -17,6 +17,7 @@ from cxtext.display import (
     RANKED_BY,
     finite,
     flag,
+    method_caption,
     money,
     number,
     percent,
@@ -212,7 +213,7 @@ def report_context(
         "window_start": start.strftime("%Y-%m-%d"),
         "window_end": end.strftime("%Y-%m-%d"),
         "run": run or {},
-        "method": str(first.get("method", "")),
+        "method": method_caption(first),
         "ranked_by": RANKED_BY,
         "no_effect_mark": NO_EFFECT_MARK,
         "kpis": {
