@@ -57,22 +57,27 @@ def pg_url() -> str:
         yield url
 
 
+@pytest.fixture
+def clean_pg_url(pg_url: str) -> str:
+    """The module's PostgreSQL server with none of the warehouse's tables: a clean schema per test."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from cxtext.schema import TABLES  # noqa: PLC0415
+
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        for name in TABLES:
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+    engine.dispose()
+    return pg_url
+
+
 @pytest.fixture(params=["duckdb", "postgres"])
 def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A warehouse location on each backend: a DuckDB file, or the server with a clean schema."""
     if request.param == "duckdb":
         return str(tmp_path / "wh.duckdb")
-    import sqlalchemy as sa  # noqa: PLC0415
-
-    from cxtext.schema import TABLES  # noqa: PLC0415
-
-    url = request.getfixturevalue("pg_url")
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:  # a clean schema per test
-        for name in TABLES:
-            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
-    engine.dispose()
-    return url
+    return request.getfixturevalue("clean_pg_url")
 
 
 def pytest_unconfigure(config) -> None:

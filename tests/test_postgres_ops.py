@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from test_store import feedback_rows, stage
 
 from cxtext.errors import WarehouseError
-from cxtext.schema import TABLES
 from cxtext.store.lock import warehouse_lock
 from cxtext.store.warehouse import RunTables, check_writable, open_warehouse, run_row
 
@@ -19,13 +18,8 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def url(pg_url: str) -> str:
-    engine = sa.create_engine(pg_url)
-    with engine.begin() as conn:  # a clean schema per test
-        for name in TABLES:
-            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
-    engine.dispose()
-    return pg_url
+def url(clean_pg_url: str) -> str:
+    return clean_pg_url
 
 
 def test_bulk_load_is_copy_in_one_transaction_and_a_rerun_is_idempotent(url, tmp_path, monkeypatch):
