@@ -140,7 +140,11 @@ def train_model(
         "encoder_languages": params.pop("encoder_languages", None),
     }
     raw_share = float(params.pop("raw_share", 0.0))
-    raw_max_features = int(params.pop("raw_max_features", 150_000))
+    raw_caps = (
+        {"max_features": int(params.pop("raw_max_features"))}
+        if "raw_max_features" in params
+        else {}
+    )
     data = clean_labelled(texts, labels, task=task)
     if not data.texts:
         raise ValueError("no trainable rows: every text or label is empty")
@@ -166,7 +170,7 @@ def train_model(
             model.fit(data.texts, data.labels, classify__sample_weight=np.asarray(sample_weight))
         if not raw_share:
             return model
-        raw = build_raw_text_model(C=float(params.get("C", 2.0)), max_features=raw_max_features)
+        raw = build_raw_text_model(C=float(params.get("C", 2.0)), **raw_caps)  # else its default
         raw.fit(data.texts, data.labels)
         return fuse_fitted(model, raw, raw_share, data.texts, data.labels)
     from cxtext.classify.topics import build_topic_model, labels_to_indicator  # noqa: PLC0415
