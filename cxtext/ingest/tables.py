@@ -7,7 +7,7 @@ A bad row goes to quarantine with a reason (id = customer_id) and never stops th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -289,6 +289,17 @@ def read_transactions(
     return transactions, quarantine_frame(entries, pseudonym_key)
 
 
+def _side_losses(
+    tables: Mapping[str, pd.DataFrame | None], quarantine: pd.DataFrame
+) -> Iterator[tuple[str, pd.DataFrame, pd.DataFrame, str]]:
+    """(kind, rows kept, rows quarantined, file name as shown) of each side file given
+    that lost rows."""
+    for kind, table in tables.items():
+        mine = quarantine[quarantine["source"] == kind]
+        if table is not None and len(mine):
+            yield kind, table, mine, redact_file_name(Path(str(mine["source_file"].iloc[0])).name)
+
+
 def check_side_accepted(
     tables: Mapping[str, pd.DataFrame | None], quarantine: pd.DataFrame
 ) -> None:
@@ -301,11 +312,9 @@ def check_side_accepted(
     ``customers``/``transactions`` to the frame read (None: no file given); an empty
     file (no rows, nothing quarantined) is not rejected.
     """
-    for kind, table in tables.items():
-        mine = quarantine[quarantine["source"] == kind]
-        if table is None or len(table) or not len(mine):
+    for kind, table, mine, name in _side_losses(tables, quarantine):
+        if len(table):
             continue
-        name = redact_file_name(Path(str(mine["source_file"].iloc[0])).name)
         top = reason_summary(reason_counts(mine["reason"]), most=3)
         first = redact_pii(str(mine["reason"].iloc[0]))[:300]
         raise InputRejected(
@@ -328,11 +337,7 @@ def side_quarantine_notes(
     ['customers file crm.csv: 2 of 3 rows quarantined (bad_clv 2): `cxtext quarantine` lists them']
     """
     notes = []
-    for kind, table in tables.items():
-        mine = quarantine[quarantine["source"] == kind]
-        if table is None or not len(mine):
-            continue
-        name = redact_file_name(Path(str(mine["source_file"].iloc[0])).name)
+    for kind, table, mine, name in _side_losses(tables, quarantine):
         codes = reason_summary(reason_counts(mine["reason"]))
         notes.append(
             f"{kind} file {name}: {len(mine):,} of {len(mine) + len(table):,} rows quarantined"
